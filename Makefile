@@ -1,0 +1,59 @@
+# The two commands: `make run` and `make test`. Both create .venv and install first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BUF := $(VENV)/bin/buf
+INSTALLED := $(VENV)/.installed
+GOOGLEAPIS := third_party/googleapis
+
+.PHONY: install run test check lint typecheck proto-check generate googleapis bench clean
+
+$(INSTALLED): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(INSTALLED)
+
+## Start the server on the embedded SQLite default (.stepline/stepline.db, 127.0.0.1:50051).
+run: $(INSTALLED)
+	$(VENV)/bin/stepline-server serve
+
+## Every check and every test. PostgreSQL cases skip loudly when it is absent, unless CI=true.
+test: check
+	$(PY) -m pytest
+
+check: proto-check lint typecheck
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(INSTALLED)
+	$(VENV)/bin/mypy
+
+googleapis: $(INSTALLED)
+	$(PY) tools/googleapis_protos.py $(GOOGLEAPIS)
+
+## Regenerate stepline/v1 from api/.
+generate: googleapis
+	$(BUF) format -w
+	$(BUF) generate
+
+## buf lint, buf format, and the committed stubs must equal a fresh generation.
+proto-check: googleapis
+	$(BUF) lint
+	$(BUF) format --diff --exit-code
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(BUF) generate -o "$$tmp" && \
+	diff -r -x __init__.py -x py.typed -x __pycache__ "$$tmp/stepline/v1" stepline/v1 \
+	  || { echo "stepline/v1 is stale: run 'make generate' and commit the result"; exit 1; }
+
+## Benchmarks (see README): the reference workload on SQLite and PostgreSQL.
+bench: $(INSTALLED)
+	$(PY) -m bench.reference
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(GOOGLEAPIS)

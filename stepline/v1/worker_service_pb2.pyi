@@ -1,0 +1,223 @@
+import datetime
+
+from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from stepline.v1 import common_pb2 as _common_pb2
+from stepline.v1 import step_attempt_pb2 as _step_attempt_pb2
+from stepline.v1 import workflow_run_pb2 as _workflow_run_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class PollActivityRequest(_message.Message):
+    __slots__ = ("namespace_id", "task_queue", "worker_id", "workflow_names", "max_runs", "wait")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_NAMES_FIELD_NUMBER: _ClassVar[int]
+    MAX_RUNS_FIELD_NUMBER: _ClassVar[int]
+    WAIT_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    task_queue: str
+    worker_id: str
+    workflow_names: _containers.RepeatedScalarFieldContainer[str]
+    max_runs: int
+    wait: _duration_pb2.Duration
+    def __init__(self, namespace_id: _Optional[str] = ..., task_queue: _Optional[str] = ..., worker_id: _Optional[str] = ..., workflow_names: _Optional[_Iterable[str]] = ..., max_runs: _Optional[int] = ..., wait: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class PollActivityResponse(_message.Message):
+    __slots__ = ("tasks",)
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    tasks: _containers.RepeatedCompositeFieldContainer[RunTask]
+    def __init__(self, tasks: _Optional[_Iterable[_Union[RunTask, _Mapping]]] = ...) -> None: ...
+
+class RunTask(_message.Message):
+    __slots__ = ("run", "lease_id", "lease_expires_at", "steps")
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    run: _workflow_run_pb2.WorkflowRun
+    lease_id: str
+    lease_expires_at: _timestamp_pb2.Timestamp
+    steps: _containers.RepeatedCompositeFieldContainer[_step_attempt_pb2.StepAttempt]
+    def __init__(self, run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ..., lease_id: _Optional[str] = ..., lease_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., steps: _Optional[_Iterable[_Union[_step_attempt_pb2.StepAttempt, _Mapping]]] = ...) -> None: ...
+
+class RecordHeartbeatRequest(_message.Message):
+    __slots__ = ("namespace_id", "run_id", "lease_id", "worker_id")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    run_id: str
+    lease_id: str
+    worker_id: str
+    def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., worker_id: _Optional[str] = ...) -> None: ...
+
+class RecordHeartbeatResponse(_message.Message):
+    __slots__ = ("lease_expires_at", "cancel_requested")
+    LEASE_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_REQUESTED_FIELD_NUMBER: _ClassVar[int]
+    lease_expires_at: _timestamp_pb2.Timestamp
+    cancel_requested: bool
+    def __init__(self, lease_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_requested: _Optional[bool] = ...) -> None: ...
+
+class BeginStepRequest(_message.Message):
+    __slots__ = ("namespace_id", "run_id", "lease_id", "worker_id", "step_id", "kind", "config", "context")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    run_id: str
+    lease_id: str
+    worker_id: str
+    step_id: str
+    kind: _step_attempt_pb2.StepKind
+    config: _struct_pb2.Value
+    context: _struct_pb2.Struct
+    def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., step_id: _Optional[str] = ..., kind: _Optional[_Union[_step_attempt_pb2.StepKind, str]] = ..., config: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class BeginStepResponse(_message.Message):
+    __slots__ = ("step_attempt",)
+    STEP_ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    step_attempt: _step_attempt_pb2.StepAttempt
+    def __init__(self, step_attempt: _Optional[_Union[_step_attempt_pb2.StepAttempt, _Mapping]] = ...) -> None: ...
+
+class CompleteStepRequest(_message.Message):
+    __slots__ = ("namespace_id", "run_id", "lease_id", "worker_id", "step_attempt_id", "step_id", "kind", "config", "context", "output")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    run_id: str
+    lease_id: str
+    worker_id: str
+    step_attempt_id: str
+    step_id: str
+    kind: _step_attempt_pb2.StepKind
+    config: _struct_pb2.Value
+    context: _struct_pb2.Struct
+    output: _struct_pb2.Value
+    def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., step_attempt_id: _Optional[str] = ..., step_id: _Optional[str] = ..., kind: _Optional[_Union[_step_attempt_pb2.StepKind, str]] = ..., config: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., output: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+
+class CompleteStepResponse(_message.Message):
+    __slots__ = ("step_attempt",)
+    STEP_ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    step_attempt: _step_attempt_pb2.StepAttempt
+    def __init__(self, step_attempt: _Optional[_Union[_step_attempt_pb2.StepAttempt, _Mapping]] = ...) -> None: ...
+
+class FailStepRequest(_message.Message):
+    __slots__ = ("namespace_id", "run_id", "lease_id", "worker_id", "step_attempt_id", "step_id", "kind", "config", "context", "error")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    run_id: str
+    lease_id: str
+    worker_id: str
+    step_attempt_id: str
+    step_id: str
+    kind: _step_attempt_pb2.StepKind
+    config: _struct_pb2.Value
+    context: _struct_pb2.Struct
+    error: _common_pb2.Failure
+    def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., step_attempt_id: _Optional[str] = ..., step_id: _Optional[str] = ..., kind: _Optional[_Union[_step_attempt_pb2.StepKind, str]] = ..., config: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., error: _Optional[_Union[_common_pb2.Failure, _Mapping]] = ...) -> None: ...
+
+class FailStepResponse(_message.Message):
+    __slots__ = ("step_attempt", "run")
+    STEP_ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    step_attempt: _step_attempt_pb2.StepAttempt
+    run: _workflow_run_pb2.WorkflowRun
+    def __init__(self, step_attempt: _Optional[_Union[_step_attempt_pb2.StepAttempt, _Mapping]] = ..., run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ...) -> None: ...
+
+class ScheduleSleepRequest(_message.Message):
+    __slots__ = ("namespace_id", "run_id", "lease_id", "worker_id", "step_id", "wake_up_at", "duration")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    WAKE_UP_AT_FIELD_NUMBER: _ClassVar[int]
+    DURATION_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    run_id: str
+    lease_id: str
+    worker_id: str
+    step_id: str
+    wake_up_at: _timestamp_pb2.Timestamp
+    duration: _duration_pb2.Duration
+    def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., step_id: _Optional[str] = ..., wake_up_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class ScheduleSleepResponse(_message.Message):
+    __slots__ = ("step_attempt", "run")
+    STEP_ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    step_attempt: _step_attempt_pb2.StepAttempt
+    run: _workflow_run_pb2.WorkflowRun
+    def __init__(self, step_attempt: _Optional[_Union[_step_attempt_pb2.StepAttempt, _Mapping]] = ..., run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ...) -> None: ...
+
+class CompleteWorkflowRequest(_message.Message):
+    __slots__ = ("namespace_id", "run_id", "lease_id", "worker_id", "output")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    run_id: str
+    lease_id: str
+    worker_id: str
+    output: _struct_pb2.Value
+    def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., output: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+
+class CompleteWorkflowResponse(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: _workflow_run_pb2.WorkflowRun
+    def __init__(self, run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ...) -> None: ...
+
+class FailWorkflowRequest(_message.Message):
+    __slots__ = ("namespace_id", "run_id", "lease_id", "worker_id", "error")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    run_id: str
+    lease_id: str
+    worker_id: str
+    error: _common_pb2.Failure
+    def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., error: _Optional[_Union[_common_pb2.Failure, _Mapping]] = ...) -> None: ...
+
+class FailWorkflowResponse(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: _workflow_run_pb2.WorkflowRun
+    def __init__(self, run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ...) -> None: ...

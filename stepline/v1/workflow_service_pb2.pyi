@@ -1,0 +1,149 @@
+import datetime
+
+from google.api import annotations_pb2 as _annotations_pb2
+from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from stepline.v1 import common_pb2 as _common_pb2
+from stepline.v1 import step_attempt_pb2 as _step_attempt_pb2
+from stepline.v1 import workflow_run_pb2 as _workflow_run_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class StartWorkflowRequest(_message.Message):
+    __slots__ = ("namespace_id", "workflow_name", "version", "task_queue", "input", "idempotency_key", "context", "deadline_at", "start_at", "retry_policy")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_AT_FIELD_NUMBER: _ClassVar[int]
+    START_AT_FIELD_NUMBER: _ClassVar[int]
+    RETRY_POLICY_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    workflow_name: str
+    version: str
+    task_queue: str
+    input: _struct_pb2.Value
+    idempotency_key: str
+    context: _struct_pb2.Struct
+    deadline_at: _timestamp_pb2.Timestamp
+    start_at: _timestamp_pb2.Timestamp
+    retry_policy: _common_pb2.RetryPolicy
+    def __init__(self, namespace_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., version: _Optional[str] = ..., task_queue: _Optional[str] = ..., input: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., deadline_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., retry_policy: _Optional[_Union[_common_pb2.RetryPolicy, _Mapping]] = ...) -> None: ...
+
+class StartWorkflowResponse(_message.Message):
+    __slots__ = ("run", "existing")
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    EXISTING_FIELD_NUMBER: _ClassVar[int]
+    run: _workflow_run_pb2.WorkflowRun
+    existing: bool
+    def __init__(self, run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ..., existing: _Optional[bool] = ...) -> None: ...
+
+class GetWorkflowRunRequest(_message.Message):
+    __slots__ = ("namespace_id", "run_id")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    run_id: str
+    def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
+
+class GetWorkflowRunResponse(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: _workflow_run_pb2.WorkflowRun
+    def __init__(self, run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ...) -> None: ...
+
+class ListWorkflowRunsRequest(_message.Message):
+    __slots__ = ("namespace_id", "page_size", "page_token", "statuses", "workflow_name", "task_queue", "created_after", "created_before")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STATUSES_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
+    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AFTER_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    page_size: int
+    page_token: str
+    statuses: _containers.RepeatedScalarFieldContainer[_workflow_run_pb2.WorkflowRunStatus]
+    workflow_name: str
+    task_queue: str
+    created_after: _timestamp_pb2.Timestamp
+    created_before: _timestamp_pb2.Timestamp
+    def __init__(self, namespace_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[_workflow_run_pb2.WorkflowRunStatus, str]]] = ..., workflow_name: _Optional[str] = ..., task_queue: _Optional[str] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListWorkflowRunsResponse(_message.Message):
+    __slots__ = ("workflow_runs", "next_page_token", "prev_page_token", "has_more")
+    WORKFLOW_RUNS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PREV_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    HAS_MORE_FIELD_NUMBER: _ClassVar[int]
+    workflow_runs: _containers.RepeatedCompositeFieldContainer[_workflow_run_pb2.WorkflowRun]
+    next_page_token: str
+    prev_page_token: str
+    has_more: bool
+    def __init__(self, workflow_runs: _Optional[_Iterable[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., prev_page_token: _Optional[str] = ..., has_more: _Optional[bool] = ...) -> None: ...
+
+class CancelWorkflowRunRequest(_message.Message):
+    __slots__ = ("namespace_id", "run_id", "reason")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    run_id: str
+    reason: str
+    def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class CancelWorkflowRunResponse(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: _workflow_run_pb2.WorkflowRun
+    def __init__(self, run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ...) -> None: ...
+
+class ListStepAttemptsRequest(_message.Message):
+    __slots__ = ("namespace_id", "run_id", "page_size", "page_token")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    run_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListStepAttemptsResponse(_message.Message):
+    __slots__ = ("step_attempts", "next_page_token", "prev_page_token", "has_more")
+    STEP_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PREV_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    HAS_MORE_FIELD_NUMBER: _ClassVar[int]
+    step_attempts: _containers.RepeatedCompositeFieldContainer[_step_attempt_pb2.StepAttempt]
+    next_page_token: str
+    prev_page_token: str
+    has_more: bool
+    def __init__(self, step_attempts: _Optional[_Iterable[_Union[_step_attempt_pb2.StepAttempt, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., prev_page_token: _Optional[str] = ..., has_more: _Optional[bool] = ...) -> None: ...
+
+class GetStepAttemptRequest(_message.Message):
+    __slots__ = ("namespace_id", "run_id", "step_attempt_id")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    run_id: str
+    step_attempt_id: str
+    def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_attempt_id: _Optional[str] = ...) -> None: ...
+
+class GetStepAttemptResponse(_message.Message):
+    __slots__ = ("step_attempt",)
+    STEP_ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    step_attempt: _step_attempt_pb2.StepAttempt
+    def __init__(self, step_attempt: _Optional[_Union[_step_attempt_pb2.StepAttempt, _Mapping]] = ...) -> None: ...
