@@ -1,0 +1,171 @@
+"""The one storage interface. Every backend implements it; tests/storage runs one
+conformance suite against each, so backends cannot drift apart.
+
+Rules every implementation keeps:
+
+- Every method is one transaction; timers use the database clock.
+- Worker calls are fenced: the run must be RUNNING under `lease.lease_id` with an
+  unexpired lease, checked in the statement that writes. Otherwise nothing changes and
+  the call raises, by `rules.lease_error`: RunNotFound, RunDeadlineExceeded (after
+  failing the overdue run in its own transaction), or LeaseLost.
+- A run past `deadline_at` is failed with `rules.DEADLINE_FAILURE` at claim, at any
+  worker call and by `run_fail_overdue`; no retry is scheduled at or past a deadline.
+- Invariant: only a RUNNING run has RUNNING step attempts, except the one RUNNING
+  SLEEP attempt of a SLEEPING run. Whenever a run leaves RUNNING its open attempts are
+  closed as FAILED with a Failure saying why (`rules.cancel_failure`, `DEADLINE_FAILURE`,
+  `LEASE_EXPIRED_FAILURE` when an expired lease is reclaimed, `ABANDONED_FAILURE`
+  when the worker ends the execution with attempts still open); when a SLEEPING run
+  is claimed, its sleep attempt becomes COMPLETED.
+- A step_id is COMPLETED at most once per run.
+- Starts, retries and sleeps notify `wake_hub` subscribers of the run's
+  (namespace_id, task_queue) once committed, on every server sharing the database.
+"""
+
+from __future__ import annotations
+
+import abc
+
+from storage.notify import WakeHub
+from storage.records import (
+    Page,
+    Run,
+    RunCancelParams,
+    RunClaimParams,
+    RunClaimResult,
+    RunCompleteParams,
+    RunCreateParams,
+    RunCreateResult,
+    RunFailParams,
+    RunGetParams,
+    RunHeartbeatParams,
+    RunHeartbeatResult,
+    RunListParams,
+    RunSleepParams,
+    RunSleepResult,
+    StepAttempt,
+    StepBeginParams,
+    StepCompleteParams,
+    StepFailParams,
+    StepFailResult,
+    StepGetParams,
+    StepListParams,
+)
+
+
+class Store(abc.ABC):
+    """Durable state of runs and step attempts."""
+
+    wake_hub: WakeHub
+    """Long polls subscribe here to hear about new due work at once."""
+
+    url_for_display: str
+    """The database URL with any password masked."""
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def migrate(self) -> list[str]:
+        """Apply missing migrations in order, each recorded in the migrations table.
+        Safe to run from several processes at once. Returns the names applied."""
+
+    @abc.abstractmethod
+    async def start(self) -> None:
+        """Open connections and start listening for wake-ups."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Stop listening and close every connection."""
+
+    @abc.abstractmethod
+    async def ping(self) -> None:
+        """Raise StorageUnavailable unless the database answers a query."""
+
+    # --- client calls -------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def run_create(self, params: RunCreateParams) -> RunCreateResult:
+        """Create a PENDING run with attempt 1, available at `start_at` or now.
+        With an idempotency key already used in the namespace: the same workflow name
+        returns that run unchanged (`existing=True`), whatever its status; another
+        workflow name raises IdempotencyConflict. Concurrent creates with one key
+        collapse to one run."""
+
+    @abc.abstractmethod
+    async def run_get(self, params: RunGetParams) -> Run:
+        """Raise RunNotFound unless the run exists in the namespace."""
+
+    @abc.abstractmethod
+    async def run_list(self, params: RunListParams) -> Page[Run]:
+        """One page in (created_at, run_id) order, every filter applied."""
+
+    @abc.abstractmethod
+    async def run_cancel(self, params: RunCancelParams) -> Run:
+        """PENDING/RUNNING/SLEEPING become CANCELED now, the lease void and open step
+        attempts FAILED. A CANCELED run is returned as is. COMPLETED or FAILED raise
+        RunAlreadyTerminal; a missing run RunNotFound."""
+
+    @abc.abstractmethod
+    async def step_get(self, params: StepGetParams) -> StepAttempt:
+        """Raise RunNotFound or StepAttemptNotFound."""
+
+    @abc.abstractmethod
+    async def step_list(self, params: StepListParams) -> Page[StepAttempt]:
+        """One page of the run's step attempts in (created_at, step_attempt_id) order.
+        Raise RunNotFound when the run does not exist."""
+
+    # --- worker calls -------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def run_claim(self, params: RunClaimParams) -> RunClaimResult:
+        """Claim up to `max_runs` due runs of the queue, skipping rows other claims hold:
+        PENDING and SLEEPING runs whose available_at has passed (oldest first), then
+        RUNNING runs whose lease expired. Due runs past their deadline are failed
+        instead of claimed. Each claimed run becomes RUNNING with a fresh lease_id,
+        worker_id, started_at (first claim only), and available_at = lease expiry."""
+
+    @abc.abstractmethod
+    async def run_heartbeat(self, params: RunHeartbeatParams) -> RunHeartbeatResult:
+        """Extend the lease to now + lease_duration. When the run was canceled under this
+        very lease, return cancel_requested=True instead of raising LeaseLost."""
+
+    @abc.abstractmethod
+    async def step_begin(self, params: StepBeginParams) -> StepAttempt:
+        """Open a RUNNING attempt (attempt number = earlier attempts of the step_id + 1).
+        A COMPLETED step_id is returned instead (memoized); an open attempt of the
+        step_id is returned as is (an RPC retry). StepKindMismatch when the step_id is
+        recorded with another kind."""
+
+    @abc.abstractmethod
+    async def step_complete(self, params: StepCompleteParams) -> StepAttempt:
+        """Complete the RUNNING attempt, or record the step COMPLETED in one call (closing
+        an open attempt of the step_id if there is one). A step_id that already
+        completed returns that attempt unchanged. StepAttemptNotFound, StepNotRunning
+        (attempt FAILED), StepKindMismatch."""
+
+    @abc.abstractmethod
+    async def step_fail(self, params: StepFailParams) -> StepFailResult:
+        """Close the attempt (or record one) as FAILED and end the execution: the run
+        becomes PENDING at now + backoff with attempt + 1 and error set, or FAILED when
+        the error is non-retryable, attempts are used up, or the retry would fall at or
+        after the deadline. StepAlreadyCompleted when the step_id completed before."""
+
+    @abc.abstractmethod
+    async def run_sleep(self, params: RunSleepParams) -> RunSleepResult:
+        """Record a SLEEP attempt and park the run: SLEEPING until wake_up_at, lease
+        released. A completed sleep step_id is returned with the run unchanged; a
+        wake-up time already passed records the sleep COMPLETED and keeps the run
+        RUNNING under the same lease."""
+
+    @abc.abstractmethod
+    async def run_complete(self, params: RunCompleteParams) -> Run:
+        """COMPLETED with output, finished_at set, lease released."""
+
+    @abc.abstractmethod
+    async def run_fail(self, params: RunFailParams) -> Run:
+        """Like step_fail without a step: retried by the policy or FAILED."""
+
+    # --- maintenance --------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def run_fail_overdue(self, limit: int) -> int:
+        """Fail up to `limit` non-terminal runs past their deadline; return how many."""

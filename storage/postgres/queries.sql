@@ -1,0 +1,405 @@
+-- Every statement of the PostgreSQL backend. Hot paths (create, claim, heartbeat, begin
+-- and complete a step, complete a run) are single statements with the lease fence in
+-- their WHERE clause; when one touches no row, store.py reads the run to say why.
+-- Timers use now(): the database clock, one value per transaction.
+
+-- name: migrations_prepare
+CREATE TABLE IF NOT EXISTS stepline_schema_migrations (
+    version integer PRIMARY KEY,
+    name text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+)
+
+-- name: migrations_lock
+SELECT pg_advisory_xact_lock(7316452289017715551)
+
+-- name: migrations_applied
+SELECT version FROM stepline_schema_migrations ORDER BY version
+
+-- name: migrations_record
+INSERT INTO stepline_schema_migrations (version, name) VALUES (%(version)s, %(name)s)
+
+-- name: ping
+SELECT 1
+
+-- name: run_insert
+WITH inserted AS (
+    INSERT INTO stepline_workflow_runs (
+        id, namespace_id, workflow_name, version, status, task_queue, input, context,
+        idempotency_key, deadline_at, retry_initial_interval, retry_backoff_coefficient,
+        retry_maximum_interval, retry_maximum_attempts, available_at
+    ) VALUES (
+        %(id)s, %(namespace_id)s, %(workflow_name)s, %(version)s, 'PENDING', %(task_queue)s,
+        %(input)s::json, %(context)s::json, %(idempotency_key)s, %(deadline_at)s,
+        %(retry_initial_interval)s, %(retry_backoff_coefficient)s,
+        %(retry_maximum_interval)s, %(retry_maximum_attempts)s,
+        COALESCE(%(start_at)s, now())
+    )
+    ON CONFLICT (namespace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING *
+)
+SELECT inserted.*
+FROM inserted,
+    LATERAL (SELECT pg_notify('stepline_wake', inserted.namespace_id || ':' || inserted.task_queue)) AS n
+
+-- name: run_by_idempotency_key
+SELECT * FROM stepline_workflow_runs
+WHERE namespace_id = %(namespace_id)s AND idempotency_key = %(idempotency_key)s
+
+-- name: run_get
+SELECT * FROM stepline_workflow_runs
+WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
+
+-- name: run_lock
+SELECT *, now() AS db_now FROM stepline_workflow_runs
+WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
+FOR NO KEY UPDATE
+
+-- name: run_lease_state
+SELECT status, lease_id, lease_expires_at, deadline_at, error ->> 'type' AS error_type,
+    now() AS db_now
+FROM stepline_workflow_runs
+WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
+
+-- name: run_list_forward
+SELECT * FROM stepline_workflow_runs
+WHERE namespace_id = %(namespace_id)s
+    AND (%(statuses)s::text[] IS NULL OR status = ANY(%(statuses)s::text[]))
+    AND (%(workflow_name)s::text IS NULL OR workflow_name = %(workflow_name)s::text)
+    AND (%(task_queue)s::text IS NULL OR task_queue = %(task_queue)s::text)
+    AND (%(created_after)s::timestamptz IS NULL OR created_at >= %(created_after)s::timestamptz)
+    AND (%(created_before)s::timestamptz IS NULL OR created_at < %(created_before)s::timestamptz)
+    AND (%(cursor_created_at)s::timestamptz IS NULL
+        OR (created_at, id) > (%(cursor_created_at)s::timestamptz, %(cursor_id)s::uuid))
+ORDER BY created_at, id
+LIMIT %(limit)s
+
+-- name: run_list_backward
+SELECT * FROM stepline_workflow_runs
+WHERE namespace_id = %(namespace_id)s
+    AND (%(statuses)s::text[] IS NULL OR status = ANY(%(statuses)s::text[]))
+    AND (%(workflow_name)s::text IS NULL OR workflow_name = %(workflow_name)s::text)
+    AND (%(task_queue)s::text IS NULL OR task_queue = %(task_queue)s::text)
+    AND (%(created_after)s::timestamptz IS NULL OR created_at >= %(created_after)s::timestamptz)
+    AND (%(created_before)s::timestamptz IS NULL OR created_at < %(created_before)s::timestamptz)
+    AND (created_at, id) < (%(cursor_created_at)s::timestamptz, %(cursor_id)s::uuid)
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s
+
+-- name: run_claim
+-- Due PENDING/SLEEPING runs first, then RUNNING runs whose lease expired (their
+-- available_at is the lease expiry), each oldest first, skipping rows other claims hold.
+-- Due runs past their deadline are failed instead of claimed. Open step attempts are
+-- closed: a woken run's sleep completes, an expired lease's attempts fail.
+WITH ready AS (
+    SELECT id, status, deadline_at <= now() AS overdue
+    FROM stepline_workflow_runs
+    WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
+        AND status IN ('PENDING', 'SLEEPING') AND available_at <= now()
+        AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))
+    ORDER BY available_at, id
+    LIMIT %(max_runs)s
+    FOR NO KEY UPDATE SKIP LOCKED
+), expired AS (
+    SELECT id, status, deadline_at <= now() AS overdue
+    FROM stepline_workflow_runs
+    WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
+        AND status = 'RUNNING' AND available_at <= now()
+        AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))
+    ORDER BY available_at, id
+    LIMIT (SELECT %(max_runs)s - count(*) FROM ready)
+    FOR NO KEY UPDATE SKIP LOCKED
+), picked AS (
+    SELECT id, status AS previous_status, coalesce(overdue, false) AS overdue FROM ready
+    UNION ALL
+    SELECT id, status, coalesce(overdue, false) FROM expired
+), claimed AS (
+    UPDATE stepline_workflow_runs AS r SET
+        status = CASE WHEN p.overdue THEN 'FAILED' ELSE 'RUNNING' END,
+        lease_id = CASE WHEN p.overdue THEN r.lease_id ELSE gen_random_uuid() END,
+        lease_expires_at = CASE WHEN p.overdue THEN NULL ELSE now() + %(lease_duration)s END,
+        available_at = CASE WHEN p.overdue THEN NULL ELSE now() + %(lease_duration)s END,
+        worker_id = CASE WHEN p.overdue THEN r.worker_id ELSE %(worker_id)s END,
+        started_at = CASE WHEN p.overdue THEN r.started_at ELSE coalesce(r.started_at, now()) END,
+        finished_at = CASE WHEN p.overdue THEN now() END,
+        error = CASE WHEN p.overdue THEN %(deadline_error)s::json ELSE r.error END,
+        wake_up_at = NULL,
+        updated_at = now()
+    FROM picked AS p
+    WHERE r.id = p.id
+    RETURNING r.*, p.previous_status
+), closed AS (
+    UPDATE stepline_step_attempts AS s SET
+        status = CASE
+            WHEN c.status = 'RUNNING' AND c.previous_status = 'SLEEPING' AND s.kind = 'SLEEP'
+                THEN 'COMPLETED'
+            ELSE 'FAILED' END,
+        error = CASE
+            WHEN c.status = 'RUNNING' AND c.previous_status = 'SLEEPING' AND s.kind = 'SLEEP'
+                THEN NULL
+            WHEN c.status = 'FAILED' THEN %(deadline_error)s::json
+            WHEN c.previous_status = 'RUNNING' THEN %(lease_expired_error)s::json
+            ELSE %(abandoned_error)s::json END,
+        finished_at = now(),
+        updated_at = now()
+    FROM claimed AS c
+    WHERE s.workflow_run_id = c.id AND s.status = 'RUNNING'
+    RETURNING s.id
+)
+SELECT * FROM claimed
+
+-- name: run_next_due
+-- Seconds until a run of the queue becomes due (negative when one is due already).
+SELECT extract(EPOCH FROM least(
+    (SELECT min(available_at) FROM stepline_workflow_runs
+        WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
+            AND status IN ('PENDING', 'SLEEPING')
+            AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))),
+    (SELECT min(available_at) FROM stepline_workflow_runs
+        WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
+            AND status = 'RUNNING'
+            AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[])))
+) - now())::float8 AS due_in
+
+-- name: steps_of_runs
+SELECT * FROM stepline_step_attempts
+WHERE workflow_run_id = ANY(%(run_ids)s::uuid[])
+ORDER BY workflow_run_id, created_at, id
+
+-- name: run_heartbeat
+UPDATE stepline_workflow_runs SET
+    lease_expires_at = now() + %(lease_duration)s,
+    available_at = now() + %(lease_duration)s,
+    worker_id = coalesce(%(worker_id)s, worker_id),
+    updated_at = now()
+WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
+    AND status = 'RUNNING' AND lease_id = %(lease_id)s AND lease_expires_at > now()
+    AND (deadline_at IS NULL OR deadline_at > now())
+RETURNING lease_expires_at
+
+-- name: run_complete
+WITH completed AS (
+    UPDATE stepline_workflow_runs SET
+        status = 'COMPLETED',
+        output = %(output)s::json,
+        error = NULL,
+        worker_id = coalesce(%(worker_id)s, worker_id),
+        finished_at = now(),
+        lease_expires_at = NULL,
+        available_at = NULL,
+        updated_at = now()
+    WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
+        AND status = 'RUNNING' AND lease_id = %(lease_id)s AND lease_expires_at > now()
+        AND (deadline_at IS NULL OR deadline_at > now())
+    RETURNING *
+), closed AS (
+    UPDATE stepline_step_attempts SET
+        status = 'FAILED', error = %(abandoned_error)s::json, finished_at = now(), updated_at = now()
+    WHERE workflow_run_id IN (SELECT id FROM completed) AND status = 'RUNNING'
+)
+SELECT * FROM completed
+
+-- name: run_release
+-- Ends an execution (retry, failure or sleep) on a run locked by run_lock in this
+-- transaction; the fence is repeated so a write can never land on another lease.
+UPDATE stepline_workflow_runs SET
+    status = %(status)s,
+    attempt = %(attempt)s,
+    error = coalesce(%(error)s::json, error),
+    worker_id = coalesce(%(worker_id)s, worker_id),
+    finished_at = %(finished_at)s,
+    wake_up_at = %(wake_up_at)s,
+    available_at = %(available_at)s,
+    lease_expires_at = NULL,
+    updated_at = now()
+WHERE id = %(run_id)s AND status = 'RUNNING' AND lease_id = %(lease_id)s
+RETURNING *
+
+-- name: run_notify
+SELECT pg_notify('stepline_wake', %(namespace_id)s || ':' || %(task_queue)s)
+
+-- name: steps_close_open
+UPDATE stepline_step_attempts SET
+    status = 'FAILED', error = %(error)s::json, finished_at = now(), updated_at = now()
+WHERE workflow_run_id = %(run_id)s AND status = 'RUNNING'
+    AND (%(except_id)s::uuid IS NULL OR id <> %(except_id)s::uuid)
+
+-- name: run_cancel
+WITH canceled AS (
+    UPDATE stepline_workflow_runs SET
+        status = 'CANCELED',
+        error = %(error)s::json,
+        finished_at = now(),
+        lease_expires_at = NULL,
+        available_at = NULL,
+        wake_up_at = NULL,
+        updated_at = now()
+    WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
+        AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
+    RETURNING *
+), closed AS (
+    UPDATE stepline_step_attempts SET
+        status = 'FAILED', error = %(error)s::json, finished_at = now(), updated_at = now()
+    WHERE workflow_run_id IN (SELECT id FROM canceled) AND status = 'RUNNING'
+)
+SELECT * FROM canceled
+
+-- name: run_fail_overdue
+-- Fails runs past their deadline: one run (run_id) or, for the sweep, up to `limit`.
+WITH overdue AS (
+    SELECT id FROM stepline_workflow_runs
+    WHERE status IN ('PENDING', 'RUNNING', 'SLEEPING') AND deadline_at <= now()
+        AND (%(run_id)s::uuid IS NULL OR id = %(run_id)s::uuid)
+    ORDER BY deadline_at
+    LIMIT %(limit)s
+    FOR NO KEY UPDATE SKIP LOCKED
+), failed AS (
+    UPDATE stepline_workflow_runs AS r SET
+        status = 'FAILED',
+        error = %(error)s::json,
+        finished_at = now(),
+        lease_expires_at = NULL,
+        available_at = NULL,
+        wake_up_at = NULL,
+        updated_at = now()
+    FROM overdue
+    WHERE r.id = overdue.id
+    RETURNING r.id
+), closed AS (
+    UPDATE stepline_step_attempts SET
+        status = 'FAILED', error = %(error)s::json, finished_at = now(), updated_at = now()
+    WHERE workflow_run_id IN (SELECT id FROM failed) AND status = 'RUNNING'
+)
+SELECT count(*) AS failed FROM failed
+
+-- name: step_begin
+-- Returns the step's COMPLETED or open attempt when there is one, else opens one.
+WITH run AS (
+    SELECT id, namespace_id FROM stepline_workflow_runs
+    WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
+        AND status = 'RUNNING' AND lease_id = %(lease_id)s AND lease_expires_at > now()
+        AND (deadline_at IS NULL OR deadline_at > now())
+), existing AS (
+    SELECT s.* FROM stepline_step_attempts AS s JOIN run ON s.workflow_run_id = run.id
+    WHERE s.step_id = %(step_id)s AND s.status IN ('COMPLETED', 'RUNNING')
+), inserted AS (
+    INSERT INTO stepline_step_attempts (
+        id, namespace_id, workflow_run_id, step_id, kind, status, attempt, config, context,
+        worker_id, started_at
+    )
+    SELECT %(id)s, run.namespace_id, run.id, %(step_id)s, %(kind)s, 'RUNNING',
+        (SELECT count(*) + 1 FROM stepline_step_attempts
+            WHERE workflow_run_id = run.id AND step_id = %(step_id)s),
+        %(config)s::json, %(context)s::json, %(worker_id)s, now()
+    FROM run
+    WHERE NOT EXISTS (SELECT 1 FROM existing)
+    ON CONFLICT DO NOTHING
+    RETURNING *
+)
+SELECT * FROM existing
+UNION ALL
+SELECT * FROM inserted
+
+-- name: step_complete_attempt
+WITH run AS (
+    SELECT id FROM stepline_workflow_runs
+    WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
+        AND status = 'RUNNING' AND lease_id = %(lease_id)s AND lease_expires_at > now()
+        AND (deadline_at IS NULL OR deadline_at > now())
+)
+UPDATE stepline_step_attempts AS s SET
+    status = 'COMPLETED',
+    output = %(output)s::json,
+    worker_id = coalesce(%(worker_id)s, s.worker_id),
+    finished_at = now(),
+    updated_at = now()
+FROM run
+WHERE s.id = %(step_attempt_id)s AND s.workflow_run_id = run.id AND s.status = 'RUNNING'
+RETURNING s.*
+
+-- name: step_complete_by_step_id
+-- Closes the step's open attempt of the same kind, or records a completed attempt in
+-- one go. Returns nothing when the step completed before or is open with another kind.
+WITH run AS (
+    SELECT id, namespace_id FROM stepline_workflow_runs
+    WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
+        AND status = 'RUNNING' AND lease_id = %(lease_id)s AND lease_expires_at > now()
+        AND (deadline_at IS NULL OR deadline_at > now())
+), updated AS (
+    UPDATE stepline_step_attempts AS s SET
+        status = 'COMPLETED',
+        output = %(output)s::json,
+        worker_id = coalesce(%(worker_id)s, s.worker_id),
+        finished_at = now(),
+        updated_at = now()
+    FROM run
+    WHERE s.workflow_run_id = run.id AND s.step_id = %(step_id)s AND s.status = 'RUNNING'
+        AND s.kind = %(kind)s
+    RETURNING s.*
+), inserted AS (
+    INSERT INTO stepline_step_attempts (
+        id, namespace_id, workflow_run_id, step_id, kind, status, attempt, config, context,
+        output, worker_id, started_at, finished_at
+    )
+    SELECT %(id)s, run.namespace_id, run.id, %(step_id)s, %(kind)s, 'COMPLETED',
+        (SELECT count(*) + 1 FROM stepline_step_attempts
+            WHERE workflow_run_id = run.id AND step_id = %(step_id)s),
+        %(config)s::json, %(context)s::json, %(output)s::json, %(worker_id)s, now(), now()
+    FROM run
+    WHERE NOT EXISTS (SELECT 1 FROM updated)
+        AND NOT EXISTS (
+            SELECT 1 FROM stepline_step_attempts
+            WHERE workflow_run_id = run.id AND step_id = %(step_id)s AND status = 'RUNNING'
+        )
+    ON CONFLICT DO NOTHING
+    RETURNING *
+)
+SELECT * FROM updated
+UNION ALL
+SELECT * FROM inserted
+
+-- name: step_get
+SELECT * FROM stepline_step_attempts
+WHERE id = %(step_attempt_id)s AND workflow_run_id = %(run_id)s
+
+-- name: steps_by_step_id
+SELECT * FROM stepline_step_attempts
+WHERE workflow_run_id = %(run_id)s AND step_id = %(step_id)s AND status IN ('COMPLETED', 'RUNNING')
+ORDER BY created_at, id
+
+-- name: step_insert
+INSERT INTO stepline_step_attempts (
+    id, namespace_id, workflow_run_id, step_id, kind, status, attempt, config, context,
+    output, error, worker_id, wake_up_at, started_at, finished_at
+)
+SELECT %(id)s, %(namespace_id)s, %(run_id)s, %(step_id)s, %(kind)s, %(status)s,
+    (SELECT count(*) + 1 FROM stepline_step_attempts
+        WHERE workflow_run_id = %(run_id)s AND step_id = %(step_id)s),
+    %(config)s::json, %(context)s::json, %(output)s::json, %(error)s::json, %(worker_id)s,
+    %(wake_up_at)s, now(), %(finished_at)s
+RETURNING *
+
+-- name: step_fail_attempt
+UPDATE stepline_step_attempts SET
+    status = 'FAILED',
+    error = %(error)s::json,
+    worker_id = coalesce(%(worker_id)s, worker_id),
+    finished_at = now(),
+    updated_at = now()
+WHERE id = %(step_attempt_id)s AND status = 'RUNNING'
+RETURNING *
+
+-- name: step_list_forward
+SELECT * FROM stepline_step_attempts
+WHERE workflow_run_id = %(run_id)s
+    AND (%(cursor_created_at)s::timestamptz IS NULL
+        OR (created_at, id) > (%(cursor_created_at)s::timestamptz, %(cursor_id)s::uuid))
+ORDER BY created_at, id
+LIMIT %(limit)s
+
+-- name: step_list_backward
+SELECT * FROM stepline_step_attempts
+WHERE workflow_run_id = %(run_id)s
+    AND (created_at, id) < (%(cursor_created_at)s::timestamptz, %(cursor_id)s::uuid)
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s
