@@ -1,0 +1,41 @@
+"""Server configuration: flags, each with a STEPLINE_* environment variable as default."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from storage import DEFAULT_DATABASE_URL
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)?")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_duration(text: str) -> timedelta:
+    """'30s', '500ms', '2m', '1h', or a number of seconds."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"not a duration: {text!r} (try 30s, 500ms, 2m)")
+    return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2]])
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    database_url: str = DEFAULT_DATABASE_URL
+    grpc_address: str = "127.0.0.1:50051"
+    lease_duration: timedelta = timedelta(seconds=30)
+    max_payload_bytes: int = 1024 * 1024
+    db_pool_size: int = 10
+    shutdown_grace: timedelta = timedelta(seconds=30)
+    sweep_interval: timedelta = timedelta(seconds=1)
+    poll_fallback: timedelta = timedelta(seconds=1)
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if self.lease_duration <= timedelta(0):
+            raise ValueError("lease duration must be positive")
+        if self.max_payload_bytes < 1024:
+            raise ValueError("max payload bytes must be at least 1024")
+        if self.db_pool_size < 1:
+            raise ValueError("database pool size must be at least 1")

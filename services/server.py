@@ -1,0 +1,105 @@
+"""Server wiring: the store, both services, health and reflection on one grpc.aio server,
+the maintenance loop, and a clean shutdown that ends long polls and drains calls."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from services.config import ServerConfig
+from services.maintenance import Maintenance
+from services.validation import Limits
+from services.worker_service import WorkerService, WorkerSettings
+from services.workflow_service import WorkflowService
+from stepline.v1 import (
+    worker_service_pb2,
+    worker_service_pb2_grpc,
+    workflow_service_pb2,
+    workflow_service_pb2_grpc,
+)
+from storage import Store, create_store
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAMES = (
+    workflow_service_pb2.DESCRIPTOR.services_by_name["WorkflowService"].full_name,
+    worker_service_pb2.DESCRIPTOR.services_by_name["WorkerService"].full_name,
+)
+
+
+def _grpc_options(config: ServerConfig) -> list[tuple[str, int]]:
+    # A request may carry several payloads (output, config, context) of up to the limit.
+    max_request = 4 * config.max_payload_bytes + 64 * 1024
+    return [
+        ("grpc.max_receive_message_length", max(max_request, 4 * 1024 * 1024)),
+        ("grpc.so_reuseport", 0),
+        # Long polls sit idle for up to a minute: let clients keep the connection alive.
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.min_recv_ping_interval_without_data_ms", 5000),
+    ]
+
+
+class Server:
+    """One stepline server. `start()`, then `stop()`; `port` is the bound gRPC port."""
+
+    def __init__(self, config: ServerConfig, store: Store | None = None) -> None:
+        self.config = config
+        self.store = store or create_store(config.database_url, pool_size=config.db_pool_size)
+        self.shutting_down = asyncio.Event()
+        # grpc-stubs does not describe the asyncio health servicer.
+        self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]
+        self.maintenance = Maintenance(self.store, config.sweep_interval)
+        self.migrations_applied: list[str] = []
+        self.port = 0
+        self._grpc = grpc.aio.server(options=_grpc_options(config))
+
+    async def start(self) -> None:
+        await self.store.start()
+        self.migrations_applied = await self.store.migrate()
+        self._add_services()
+        self.port = self._grpc.add_insecure_port(self.config.grpc_address)
+        if self.port == 0:
+            raise OSError(f"cannot listen on {self.config.grpc_address}")
+        await self._grpc.start()
+        for name in ("", *SERVICE_NAMES):
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self.maintenance.start()
+
+    def _add_services(self) -> None:
+        limits = Limits(max_payload_bytes=self.config.max_payload_bytes)
+        settings = WorkerSettings(
+            lease_duration=self.config.lease_duration,
+            poll_fallback=self.config.poll_fallback,
+            limits=limits,
+        )
+        workflow_service_pb2_grpc.add_WorkflowServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            WorkflowService(self.store, limits), self._grpc
+        )
+        worker_service_pb2_grpc.add_WorkerServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            WorkerService(self.store, settings, self.shutting_down), self._grpc
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self._grpc)
+        reflection.enable_server_reflection(
+            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), self._grpc
+        )
+
+    @property
+    def address(self) -> str:
+        host = self.config.grpc_address.rsplit(":", 1)[0]
+        return f"{host}:{self.port}"
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop accepting calls, end waiting long polls at once, drain the rest."""
+        grace = self.config.shutdown_grace.total_seconds() if grace is None else grace
+        await self.health.enter_graceful_shutdown()
+        self.shutting_down.set()
+        await self._grpc.stop(grace)
+        await self.maintenance.stop()
+        await self.store.close()
+
+    async def wait_for_termination(self) -> None:
+        await self._grpc.wait_for_termination()

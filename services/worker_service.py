@@ -1,0 +1,277 @@
+"""WorkerService: long polls that claim runs, and the lease-fenced calls that record
+their steps and results. Fencing itself happens in storage, in the writing statement."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import grpc
+
+from services import convert
+from services import validation as v
+from services.errors import invalid, rpc
+from stepline.v1 import worker_service_pb2 as pb
+from stepline.v1 import worker_service_pb2_grpc as pb_grpc
+from storage import Store
+from storage.records import (
+    Lease,
+    RunClaimParams,
+    RunClaimResult,
+    RunCompleteParams,
+    RunFailParams,
+    RunHeartbeatParams,
+    RunSleepParams,
+    StepBeginParams,
+    StepCompleteParams,
+    StepFailParams,
+    StepKind,
+)
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+DEFAULT_WAIT = timedelta(seconds=20)
+MAX_WAIT = timedelta(seconds=60)
+MAX_RUNS = 100
+# Leave the reply this much of the client's own deadline to travel back.
+_DEADLINE_MARGIN = 0.05
+# A due run that the claim skipped is held by another claim right now; look again soon.
+_MIN_RECHECK = 0.01
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    lease_duration: timedelta
+    poll_fallback: timedelta
+    """The longest a waiting poll goes without re-checking, in case a wake-up was missed."""
+    limits: v.Limits
+
+
+class WorkerService(pb_grpc.WorkerServiceServicer):
+    def __init__(
+        self, store: Store, settings: WorkerSettings, shutting_down: asyncio.Event
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._shutting_down = shutting_down
+        self._limits = settings.limits
+
+    # --- claiming -----------------------------------------------------------------------
+
+    @rpc
+    async def PollActivity(
+        self, request: pb.PollActivityRequest, context: Context
+    ) -> pb.PollActivityResponse:
+        params = RunClaimParams(
+            namespace_id=v.namespace(request.namespace_id),
+            task_queue=v.name(request.task_queue, "task_queue", v.DEFAULT_TASK_QUEUE),
+            worker_id=v.text(request.worker_id, "worker_id") or None,
+            workflow_names=tuple(
+                v.name(n, "workflow_names") for n in dict.fromkeys(request.workflow_names)
+            ),
+            max_runs=_max_runs(request.max_runs),
+            lease_duration=self._settings.lease_duration,
+        )
+        wait = _wait(request, context)
+        result = await self._poll(params, wait)
+        return pb.PollActivityResponse(tasks=[_task(c) for c in result.claimed])
+
+    async def _poll(self, params: RunClaimParams, wait: float) -> RunClaimResult:
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + wait
+        # Subscribe before the first claim: a start committed between an empty claim
+        # and the wait below still wakes this poll.
+        with self._store.wake_hub.subscribe(params.namespace_id, params.task_queue) as woken:
+            while True:
+                woken.clear()
+                result = await self._store.run_claim(params)
+                remaining = give_up_at - loop.time()
+                if result.claimed or remaining <= 0 or self._shutting_down.is_set():
+                    return result
+                await _first_of(woken, self._shutting_down, self._recheck_in(result, remaining))
+
+    def _recheck_in(self, result: RunClaimResult, remaining: float) -> float:
+        timeout = min(remaining, self._settings.poll_fallback.total_seconds())
+        if result.next_due_in is not None:
+            timeout = min(timeout, max(result.next_due_in.total_seconds(), _MIN_RECHECK))
+        return timeout
+
+    # --- lease-fenced calls -------------------------------------------------------------
+
+    def _lease(self, request: Any) -> Lease:
+        return Lease(
+            namespace_id=v.namespace(request.namespace_id),
+            run_id=v.identifier(request.run_id, "run_id"),
+            lease_id=v.identifier(request.lease_id, "lease_id"),
+            worker_id=v.text(request.worker_id, "worker_id") or None,
+        )
+
+    @rpc
+    async def RecordHeartbeat(
+        self, request: pb.RecordHeartbeatRequest, context: Context
+    ) -> pb.RecordHeartbeatResponse:
+        result = await self._store.run_heartbeat(
+            RunHeartbeatParams(self._lease(request), self._settings.lease_duration)
+        )
+        response = pb.RecordHeartbeatResponse(cancel_requested=result.cancel_requested)
+        if result.lease_expires_at is not None:
+            response.lease_expires_at.CopyFrom(convert.timestamp(result.lease_expires_at))
+        return response
+
+    @rpc
+    async def BeginStep(
+        self, request: pb.BeginStepRequest, context: Context
+    ) -> pb.BeginStepResponse:
+        step = await self._store.step_begin(
+            StepBeginParams(
+                lease=self._lease(request),
+                step_id=v.name(request.step_id, "step_id"),
+                kind=_function_kind(request.kind),
+                config=v.payload(request, "config", self._limits),
+                context=_struct_json(request, self._limits),
+            )
+        )
+        return pb.BeginStepResponse(step_attempt=convert.step_to_proto(step))
+
+    @rpc
+    async def CompleteStep(
+        self, request: pb.CompleteStepRequest, context: Context
+    ) -> pb.CompleteStepResponse:
+        attempt_id, step_id = _step_ref(request)
+        step = await self._store.step_complete(
+            StepCompleteParams(
+                lease=self._lease(request),
+                output=v.payload(request, "output", self._limits),
+                step_attempt_id=attempt_id,
+                step_id=step_id,
+                kind=_function_kind(request.kind),
+                config=v.payload(request, "config", self._limits),
+                context=_struct_json(request, self._limits),
+            )
+        )
+        return pb.CompleteStepResponse(step_attempt=convert.step_to_proto(step))
+
+    @rpc
+    async def FailStep(self, request: pb.FailStepRequest, context: Context) -> pb.FailStepResponse:
+        attempt_id, step_id = _step_ref(request)
+        result = await self._store.step_fail(
+            StepFailParams(
+                lease=self._lease(request),
+                error=v.failure(request, "error", self._limits),
+                step_attempt_id=attempt_id,
+                step_id=step_id,
+                kind=_function_kind(request.kind),
+                config=v.payload(request, "config", self._limits),
+                context=_struct_json(request, self._limits),
+            )
+        )
+        return pb.FailStepResponse(
+            step_attempt=convert.step_to_proto(result.step), run=convert.run_to_proto(result.run)
+        )
+
+    @rpc
+    async def ScheduleSleep(
+        self, request: pb.ScheduleSleepRequest, context: Context
+    ) -> pb.ScheduleSleepResponse:
+        lease = self._lease(request)
+        step_id = v.name(request.step_id, "step_id")
+        wake_up_at = v.timestamp(request, "wake_up_at")
+        duration = v.duration(request, "duration")
+        if wake_up_at is None and duration is None:
+            raise invalid("wake_up_at", "wake_up_at or duration is required")
+        if duration is not None and duration < timedelta(0):
+            raise invalid("duration", "must not be negative")
+        result = await self._store.run_sleep(
+            RunSleepParams(lease=lease, step_id=step_id, wake_up_at=wake_up_at, duration=duration)
+        )
+        return pb.ScheduleSleepResponse(
+            step_attempt=convert.step_to_proto(result.step), run=convert.run_to_proto(result.run)
+        )
+
+    @rpc
+    async def CompleteWorkflow(
+        self, request: pb.CompleteWorkflowRequest, context: Context
+    ) -> pb.CompleteWorkflowResponse:
+        run = await self._store.run_complete(
+            RunCompleteParams(
+                lease=self._lease(request), output=v.payload(request, "output", self._limits)
+            )
+        )
+        return pb.CompleteWorkflowResponse(run=convert.run_to_proto(run))
+
+    @rpc
+    async def FailWorkflow(
+        self, request: pb.FailWorkflowRequest, context: Context
+    ) -> pb.FailWorkflowResponse:
+        run = await self._store.run_fail(
+            RunFailParams(
+                lease=self._lease(request), error=v.failure(request, "error", self._limits)
+            )
+        )
+        return pb.FailWorkflowResponse(run=convert.run_to_proto(run))
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _max_runs(value: int) -> int:
+    if value == 0:
+        return 1
+    if not 1 <= value <= MAX_RUNS:
+        raise invalid("max_runs", f"must be between 1 and {MAX_RUNS}")
+    return value
+
+
+def _wait(request: pb.PollActivityRequest, context: Context) -> float:
+    wait = v.duration(request, "wait")
+    if wait is None:
+        wait = DEFAULT_WAIT
+    if not timedelta(0) <= wait <= MAX_WAIT:
+        raise invalid("wait", f"must be between 0s and {int(MAX_WAIT.total_seconds())}s")
+    seconds = wait.total_seconds()
+    time_remaining = context.time_remaining()
+    if time_remaining is not None:
+        seconds = min(seconds, max(time_remaining - _DEADLINE_MARGIN, 0.0))
+    return seconds
+
+
+def _function_kind(kind: int) -> StepKind:
+    if kind in (0, convert.STEP_KIND[StepKind.FUNCTION]):
+        return StepKind.FUNCTION
+    if kind == convert.STEP_KIND[StepKind.SLEEP]:
+        raise invalid("kind", "sleep steps are recorded with ScheduleSleep")
+    raise invalid("kind", f"{kind} is not a step kind")
+
+
+def _step_ref(request: Any) -> tuple[str | None, str | None]:
+    """(step_attempt_id, step_id): an attempt from BeginStep, or a step_id for one call."""
+    if request.step_attempt_id:
+        attempt_id = v.identifier(request.step_attempt_id, "step_attempt_id")
+        return attempt_id, v.optional_name(request.step_id, "step_id")
+    return None, v.name(request.step_id, "step_id")
+
+
+def _struct_json(request: Any, limits: v.Limits) -> str | None:
+    doc = v.struct(request, "context", limits)
+    return None if doc is None else convert.json_text(doc)
+
+
+def _task(claimed: Any) -> pb.RunTask:
+    return pb.RunTask(
+        run=convert.run_to_proto(claimed.run),
+        lease_id=claimed.lease_id,
+        lease_expires_at=convert.timestamp(claimed.lease_expires_at),
+        steps=[convert.step_to_proto(step) for step in claimed.steps],
+    )
+
+
+async def _first_of(woken: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:
+    """Wait until either event is set or `seconds` pass."""
+    waiters = [asyncio.ensure_future(woken.wait()), asyncio.ensure_future(stop.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

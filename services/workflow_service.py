@@ -1,0 +1,172 @@
+"""WorkflowService: the client API (start, get, list, cancel runs; get and list steps)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import grpc
+
+from services import convert, page_tokens, tracecontext
+from services import validation as v
+from services.errors import rpc
+from stepline.v1 import workflow_service_pb2 as pb
+from stepline.v1 import workflow_service_pb2_grpc as pb_grpc
+from storage import Store
+from storage.records import (
+    Cursor,
+    Page,
+    RunCancelParams,
+    RunCreateParams,
+    RunFilter,
+    RunGetParams,
+    RunListParams,
+    StepGetParams,
+    StepListParams,
+)
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+T = TypeVar("T")
+
+
+def _tokens(page: Page[T], key: Callable[[T], tuple[datetime, str]], scope: str) -> dict[str, Any]:
+    """next/prev tokens at the page's edges, keyed by (created_at, id)."""
+    first, last = (page.items[0], page.items[-1]) if page.items else (None, None)
+    next_token = (
+        page_tokens.encode(Cursor(*key(last), forward=True), scope)
+        if page.has_next and last is not None
+        else ""
+    )
+    prev_token = (
+        page_tokens.encode(Cursor(*key(first), forward=False), scope)
+        if page.has_prev and first is not None
+        else ""
+    )
+    return {"next_page_token": next_token, "prev_page_token": prev_token, "has_more": page.has_next}
+
+
+class WorkflowService(pb_grpc.WorkflowServiceServicer):
+    def __init__(self, store: Store, limits: v.Limits) -> None:
+        self._store = store
+        self._limits = limits
+
+    @rpc
+    async def StartWorkflow(
+        self, request: pb.StartWorkflowRequest, context: Context
+    ) -> pb.StartWorkflowResponse:
+        caller_context = v.struct(request, "context", self._limits)
+        trace = tracecontext.trace_context(context.invocation_metadata())
+        merged = tracecontext.with_trace(caller_context, trace)
+        params = RunCreateParams(
+            namespace_id=v.namespace(request.namespace_id),
+            workflow_name=v.name(request.workflow_name, "workflow_name"),
+            version=v.text(request.version, "version"),
+            task_queue=v.name(request.task_queue, "task_queue", v.DEFAULT_TASK_QUEUE),
+            input=v.payload(request, "input", self._limits),
+            idempotency_key=v.text(request.idempotency_key, "idempotency_key") or None,
+            context=None if merged is None else convert.json_text(merged),
+            deadline_at=v.timestamp(request, "deadline_at"),
+            start_at=v.timestamp(request, "start_at"),
+            retry_policy=v.retry_policy(request, "retry_policy"),
+        )
+        result = await self._store.run_create(params)
+        return pb.StartWorkflowResponse(
+            run=convert.run_to_proto(result.run), existing=result.existing
+        )
+
+    @rpc
+    async def GetWorkflowRun(
+        self, request: pb.GetWorkflowRunRequest, context: Context
+    ) -> pb.GetWorkflowRunResponse:
+        run = await self._store.run_get(
+            RunGetParams(
+                namespace_id=v.namespace(request.namespace_id),
+                run_id=v.identifier(request.run_id, "run_id"),
+            )
+        )
+        return pb.GetWorkflowRunResponse(run=convert.run_to_proto(run))
+
+    @rpc
+    async def ListWorkflowRuns(
+        self, request: pb.ListWorkflowRunsRequest, context: Context
+    ) -> pb.ListWorkflowRunsResponse:
+        namespace_id = v.namespace(request.namespace_id)
+        run_filter = RunFilter(
+            statuses=tuple(
+                v.enum_values(request.statuses, convert.RUN_STATUS_FROM_PROTO, "statuses")
+            ),
+            workflow_name=v.optional_name(request.workflow_name, "workflow_name"),
+            task_queue=v.optional_name(request.task_queue, "task_queue"),
+            created_after=v.timestamp(request, "created_after"),
+            created_before=v.timestamp(request, "created_before"),
+        )
+        scope = page_tokens.scope_of(
+            "runs",
+            namespace_id,
+            sorted(s.value for s in run_filter.statuses),
+            run_filter.workflow_name,
+            run_filter.task_queue,
+            run_filter.created_after,
+            run_filter.created_before,
+        )
+        page = await self._store.run_list(
+            RunListParams(
+                namespace_id=namespace_id,
+                filter=run_filter,
+                limit=v.page_size(request.page_size),
+                cursor=page_tokens.decode(request.page_token, scope),
+            )
+        )
+        return pb.ListWorkflowRunsResponse(
+            workflow_runs=[convert.run_to_proto(run) for run in page.items],
+            **_tokens(page, lambda run: (run.created_at, run.run_id), scope),
+        )
+
+    @rpc
+    async def CancelWorkflowRun(
+        self, request: pb.CancelWorkflowRunRequest, context: Context
+    ) -> pb.CancelWorkflowRunResponse:
+        run = await self._store.run_cancel(
+            RunCancelParams(
+                namespace_id=v.namespace(request.namespace_id),
+                run_id=v.identifier(request.run_id, "run_id"),
+                reason=v.text(request.reason, "reason", max_length=1024),
+            )
+        )
+        return pb.CancelWorkflowRunResponse(run=convert.run_to_proto(run))
+
+    @rpc
+    async def ListStepAttempts(
+        self, request: pb.ListStepAttemptsRequest, context: Context
+    ) -> pb.ListStepAttemptsResponse:
+        namespace_id = v.namespace(request.namespace_id)
+        run_id = v.identifier(request.run_id, "run_id")
+        scope = page_tokens.scope_of("steps", namespace_id, run_id)
+        page = await self._store.step_list(
+            StepListParams(
+                namespace_id=namespace_id,
+                run_id=run_id,
+                limit=v.page_size(request.page_size),
+                cursor=page_tokens.decode(request.page_token, scope),
+            )
+        )
+        return pb.ListStepAttemptsResponse(
+            step_attempts=[convert.step_to_proto(step) for step in page.items],
+            **_tokens(page, lambda step: (step.created_at, step.step_attempt_id), scope),
+        )
+
+    @rpc
+    async def GetStepAttempt(
+        self, request: pb.GetStepAttemptRequest, context: Context
+    ) -> pb.GetStepAttemptResponse:
+        step = await self._store.step_get(
+            StepGetParams(
+                namespace_id=v.namespace(request.namespace_id),
+                run_id=v.identifier(request.run_id, "run_id"),
+                step_attempt_id=v.identifier(request.step_attempt_id, "step_attempt_id"),
+            )
+        )
+        return pb.GetStepAttemptResponse(step_attempt=convert.step_to_proto(step))
