@@ -50,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
         ("--shutdown-grace", "SHUTDOWN_GRACE", _DEFAULTS.shutdown_grace, "drain time"),
         ("--sweep-interval", "SWEEP_INTERVAL", _DEFAULTS.sweep_interval, "deadline sweep"),
         ("--poll-fallback", "POLL_FALLBACK", _DEFAULTS.poll_fallback, "long-poll re-check"),
+        (
+            "--db-pool-timeout",
+            "DB_POOL_TIMEOUT",
+            _DEFAULTS.db_pool_timeout,
+            "wait for a connection",
+        ),
     ):
         serve.add_argument(
             flag,
@@ -80,6 +86,7 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         lease_duration=args.lease_duration,
         max_payload_bytes=args.max_payload_bytes,
         db_pool_size=args.db_pool_size,
+        db_pool_timeout=args.db_pool_timeout,
         shutdown_grace=args.shutdown_grace,
         sweep_interval=args.sweep_interval,
         poll_fallback=args.poll_fallback,

@@ -27,6 +27,7 @@ class ServerConfig:
     lease_duration: timedelta = timedelta(seconds=30)
     max_payload_bytes: int = 1024 * 1024
     db_pool_size: int = 10
+    db_pool_timeout: timedelta = timedelta(seconds=10)
     shutdown_grace: timedelta = timedelta(seconds=30)
     sweep_interval: timedelta = timedelta(seconds=1)
     poll_fallback: timedelta = timedelta(seconds=1)

@@ -48,7 +48,11 @@ class Server:
 
     def __init__(self, config: ServerConfig, store: Store | None = None) -> None:
         self.config = config
-        self.store = store or create_store(config.database_url, pool_size=config.db_pool_size)
+        self.store = store or create_store(
+            config.database_url,
+            pool_size=config.db_pool_size,
+            pool_timeout=config.db_pool_timeout.total_seconds(),
+        )
         self.shutting_down = asyncio.Event()
         # grpc-stubs does not describe the asyncio health servicer.
         self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]

@@ -52,12 +52,15 @@ def sqlite_path_from_url(url: str) -> Path:
     return Path(url[len(prefix) :])
 
 
-def create_store(url: str, *, pool_size: int = 10) -> Store:
-    """A Store for a `postgresql://` or `sqlite:///` URL; call `start()` then `migrate()`."""
+def create_store(url: str, *, pool_size: int = 10, pool_timeout: float = 10.0) -> Store:
+    """A Store for a `postgresql://` or `sqlite:///` URL; call `start()` then `migrate()`.
+
+    `pool_size` and `pool_timeout` (seconds to wait for a connection) apply to PostgreSQL.
+    """
     if url.startswith(("postgresql://", "postgres://")):
         from storage.postgres import PostgresStore
 
-        return PostgresStore(url, pool_size=pool_size)
+        return PostgresStore(url, pool_size=pool_size, pool_timeout=pool_timeout)
     if url.startswith("sqlite:"):
         from storage.sqlite import SqliteStore
 

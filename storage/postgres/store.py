@@ -114,8 +114,9 @@ def _page(rows: list[Row], limit: int, cursor: Cursor | None, convert: Any) -> P
 
 
 class PostgresStore(Store):
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, pool_timeout: float = 10.0) -> None:
         self._url = url
+        self._pool_timeout = pool_timeout
         self.url_for_display = mask_password(url)
         self.wake_hub = WakeHub()
         self._pool = AsyncConnectionPool(
@@ -133,7 +134,7 @@ class PostgresStore(Store):
 
     async def start(self) -> None:
         try:
-            await self._pool.open(wait=True, timeout=10)
+            await self._pool.open(wait=True, timeout=self._pool_timeout)
         except PoolTimeout as exc:
             raise StorageUnavailable(f"cannot connect to {self.url_for_display}") from exc
         self._listener.start()
@@ -167,7 +168,7 @@ class PostgresStore(Store):
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[Conn]:
         try:
-            async with self._pool.connection(timeout=10) as conn:
+            async with self._pool.connection(timeout=self._pool_timeout) as conn:
                 yield conn
         except PoolTimeout as exc:
             raise StorageUnavailable("no database connection available") from exc
