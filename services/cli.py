@@ -11,8 +11,8 @@ import sys
 from collections.abc import Sequence
 
 from services.config import ServerConfig, parse_duration
-from services.server import Server
-from storage import create_store
+from services.server import Server, StartupError
+from storage import StoreError, create_store
 
 _DEFAULTS = ServerConfig()
 
@@ -130,14 +130,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    if args.command == "migrate":
-        asyncio.run(_migrate(args.database_url))
-    else:
-        try:
-            config = _config(args)
-        except ValueError as exc:
-            raise SystemExit(f"stepline-server: {exc}") from None
-        asyncio.run(_serve(config))
+    try:
+        if args.command == "migrate":
+            asyncio.run(_migrate(args.database_url))
+        else:
+            asyncio.run(_serve(_config(args)))
+    except (ValueError, StartupError, StoreError) as exc:
+        raise SystemExit(f"stepline-server: {exc}") from None
 
 
 if __name__ == "__main__":

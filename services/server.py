@@ -21,9 +21,13 @@ from stepline.v1 import (
     workflow_service_pb2,
     workflow_service_pb2_grpc,
 )
-from storage import Store, create_store
+from storage import Store, StoreError, create_store
 
 log = logging.getLogger(__name__)
+
+class StartupError(Exception):
+    """The server cannot start: the address is taken or the database unusable."""
+
 
 SERVICE_NAMES = (
     workflow_service_pb2.DESCRIPTOR.services_by_name["WorkflowService"].full_name,
@@ -62,12 +66,18 @@ class Server:
         self._grpc = grpc.aio.server(options=_grpc_options(config))
 
     async def start(self) -> None:
-        await self.store.start()
-        self.migrations_applied = await self.store.migrate()
+        """Bind, open and migrate the database, then serve. Raises StartupError."""
         self._add_services()
-        self.port = self._grpc.add_insecure_port(self.config.grpc_address)
-        if self.port == 0:
-            raise OSError(f"cannot listen on {self.config.grpc_address}")
+        try:
+            self.port = self._grpc.add_insecure_port(self.config.grpc_address)
+        except RuntimeError:
+            raise StartupError(f"cannot listen on {self.config.grpc_address}") from None
+        try:
+            await self.store.start()
+            self.migrations_applied = await self.store.migrate()
+        except StoreError as exc:
+            await self.store.close()
+            raise StartupError(f"database {self.store.url_for_display}: {exc}") from exc
         await self._grpc.start()
         for name in ("", *SERVICE_NAMES):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -153,3 +154,15 @@ async def test_storage_unavailable__is_unavailable_with_a_reason(postgres_admin_
 
 def test_console_script_is_installed() -> None:
     assert SCRIPT.exists() or shutil.which("stepline-server")
+
+
+async def test_serve__taken_address_exits_with_a_message(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = await _run_cli("serve", "--grpc-address", f"127.0.0.1:{port}", cwd=tmp_path)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in stderr.decode()
+    assert "Traceback" not in stderr.decode()
