@@ -6,12 +6,19 @@ their transactions with the database clock's `now`.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from storage.errors import LeaseLost, RunDeadlineExceeded, RunNotFound, StoreError
-from storage.records import Failure, RetryPolicy, RunStatus
+from storage.errors import (
+    LeaseLost,
+    RunDeadlineExceeded,
+    RunNotFound,
+    StepKindMismatch,
+    StoreError,
+)
+from storage.records import Failure, RetryPolicy, RunStatus, StepAttempt, StepKind, StepStatus
 
 DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
 
@@ -112,6 +119,22 @@ def retry_at(
     if deadline_at is not None and at >= deadline_at:
         return None
     return at
+
+
+def recorded_step(
+    attempts: Iterable[StepAttempt], step_id: str, kind: StepKind
+) -> StepAttempt | None:
+    """The step's COMPLETED attempt, else its open one, else None. A step_id keeps the
+    kind it was first recorded with: any attempt of another kind is StepKindMismatch."""
+    completed = running = None
+    for attempt in attempts:
+        if attempt.kind is not kind:
+            raise StepKindMismatch(step_id, attempt.kind, kind)
+        if attempt.status is StepStatus.COMPLETED:
+            completed = attempt
+        elif attempt.status is StepStatus.RUNNING:
+            running = attempt
+    return completed or running
 
 
 def failure_to_json(failure: Failure) -> str:

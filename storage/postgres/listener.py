@@ -16,6 +16,8 @@ import psycopg
 from storage.notify import WakeHub
 
 CHANNEL = "stepline_wake"
+_FIRST_RETRY = 0.1
+_MAX_RETRY = 5.0
 log = logging.getLogger(__name__)
 
 
@@ -42,15 +44,16 @@ class Listener:
             self._task = None
 
     async def _run(self) -> None:
-        delay = 0.1
+        delay = _FIRST_RETRY
         while True:
             try:
                 await self._listen()
             except (psycopg.Error, OSError) as exc:
                 log.warning("wake-up listener lost its connection (%s); reconnecting", exc)
+            # Back off while the database stays away; start over once it was reached.
+            delay = _FIRST_RETRY if self.connected.is_set() else min(delay * 2, _MAX_RETRY)
             self.connected.clear()
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
 
     async def _listen(self) -> None:
         async with await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True) as conn:

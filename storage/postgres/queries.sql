@@ -89,30 +89,41 @@ LIMIT %(limit)s
 -- name: run_claim
 -- Due PENDING/SLEEPING runs first, then RUNNING runs whose lease expired (their
 -- available_at is the lease expiry), each oldest first, skipping rows other claims hold.
--- Due runs past their deadline are failed instead of claimed. Open step attempts are
--- closed: a woken run's sleep completes, an expired lease's attempts fail.
-WITH ready AS (
-    SELECT id, status, deadline_at <= now() AS overdue
-    FROM stepline_workflow_runs
+-- Due runs past their deadline are failed instead (up to 100 a claim; the sweep does
+-- the rest) and do not count against max_runs. Open step attempts are closed: a woken
+-- run's sleep completes, an expired lease's attempts fail.
+WITH overdue AS (
+    SELECT id, status FROM stepline_workflow_runs
+    WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
+        AND status IN ('PENDING', 'SLEEPING', 'RUNNING') AND available_at <= now()
+        AND deadline_at <= now()
+        AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))
+    LIMIT 100
+    FOR NO KEY UPDATE SKIP LOCKED
+), ready AS (
+    SELECT id, status FROM stepline_workflow_runs
     WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
         AND status IN ('PENDING', 'SLEEPING') AND available_at <= now()
+        AND (deadline_at IS NULL OR deadline_at > now())
         AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))
     ORDER BY available_at, id
     LIMIT %(max_runs)s
     FOR NO KEY UPDATE SKIP LOCKED
 ), expired AS (
-    SELECT id, status, deadline_at <= now() AS overdue
-    FROM stepline_workflow_runs
+    SELECT id, status FROM stepline_workflow_runs
     WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
         AND status = 'RUNNING' AND available_at <= now()
+        AND (deadline_at IS NULL OR deadline_at > now())
         AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))
     ORDER BY available_at, id
     LIMIT (SELECT %(max_runs)s - count(*) FROM ready)
     FOR NO KEY UPDATE SKIP LOCKED
 ), picked AS (
-    SELECT id, status AS previous_status, coalesce(overdue, false) AS overdue FROM ready
+    SELECT id, status AS previous_status, false AS overdue FROM ready
     UNION ALL
-    SELECT id, status, coalesce(overdue, false) FROM expired
+    SELECT id, status, false FROM expired
+    UNION ALL
+    SELECT id, status, true FROM overdue
 ), claimed AS (
     UPDATE stepline_workflow_runs AS r SET
         status = CASE WHEN p.overdue THEN 'FAILED' ELSE 'RUNNING' END,
@@ -275,13 +286,16 @@ SELECT count(*) AS failed FROM failed
 -- name: step_begin
 -- Returns the step's COMPLETED or open attempt when there is one, else opens one.
 WITH run AS (
-    SELECT id, namespace_id FROM stepline_workflow_runs
+    SELECT id, namespace_id, worker_id FROM stepline_workflow_runs
     WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
         AND status = 'RUNNING' AND lease_id = %(lease_id)s AND lease_expires_at > now()
         AND (deadline_at IS NULL OR deadline_at > now())
 ), existing AS (
+    -- What stops an insert: the step's COMPLETED or open attempt, or any attempt of
+    -- another kind (store.py raises StepKindMismatch for those).
     SELECT s.* FROM stepline_step_attempts AS s JOIN run ON s.workflow_run_id = run.id
-    WHERE s.step_id = %(step_id)s AND s.status IN ('COMPLETED', 'RUNNING')
+    WHERE s.step_id = %(step_id)s
+        AND (s.status IN ('COMPLETED', 'RUNNING') OR s.kind <> %(kind)s)
 ), inserted AS (
     INSERT INTO stepline_step_attempts (
         id, namespace_id, workflow_run_id, step_id, kind, status, attempt, config, context,
@@ -290,7 +304,7 @@ WITH run AS (
     SELECT %(id)s, run.namespace_id, run.id, %(step_id)s, %(kind)s, 'RUNNING',
         (SELECT count(*) + 1 FROM stepline_step_attempts
             WHERE workflow_run_id = run.id AND step_id = %(step_id)s),
-        %(config)s::json, %(context)s::json, %(worker_id)s, now()
+        %(config)s::json, %(context)s::json, coalesce(%(worker_id)s, run.worker_id), now()
     FROM run
     WHERE NOT EXISTS (SELECT 1 FROM existing)
     ON CONFLICT DO NOTHING
@@ -319,9 +333,9 @@ RETURNING s.*
 
 -- name: step_complete_by_step_id
 -- Closes the step's open attempt of the same kind, or records a completed attempt in
--- one go. Returns nothing when the step completed before or is open with another kind.
+-- one go. Returns nothing when the step completed before or has attempts of another kind.
 WITH run AS (
-    SELECT id, namespace_id FROM stepline_workflow_runs
+    SELECT id, namespace_id, worker_id FROM stepline_workflow_runs
     WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
         AND status = 'RUNNING' AND lease_id = %(lease_id)s AND lease_expires_at > now()
         AND (deadline_at IS NULL OR deadline_at > now())
@@ -344,12 +358,14 @@ WITH run AS (
     SELECT %(id)s, run.namespace_id, run.id, %(step_id)s, %(kind)s, 'COMPLETED',
         (SELECT count(*) + 1 FROM stepline_step_attempts
             WHERE workflow_run_id = run.id AND step_id = %(step_id)s),
-        %(config)s::json, %(context)s::json, %(output)s::json, %(worker_id)s, now(), now()
+        %(config)s::json, %(context)s::json, %(output)s::json,
+        coalesce(%(worker_id)s, run.worker_id), now(), now()
     FROM run
     WHERE NOT EXISTS (SELECT 1 FROM updated)
         AND NOT EXISTS (
             SELECT 1 FROM stepline_step_attempts
-            WHERE workflow_run_id = run.id AND step_id = %(step_id)s AND status = 'RUNNING'
+            WHERE workflow_run_id = run.id AND step_id = %(step_id)s
+                AND (status = 'RUNNING' OR kind <> %(kind)s)
         )
     ON CONFLICT DO NOTHING
     RETURNING *
@@ -364,7 +380,7 @@ WHERE id = %(step_attempt_id)s AND workflow_run_id = %(run_id)s
 
 -- name: steps_by_step_id
 SELECT * FROM stepline_step_attempts
-WHERE workflow_run_id = %(run_id)s AND step_id = %(step_id)s AND status IN ('COMPLETED', 'RUNNING')
+WHERE workflow_run_id = %(run_id)s AND step_id = %(step_id)s
 ORDER BY created_at, id
 
 -- name: step_insert
@@ -375,7 +391,8 @@ INSERT INTO stepline_step_attempts (
 SELECT %(id)s, %(namespace_id)s, %(run_id)s, %(step_id)s, %(kind)s, %(status)s,
     (SELECT count(*) + 1 FROM stepline_step_attempts
         WHERE workflow_run_id = %(run_id)s AND step_id = %(step_id)s),
-    %(config)s::json, %(context)s::json, %(output)s::json, %(error)s::json, %(worker_id)s,
+    %(config)s::json, %(context)s::json, %(output)s::json, %(error)s::json,
+    coalesce(%(worker_id)s, (SELECT worker_id FROM stepline_workflow_runs WHERE id = %(run_id)s)),
     %(wake_up_at)s, now(), %(finished_at)s
 RETURNING *
 

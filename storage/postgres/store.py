@@ -21,7 +21,6 @@ from storage.errors import (
     RunDeadlineExceeded,
     RunNotFound,
     StepAttemptNotFound,
-    StepKindMismatch,
     StepNotRunning,
     StorageUnavailable,
     StoreError,
@@ -40,6 +39,7 @@ from storage.postgres.transitions import (
     Q,
     claimed_runs,
     close_open_steps,
+    db_uuid,
     end_execution,
     fail_step,
     fetch,
@@ -111,6 +111,14 @@ def _page(rows: list[Row], limit: int, cursor: Cursor | None, convert: Any) -> P
     if forward:
         return Page(items=items, has_next=more, has_prev=cursor is not None)
     return Page(items=items, has_next=True, has_prev=more)
+
+
+def _wake_up_at(params: RunSleepParams, now: datetime) -> datetime:
+    if params.wake_up_at is not None:
+        return params.wake_up_at
+    if params.duration is None:
+        raise ValueError("run_sleep needs wake_up_at or duration")
+    return now + params.duration
 
 
 class PostgresStore(Store):
@@ -253,7 +261,7 @@ class PostgresStore(Store):
 
     async def run_get(self, params: RunGetParams) -> Run:
         row = await self._fetch_one(
-            "run_get", {"namespace_id": params.namespace_id, "run_id": params.run_id}
+            "run_get", {"namespace_id": params.namespace_id, "run_id": db_uuid(params.run_id)}
         )
         if row is None:
             raise RunNotFound(params.namespace_id, params.run_id)
@@ -279,7 +287,7 @@ class PostgresStore(Store):
 
     async def run_cancel(self, params: RunCancelParams) -> Run:
         error = rules.failure_to_json(rules.cancel_failure(params.reason))
-        ref = {"namespace_id": params.namespace_id, "run_id": params.run_id}
+        ref = {"namespace_id": params.namespace_id, "run_id": db_uuid(params.run_id)}
         row = await self._fetch_one("run_cancel", {**ref, "error": error})
         if row is not None:
             return run_from_row(row)
@@ -291,7 +299,11 @@ class PostgresStore(Store):
     async def step_get(self, params: StepGetParams) -> StepAttempt:
         await self.run_get(RunGetParams(params.namespace_id, params.run_id))
         row = await self._fetch_one(
-            "step_get", {"run_id": params.run_id, "step_attempt_id": params.step_attempt_id}
+            "step_get",
+            {
+                "run_id": db_uuid(params.run_id),
+                "step_attempt_id": db_uuid(params.step_attempt_id),
+            },
         )
         if row is None:
             raise StepAttemptNotFound(params.run_id, params.step_attempt_id)
@@ -302,7 +314,11 @@ class PostgresStore(Store):
         forward = params.cursor is None or params.cursor.forward
         rows = await self._fetch(
             "step_list_forward" if forward else "step_list_backward",
-            {"run_id": params.run_id, "limit": params.limit + 1, **_cursor_params(params.cursor)},
+            {
+                "run_id": db_uuid(params.run_id),
+                "limit": params.limit + 1,
+                **_cursor_params(params.cursor),
+            },
         )
         return _page(rows, params.limit, params.cursor, step_from_row)
 
@@ -360,9 +376,8 @@ class PostgresStore(Store):
             rows = await self._fetch("step_begin", {**values, "id": uuid7()})
             if not rows:  # pragma: no cover
                 raise LeaseLost(params.lease.run_id, RunStatus.RUNNING)
-        step = step_from_row(min(rows, key=lambda r: r["status"] != "COMPLETED"))
-        if step.kind is not params.kind:
-            raise StepKindMismatch(step.step_id, step.kind, params.kind)
+        step = rules.recorded_step(map(step_from_row, rows), params.step_id, params.kind)
+        assert step is not None, "step_begin returned only attempts of this kind, none open"
         return step
 
     async def step_complete(self, params: StepCompleteParams) -> StepAttempt:
@@ -373,7 +388,7 @@ class PostgresStore(Store):
     async def _complete_attempt(self, params: StepCompleteParams, attempt_id: str) -> StepAttempt:
         values = {
             **lease_params(params.lease),
-            "step_attempt_id": attempt_id,
+            "step_attempt_id": db_uuid(attempt_id),
             "output": params.output,
         }
         row = await self._fetch_one("step_complete_attempt", values)
@@ -405,12 +420,9 @@ class PostgresStore(Store):
                 return step_from_row(row)
             await self._check_lease(params.lease)
             existing = await self._fetch("steps_by_step_id", values)
-            if existing:
-                step = step_from_row(min(existing, key=lambda r: r["status"] != "COMPLETED"))
-                if step.kind is not params.kind:
-                    raise StepKindMismatch(step_id, step.kind, params.kind)
-                if step.status is StepStatus.COMPLETED:
-                    return step  # memoized: the first output stands
+            step = rules.recorded_step(map(step_from_row, existing), step_id, params.kind)
+            if step is not None and step.status is StepStatus.COMPLETED:
+                return step  # memoized: the first output stands
             values["id"] = uuid7()
         raise LeaseLost(params.lease.run_id, RunStatus.RUNNING)  # pragma: no cover - raced
 
@@ -430,14 +442,12 @@ class PostgresStore(Store):
         lease = params.lease
         async with self._fenced(lease) as (conn, run_row):
             now: datetime = run_row["db_now"]
-            wake = params.wake_up_at or now + (params.duration or timedelta())
+            wake = _wake_up_at(params, now)
             values = {**lease_params(lease), "step_id": params.step_id}
             existing = await fetch(conn, "steps_by_step_id", values)
-            if existing:
-                step = step_from_row(existing[0])
-                if step.kind is not StepKind.SLEEP:
-                    raise StepKindMismatch(step.step_id, step.kind, StepKind.SLEEP)
-                return RunSleepResult(step=step, run=run_from_row(run_row))
+            done = rules.recorded_step(map(step_from_row, existing), params.step_id, StepKind.SLEEP)
+            if done is not None:  # only a woken sleep can be recorded: memoized
+                return RunSleepResult(step=done, run=run_from_row(run_row))
             parked = wake > now
             step = await insert_step(
                 conn,

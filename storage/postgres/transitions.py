@@ -6,6 +6,7 @@ execution expect the run's row to be locked (`run_lock`) and the lease checked.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,6 @@ from storage.errors import (
     LeaseLost,
     StepAlreadyCompleted,
     StepAttemptNotFound,
-    StepKindMismatch,
     StepNotRunning,
 )
 from storage.ids import uuid7
@@ -44,11 +44,25 @@ LEASE_EXPIRED_ERROR = rules.failure_to_json(rules.LEASE_EXPIRED_FAILURE)
 ABANDONED_ERROR = rules.failure_to_json(rules.ABANDONED_FAILURE)
 
 
+NIL_UUID = "00000000-0000-0000-0000-000000000000"
+
+
+def db_uuid(value: str) -> str:
+    """`value` when it is a UUID, else the nil UUID, which no row has: a malformed ID
+    finds nothing (and raises the matching not-found or lease error) instead of
+    failing the query's uuid cast."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return NIL_UUID
+    return value
+
+
 def lease_params(lease: Lease) -> dict[str, Any]:
     return {
         "namespace_id": lease.namespace_id,
-        "run_id": lease.run_id,
-        "lease_id": lease.lease_id,
+        "run_id": db_uuid(lease.run_id),
+        "lease_id": db_uuid(lease.lease_id),
         "worker_id": lease.worker_id,
     }
 
@@ -126,7 +140,9 @@ async def fail_step(conn: Conn, params: StepFailParams, run_row: Row) -> StepAtt
     lease = params.lease
     if params.step_attempt_id is not None:
         found = await fetch_one(
-            conn, "step_get", {"run_id": lease.run_id, "step_attempt_id": params.step_attempt_id}
+            conn,
+            "step_get",
+            {"run_id": db_uuid(lease.run_id), "step_attempt_id": db_uuid(params.step_attempt_id)},
         )
         if found is None:
             raise StepAttemptNotFound(lease.run_id, params.step_attempt_id)
@@ -134,9 +150,10 @@ async def fail_step(conn: Conn, params: StepFailParams, run_row: Row) -> StepAtt
     else:
         step_id = required_step_id(params.step_id)
         existing = await fetch(
-            conn, "steps_by_step_id", {"run_id": lease.run_id, "step_id": step_id}
+            conn, "steps_by_step_id", {"run_id": db_uuid(lease.run_id), "step_id": step_id}
         )
-        if not existing:
+        recorded = rules.recorded_step(map(step_from_row, existing), step_id, params.kind)
+        if recorded is None:
             return await insert_step(
                 conn,
                 lease,
@@ -149,9 +166,7 @@ async def fail_step(conn: Conn, params: StepFailParams, run_row: Row) -> StepAtt
                 error=params.error,
                 finished_at=run_row["db_now"],
             )
-        open_step = step_from_row(min(existing, key=lambda r: r["status"] != "COMPLETED"))
-        if open_step.kind is not params.kind:
-            raise StepKindMismatch(step_id, open_step.kind, params.kind)
+        open_step = recorded
     if open_step.status is StepStatus.COMPLETED:
         raise StepAlreadyCompleted(open_step.step_id, open_step.step_attempt_id)
     if open_step.status is not StepStatus.RUNNING:

@@ -94,6 +94,10 @@ CREATE UNIQUE INDEX stepline_step_attempts_running
     ON stepline_step_attempts (workflow_run_id, step_id)
     WHERE status = 'RUNNING';
 
+-- Every step call looks up the earlier attempts of its step_id.
+CREATE INDEX stepline_step_attempts_by_step
+    ON stepline_step_attempts (workflow_run_id, step_id);
+
 -- A run's history, and its list, in keyset order.
 CREATE INDEX stepline_step_attempts_by_run
     ON stepline_step_attempts (workflow_run_id, created_at, id);

@@ -1,0 +1,319 @@
+-- Every statement of the SQLite backend. Times are microseconds since the Unix epoch;
+-- :now is the transaction's clock reading. Statements that write a run the worker holds
+-- repeat the fence (RUNNING under :lease_id, lease unexpired) in their WHERE clause.
+
+-- --- connection and transactions ----------------------------------------------------
+
+-- name: pragma_busy_timeout
+PRAGMA busy_timeout = 5000
+
+-- name: pragma_journal_mode_wal
+PRAGMA journal_mode = WAL
+
+-- name: pragma_synchronous_full
+PRAGMA synchronous = FULL
+
+-- name: pragma_foreign_keys_on
+PRAGMA foreign_keys = ON
+
+-- name: begin_immediate
+BEGIN IMMEDIATE
+
+-- name: begin_deferred
+BEGIN
+
+-- name: commit
+COMMIT
+
+-- name: rollback
+ROLLBACK
+
+-- name: ping
+SELECT 1
+
+-- --- migrations ---------------------------------------------------------------------
+
+-- name: migrations_create_table
+CREATE TABLE IF NOT EXISTS stepline_schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+)
+
+-- name: migration_is_applied
+SELECT 1 FROM stepline_schema_migrations WHERE version = :version
+
+-- name: migration_record
+INSERT INTO stepline_schema_migrations (version, name, applied_at)
+VALUES (:version, :name, :now)
+
+-- --- runs: client calls -------------------------------------------------------------
+
+-- name: run_insert
+-- A second create with the same idempotency key inserts nothing and returns no row.
+INSERT INTO stepline_workflow_runs (
+    id, namespace_id, workflow_name, version, status, task_queue, input, context,
+    idempotency_key, deadline_at, attempt, retry_initial_interval,
+    retry_backoff_coefficient, retry_maximum_interval, retry_maximum_attempts,
+    created_at, updated_at, available_at
+) VALUES (
+    :id, :namespace_id, :workflow_name, :version, 'PENDING', :task_queue, :input, :context,
+    :idempotency_key, :deadline_at, 1, :retry_initial_interval,
+    :retry_backoff_coefficient, :retry_maximum_interval, :retry_maximum_attempts,
+    :now, :now, :available_at
+)
+ON CONFLICT (namespace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING *
+
+-- name: run_by_idempotency_key
+SELECT * FROM stepline_workflow_runs
+WHERE namespace_id = :namespace_id AND idempotency_key = :idempotency_key
+
+-- name: run_get
+SELECT * FROM stepline_workflow_runs
+WHERE namespace_id = :namespace_id AND id = :run_id
+
+-- name: run_cancel
+UPDATE stepline_workflow_runs
+SET status = 'CANCELED', error = :error, finished_at = :now, available_at = NULL,
+    lease_expires_at = NULL, wake_up_at = NULL, updated_at = :now
+WHERE id = :run_id AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
+RETURNING *
+
+-- name: run_list
+-- The filters and order placeholders take the fragments below; values are always bound.
+SELECT * FROM stepline_workflow_runs
+WHERE namespace_id = :namespace_id {filters}
+ORDER BY {order}
+LIMIT :limit
+
+-- name: run_filter_status
+-- One status: an equality, so that the (namespace_id, status, created_at, id) index
+-- serves the filter and the order at once.
+AND status = :status
+
+-- name: run_filter_statuses
+AND status IN (SELECT value FROM json_each(:statuses))
+
+-- name: run_filter_workflow_name
+AND workflow_name = :workflow_name
+
+-- name: run_filter_task_queue
+AND task_queue = :task_queue
+
+-- name: run_filter_created_after
+AND created_at >= :created_after
+
+-- name: run_filter_created_before
+AND created_at < :created_before
+
+-- name: keyset_after
+AND (created_at, id) > (:cursor_created_at, :cursor_id)
+
+-- name: keyset_before
+AND (created_at, id) < (:cursor_created_at, :cursor_id)
+
+-- name: keyset_ascending
+created_at ASC, id ASC
+
+-- name: keyset_descending
+created_at DESC, id DESC
+
+-- --- runs: claims -------------------------------------------------------------------
+
+-- name: run_claim_overdue
+-- Due runs past their deadline: failed instead of claimed.
+SELECT id FROM (
+    SELECT id, available_at FROM stepline_workflow_runs
+    WHERE namespace_id = :namespace_id AND task_queue = :task_queue
+      AND status IN ('PENDING', 'SLEEPING') AND available_at <= :now
+      AND deadline_at <= :now
+      AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
+    UNION ALL
+    SELECT id, available_at FROM stepline_workflow_runs
+    WHERE namespace_id = :namespace_id AND task_queue = :task_queue
+      AND status = 'RUNNING' AND available_at <= :now
+      AND deadline_at <= :now
+      AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
+)
+ORDER BY available_at, id
+LIMIT :limit
+
+-- name: run_claim_candidates
+-- Due PENDING/SLEEPING runs oldest first, then RUNNING runs whose lease expired.
+SELECT id, status FROM (
+    SELECT * FROM (
+        SELECT id, status, 0 AS tier, available_at FROM stepline_workflow_runs
+        WHERE namespace_id = :namespace_id AND task_queue = :task_queue
+          AND status IN ('PENDING', 'SLEEPING') AND available_at <= :now
+          AND (deadline_at IS NULL OR deadline_at > :now)
+          AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
+        ORDER BY available_at, id
+        LIMIT :limit
+    )
+    UNION ALL
+    SELECT * FROM (
+        SELECT id, status, 1 AS tier, available_at FROM stepline_workflow_runs
+        WHERE namespace_id = :namespace_id AND task_queue = :task_queue
+          AND status = 'RUNNING' AND available_at <= :now
+          AND (deadline_at IS NULL OR deadline_at > :now)
+          AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
+        ORDER BY available_at, id
+        LIMIT :limit
+    )
+)
+ORDER BY tier, available_at, id
+LIMIT :limit
+
+-- name: run_claim
+UPDATE stepline_workflow_runs
+SET status = 'RUNNING', lease_id = :lease_id, lease_expires_at = :lease_expires_at,
+    available_at = :lease_expires_at, worker_id = :worker_id,
+    started_at = COALESCE(started_at, :now), wake_up_at = NULL, updated_at = :now
+WHERE id = :run_id AND status = :expected_status
+RETURNING *
+
+-- name: run_next_available_at
+-- The earliest available_at of each claim index, read from the front of the index.
+SELECT MIN(available_at) AS next_available_at FROM (
+    SELECT * FROM (
+        SELECT available_at FROM stepline_workflow_runs
+        WHERE namespace_id = :namespace_id AND task_queue = :task_queue
+          AND status IN ('PENDING', 'SLEEPING')
+          AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
+        ORDER BY available_at
+        LIMIT 1
+    )
+    UNION ALL
+    SELECT * FROM (
+        SELECT available_at FROM stepline_workflow_runs
+        WHERE namespace_id = :namespace_id AND task_queue = :task_queue
+          AND status = 'RUNNING'
+          AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
+        ORDER BY available_at
+        LIMIT 1
+    )
+)
+
+-- --- runs: worker calls -------------------------------------------------------------
+
+-- name: run_heartbeat
+UPDATE stepline_workflow_runs
+SET lease_expires_at = :lease_expires_at, available_at = :lease_expires_at,
+    worker_id = COALESCE(:worker_id, worker_id), updated_at = :now
+WHERE id = :run_id AND status = 'RUNNING' AND lease_id = :lease_id
+  AND lease_expires_at > :now
+RETURNING lease_expires_at
+
+-- name: run_complete
+UPDATE stepline_workflow_runs
+SET status = 'COMPLETED', output = :output, error = NULL, finished_at = :now,
+    available_at = NULL, lease_expires_at = NULL, worker_id = COALESCE(:worker_id, worker_id),
+    updated_at = :now
+WHERE id = :run_id AND status = 'RUNNING' AND lease_id = :lease_id
+  AND lease_expires_at > :now
+RETURNING *
+
+-- name: run_retry
+UPDATE stepline_workflow_runs
+SET status = 'PENDING', attempt = attempt + 1, error = :error, available_at = :available_at,
+    lease_expires_at = NULL, worker_id = COALESCE(:worker_id, worker_id), updated_at = :now
+WHERE id = :run_id AND status = 'RUNNING' AND lease_id = :lease_id
+  AND lease_expires_at > :now
+RETURNING *
+
+-- name: run_fail
+UPDATE stepline_workflow_runs
+SET status = 'FAILED', error = :error, finished_at = :now, available_at = NULL,
+    lease_expires_at = NULL, worker_id = COALESCE(:worker_id, worker_id), updated_at = :now
+WHERE id = :run_id AND status = 'RUNNING' AND lease_id = :lease_id
+  AND lease_expires_at > :now
+RETURNING *
+
+-- name: run_park
+UPDATE stepline_workflow_runs
+SET status = 'SLEEPING', wake_up_at = :wake_up_at, available_at = :wake_up_at,
+    lease_expires_at = NULL, worker_id = COALESCE(:worker_id, worker_id), updated_at = :now
+WHERE id = :run_id AND status = 'RUNNING' AND lease_id = :lease_id
+  AND lease_expires_at > :now
+RETURNING *
+
+-- --- runs: deadlines ----------------------------------------------------------------
+
+-- name: run_fail_past_deadline
+UPDATE stepline_workflow_runs
+SET status = 'FAILED', error = :error, finished_at = :now, available_at = NULL,
+    lease_expires_at = NULL, wake_up_at = NULL, updated_at = :now
+WHERE id = :run_id AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
+  AND deadline_at <= :now
+
+-- name: run_overdue
+SELECT id FROM stepline_workflow_runs
+WHERE deadline_at IS NOT NULL AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
+  AND deadline_at <= :now
+ORDER BY deadline_at
+LIMIT :limit
+
+-- --- step attempts ------------------------------------------------------------------
+
+-- name: step_insert
+-- The attempt number counts the step_id's earlier attempts in the run.
+INSERT INTO stepline_step_attempts (
+    id, namespace_id, workflow_run_id, step_id, kind, status, attempt, config, context,
+    output, error, worker_id, wake_up_at, started_at, finished_at, created_at, updated_at
+) VALUES (
+    :id, :namespace_id, :run_id, :step_id, :kind, :status,
+    (SELECT COUNT(*) + 1 FROM stepline_step_attempts
+     WHERE workflow_run_id = :run_id AND step_id = :step_id),
+    :config, :context, :output, :error, :worker_id, :wake_up_at, :now, :finished_at,
+    :now, :now
+)
+RETURNING *
+
+-- name: step_get
+SELECT * FROM stepline_step_attempts
+WHERE workflow_run_id = :run_id AND id = :step_attempt_id
+
+-- name: steps_of_step_id
+-- Unordered, so that SQLite searches the by_step index rather than walking the run's
+-- whole history in order; the caller sorts the few rows.
+SELECT * FROM stepline_step_attempts
+WHERE workflow_run_id = :run_id AND step_id = :step_id
+
+-- name: steps_of_run
+SELECT * FROM stepline_step_attempts
+WHERE workflow_run_id = :run_id
+ORDER BY created_at, id
+
+-- name: step_list
+-- The filters and order placeholders take the keyset fragments above.
+SELECT * FROM stepline_step_attempts
+WHERE workflow_run_id = :run_id {filters}
+ORDER BY {order}
+LIMIT :limit
+
+-- name: step_complete
+UPDATE stepline_step_attempts
+SET status = 'COMPLETED', output = :output, worker_id = COALESCE(:worker_id, worker_id),
+    finished_at = :now, updated_at = :now
+WHERE id = :step_attempt_id AND status = 'RUNNING'
+RETURNING *
+
+-- name: step_fail
+UPDATE stepline_step_attempts
+SET status = 'FAILED', error = :error, worker_id = COALESCE(:worker_id, worker_id),
+    finished_at = :now, updated_at = :now
+WHERE id = :step_attempt_id AND status = 'RUNNING'
+RETURNING *
+
+-- name: steps_fail_open
+-- Close every open attempt of a run that leaves RUNNING (or ends while SLEEPING).
+UPDATE stepline_step_attempts
+SET status = 'FAILED', error = :error, finished_at = :now, updated_at = :now
+WHERE workflow_run_id = :run_id AND status = 'RUNNING'
+
+-- name: steps_complete_open_sleep
+-- A SLEEPING run was claimed: its sleep is over.
+UPDATE stepline_step_attempts
+SET status = 'COMPLETED', finished_at = :now, updated_at = :now
+WHERE workflow_run_id = :run_id AND status = 'RUNNING' AND kind = 'SLEEP'

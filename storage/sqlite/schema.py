@@ -1,0 +1,46 @@
+"""Applying the numbered migrations in storage/sqlite/migrations."""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from collections.abc import Iterator
+
+from storage.migrations import Migration, load_migrations
+from storage.sqlite.database import Database, Tx
+
+
+def migrate(database: Database) -> list[str]:
+    """Apply the missing migrations in order; return the names applied ("0001_initial").
+
+    Each migration runs in its own BEGIN IMMEDIATE transaction and is skipped when it
+    is already recorded, so processes that start at once apply each one exactly once.
+    """
+    database.write(lambda tx: tx.execute("migrations_create_table"))
+    applied: list[str] = []
+    for migration in load_migrations("storage.sqlite"):
+        if database.write(functools.partial(_apply, migration=migration)):
+            applied.append(f"{migration.version:04d}_{migration.name}")
+    return applied
+
+
+def _apply(tx: Tx, migration: Migration) -> bool:
+    if tx.row("migration_is_applied", version=migration.version) is not None:
+        return False
+    for statement in statements(migration.sql):
+        tx.execute_sql(statement)
+    tx.execute("migration_record", version=migration.version, name=migration.name)
+    return True
+
+
+def statements(script: str) -> Iterator[str]:
+    """The statements of a script, one per `execute`: sqlite3's executescript would
+    commit the surrounding transaction first. A statement ends on the line where
+    SQLite's own tokenizer finds it complete; comments and string literals are safe."""
+    pending: list[str] = []
+    for line in script.splitlines(keepends=True):
+        pending.append(line)
+        text = "".join(pending)
+        if sqlite3.complete_statement(text):
+            yield text.strip()
+            pending = []

@@ -1,0 +1,176 @@
+"""The SQLite Store: an embedded database file, no server to run.
+
+Every database operation runs in one dedicated worker thread that owns the single
+connection; an async method hands it a function that performs a whole transaction.
+The event loop never blocks on SQLite, and one connection needs no pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from storage.errors import StorageUnavailable
+from storage.interface import Store
+from storage.notify import WakeHub
+from storage.records import (
+    Page,
+    Run,
+    RunCancelParams,
+    RunClaimParams,
+    RunClaimResult,
+    RunCompleteParams,
+    RunCreateParams,
+    RunCreateResult,
+    RunFailParams,
+    RunGetParams,
+    RunHeartbeatParams,
+    RunHeartbeatResult,
+    RunListParams,
+    RunSleepParams,
+    RunSleepResult,
+    RunStatus,
+    StepAttempt,
+    StepBeginParams,
+    StepCompleteParams,
+    StepFailParams,
+    StepFailResult,
+    StepGetParams,
+    StepListParams,
+)
+from storage.sqlite import claim, endings, execution, listing, runs, schema, steps
+from storage.sqlite.database import Database, Tx
+
+T = TypeVar("T")
+
+
+class SqliteStore(Store):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.wake_hub = WakeHub()
+        self.url_for_display = f"sqlite:///{path}"
+        self._executor: ThreadPoolExecutor | None = None
+        self._database: Database | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._executor is not None:
+            return
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stepline-sqlite")
+        try:
+            self._database = await self._in_worker(lambda: Database.open(self.path))
+        except BaseException:
+            self._executor.shutdown(wait=False)
+            self._executor = None
+            raise
+
+    async def migrate(self) -> list[str]:
+        database = self._open_database()
+        return await self._in_worker(lambda: schema.migrate(database))
+
+    async def close(self) -> None:
+        executor, database = self._executor, self._database
+        if executor is None:
+            return
+        try:
+            if database is not None:
+                await self._in_worker(database.close)
+        finally:
+            self._executor = self._database = None
+            # The close job ran last, so the thread is idle and exits at once.
+            executor.shutdown(wait=False)
+
+    async def ping(self) -> None:
+        database = self._open_database()
+        await self._in_worker(database.ping)
+
+    # --- client calls -------------------------------------------------------------------
+
+    async def run_create(self, params: RunCreateParams) -> RunCreateResult:
+        result = await self._write(lambda tx: runs.create(tx, params))
+        if not result.existing:
+            self._notify(result.run)
+        return result
+
+    async def run_get(self, params: RunGetParams) -> Run:
+        return await self._read(lambda tx: runs.get(tx, params))
+
+    async def run_list(self, params: RunListParams) -> Page[Run]:
+        return await self._read(lambda tx: listing.list_runs(tx, params))
+
+    async def run_cancel(self, params: RunCancelParams) -> Run:
+        return await self._write(lambda tx: runs.cancel(tx, params))
+
+    async def step_get(self, params: StepGetParams) -> StepAttempt:
+        return await self._read(lambda tx: listing.get_step(tx, params))
+
+    async def step_list(self, params: StepListParams) -> Page[StepAttempt]:
+        return await self._read(lambda tx: listing.list_steps(tx, params))
+
+    # --- worker calls -------------------------------------------------------------------
+
+    async def run_claim(self, params: RunClaimParams) -> RunClaimResult:
+        return await self._write(lambda tx: claim.claim(tx, params))
+
+    async def run_heartbeat(self, params: RunHeartbeatParams) -> RunHeartbeatResult:
+        return await self._write(lambda tx: execution.heartbeat(tx, params))
+
+    async def step_begin(self, params: StepBeginParams) -> StepAttempt:
+        return await self._write(lambda tx: steps.begin(tx, params))
+
+    async def step_complete(self, params: StepCompleteParams) -> StepAttempt:
+        return await self._write(lambda tx: steps.complete(tx, params))
+
+    async def step_fail(self, params: StepFailParams) -> StepFailResult:
+        result = await self._write(lambda tx: steps.fail(tx, params))
+        if result.run.status is RunStatus.PENDING:
+            self._notify(result.run)
+        return result
+
+    async def run_sleep(self, params: RunSleepParams) -> RunSleepResult:
+        result = await self._write(lambda tx: execution.run_sleep(tx, params))
+        if result.run.status is RunStatus.SLEEPING:
+            self._notify(result.run)
+        return result
+
+    async def run_complete(self, params: RunCompleteParams) -> Run:
+        return await self._write(lambda tx: execution.run_complete(tx, params))
+
+    async def run_fail(self, params: RunFailParams) -> Run:
+        run = await self._write(lambda tx: execution.run_fail(tx, params))
+        if run.status is RunStatus.PENDING:
+            self._notify(run)
+        return run
+
+    # --- maintenance --------------------------------------------------------------------
+
+    async def run_fail_overdue(self, limit: int) -> int:
+        return await self._write(lambda tx: endings.fail_overdue(tx, limit))
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    def _notify(self, run: Run) -> None:
+        """Wake the queue's long polls; called on the event loop once committed."""
+        self.wake_hub.notify(run.namespace_id, run.task_queue)
+
+    async def _write(self, op: Callable[[Tx], T]) -> T:
+        database = self._open_database()
+        return await self._in_worker(lambda: database.write(op))
+
+    async def _read(self, op: Callable[[Tx], T]) -> T:
+        database = self._open_database()
+        return await self._in_worker(lambda: database.read(op))
+
+    def _open_database(self) -> Database:
+        if self._database is None:
+            raise StorageUnavailable(f"the SQLite store {self.url_for_display} is not started")
+        return self._database
+
+    async def _in_worker(self, call: Callable[[], T]) -> T:
+        if self._executor is None:
+            raise StorageUnavailable(f"the SQLite store {self.url_for_display} is not started")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
