@@ -1,0 +1,72 @@
+"""Root fixtures: the PostgreSQL server (a fresh database per session) and a SQLite file.
+
+PostgreSQL cases skip when the server is unreachable, with a loud notice at the end of
+the run; with CI=true they fail instead, so CI can never pass without them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import postgres
+
+_POSTGRES_SKIPPED = pytest.StashKey[str]()
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI") == "true"
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(request: pytest.FixtureRequest) -> str:
+    """The admin URL of a reachable server; skips (or fails under CI) otherwise."""
+    url = postgres.admin_url()
+    reason = postgres.unavailable_reason(url)
+    if reason is None:
+        return url
+    message = f"PostgreSQL unreachable at {url} ({reason})"
+    if _in_ci():
+        pytest.fail(f"{message}; CI=true requires it", pytrace=False)
+    request.config.stash[_POSTGRES_SKIPPED] = message
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    """A fresh, empty database for this session; dropped at the end."""
+    url = postgres.create_database(postgres_admin_url)
+    try:
+        yield url
+    finally:
+        postgres.drop_database(postgres_admin_url, url)
+
+
+def sqlite_url_for(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A SQLite database file (not yet created) in this test's tmp_path."""
+    return sqlite_url_for(tmp_path / "stepline.db")
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+) -> None:
+    message = config.stash.get(_POSTGRES_SKIPPED, None)
+    if message is None:
+        return
+    terminalreporter.write_sep("!", "POSTGRESQL TESTS WERE SKIPPED", red=True, bold=True)
+    terminalreporter.write_line(message, red=True, bold=True)
+    terminalreporter.write_line(
+        f"Start PostgreSQL at 127.0.0.1:5432 (or set {postgres.ADMIN_URL_ENV}) to run them; "
+        "with CI=true they fail instead of skipping.",
+        red=True,
+        bold=True,
+    )
+    terminalreporter.write_sep("!", red=True, bold=True)
