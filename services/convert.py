@@ -123,7 +123,9 @@ def duration(td: timedelta) -> duration_pb2.Duration:
 
 def _set_time(field: timestamp_pb2.Timestamp, dt: datetime | None) -> None:
     if dt is not None:
-        field.CopyFrom(timestamp(dt))
+        delta = dt - EPOCH
+        field.seconds = delta.days * 86_400 + delta.seconds
+        field.nanos = delta.microseconds * 1000
 
 
 # --- records ----------------------------------------------------------------------------
@@ -179,9 +181,9 @@ def run_to_proto(run: Run) -> workflow_run_pb2.WorkflowRun:
         attempt=run.attempt,
         parent_run_id=run.parent_run_id or "",
         parent_step_attempt_id=run.parent_step_attempt_id or "",
-        created_at=timestamp(run.created_at),
-        updated_at=timestamp(run.updated_at),
     )
+    _set_time(msg.created_at, run.created_at)
+    _set_time(msg.updated_at, run.updated_at)
     fill_value(msg.input, run.input)
     fill_value(msg.output, run.output)
     fill_struct(msg.context, run.context)
@@ -207,9 +209,9 @@ def step_to_proto(step: StepAttempt) -> step_attempt_pb2.StepAttempt:
         attempt=step.attempt,
         child_workflow_run_id=step.child_workflow_run_id or "",
         worker_id=step.worker_id or "",
-        created_at=timestamp(step.created_at),
-        updated_at=timestamp(step.updated_at),
     )
+    _set_time(msg.created_at, step.created_at)
+    _set_time(msg.updated_at, step.updated_at)
     fill_value(msg.config, step.config)
     fill_struct(msg.context, step.context)
     fill_value(msg.output, step.output)

@@ -25,6 +25,7 @@ from storage import Store, StoreError, create_store
 
 log = logging.getLogger(__name__)
 
+
 class StartupError(Exception):
     """The server cannot start: the address is taken or the database unusable."""
 

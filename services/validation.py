@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +27,7 @@ MAX_TEXT = 255
 
 _NAMESPACE = re.compile(r"[A-Za-z0-9._-]{1,63}")
 _NO_WHITESPACE = re.compile(r"\S+")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 # google.protobuf.Timestamp's valid range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
 _MIN_SECONDS = -62_135_596_800
@@ -76,16 +76,12 @@ def text(value: str, field: str, max_length: int = MAX_TEXT) -> str:
 
 
 def identifier(value: str, field: str) -> str:
-    """A UUID in its canonical text form (any case accepted)."""
+    """A UUID in its canonical 8-4-4-4-12 text form (any case accepted, lowercased)."""
     if not value:
         raise invalid(field, "is required")
-    try:
-        parsed = uuid.UUID(value)
-    except ValueError:
-        raise invalid(field, "must be a UUID") from None
-    if len(value) != 36:
+    if not _UUID.fullmatch(value):
         raise invalid(field, "must be a UUID in the 8-4-4-4-12 form")
-    return str(parsed)
+    return value.lower()
 
 
 def timestamp(msg: message.Message, field: str) -> datetime | None:

@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.string import TextLoader
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
@@ -30,7 +29,13 @@ from storage.interface import Store
 from storage.migrations import load_migrations
 from storage.notify import WakeHub
 from storage.postgres.listener import Listener
-from storage.postgres.rows import Row, lease_state_from_row, run_from_row, step_from_row
+from storage.postgres.rows import (
+    Row,
+    fast_dict_row,
+    lease_state_from_row,
+    run_from_row,
+    step_from_row,
+)
 from storage.postgres.transitions import (
     ABANDONED_ERROR,
     DEADLINE_ERROR,
@@ -131,7 +136,7 @@ class PostgresStore(Store):
             url,
             min_size=1,
             max_size=pool_size,
-            kwargs={"autocommit": True, "row_factory": dict_row},
+            kwargs={"autocommit": True, "row_factory": fast_dict_row},
             configure=_configure,
             open=False,
             name="stepline",
@@ -184,8 +189,17 @@ class PostgresStore(Store):
             raise StorageUnavailable(f"database error: {exc}") from exc
 
     async def _fetch(self, query: str, params: Mapping[str, Any]) -> list[Row]:
-        async with self._connection() as conn:
+        """One statement in autocommit: the hot path, so no context-manager layers."""
+        try:
+            conn = await self._pool.getconn(timeout=self._pool_timeout)
+        except PoolTimeout as exc:
+            raise StorageUnavailable("no database connection available") from exc
+        try:
             return await fetch(conn, query, params)
+        except psycopg.OperationalError as exc:
+            raise StorageUnavailable(f"database error: {exc}") from exc
+        finally:
+            await self._pool.putconn(conn)
 
     async def _fetch_one(self, query: str, params: Mapping[str, Any]) -> Row | None:
         rows = await self._fetch(query, params)

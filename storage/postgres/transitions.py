@@ -6,7 +6,7 @@ execution expect the run's row to be locked (`run_lock`) and the lease checked.
 
 from __future__ import annotations
 
-import uuid
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -47,15 +47,14 @@ ABANDONED_ERROR = rules.failure_to_json(rules.ABANDONED_FAILURE)
 NIL_UUID = "00000000-0000-0000-0000-000000000000"
 
 
+_UUID = re.compile(r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}")
+
+
 def db_uuid(value: str) -> str:
-    """`value` when it is a UUID, else the nil UUID, which no row has: a malformed ID
-    finds nothing (and raises the matching not-found or lease error) instead of
-    failing the query's uuid cast."""
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return NIL_UUID
-    return value
+    """`value` when PostgreSQL reads it as a uuid, else the nil UUID, which no row has:
+    a malformed ID finds nothing (and raises the matching not-found or lease error)
+    instead of failing the query's uuid cast."""
+    return value if _UUID.fullmatch(value) else NIL_UUID
 
 
 def lease_params(lease: Lease) -> dict[str, Any]:
