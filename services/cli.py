@@ -8,9 +8,10 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
-from services.config import ServerConfig, parse_duration
+from services.config import EVENT_LOOPS, ServerConfig, parse_duration
 from services.server import Server, StartupError
 from storage import StoreError, create_store
 
@@ -70,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
         help="per payload (env STEPLINE_MAX_PAYLOAD_BYTES; default %(default)s)",
     )
     serve.add_argument(
+        "--event-loop",
+        choices=EVENT_LOOPS,
+        default=_env("EVENT_LOOP", _DEFAULTS.event_loop),
+        help="uvloop (faster) or asyncio (env STEPLINE_EVENT_LOOP; default %(default)s)",
+    )
+    serve.add_argument(
         "--db-pool-size",
         type=int,
         default=int(_env("DB_POOL_SIZE", _DEFAULTS.db_pool_size)),
@@ -91,6 +98,7 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         sweep_interval=args.sweep_interval,
         poll_fallback=args.poll_fallback,
         log_level=args.log_level,
+        event_loop=args.event_loop,
     )
 
 
@@ -123,6 +131,18 @@ async def _migrate(database_url: str) -> None:
     print(f"stepline-server: database {store.url_for_display}; migrations applied: {names}")
 
 
+def _run(main: Coroutine[Any, Any, None], event_loop: str) -> None:
+    if event_loop == "uvloop":
+        try:
+            import uvloop
+        except ImportError:  # not built for this platform: the standard loop works too
+            pass
+        else:
+            uvloop.run(main)
+            return
+    asyncio.run(main)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     logging.basicConfig(
@@ -134,7 +154,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.command == "migrate":
             asyncio.run(_migrate(args.database_url))
         else:
-            asyncio.run(_serve(_config(args)))
+            config = _config(args)
+            _run(_serve(config), config.event_loop)
     except (ValueError, StartupError, StoreError) as exc:
         raise SystemExit(f"stepline-server: {exc}") from None
 

@@ -20,6 +20,9 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2]])
 
 
+EVENT_LOOPS = ("uvloop", "asyncio")
+
+
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
     database_url: str = DEFAULT_DATABASE_URL
@@ -32,6 +35,7 @@ class ServerConfig:
     sweep_interval: timedelta = timedelta(seconds=1)
     poll_fallback: timedelta = timedelta(seconds=1)
     log_level: str = "INFO"
+    event_loop: str = "uvloop"
 
     def __post_init__(self) -> None:
         if self.lease_duration <= timedelta(0):
@@ -40,3 +44,5 @@ class ServerConfig:
             raise ValueError("max payload bytes must be at least 1024")
         if self.db_pool_size < 1:
             raise ValueError("database pool size must be at least 1")
+        if self.event_loop not in EVENT_LOOPS:
+            raise ValueError(f"event loop must be one of {', '.join(EVENT_LOOPS)}")
