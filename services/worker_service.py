@@ -17,6 +17,7 @@ from stepline.v1 import worker_service_pb2 as pb
 from stepline.v1 import worker_service_pb2_grpc as pb_grpc
 from storage import Store
 from storage.records import (
+    ClaimedRun,
     Lease,
     RunClaimParams,
     RunClaimResult,
@@ -258,7 +259,7 @@ def _struct_json(request: Any, limits: v.Limits) -> str | None:
     return None if doc is None else convert.json_text(doc)
 
 
-def _task(claimed: Any) -> pb.RunTask:
+def _task(claimed: ClaimedRun) -> pb.RunTask:
     return pb.RunTask(
         run=convert.run_to_proto(claimed.run),
         lease_id=claimed.lease_id,

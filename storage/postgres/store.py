@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -118,6 +118,14 @@ def _page(rows: list[Row], limit: int, cursor: Cursor | None, convert: Any) -> P
     return Page(items=items, has_next=True, has_prev=more)
 
 
+def _verdict(lease: Lease, row: Row | None) -> StoreError | None:
+    """rules.lease_error for a run_lease_state or run_lock row (None: no such run)."""
+    if row is None:
+        return RunNotFound(lease.namespace_id, lease.run_id)
+    state = lease_state_from_row(row)
+    return rules.lease_error(lease.namespace_id, lease.run_id, lease.lease_id, state, row["db_now"])
+
+
 def _wake_up_at(params: RunSleepParams, now: datetime) -> datetime:
     if params.wake_up_at is not None:
         return params.wake_up_at
@@ -208,11 +216,13 @@ class PostgresStore(Store):
     async def _check_lease(self, lease: Lease) -> None:
         """Raise why `lease` may not write; return when it may."""
         row = await self._fetch_one("run_lease_state", lease_params(lease))
-        now = row["db_now"] if row else datetime.now().astimezone()
+        verdict = _verdict(lease, row)
+        if verdict is not None:
+            await self._refuse(lease, row, verdict)
+
+    async def _refuse(self, lease: Lease, row: Row | None, verdict: StoreError) -> NoReturn:
+        """Raise `verdict`; an active run past its deadline is failed first."""
         state = lease_state_from_row(row)
-        verdict = rules.lease_error(lease.namespace_id, lease.run_id, lease.lease_id, state, now)
-        if verdict is None:
-            return
         if isinstance(verdict, RunDeadlineExceeded) and state and not state.status.is_terminal:
             await self._fail_overdue(lease.run_id)
         raise verdict
@@ -228,18 +238,12 @@ class PostgresStore(Store):
         """A transaction holding the run's row lock, entered only when `lease` is current."""
         async with self._connection() as conn, conn.transaction():
             row = await fetch_one(conn, "run_lock", lease_params(lease))
-            state = lease_state_from_row(row)
-            now = row["db_now"] if row else datetime.now().astimezone()
-            verdict = rules.lease_error(
-                lease.namespace_id, lease.run_id, lease.lease_id, state, now
-            )
+            verdict = _verdict(lease, row)
             if verdict is None and row is not None:
                 yield conn, row
                 return
         assert verdict is not None
-        if isinstance(verdict, RunDeadlineExceeded) and state and not state.status.is_terminal:
-            await self._fail_overdue(lease.run_id)
-        raise verdict
+        await self._refuse(lease, row, verdict)
 
     # --- client calls -------------------------------------------------------------------
 
