@@ -61,30 +61,45 @@ SELECT status, lease_id, lease_expires_at, deadline_at, error ->> 'type' AS erro
 FROM stepline_workflow_runs
 WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
 
--- name: run_list_forward
+-- name: run_list
+-- The filters and order placeholders take the fragments below (listing.py); values are
+-- always bound, and only the filters that are set appear, so the planner picks the
+-- index that serves both the filter and the order. One status is an equality, served
+-- with the order by (namespace_id, status, created_at, id).
 SELECT * FROM stepline_workflow_runs
-WHERE namespace_id = %(namespace_id)s
-    AND (%(statuses)s::text[] IS NULL OR status = ANY(%(statuses)s::text[]))
-    AND (%(workflow_name)s::text IS NULL OR workflow_name = %(workflow_name)s::text)
-    AND (%(task_queue)s::text IS NULL OR task_queue = %(task_queue)s::text)
-    AND (%(created_after)s::timestamptz IS NULL OR created_at >= %(created_after)s::timestamptz)
-    AND (%(created_before)s::timestamptz IS NULL OR created_at < %(created_before)s::timestamptz)
-    AND (%(cursor_created_at)s::timestamptz IS NULL
-        OR (created_at, id) > (%(cursor_created_at)s::timestamptz, %(cursor_id)s::uuid))
-ORDER BY created_at, id
+WHERE namespace_id = %(namespace_id)s {filters}
+ORDER BY {order}
 LIMIT %(limit)s
 
--- name: run_list_backward
-SELECT * FROM stepline_workflow_runs
-WHERE namespace_id = %(namespace_id)s
-    AND (%(statuses)s::text[] IS NULL OR status = ANY(%(statuses)s::text[]))
-    AND (%(workflow_name)s::text IS NULL OR workflow_name = %(workflow_name)s::text)
-    AND (%(task_queue)s::text IS NULL OR task_queue = %(task_queue)s::text)
-    AND (%(created_after)s::timestamptz IS NULL OR created_at >= %(created_after)s::timestamptz)
-    AND (%(created_before)s::timestamptz IS NULL OR created_at < %(created_before)s::timestamptz)
-    AND (created_at, id) < (%(cursor_created_at)s::timestamptz, %(cursor_id)s::uuid)
-ORDER BY created_at DESC, id DESC
-LIMIT %(limit)s
+-- name: run_filter_status
+AND status = %(status)s
+
+-- name: run_filter_statuses
+AND status = ANY(%(statuses)s::text[])
+
+-- name: run_filter_workflow_name
+AND workflow_name = %(workflow_name)s
+
+-- name: run_filter_task_queue
+AND task_queue = %(task_queue)s
+
+-- name: run_filter_created_after
+AND created_at >= %(created_after)s
+
+-- name: run_filter_created_before
+AND created_at < %(created_before)s
+
+-- name: keyset_after
+AND (created_at, id) > (%(cursor_created_at)s::timestamptz, %(cursor_id)s::uuid)
+
+-- name: keyset_before
+AND (created_at, id) < (%(cursor_created_at)s::timestamptz, %(cursor_id)s::uuid)
+
+-- name: keyset_ascending
+created_at ASC, id ASC
+
+-- name: keyset_descending
+created_at DESC, id DESC
 
 -- name: run_claim
 -- Due PENDING/SLEEPING runs first, then RUNNING runs whose lease expired (their
@@ -406,17 +421,9 @@ UPDATE stepline_step_attempts SET
 WHERE id = %(step_attempt_id)s AND status = 'RUNNING'
 RETURNING *
 
--- name: step_list_forward
+-- name: step_list
+-- The filters and order placeholders take the keyset fragments above.
 SELECT * FROM stepline_step_attempts
-WHERE workflow_run_id = %(run_id)s
-    AND (%(cursor_created_at)s::timestamptz IS NULL
-        OR (created_at, id) > (%(cursor_created_at)s::timestamptz, %(cursor_id)s::uuid))
-ORDER BY created_at, id
-LIMIT %(limit)s
-
--- name: step_list_backward
-SELECT * FROM stepline_step_attempts
-WHERE workflow_run_id = %(run_id)s
-    AND (created_at, id) < (%(cursor_created_at)s::timestamptz, %(cursor_id)s::uuid)
-ORDER BY created_at DESC, id DESC
+WHERE workflow_run_id = %(run_id)s {filters}
+ORDER BY {order}
 LIMIT %(limit)s

@@ -28,6 +28,7 @@ from storage.ids import uuid7
 from storage.interface import Store
 from storage.migrations import load_migrations
 from storage.notify import WakeHub
+from storage.postgres import listing
 from storage.postgres.listener import Listener
 from storage.postgres.rows import (
     Row,
@@ -49,13 +50,13 @@ from storage.postgres.transitions import (
     fail_step,
     fetch,
     fetch_one,
+    fetch_sql,
     insert_step,
     lease_params,
     release,
     required_step_id,
 )
 from storage.records import (
-    Cursor,
     Lease,
     Page,
     Run,
@@ -97,25 +98,6 @@ async def _configure(conn: Conn) -> None:
     # Payloads stay JSON text end to end; IDs are strings in records.
     for type_name in ("json", "uuid"):
         conn.adapters.register_loader(type_name, TextLoader)
-
-
-def _cursor_params(cursor: Cursor | None) -> dict[str, Any]:
-    return {
-        "cursor_created_at": cursor.created_at if cursor else None,
-        "cursor_id": cursor.id if cursor else None,
-    }
-
-
-def _page(rows: list[Row], limit: int, cursor: Cursor | None, convert: Any) -> Page[Any]:
-    more = len(rows) > limit
-    rows = rows[:limit]
-    forward = cursor is None or cursor.forward
-    if not forward:
-        rows.reverse()
-    items = [convert(row) for row in rows]
-    if forward:
-        return Page(items=items, has_next=more, has_prev=cursor is not None)
-    return Page(items=items, has_next=True, has_prev=more)
 
 
 def _verdict(lease: Lease, row: Row | None) -> StoreError | None:
@@ -197,13 +179,17 @@ class PostgresStore(Store):
             raise StorageUnavailable(f"database error: {exc}") from exc
 
     async def _fetch(self, query: str, params: Mapping[str, Any]) -> list[Row]:
+        """The named query of queries.sql, alone in autocommit."""
+        return await self._fetch_sql(Q[query], params)
+
+    async def _fetch_sql(self, statement: str, params: Mapping[str, Any]) -> list[Row]:
         """One statement in autocommit: the hot path, so no context-manager layers."""
         try:
             conn = await self._pool.getconn(timeout=self._pool_timeout)
         except PoolTimeout as exc:
             raise StorageUnavailable("no database connection available") from exc
         try:
-            return await fetch(conn, query, params)
+            return await fetch_sql(conn, statement, params)
         except psycopg.OperationalError as exc:
             raise StorageUnavailable(f"database error: {exc}") from exc
         finally:
@@ -286,22 +272,13 @@ class PostgresStore(Store):
         return run_from_row(row)
 
     async def run_list(self, params: RunListParams) -> Page[Run]:
-        flt = params.filter
-        forward = params.cursor is None or params.cursor.forward
-        rows = await self._fetch(
-            "run_list_forward" if forward else "run_list_backward",
-            {
-                "namespace_id": params.namespace_id,
-                "statuses": [s.value for s in flt.statuses] or None,
-                "workflow_name": flt.workflow_name,
-                "task_queue": flt.task_queue,
-                "created_after": flt.created_after,
-                "created_before": flt.created_before,
-                "limit": params.limit + 1,
-                **_cursor_params(params.cursor),
-            },
+        fragments, values = listing.run_filter(params.filter)
+        values["namespace_id"] = params.namespace_id
+        statement, values = listing.keyset_query(
+            "run_list", fragments, values, params.cursor, params.limit
         )
-        return _page(rows, params.limit, params.cursor, run_from_row)
+        rows = await self._fetch_sql(statement, values)
+        return listing.page_of(rows, params.limit, params.cursor, run_from_row)
 
     async def run_cancel(self, params: RunCancelParams) -> Run:
         error = rules.failure_to_json(rules.cancel_failure(params.reason))
@@ -329,16 +306,11 @@ class PostgresStore(Store):
 
     async def step_list(self, params: StepListParams) -> Page[StepAttempt]:
         await self.run_get(RunGetParams(params.namespace_id, params.run_id))
-        forward = params.cursor is None or params.cursor.forward
-        rows = await self._fetch(
-            "step_list_forward" if forward else "step_list_backward",
-            {
-                "run_id": db_uuid(params.run_id),
-                "limit": params.limit + 1,
-                **_cursor_params(params.cursor),
-            },
+        statement, values = listing.keyset_query(
+            "step_list", [], {"run_id": params.run_id}, params.cursor, params.limit
         )
-        return _page(rows, params.limit, params.cursor, step_from_row)
+        rows = await self._fetch_sql(statement, values)
+        return listing.page_of(rows, params.limit, params.cursor, step_from_row)
 
     # --- worker calls -------------------------------------------------------------------
 

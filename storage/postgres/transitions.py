@@ -67,7 +67,12 @@ def lease_params(lease: Lease) -> dict[str, Any]:
 
 
 async def fetch(conn: Conn, query: str, params: Mapping[str, Any]) -> list[Row]:
-    cur = await conn.execute(Q[query], params)
+    """Run the named query of queries.sql."""
+    return await fetch_sql(conn, Q[query], params)
+
+
+async def fetch_sql(conn: Conn, statement: str, params: Mapping[str, Any]) -> list[Row]:
+    cur = await conn.execute(statement.encode(), params)
     return await cur.fetchall() if cur.description else []
 
 

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import grpc
 import pytest
@@ -42,16 +43,16 @@ def database_url(request: pytest.FixtureRequest, backend: str, label: str) -> st
     return sqlite_url_for(factory.mktemp(label) / "stepline.db")
 
 
-async def start_api(url: str, **overrides: object) -> Api:
-    config = ServerConfig(
-        database_url=url,
-        grpc_address="127.0.0.1:0",
-        sweep_interval=timedelta(milliseconds=200),
+async def start_api(url: str, **overrides: Any) -> Api:
+    settings: dict[str, Any] = {
+        "database_url": url,
+        "grpc_address": "127.0.0.1:0",
+        "sweep_interval": timedelta(milliseconds=200),
         # Long on purpose: a poll must be woken by a notification or a timer, never
         # rescued by the fallback re-check within a test's time.
-        poll_fallback=timedelta(seconds=60),
-        **overrides,  # type: ignore[arg-type]
-    )
+        "poll_fallback": timedelta(seconds=60),
+    }
+    config = ServerConfig(**{**settings, **overrides})
     server = Server(config)
     await server.start()
     channel = grpc.aio.insecure_channel(server.address)

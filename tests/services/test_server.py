@@ -23,7 +23,8 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from psycopg import sql
 
 from stepline.v1 import worker_service_pb2 as wk
-from stepline.v1 import worker_service_pb2_grpc
+from stepline.v1 import worker_service_pb2_grpc, workflow_service_pb2_grpc
+from stepline.v1 import workflow_service_pb2 as wf
 from tests.services.conftest import start_api, stop_api
 from tests.services.helpers import expect_error, get_run, seconds
 from tests.support import postgres
@@ -166,3 +167,40 @@ async def test_serve__taken_address_exits_with_a_message(tmp_path: Path) -> None
     assert process.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in stderr.decode()
     assert "Traceback" not in stderr.decode()
+
+
+async def test_serve__reads_its_settings_from_stepline_variables(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        str(SCRIPT),
+        "serve",
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        env={
+            **os.environ,
+            "STEPLINE_DATABASE_URL": "sqlite:///from-env.db",
+            "STEPLINE_GRPC_ADDRESS": "127.0.0.1:0",
+            "STEPLINE_LEASE_DURATION": "750ms",
+        },
+    )
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), timeout=30)).decode()
+        match = _LISTENING.search(line)
+        assert match, line
+        assert match[2] == "sqlite:///from-env.db"
+        assert (tmp_path / "from-env.db").exists()
+        async with grpc.aio.insecure_channel(match[1]) as channel:
+            worker = worker_service_pb2_grpc.WorkerServiceStub(channel)  # type: ignore[no-untyped-call]
+            await api_start(channel)
+            polled = await worker.PollActivity(wk.PollActivityRequest(wait=seconds(5)))
+            task = polled.tasks[0]
+            lease = task.lease_expires_at.ToDatetime() - task.run.started_at.ToDatetime()
+            assert lease == timedelta(milliseconds=750)
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+async def api_start(channel: grpc.aio.Channel) -> None:
+    workflow = workflow_service_pb2_grpc.WorkflowServiceStub(channel)  # type: ignore[no-untyped-call]
+    await workflow.StartWorkflow(wf.StartWorkflowRequest(workflow_name="wf"))

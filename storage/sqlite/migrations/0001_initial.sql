@@ -45,10 +45,10 @@ CREATE UNIQUE INDEX stepline_workflow_runs_idempotency
 
 -- The claim: due PENDING/SLEEPING runs first, then RUNNING runs whose lease expired.
 CREATE INDEX stepline_workflow_runs_claim_ready
-    ON stepline_workflow_runs (namespace_id, task_queue, available_at)
+    ON stepline_workflow_runs (namespace_id, task_queue, available_at, id)
     WHERE status IN ('PENDING', 'SLEEPING');
 CREATE INDEX stepline_workflow_runs_claim_expired
-    ON stepline_workflow_runs (namespace_id, task_queue, available_at)
+    ON stepline_workflow_runs (namespace_id, task_queue, available_at, id)
     WHERE status = 'RUNNING';
 
 -- The deadline sweep.
