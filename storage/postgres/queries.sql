@@ -271,14 +271,41 @@ WITH canceled AS (
 SELECT * FROM canceled
 
 -- name: run_fail_overdue
--- Fails runs past their deadline: one run (run_id) or, for the sweep, up to `limit`.
+-- The sweep: fails up to `limit` runs past their deadline, skipping rows others hold.
 WITH overdue AS (
     SELECT id FROM stepline_workflow_runs
     WHERE status IN ('PENDING', 'RUNNING', 'SLEEPING') AND deadline_at <= now()
-        AND (%(run_id)s::uuid IS NULL OR id = %(run_id)s::uuid)
     ORDER BY deadline_at
     LIMIT %(limit)s
     FOR NO KEY UPDATE SKIP LOCKED
+), failed AS (
+    UPDATE stepline_workflow_runs AS r SET
+        status = 'FAILED',
+        error = %(error)s::json,
+        finished_at = now(),
+        lease_expires_at = NULL,
+        available_at = NULL,
+        wake_up_at = NULL,
+        updated_at = now()
+    FROM overdue
+    WHERE r.id = overdue.id
+    RETURNING r.id
+), closed AS (
+    UPDATE stepline_step_attempts SET
+        status = 'FAILED', error = %(error)s::json, finished_at = now(), updated_at = now()
+    WHERE workflow_run_id IN (SELECT id FROM failed) AND status = 'RUNNING'
+)
+SELECT count(*) AS failed FROM failed
+
+-- name: run_fail_overdue_one
+-- Fails one run past its deadline, for a worker call that found it so. It waits for
+-- the row (unlike the sweep) so that the run is FAILED, by it or by whoever held the
+-- row, by the time the call reports RUN_DEADLINE_EXCEEDED.
+WITH overdue AS (
+    SELECT id FROM stepline_workflow_runs
+    WHERE id = %(run_id)s AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
+        AND deadline_at <= now()
+    FOR NO KEY UPDATE
 ), failed AS (
     UPDATE stepline_workflow_runs AS r SET
         status = 'FAILED',

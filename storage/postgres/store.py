@@ -213,11 +213,8 @@ class PostgresStore(Store):
             await self._fail_overdue(lease.run_id)
         raise verdict
 
-    async def _fail_overdue(self, run_id: str | None, limit: int = 1) -> int:
-        row = await self._fetch_one(
-            "run_fail_overdue", {"run_id": run_id, "limit": limit, "error": DEADLINE_ERROR}
-        )
-        return int(row["failed"]) if row else 0
+    async def _fail_overdue(self, run_id: str) -> None:
+        await self._fetch("run_fail_overdue_one", {"run_id": run_id, "error": DEADLINE_ERROR})
 
     @contextlib.asynccontextmanager
     async def _fenced(self, lease: Lease) -> AsyncIterator[tuple[Conn, Row]]:
@@ -470,4 +467,5 @@ class PostgresStore(Store):
         raise LeaseLost(params.lease.run_id, RunStatus.RUNNING)  # pragma: no cover - raced
 
     async def run_fail_overdue(self, limit: int) -> int:
-        return await self._fail_overdue(None, limit)
+        row = await self._fetch_one("run_fail_overdue", {"limit": limit, "error": DEADLINE_ERROR})
+        return int(row["failed"]) if row else 0
