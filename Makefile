@@ -7,7 +7,7 @@ BUF := $(VENV)/bin/buf
 INSTALLED := $(VENV)/.installed
 GOOGLEAPIS := third_party/googleapis
 
-.PHONY: install run test check lint typecheck proto-check generate googleapis bench clean
+.PHONY: install run test check lint typecheck proto-check breaking generate googleapis bench clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ run: $(INSTALLED)
 test: check
 	$(PY) -m pytest
 
-check: proto-check lint typecheck
+check: proto-check breaking lint typecheck
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
@@ -50,6 +50,18 @@ proto-check: googleapis
 	$(BUF) generate -o "$$tmp" && \
 	diff -r -x __init__.py -x py.typed -x __pycache__ "$$tmp/stepline/v1" stepline/v1 \
 	  || { echo "stepline/v1 is stale: run 'make generate' and commit the result"; exit 1; }
+
+## buf breaking (FILE rules) against BREAKING_AGAINST (default: main). The other side is
+## built from `git archive` plus the same googleapis copy, since buf cannot compare
+## against a saved image of a two-module workspace. Skipped when the ref does not exist.
+BREAKING_AGAINST ?= main
+breaking: googleapis
+	@if ! git rev-parse --verify --quiet "$(BREAKING_AGAINST)^{commit}" >/dev/null; then \
+	  echo "buf breaking: no ref $(BREAKING_AGAINST); skipped"; exit 0; fi; \
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	git archive "$(BREAKING_AGAINST)" | tar -x -C "$$tmp" && \
+	mkdir -p "$$tmp/$(GOOGLEAPIS)" && cp -r $(GOOGLEAPIS)/. "$$tmp/$(GOOGLEAPIS)" && \
+	$(BUF) breaking --against "$$tmp"
 
 ## Benchmarks (see README): the reference workload on SQLite and PostgreSQL.
 bench: $(INSTALLED)
