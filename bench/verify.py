@@ -20,7 +20,6 @@ _MAX_PROBLEMS_SHOWN = 5
 @dataclass(frozen=True, slots=True)
 class Verification:
     expected_runs: int
-    runs_found: int
     completed_runs: int
     runs_with_all_steps: int
     steps: int
@@ -57,7 +56,6 @@ async def verify_runs(
     step_problems = await _check_all_steps(api, namespace_id, run_ids, steps)
     return Verification(
         expected_runs=len(run_ids),
-        runs_found=len(statuses),
         completed_runs=sum(s == wr.WORKFLOW_RUN_STATUS_COMPLETED for s in statuses.values()),
         runs_with_all_steps=len(run_ids) - len(step_problems),
         steps=steps,

@@ -110,6 +110,8 @@ async def _serve(config: ServerConfig) -> None:
         f"database {server.store.url_for_display}",
         flush=True,
     )
+    applied = ", ".join(server.migrations_applied) or "none (up to date)"
+    print(f"stepline-server: migrations applied: {applied}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -12,7 +12,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from google.protobuf import duration_pb2, struct_pb2, timestamp_pb2
+from google.protobuf import struct_pb2, timestamp_pb2
 
 from stepline.v1 import common_pb2, step_attempt_pb2, workflow_run_pb2
 from storage.records import (
@@ -115,12 +115,6 @@ def to_datetime(ts: timestamp_pb2.Timestamp) -> datetime:
     return EPOCH + timedelta(seconds=ts.seconds, microseconds=ts.nanos // 1000)
 
 
-def duration(td: timedelta) -> duration_pb2.Duration:
-    msg = duration_pb2.Duration()
-    msg.FromTimedelta(td)
-    return msg
-
-
 def _set_time(field: timestamp_pb2.Timestamp, dt: datetime | None) -> None:
     if dt is not None:
         delta = dt - EPOCH
@@ -144,7 +138,6 @@ STEP_KIND = {
     StepKind.FUNCTION: step_attempt_pb2.STEP_KIND_FUNCTION,
     StepKind.SLEEP: step_attempt_pb2.STEP_KIND_SLEEP,
 }
-STEP_KIND_FROM_PROTO = {v: k for k, v in STEP_KIND.items()}
 
 STEP_STATUS = {
     StepStatus.RUNNING: step_attempt_pb2.STEP_ATTEMPT_STATUS_RUNNING,

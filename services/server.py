@@ -115,6 +115,3 @@ class Server:
         await self._grpc.stop(grace)
         await self.maintenance.stop()
         await self.store.close()
-
-    async def wait_for_termination(self) -> None:
-        await self._grpc.wait_for_termination()

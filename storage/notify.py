@@ -45,7 +45,3 @@ class WakeHub:
         for waiters in self._events.values():
             for event in waiters:
                 event.set()
-
-    @property
-    def waiting(self) -> int:
-        return sum(len(waiters) for waiters in self._events.values())

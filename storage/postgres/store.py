@@ -118,7 +118,6 @@ def _wake_up_at(params: RunSleepParams, now: datetime) -> datetime:
 
 class PostgresStore(Store):
     def __init__(self, url: str, *, pool_size: int = 10, pool_timeout: float = 10.0) -> None:
-        self._url = url
         self._pool_timeout = pool_timeout
         self.url_for_display = mask_password(url)
         self.wake_hub = WakeHub()
@@ -341,11 +340,13 @@ class PostgresStore(Store):
         row = await self._fetch_one("run_heartbeat", values)
         if row is not None:
             return RunHeartbeatResult(row["lease_expires_at"], cancel_requested=False)
-        state = lease_state_from_row(await self._fetch_one("run_lease_state", values))
+        row = await self._fetch_one("run_lease_state", values)
+        state = lease_state_from_row(row)
         if state and state.status is RunStatus.CANCELED and state.lease_id == lease.lease_id:
             return RunHeartbeatResult(lease_expires_at=None, cancel_requested=True)
-        await self._check_lease(lease)
-        raise LeaseLost(lease.run_id, RunStatus.RUNNING)  # pragma: no cover - raced
+        # The update found no current lease, so a verdict exists (a lease never revives).
+        verdict = _verdict(lease, row) or LeaseLost(lease.run_id, RunStatus.RUNNING)
+        await self._refuse(lease, row, verdict)
 
     async def step_begin(self, params: StepBeginParams) -> StepAttempt:
         values = {

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
 import signal
 import socket
 import sys
@@ -153,10 +152,6 @@ async def test_storage_unavailable__is_unavailable_with_a_reason(postgres_admin_
         postgres.drop_database(postgres_admin_url, url)
 
 
-def test_console_script_is_installed() -> None:
-    assert SCRIPT.exists() or shutil.which("stepline-server")
-
-
 async def test_serve__taken_address_exits_with_a_message(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -189,6 +184,8 @@ async def test_serve__reads_its_settings_from_stepline_variables(tmp_path: Path)
         assert match, line
         assert match[2] == "sqlite:///from-env.db"
         assert (tmp_path / "from-env.db").exists()
+        migrated = (await asyncio.wait_for(process.stdout.readline(), timeout=30)).decode()
+        assert migrated.strip() == "stepline-server: migrations applied: 0001_initial"
         async with grpc.aio.insecure_channel(match[1]) as channel:
             worker = worker_service_pb2_grpc.WorkerServiceStub(channel)  # type: ignore[no-untyped-call]
             await api_start(channel)

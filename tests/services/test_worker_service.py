@@ -89,7 +89,7 @@ async def test_heartbeat__extends_the_lease(api: Api, ns: str) -> None:
     task = await claim(api, ns)
     response = await api.worker.RecordHeartbeat(wk.RecordHeartbeatRequest(**lease_of(task)))
     assert not response.cancel_requested
-    assert response.lease_expires_at.ToDatetime() >= task.lease_expires_at.ToDatetime()
+    assert response.lease_expires_at.ToDatetime() > task.lease_expires_at.ToDatetime()
 
 
 async def test_steps__begin_complete_and_memoize(api: Api, ns: str) -> None:
