@@ -27,13 +27,13 @@ T = TypeVar("T")
 
 
 def list_runs(tx: Tx, params: RunListParams) -> Page[Run]:
-    fragments, values = _run_filter(params.filter)
+    fragments, values = run_filter(params.filter)
     values["namespace_id"] = params.namespace_id
     page = _keyset_page(tx, "run_list", fragments, values, params.cursor, params.limit)
     return _mapped(page, run_from_row)
 
 
-def _run_filter(wanted: RunFilter) -> tuple[list[str], dict[str, object]]:
+def run_filter(wanted: RunFilter) -> tuple[list[str], dict[str, object]]:
     """The WHERE fragments and values of the filters that are set."""
     statuses = sorted({status.value for status in wanted.statuses})
     chosen = {
@@ -71,18 +71,27 @@ def _keyset_page(
     """Rows after (forward) or before (backward) the cursor, one more than asked so that
     the page knows whether more lie in the direction of travel."""
     forward = cursor is None or cursor.forward
-    if cursor is not None:
-        fragments = [*fragments, QUERIES["keyset_after" if forward else "keyset_before"]]
-        values = {**values, "cursor_created_at": micros(cursor.created_at), "cursor_id": cursor.id}
-    order = QUERIES["keyset_ascending" if forward else "keyset_descending"]
-    sql = QUERIES[query].format(filters="\n  ".join(fragments), order=order)
-    rows = tx.rows_sql(sql, {**values, "limit": max(limit, 0) + 1})
+    rows = tx.rows_sql(*keyset_query(query, fragments, values, cursor, limit))
     more = len(rows) > limit
     rows = rows[: max(limit, 0)]
     if forward:
         return Page(rows, has_next=more, has_prev=cursor is not None)
     rows.reverse()
     return Page(rows, has_next=True, has_prev=more)
+
+
+def keyset_query(
+    query: str, fragments: list[str], values: dict[str, object], cursor: Cursor | None, limit: int
+) -> tuple[str, dict[str, object]]:
+    """The statement and values for the page after (forward) or before the cursor, asking
+    one row more than the page."""
+    forward = cursor is None or cursor.forward
+    if cursor is not None:
+        fragments = [*fragments, QUERIES["keyset_after" if forward else "keyset_before"]]
+        values = {**values, "cursor_created_at": micros(cursor.created_at), "cursor_id": cursor.id}
+    order = QUERIES["keyset_ascending" if forward else "keyset_descending"]
+    statement = QUERIES[query].format(filters="\n  ".join(fragments), order=order)
+    return statement, {**values, "limit": max(limit, 0) + 1}
 
 
 def _mapped(page: Page[sqlite3.Row], convert: Callable[[sqlite3.Row], T]) -> Page[T]:

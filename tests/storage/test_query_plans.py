@@ -22,6 +22,7 @@ from storage import sqlite_path_from_url
 from storage.postgres import listing as pg_listing
 from storage.postgres.transitions import Q as PG
 from storage.records import Cursor, RunFilter, RunStatus
+from storage.sqlite import listing as lite_listing
 from storage.sqlite.database import QUERIES as LITE
 from tests.storage.rawsql import Backend
 
@@ -62,27 +63,6 @@ def _assert_served_by_index(plan: str, index: str) -> None:
         assert unwanted not in plan + "\n", plan
 
 
-def _lite_list(wanted: RunFilter, cursor: Cursor | None) -> tuple[str, dict[str, Any]]:
-    """The SQLite backend's list statement, assembled as storage/sqlite/listing.py does."""
-    micros = int(NOW.timestamp() * 1_000_000)
-    chosen: dict[str, Any] = {
-        "status": wanted.statuses[0].value if wanted.statuses else None,
-        "workflow_name": wanted.workflow_name,
-        "task_queue": wanted.task_queue,
-        "created_after": micros if wanted.created_after else None,
-        "created_before": micros if wanted.created_before else None,
-    }
-    values = {name: value for name, value in chosen.items() if value is not None}
-    fragments = [LITE[f"run_filter_{name}"] for name in values]
-    forward = cursor is None or cursor.forward
-    if cursor is not None:
-        fragments.append(LITE["keyset_after" if forward else "keyset_before"])
-        values.update(cursor_created_at=micros, cursor_id=cursor.id)
-    order = LITE["keyset_ascending" if forward else "keyset_descending"]
-    statement = LITE["run_list"].format(filters=" ".join(fragments), order=order)
-    return statement, {**values, "namespace_id": "ns", "limit": 51}
-
-
 EXPECTED_INDEX = {
     "none": "stepline_workflow_runs_list",
     "one_status": "stepline_workflow_runs_list_status",
@@ -107,7 +87,11 @@ async def test_plan__run_list_reads_an_index_in_order(
         )
         plan = await _pg_plan(backend.url, statement, values)
     else:
-        plan = _lite_plan(backend.url, *_lite_list(wanted, cursor))
+        lite_fragments, lite_values = lite_listing.run_filter(wanted)
+        lite_statement, lite_values = lite_listing.keyset_query(
+            "run_list", lite_fragments, {**lite_values, "namespace_id": "ns"}, cursor, 50
+        )
+        plan = _lite_plan(backend.url, lite_statement, lite_values)
     _assert_served_by_index(plan, EXPECTED_INDEX[filter_name])
 
 
@@ -123,14 +107,10 @@ async def test_plan__step_list_reads_the_run_index_in_order(
         )
         plan = await _pg_plan(backend.url, statement, values)
     else:
-        forward = cursor is None or cursor.forward
-        fragments = [] if cursor is None else [LITE["keyset_after" if forward else "keyset_before"]]
-        statement = LITE["step_list"].format(
-            filters=" ".join(fragments),
-            order=LITE["keyset_ascending" if forward else "keyset_descending"],
+        lite_statement, lite_values = lite_listing.keyset_query(
+            "step_list", [], {"run_id": CURSOR_ID}, cursor, 50
         )
-        values = {"run_id": CURSOR_ID, "limit": 51, "cursor_created_at": 0, "cursor_id": "x"}
-        plan = _lite_plan(backend.url, statement, values)
+        plan = _lite_plan(backend.url, lite_statement, lite_values)
     assert "stepline_step_attempts_by_run" in plan, plan
     assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
 
