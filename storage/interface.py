@@ -5,9 +5,11 @@ Rules every implementation keeps:
 
 - Every method is one transaction; timers use the database clock.
 - Worker calls are fenced: the run must be RUNNING under `lease.lease_id` with an
-  unexpired lease, checked in the statement that writes. Otherwise nothing changes and
-  the call raises, by `rules.lease_error`: RunNotFound, RunDeadlineExceeded (after
-  failing the overdue run in its own transaction), or LeaseLost.
+  unexpired lease, checked in the transaction that writes (on PostgreSQL in the
+  writing statement's WHERE clause; SQLite's one writer holds its write lock while it
+  checks). Otherwise nothing changes and the call raises, by `rules.lease_error`:
+  RunNotFound, RunDeadlineExceeded (after failing the overdue run in its own
+  transaction), or LeaseLost.
 - A run past `deadline_at` is failed with `rules.DEADLINE_FAILURE` at claim, at any
   worker call and by `run_fail_overdue`; no retry is scheduled at or past a deadline.
 - Invariant: only a RUNNING run has RUNNING step attempts, except the one RUNNING
