@@ -72,6 +72,9 @@ def optional_name(value: str, field: str) -> str | None:
 def text(value: str, field: str, max_length: int = MAX_TEXT) -> str:
     if len(value) > max_length:
         raise invalid(field, f"must be at most {max_length} characters")
+    # PostgreSQL text cannot hold NUL; refuse it on every backend alike.
+    if "\x00" in value:
+        raise invalid(field, "must not contain NUL characters")
     return value
 
 

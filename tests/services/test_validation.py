@@ -35,6 +35,9 @@ START_CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("bad task queue", {"task_queue": "q q"}, "task_queue", "INVALID_ARGUMENT"),
     ("version too long", {"version": "v" * 256}, "version", "INVALID_ARGUMENT"),
     ("key too long", {"idempotency_key": "k" * 256}, "idempotency_key", "INVALID_ARGUMENT"),
+    # PostgreSQL text cannot hold NUL: refused up front on both backends, never a 500.
+    ("NUL in version", {"version": "a\x00b"}, "version", "INVALID_ARGUMENT"),
+    ("NUL in key", {"idempotency_key": "k\x00"}, "idempotency_key", "INVALID_ARGUMENT"),
     (
         "oversize input",
         {"input": struct_pb2.Value(string_value="x" * (LIMIT + 1))},
