@@ -6,8 +6,11 @@ PY := $(VENV)/bin/python
 BUF := $(VENV)/bin/buf
 INSTALLED := $(VENV)/.installed
 GOOGLEAPIS := third_party/googleapis
+# The contract as a descriptor set with source info: the gateway's OpenAPI descriptions.
+DESCRIPTORS := gateway/stepline.binpb
+BUILD_DESCRIPTORS = $(BUF) build --as-file-descriptor-set --exclude-imports --path api/stepline -o
 
-.PHONY: install run test check lint typecheck proto-check breaking generate googleapis bench clean
+.PHONY: install run test check lint typecheck proto-check breaking generate googleapis bench bench-rest bench-sdk clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,10 +40,11 @@ typecheck: $(INSTALLED)
 googleapis: $(INSTALLED)
 	$(PY) tools/googleapis_protos.py $(GOOGLEAPIS)
 
-## Regenerate stepline/v1 from api/.
+## Regenerate stepline/v1 and the gateway's descriptor set from api/.
 generate: googleapis
 	$(BUF) format -w
 	$(BUF) generate
+	$(BUILD_DESCRIPTORS) $(DESCRIPTORS)
 
 ## buf lint, buf format, and the committed stubs must equal a fresh generation.
 proto-check: googleapis
@@ -50,6 +54,10 @@ proto-check: googleapis
 	$(BUF) generate -o "$$tmp" && \
 	diff -r -x __init__.py -x py.typed -x __pycache__ "$$tmp/stepline/v1" stepline/v1 \
 	  || { echo "stepline/v1 is stale: run 'make generate' and commit the result"; exit 1; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(BUILD_DESCRIPTORS) "$$tmp/stepline.binpb" && \
+	cmp -s "$$tmp/stepline.binpb" $(DESCRIPTORS) \
+	  || { echo "$(DESCRIPTORS) is stale: run 'make generate' and commit the result"; exit 1; }
 
 ## buf breaking (FILE rules) against BREAKING_AGAINST (default: main). The other side is
 ## built from `git archive` plus the same googleapis copy, since buf cannot compare
@@ -67,5 +75,13 @@ breaking: googleapis
 bench: $(INSTALLED)
 	$(PY) -m bench.reference
 
+## REST vs gRPC: StartWorkflow and GetWorkflowRun over both, in one run.
+bench-rest: $(INSTALLED)
+	$(PY) -m bench.rest
+
+## The reference workload through the SDK worker next to the raw-gRPC worker.
+bench-sdk: $(INSTALLED)
+	$(PY) -m bench.sdk
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(GOOGLEAPIS)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(GOOGLEAPIS)

@@ -1,4 +1,7 @@
-"""`stepline-server serve|migrate`: flags, each defaulting to a STEPLINE_* variable."""
+"""`stepline-server serve|gateway|migrate`: flags, each defaulting to a STEPLINE_* variable.
+
+`serve` runs the gRPC server and the REST gateway in one process; `gateway` runs the
+REST gateway alone, in front of a remote gRPC core (`--grpc-backend`)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,9 @@ import sys
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
+from gateway.serve import HttpServer
 from services.config import EVENT_LOOPS, ServerConfig, parse_duration
+from services.rest import loopback_backend, rest_server
 from services.server import Server, StartupError
 from storage import StoreError, create_store
 
@@ -30,14 +35,15 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stepline-server", description="The stepline durable-workflow server."
     )
-    common = argparse.ArgumentParser(add_help=False)
+    logs = argparse.ArgumentParser(add_help=False)
+    logs.add_argument(
+        "--log-level", default=_env("LOG_LEVEL", _DEFAULTS.log_level), help="default %(default)s"
+    )
+    common = argparse.ArgumentParser(add_help=False, parents=[logs])
     common.add_argument(
         "--database-url",
         default=_env("DATABASE_URL", _DEFAULTS.database_url),
         help="postgresql://… or sqlite:///path (env STEPLINE_DATABASE_URL; default %(default)s)",
-    )
-    common.add_argument(
-        "--log-level", default=_env("LOG_LEVEL", _DEFAULTS.log_level), help="default %(default)s"
     )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", parents=[common], help="run the server")
@@ -46,9 +52,9 @@ def _parser() -> argparse.ArgumentParser:
         default=_env("GRPC_ADDRESS", _DEFAULTS.grpc_address),
         help="host:port to listen on (env STEPLINE_GRPC_ADDRESS; default %(default)s)",
     )
+    _add_http_flags(serve, ' ("" for none)')
     for flag, env, default, text in (
         ("--lease-duration", "LEASE_DURATION", _DEFAULTS.lease_duration, "worker lease"),
-        ("--shutdown-grace", "SHUTDOWN_GRACE", _DEFAULTS.shutdown_grace, "drain time"),
         ("--sweep-interval", "SWEEP_INTERVAL", _DEFAULTS.sweep_interval, "deadline sweep"),
         ("--poll-fallback", "POLL_FALLBACK", _DEFAULTS.poll_fallback, "long-poll re-check"),
         (
@@ -83,13 +89,52 @@ def _parser() -> argparse.ArgumentParser:
         help="PostgreSQL connections (env STEPLINE_DB_POOL_SIZE; default %(default)s)",
     )
     commands.add_parser("migrate", parents=[common], help="apply database migrations and exit")
+    _gateway_parser(commands, logs)
     return parser
+
+
+def _add_http_flags(command: argparse.ArgumentParser, note: str = "") -> None:
+    command.add_argument(
+        "--http-address",
+        default=_env("HTTP_ADDRESS", _DEFAULTS.http_address),
+        help=f"REST host:port{note} (env STEPLINE_HTTP_ADDRESS; default %(default)s)",
+    )
+    default = _seconds(_DEFAULTS.http_default_timeout)
+    command.add_argument(
+        "--http-default-timeout",
+        type=parse_duration,
+        default=parse_duration(_env("HTTP_DEFAULT_TIMEOUT", default)),
+        help="deadline of a REST call without a Grpc-Timeout header, 0 for none "
+        f"(env STEPLINE_HTTP_DEFAULT_TIMEOUT; default {default})",
+    )
+    default = _seconds(_DEFAULTS.shutdown_grace)
+    command.add_argument(
+        "--shutdown-grace",
+        type=parse_duration,
+        default=parse_duration(_env("SHUTDOWN_GRACE", default)),
+        help=f"drain time (env STEPLINE_SHUTDOWN_GRACE; default {default})",
+    )
+
+
+def _gateway_parser(commands: Any, logs: argparse.ArgumentParser) -> None:
+    gateway = commands.add_parser(
+        "gateway", parents=[logs], help="run the REST gateway alone, in front of a gRPC core"
+    )
+    gateway.add_argument(
+        "--grpc-backend",
+        default=os.environ.get("STEPLINE_GRPC_BACKEND"),
+        required="STEPLINE_GRPC_BACKEND" not in os.environ,
+        help="host:port of the stepline gRPC server (env STEPLINE_GRPC_BACKEND)",
+    )
+    _add_http_flags(gateway)
 
 
 def _config(args: argparse.Namespace) -> ServerConfig:
     return ServerConfig(
         database_url=args.database_url,
         grpc_address=args.grpc_address,
+        http_address=args.http_address,
+        http_default_timeout=args.http_default_timeout,
         lease_duration=args.lease_duration,
         max_payload_bytes=args.max_payload_bytes,
         db_pool_size=args.db_pool_size,
@@ -103,6 +148,7 @@ def _config(args: argparse.Namespace) -> ServerConfig:
 
 
 async def _serve(config: ServerConfig) -> None:
+    stop = _stop_on_signals()
     server = Server(config)
     await server.start()
     print(
@@ -112,14 +158,58 @@ async def _serve(config: ServerConfig) -> None:
     )
     applied = ", ".join(server.migrations_applied) or "none (up to date)"
     print(f"stepline-server: migrations applied: {applied}", flush=True)
+    http = None
+    if config.http_address:
+        try:
+            http = rest_server(config, loopback_backend(config.grpc_address, server.port))
+            await _start_http(http, config.http_address)
+        except (StartupError, ValueError):
+            await server.stop(grace=0)
+            raise
+        print(f"stepline-server: REST listening on http://{http.address}", flush=True)
+    await stop.wait()
+    print("stepline-server: shutting down: ending long polls, draining calls", flush=True)
+    if http is not None:
+        server.shutting_down.set()  # waiting long polls end now, not after the REST drain
+        await http.stop()  # before the gRPC server, so REST calls in flight still reach it
+    await server.stop()
+    print("stepline-server: stopped", flush=True)
+
+
+async def _gateway(args: argparse.Namespace) -> None:
+    stop = _stop_on_signals()
+    config = ServerConfig(
+        http_address=args.http_address,
+        http_default_timeout=args.http_default_timeout,
+        shutdown_grace=args.shutdown_grace,
+    )
+    http = rest_server(config, args.grpc_backend)
+    await _start_http(http, config.http_address)
+    print(
+        f"stepline-server: REST listening on http://{http.address}; "
+        f"gRPC backend {args.grpc_backend}",
+        flush=True,
+    )
+    await stop.wait()
+    print("stepline-server: shutting down: draining REST calls", flush=True)
+    await http.stop()
+    print("stepline-server: stopped", flush=True)
+
+
+async def _start_http(http: HttpServer, address: str) -> None:
+    try:
+        await http.start()
+    except OSError:
+        raise StartupError(f"cannot listen on {address}") from None
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT; this process, not uvicorn, owns the signals."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    print("stepline-server: shutting down: ending long polls, draining calls", flush=True)
-    await server.stop()
-    print("stepline-server: stopped", flush=True)
+    return stop
 
 
 async def _migrate(database_url: str) -> None:
@@ -155,6 +245,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         if args.command == "migrate":
             asyncio.run(_migrate(args.database_url))
+        elif args.command == "gateway":
+            _run(_gateway(args), _DEFAULTS.event_loop)
         else:
             config = _config(args)
             _run(_serve(config), config.event_loop)

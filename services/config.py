@@ -27,6 +27,10 @@ EVENT_LOOPS = ("uvloop", "asyncio")
 class ServerConfig:
     database_url: str = DEFAULT_DATABASE_URL
     grpc_address: str = "127.0.0.1:50051"
+    # The REST gateway, in the same process; "" serves gRPC only.
+    http_address: str = "127.0.0.1:8080"
+    # Upstream deadline for a REST call without a Grpc-Timeout header.
+    http_default_timeout: timedelta = timedelta(seconds=30)
     lease_duration: timedelta = timedelta(seconds=30)
     max_payload_bytes: int = 1024 * 1024
     db_pool_size: int = 10

@@ -1,9 +1,12 @@
-"""The maintenance loop: fails runs past their deadline even when no worker is polling."""
+"""The maintenance loop: fails runs past their deadline even when no worker is polling,
+and reports whether the database answers, so health checks (and the REST gateway's
+/readyz) say NOT_SERVING while storage is unreachable."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from storage import Store, StoreError
@@ -13,10 +16,21 @@ log = logging.getLogger(__name__)
 SWEEP_BATCH = 500
 
 
+StorageHealth = Callable[[bool], Awaitable[None]]
+
+
+async def _ignore(_: bool) -> None:
+    return None
+
+
 class Maintenance:
-    def __init__(self, store: Store, interval: timedelta) -> None:
+    def __init__(
+        self, store: Store, interval: timedelta, on_storage_health: StorageHealth = _ignore
+    ) -> None:
         self._store = store
         self._interval = interval.total_seconds()
+        self._on_storage_health = on_storage_health
+        self._storage_ok: bool | None = None
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -37,12 +51,29 @@ class Maintenance:
             if failed < SWEEP_BATCH:
                 return total
 
+    async def check_storage(self) -> bool:
+        """Ping the database; report a change of its health. True when it answers."""
+        try:
+            await self._store.ping()
+            healthy = True
+        except StoreError as exc:
+            healthy = False
+            if self._storage_ok is not False:
+                log.warning("storage unreachable, reporting NOT_SERVING: %s", exc)
+        if healthy != self._storage_ok:
+            if healthy and self._storage_ok is False:
+                log.info("storage reachable again, reporting SERVING")
+            self._storage_ok = healthy
+            await self._on_storage_health(healthy)
+        return healthy
+
     async def _run(self) -> None:
         while True:
-            try:
-                failed = await self.sweep_once()
-                if failed:
-                    log.info("deadline sweep failed %d overdue runs", failed)
-            except StoreError as exc:
-                log.warning("deadline sweep skipped: %s", exc)
+            if await self.check_storage():
+                try:
+                    failed = await self.sweep_once()
+                    if failed:
+                        log.info("deadline sweep failed %d overdue runs", failed)
+                except StoreError as exc:
+                    log.warning("deadline sweep skipped: %s", exc)
             await asyncio.sleep(self._interval)

@@ -61,7 +61,7 @@ class Server:
         self.shutting_down = asyncio.Event()
         # grpc-stubs does not describe the asyncio health servicer.
         self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]
-        self.maintenance = Maintenance(self.store, config.sweep_interval)
+        self.maintenance = Maintenance(self.store, config.sweep_interval, self._set_serving)
         self.migrations_applied: list[str] = []
         self.port = 0
         self._grpc = grpc.aio.server(options=_grpc_options(config))
@@ -80,9 +80,15 @@ class Server:
             await self.store.close()
             raise StartupError(f"database {self.store.url_for_display}: {exc}") from exc
         await self._grpc.start()
-        for name in ("", *SERVICE_NAMES):
-            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        await self._set_serving(True)
         self.maintenance.start()
+
+    async def _set_serving(self, serving: bool) -> None:
+        """Health for every service: NOT_SERVING while the database does not answer.
+        (After a graceful shutdown began, the health servicer ignores this.)"""
+        status = health_pb2.HealthCheckResponse
+        for name in ("", *SERVICE_NAMES):
+            await self.health.set(name, status.SERVING if serving else status.NOT_SERVING)
 
     def _add_services(self) -> None:
         limits = Limits(max_payload_bytes=self.config.max_payload_bytes)

@@ -39,7 +39,8 @@ async def _run_cli(*args: str, cwd: Path) -> asyncio.subprocess.Process:
         cwd=cwd,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "STEPLINE_LOG_LEVEL": "WARNING"},
+        # Port 0: the REST gateway must not take 8080 from other tests or the user.
+        env={**os.environ, "STEPLINE_LOG_LEVEL": "WARNING", "STEPLINE_HTTP_ADDRESS": "127.0.0.1:0"},
     )
 
 
@@ -175,6 +176,7 @@ async def test_serve__reads_its_settings_from_stepline_variables(tmp_path: Path)
             "STEPLINE_DATABASE_URL": "sqlite:///from-env.db",
             "STEPLINE_GRPC_ADDRESS": "127.0.0.1:0",
             "STEPLINE_LEASE_DURATION": "750ms",
+            "STEPLINE_HTTP_ADDRESS": "127.0.0.1:0",
         },
     )
     try:

@@ -1,0 +1,186 @@
+"""One route's request and response transcoding: HTTP (path, query, JSON body) -> the
+request message, and the response message -> proto3 JSON.
+
+Everything that depends only on the binding (the message class, the path-field
+setters, the query table) is computed once, when the route is built.
+
+- Body: `body: "*"` parses the JSON object into the whole request; `body: "field"`
+  into that field; without `body`, a non-empty request body is a 400. The JSON goes
+  through `json_format` with unknown fields rejected, so a 400 names the bad field.
+  A body that is not JSON by its Content-Type is a 415; malformed JSON is a 400.
+- Path variables are set last and win over the same field in the body.
+- Responses are proto3 JSON: camelCase names, int64 as strings, fields at their default
+  value omitted (grpc-gateway's default), or only `response_body` when the rule names it;
+  rendered by gateway/render.py, which agrees with json_format and is faster.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+from google.protobuf import json_format, message_factory
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
+
+from gateway.errors import GatewayError, invalid
+from gateway.http_rule import HttpBinding, TemplateError
+from gateway.query import QueryBinder
+from gateway.render import to_json
+
+Setter = Callable[[Message, str], None]
+
+
+class RequestBuilder:
+    """Builds the request message of one binding from the parts of an HTTP request."""
+
+    def __init__(self, binding: HttpBinding) -> None:
+        descriptor = binding.method.input_type
+        self._cls: type[Message] = message_factory.GetMessageClass(descriptor)
+        self._body = binding.body
+        self._setters = tuple(
+            (path, _path_setter(descriptor, path)) for path in binding.template.variables
+        )
+        self._body_field = _body_json_name(descriptor, binding.body)
+        excluded = set(binding.template.variables)
+        if binding.body not in ("", "*"):
+            excluded.add(binding.body)
+        self.query = None if binding.body == "*" else QueryBinder(descriptor, excluded)
+
+    @property
+    def message_class(self) -> type[Message]:
+        return self._cls
+
+    def build(
+        self,
+        path_values: dict[str, str],
+        query_string: bytes,
+        body: bytes,
+        content_type: str | None,
+    ) -> Message:
+        request = self._cls()
+        if body.strip():
+            self._parse_body(request, body, content_type)
+        if self.query is not None:
+            self.query.bind(query_string, request)
+        for path, setter in self._setters:
+            setter(request, path_values[path])
+        return request
+
+    def _parse_body(self, request: Message, body: bytes, content_type: str | None) -> None:
+        if not self._body:
+            raise invalid("this route takes no request body; send parameters in the query")
+        check_json_content_type(content_type)
+        document = parse_json(body)
+        if self._body_field is not None:
+            document = {self._body_field: document}
+        elif not isinstance(document, dict):
+            raise invalid("the request body must be a JSON object")
+        try:
+            json_format.ParseDict(document, request)
+        except json_format.ParseError as exc:
+            raise invalid(f"invalid request body: {_one_line(exc)}") from None
+
+
+class ResponseWriter:
+    """Renders a response message (or its `response_body` field) as JSON bytes."""
+
+    def __init__(self, binding: HttpBinding) -> None:
+        self._field = binding.response_body or None
+
+    def render(self, response: Message) -> bytes:
+        field = self._field
+        payload = to_json(response) if field is None else _field_json(response, field)
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _field_json(response: Message, name: str) -> Any:
+    field = response.DESCRIPTOR.fields_by_name[name]
+    if field.message_type is not None and not field.is_repeated:
+        return to_json(getattr(response, name))
+    # A scalar or a list: render the message with defaults, then take the field out.
+    wrapper = json_format.MessageToDict(response, always_print_fields_with_no_presence=True)
+    return wrapper.get(field.json_name)
+
+
+def check_json_content_type(content_type: str | None) -> None:
+    if content_type is None:
+        return  # a client that names no type is taken to send JSON, as grpc-gateway does
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    ):
+        return
+    raise GatewayError(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "UNSUPPORTED_MEDIA_TYPE",
+        f"Content-Type {media or '(empty)'!r} is not supported; send application/json",
+        http_status=415,
+        metadata={"content_type": media},
+    )
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise invalid(f"the request body is not valid JSON: {exc}") from None
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
+
+
+def _body_json_name(descriptor: Descriptor, body: str) -> str | None:
+    if body in ("", "*"):
+        return None
+    field: FieldDescriptor = descriptor.fields_by_name[body]
+    return field.json_name
+
+
+def _path_setter(descriptor: Descriptor, path: str) -> Setter:
+    """A setter for a path variable's field, resolved once per route."""
+    names = path.split(".")
+    message = descriptor
+    for name in names[:-1]:
+        parent = message.fields_by_name.get(name)
+        if parent is None or parent.message_type is None or parent.is_repeated:
+            raise TemplateError(f"{descriptor.full_name}: cannot bind path field {path!r}")
+        message = parent.message_type
+    leaf = message.fields_by_name.get(names[-1])
+    if leaf is None or leaf.is_repeated or leaf.type == FieldDescriptor.TYPE_MESSAGE:
+        raise TemplateError(f"{descriptor.full_name}: cannot bind path field {path!r}")
+    convert = _converter(leaf, path)
+    parents, attr = names[:-1], names[-1]
+
+    def set_field(request: Message, value: str) -> None:
+        target: Any = request
+        for name in parents:
+            target = getattr(target, name)
+        setattr(target, attr, convert(value))
+
+    return set_field
+
+
+def _converter(field: FieldDescriptor, path: str) -> Callable[[str], Any]:
+    if field.type == FieldDescriptor.TYPE_STRING:
+        return str
+    assert field.containing_type is not None
+    probe = message_factory.GetMessageClass(field.containing_type)
+
+    def convert(value: str) -> Any:
+        # json_format knows every scalar's text form (ints, floats, enums by name or
+        # number, bools, base64 bytes); a throwaway message does the checking.
+        scratch = probe()
+        try:
+            document: Any = value
+            if field.type == FieldDescriptor.TYPE_BOOL:
+                document = {"true": True, "false": False}.get(value, value)
+            json_format.ParseDict({field.json_name: document}, scratch)
+        except json_format.ParseError as exc:
+            raise invalid(f"path parameter {path}: {_one_line(exc)}", path) from None
+        return getattr(scratch, field.name)
+
+    return convert

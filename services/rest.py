@@ -1,0 +1,34 @@
+"""The REST gateway inside `stepline-server serve`: it reaches this process's own gRPC
+port over a real loopback channel, exactly as a gateway deployed on its own would."""
+
+from __future__ import annotations
+
+from gateway.app import create_app
+from gateway.serve import HttpServer
+from services.config import ServerConfig
+
+_ANY_V4 = ("0.0.0.0", "")
+_ANY_V6 = ("[::]", "::")
+
+
+def loopback_backend(grpc_address: str, port: int) -> str:
+    """Where this process's gRPC server can be dialled: a wildcard host means loopback."""
+    host = grpc_address.rsplit(":", 1)[0]
+    if host in _ANY_V4:
+        host = "127.0.0.1"
+    elif host in _ANY_V6:
+        host = "[::1]"
+    return f"{host}:{port}"
+
+
+def rest_server(config: ServerConfig, backend: str) -> HttpServer:
+    """The gateway on `config.http_address`, forwarding to `backend`."""
+    app = create_app(backend, default_timeout=_seconds(config))
+    return HttpServer(
+        app, config.http_address, shutdown_grace=config.shutdown_grace.total_seconds()
+    )
+
+
+def _seconds(config: ServerConfig) -> float | None:
+    seconds = config.http_default_timeout.total_seconds()
+    return seconds if seconds > 0 else None

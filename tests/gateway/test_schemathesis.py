@@ -1,0 +1,194 @@
+"""schemathesis against the live /openapi.json: the document describes what the server does.
+
+A real server on SQLite and the gateway on uvicorn, both on loopback ports. For each
+operation, schemathesis generates requests from the document (derandomized, so every
+run sends the same ones; a bounded number per operation) and checks that no response
+is a 5xx and that every status code, content type and body is the one documented.
+
+Besides random IDs (404s, 400s), a share of the cases address seeded runs and steps, so
+the full WorkflowRun and StepAttempt bodies are checked too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import hypothesis
+import pytest
+import schemathesis
+from google.protobuf import struct_pb2, timestamp_pb2
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from gateway.http_rule import bindings_for
+from gateway.openapi import build_openapi
+from gateway.services import REST_SERVICES
+from stepline.v1 import common_pb2
+from stepline.v1 import worker_service_pb2 as wk
+from stepline.v1 import worker_service_pb2_grpc as wk_grpc
+from stepline.v1 import workflow_service_pb2 as wf
+from stepline.v1 import workflow_service_pb2_grpc as wf_grpc
+from tests.gateway.conftest import RestApi
+from tests.services.helpers import seconds, value
+
+pytestmark = pytest.mark.slow
+
+EXAMPLES_PER_OPERATION = 40
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+SEEDED_NAMESPACE = "schemathesis"
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """(run_id, step_attempt_id) of each seeded run; a CANCELED run has no step."""
+
+    runs: tuple[tuple[str, str], ...]
+
+
+def _operation_ids() -> list[str]:
+    bindings = [b for service in REST_SERVICES for b in bindings_for(service)]
+    document = build_openapi(bindings, title="stepline", version="test")
+    return [op["operationId"] for path in document["paths"].values() for op in path.values()]
+
+
+class _Seeder:
+    """Runs in each terminal status, with as many fields set as the API allows."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self.workflow = wf_grpc.WorkflowServiceStub(channel)  # type: ignore[no-untyped-call]
+        self.worker = wk_grpc.WorkerServiceStub(channel)  # type: ignore[no-untyped-call]
+
+    async def start(self, queue: str) -> str:
+        response = await self.workflow.StartWorkflow(
+            wf.StartWorkflowRequest(
+                namespace_id=SEEDED_NAMESPACE,
+                workflow_name="seeded",
+                version="v1",
+                task_queue=queue,
+                input=value({"n": 1, "tags": ["a", None, True], "big": 2**60}),
+                idempotency_key=f"seeded-{queue}",
+                context=struct_pb2.Struct(fields={"tenant": value("t1")}),
+                deadline_at=timestamp_pb2.Timestamp(seconds=4_000_000_000, nanos=5_000_000),
+                retry_policy=common_pb2.RetryPolicy(
+                    initial_interval=seconds(1.5), backoff_coefficient=1.5, maximum_attempts=3
+                ),
+            )
+        )
+        run_id: str = response.run.run_id
+        return run_id
+
+    async def claim(self, queue: str) -> dict[str, Any]:
+        polled = await self.worker.PollActivity(
+            wk.PollActivityRequest(
+                namespace_id=SEEDED_NAMESPACE, task_queue=queue, worker_id="w1", wait=seconds(5)
+            )
+        )
+        (task,) = polled.tasks
+        return {
+            "namespace_id": SEEDED_NAMESPACE,
+            "run_id": task.run.run_id,
+            "lease_id": task.lease_id,
+        }
+
+    async def completed(self) -> tuple[str, str]:
+        run_id = await self.start("completed")
+        lease = await self.claim("completed")
+        step = await self.worker.CompleteStep(
+            wk.CompleteStepRequest(
+                **lease, step_id="s1", config=value({"timeout": 3}), output=value([1.5, "x"])
+            )
+        )
+        await self.worker.CompleteWorkflow(wk.CompleteWorkflowRequest(**lease, output=value("ok")))
+        return run_id, step.step_attempt.step_attempt_id
+
+    async def failed(self) -> tuple[str, str]:
+        run_id = await self.start("failed")
+        lease = await self.claim("failed")
+        error = common_pb2.Failure(
+            type="E", message="m", stack_trace="t", details=value({"d": 1}), non_retryable=True
+        )
+        step = await self.worker.FailStep(wk.FailStepRequest(**lease, step_id="s1", error=error))
+        return run_id, step.step_attempt.step_attempt_id
+
+    async def canceled(self) -> tuple[str, str]:
+        run_id = await self.start("canceled")
+        await self.workflow.CancelWorkflowRun(
+            wf.CancelWorkflowRunRequest(namespace_id=SEEDED_NAMESPACE, run_id=run_id, reason="r")
+        )
+        return run_id, run_id  # no step: the run's ID stands in (a 404)
+
+
+async def _seed(grpc_address: str) -> Seeded:
+    async with grpc.aio.insecure_channel(grpc_address) as channel:
+        seeder = _Seeder(channel)
+        return Seeded((await seeder.completed(), await seeder.failed(), await seeder.canceled()))
+
+
+def _strategy(operation: Any, seeded: Seeded) -> st.SearchStrategy[Any]:
+    """Random cases, mixed with cases that name the seeded runs and steps (for a GET with
+    only path parameters, that is one case per seeded run: Hypothesis skips repeats)."""
+    names = {p["name"] for p in operation.definition.raw.get("parameters", [])}
+    pinned = []
+    for run_id, step_attempt_id in seeded.runs:
+        values = {
+            "namespace_id": SEEDED_NAMESPACE,
+            "run_id": run_id,
+            "step_attempt_id": step_attempt_id,
+        }
+        pinned.append({k: v for k, v in values.items() if k in names})
+    strategies = [operation.as_strategy(path_parameters=p) for p in pinned if p]
+    return st.one_of([*strategies, operation.as_strategy()])
+
+
+def _run(base_url: str, operation_id: str, seeded: Seeded) -> Counter[int]:
+    """Blocking: runs in a thread so that the event loop keeps serving the requests.
+    Returns how often each status code was answered."""
+    schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+    operation = schema.find_operation_by_id(operation_id)
+
+    @hypothesis.settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
+        phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+    )
+    @hypothesis.given(case=_strategy(operation, seeded))
+    def check(case: schemathesis.Case[Any]) -> None:
+        response = case.call(base_url=base_url, timeout=30)
+        statuses[response.status_code] += 1
+        case.validate_response(response, checks=CHECKS)
+
+    statuses: Counter[int] = Counter()
+    check()
+    return statuses
+
+
+@pytest.fixture(scope="module")
+async def seeded(rest_api_sqlite: RestApi) -> Seeded:
+    return await _seed(rest_api_sqlite.grpc_address)
+
+
+@pytest.mark.parametrize("operation_id", _operation_ids())
+async def test_operation_conforms_to_the_document(
+    operation_id: str, rest_api_sqlite: RestApi, seeded: Seeded
+) -> None:
+    statuses = await asyncio.to_thread(_run, rest_api_sqlite.base_url, operation_id, seeded)
+
+    # Some cases must have succeeded, or the response bodies were never checked.
+    assert statuses[200] > 0, statuses
