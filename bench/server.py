@@ -15,6 +15,7 @@ from typing import IO
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 READY_LINE = re.compile(r"gRPC listening on (\S+);")
+REST_LINE = re.compile(r"REST listening on http://([^\s;]+)")
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
 
@@ -27,10 +28,13 @@ class ServerFailed(RuntimeError):
 class RunningServer:
     address: str
     pid: int
+    http_address: str | None = None
+    """host:port of the REST gateway, when the server was started with it."""
 
 
-def server_command(database_url: str) -> list[str]:
+def server_command(database_url: str, *, rest: bool = False) -> list[str]:
     # Port 0: the server binds a free port and prints it, so there is no race for one.
+    # No REST gateway unless asked for: its default port (8080) may be taken.
     return [
         sys.executable,
         "-m",
@@ -40,33 +44,71 @@ def server_command(database_url: str) -> list[str]:
         database_url,
         "--grpc-address",
         "127.0.0.1:0",
+        "--http-address",
+        "127.0.0.1:0" if rest else "",
     ]
 
 
 @contextlib.asynccontextmanager
-async def running_server(database_url: str) -> AsyncIterator[RunningServer]:
-    """Start a server, yield its address once it listens, then SIGTERM it and wait."""
+async def running_server(database_url: str, *, rest: bool = False) -> AsyncIterator[RunningServer]:
+    """Start a server (with the REST gateway if `rest`), yield its addresses once it
+    listens, then SIGTERM it and wait."""
+    patterns = [READY_LINE, REST_LINE] if rest else [READY_LINE]
+    async with _running(server_command(database_url, rest=rest), patterns) as (pid, found):
+        yield RunningServer(address=found[0], pid=pid, http_address=found[1] if rest else None)
+
+
+def gateway_command(grpc_backend: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "services.cli",
+        "gateway",
+        "--grpc-backend",
+        grpc_backend,
+        "--http-address",
+        "127.0.0.1:0",
+    ]
+
+
+@contextlib.asynccontextmanager
+async def running_gateway(grpc_backend: str) -> AsyncIterator[RunningServer]:
+    """Start the REST gateway alone (`stepline-server gateway`), in front of a server at
+    `grpc_backend`; yield it once it listens (`address` is the backend), then stop it."""
+    async with _running(gateway_command(grpc_backend), [REST_LINE]) as (pid, found):
+        yield RunningServer(address=grpc_backend, pid=pid, http_address=found[0])
+
+
+@contextlib.asynccontextmanager
+async def _running(
+    command: list[str], patterns: list[re.Pattern[str]]
+) -> AsyncIterator[tuple[int, list[str]]]:
+    """Run `command`; yield (pid, the first group of each pattern, matched in order on
+    stdout); then SIGTERM it and wait."""
     with tempfile.TemporaryFile("w+") as stderr:
         process = await asyncio.create_subprocess_exec(
-            *server_command(database_url),
+            *command,
             cwd=REPO_ROOT,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=stderr,
         )
         try:
-            address = await _wait_until_listening(process, stderr)
-            yield RunningServer(address=address, pid=process.pid)
+            found = [await _wait_for_line(process, stderr, pattern) for pattern in patterns]
+            yield process.pid, found
         finally:
             await _stop(process, stderr)
 
 
-async def _wait_until_listening(process: asyncio.subprocess.Process, stderr: IO[str]) -> str:
+async def _wait_for_line(
+    process: asyncio.subprocess.Process, stderr: IO[str], pattern: re.Pattern[str]
+) -> str:
+    """The first group of the first stdout line matching `pattern`."""
     assert process.stdout is not None
     try:
         async with asyncio.timeout(START_TIMEOUT):
             while line := (await process.stdout.readline()).decode():
-                if match := READY_LINE.search(line):
+                if match := pattern.search(line):
                     return match[1]
     except TimeoutError:
         pass
