@@ -1,0 +1,252 @@
+"""The asynchronous client: start, inspect, list, cancel and await workflow runs."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, TypeVar
+
+import grpc
+
+from stepline._convert import fill_struct, fill_value, to_timestamp
+from stepline._errors import RunCanceled, RunFailed, from_rpc_error
+from stepline._values import Page, RetryPolicy, Run, RunStatus, Step
+from stepline.v1 import workflow_service_pb2 as wf
+from stepline.v1 import workflow_service_pb2_grpc as wf_grpc
+
+DEFAULT_TARGET = "127.0.0.1:50051"
+Response = TypeVar("Response")
+# result()/wait() poll GetWorkflowRun (the API has no server-side wait): start fast, so a
+# short run is seen at once, and back off so a long one costs a call every couple of seconds.
+_WAIT_FIRST_INTERVAL = 0.05
+_WAIT_MAX_INTERVAL = 2.0
+_WAIT_GROWTH = 1.5
+_STEPS_PAGE_SIZE = 1000
+
+
+def _list_request(
+    namespace: str,
+    *,
+    page_token: str,
+    page_size: int,
+    statuses: Iterable[RunStatus | str],
+    workflow_name: str,
+    task_queue: str,
+    created_after: datetime | None,
+    created_before: datetime | None,
+) -> wf.ListWorkflowRunsRequest:
+    request = wf.ListWorkflowRunsRequest(
+        namespace_id=namespace,
+        page_size=page_size,
+        page_token=page_token,
+        statuses=[RunStatus.parse(s).proto for s in statuses],  # type: ignore[misc]
+        workflow_name=workflow_name,
+        task_queue=task_queue,
+    )
+    if created_after is not None:
+        request.created_after.CopyFrom(to_timestamp(created_after, "created_after"))
+    if created_before is not None:
+        request.created_before.CopyFrom(to_timestamp(created_before, "created_before"))
+    return request
+
+
+class Client:
+    """`async with Client("127.0.0.1:50051") as client:`, or `await client.close()`.
+
+    Every method raises the SteplineError subclass of the server's ErrorInfo reason
+    (RunNotFound, IdempotencyConflict, InvalidArgument, ServerUnavailable, ...).
+    """
+
+    def __init__(
+        self,
+        target: str = DEFAULT_TARGET,
+        *,
+        namespace: str = "default",
+        metadata: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        self.target = target
+        self.namespace = namespace
+        self._metadata = tuple(metadata) or None
+        # Made on first use, so that it belongs to the event loop that uses it (a Client
+        # may be built before asyncio.run starts the loop).
+        self._channel: grpc.aio.Channel | None = None
+        self._stub_instance: wf_grpc.WorkflowServiceStub | None = None
+
+    @property
+    def _stub(self) -> wf_grpc.WorkflowServiceStub:
+        if self._stub_instance is None:
+            self._channel = grpc.aio.insecure_channel(self.target)
+            self._stub_instance = wf_grpc.WorkflowServiceStub(self._channel)  # type: ignore[no-untyped-call]
+        return self._stub_instance
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._channel is not None:
+            await self._channel.close(grace=None)
+            self._channel = self._stub_instance = None
+
+    async def _call(self, method: Any, request: Any) -> Any:
+        try:
+            return await method(request, metadata=self._metadata)
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error(error) from None
+
+    async def start(
+        self,
+        workflow_name: str,
+        input: Any = None,
+        *,
+        version: str = "",
+        task_queue: str = "default",
+        idempotency_key: str = "",
+        context: Mapping[str, Any] | None = None,
+        deadline_at: datetime | None = None,
+        start_at: datetime | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> Run:
+        """Start a run (or get the existing one for `idempotency_key`: `run.existing`)."""
+        request = wf.StartWorkflowRequest(
+            namespace_id=self.namespace,
+            workflow_name=workflow_name,
+            version=version,
+            task_queue=task_queue,
+            idempotency_key=idempotency_key,
+        )
+        fill_value(request.input, input, "input")
+        if context is not None:
+            fill_struct(request.context, context, "context")
+        if deadline_at is not None:
+            request.deadline_at.CopyFrom(to_timestamp(deadline_at, "deadline_at"))
+        if start_at is not None:
+            request.start_at.CopyFrom(to_timestamp(start_at, "start_at"))
+        if retry_policy is not None:
+            request.retry_policy.CopyFrom(retry_policy.to_proto())
+        response = await self._call(self._stub.StartWorkflow, request)
+        return Run.from_proto(response.run, existing=response.existing)
+
+    async def get(self, run_id: str) -> Run:
+        request = wf.GetWorkflowRunRequest(namespace_id=self.namespace, run_id=run_id)
+        response = await self._call(self._stub.GetWorkflowRun, request)
+        return Run.from_proto(response.run)
+
+    async def list_page(
+        self,
+        *,
+        page_token: str = "",
+        page_size: int = 50,
+        statuses: Iterable[RunStatus | str] = (),
+        workflow_name: str = "",
+        task_queue: str = "",
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+    ) -> Page[Run]:
+        """One page of runs, oldest first; follow `next_page_token` / `prev_page_token`."""
+        request = _list_request(
+            self.namespace,
+            page_token=page_token,
+            page_size=page_size,
+            statuses=statuses,
+            workflow_name=workflow_name,
+            task_queue=task_queue,
+            created_after=created_after,
+            created_before=created_before,
+        )
+        response = await self._call(self._stub.ListWorkflowRuns, request)
+        return Page(
+            items=[Run.from_proto(run) for run in response.workflow_runs],
+            next_page_token=response.next_page_token,
+            prev_page_token=response.prev_page_token,
+            has_more=response.has_more,
+        )
+
+    async def list(
+        self,
+        *,
+        statuses: Iterable[RunStatus | str] = (),
+        workflow_name: str = "",
+        task_queue: str = "",
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        page_size: int = 100,
+    ) -> AsyncIterator[Run]:
+        """Every matching run, oldest first, fetched a page at a time."""
+        statuses = builtins.list(statuses)
+        token = ""
+        while True:
+            page = await self.list_page(
+                page_token=token,
+                page_size=page_size,
+                statuses=statuses,
+                workflow_name=workflow_name,
+                task_queue=task_queue,
+                created_after=created_after,
+                created_before=created_before,
+            )
+            for run in page.items:
+                yield run
+            if not page.has_more:
+                return
+            token = page.next_page_token
+
+    async def cancel(self, run_id: str, reason: str = "") -> Run:
+        request = wf.CancelWorkflowRunRequest(
+            namespace_id=self.namespace, run_id=run_id, reason=reason
+        )
+        response = await self._call(self._stub.CancelWorkflowRun, request)
+        return Run.from_proto(response.run)
+
+    async def steps(self, run_id: str) -> builtins.list[Step]:
+        """Every step attempt of the run, oldest first."""
+        steps: builtins.list[Step] = []
+        token = ""
+        while True:
+            request = wf.ListStepAttemptsRequest(
+                namespace_id=self.namespace,
+                run_id=run_id,
+                page_size=_STEPS_PAGE_SIZE,
+                page_token=token,
+            )
+            response = await self._call(self._stub.ListStepAttempts, request)
+            steps.extend(Step.from_proto(step) for step in response.step_attempts)
+            if not response.has_more:
+                return steps
+            token = response.next_page_token
+
+    async def get_step(self, run_id: str, step_attempt_id: str) -> Step:
+        request = wf.GetStepAttemptRequest(
+            namespace_id=self.namespace, run_id=run_id, step_attempt_id=step_attempt_id
+        )
+        response = await self._call(self._stub.GetStepAttempt, request)
+        return Step.from_proto(response.step_attempt)
+
+    async def wait(self, run_id: str, *, timeout: float | None = None) -> Run:  # noqa: ASYNC109
+        """Wait until the run is COMPLETED, FAILED or CANCELED and return it.
+        TimeoutError after `timeout` seconds."""
+        async with asyncio.timeout(timeout):
+            interval = _WAIT_FIRST_INTERVAL
+            while not (run := await self.get(run_id)).status.terminal:
+                await asyncio.sleep(interval)
+                interval = min(interval * _WAIT_GROWTH, _WAIT_MAX_INTERVAL)
+            return run
+
+    async def result(self, run_id: str, *, timeout: float | None = None) -> Any:  # noqa: ASYNC109
+        """The run's output once COMPLETED; RunFailed or RunCanceled otherwise."""
+        run = await self.wait(run_id, timeout=timeout)
+        if run.status is RunStatus.FAILED:
+            raise RunFailed(run)
+        if run.status is RunStatus.CANCELED:
+            raise RunCanceled(run)
+        return run.output

@@ -1,0 +1,164 @@
+"""The SDK's error tree. Every gRPC error maps by its google.rpc.ErrorInfo reason to one
+class; UNAVAILABLE (the server is down, or its database is) is ServerUnavailable."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from google.rpc import error_details_pb2, status_pb2
+
+if TYPE_CHECKING:
+    from stepline._values import Failure, Run
+
+_STATUS_DETAILS_KEY = "grpc-status-details-bin"
+
+
+class SteplineError(Exception):
+    """Root of the SDK's errors. Server errors carry the gRPC `code`, the ErrorInfo
+    `reason` and its `metadata` (IDs, or the bad `field`)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: grpc.StatusCode | None = None,
+        reason: str = "",
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.reason = reason
+        self.metadata: dict[str, str] = dict(metadata or {})
+
+
+class InvalidArgument(SteplineError):
+    """A field is missing or malformed; `metadata["field"]` names it."""
+
+
+class PayloadTooLarge(InvalidArgument):
+    """A payload is over the server's size limit."""
+
+
+class InvalidPageToken(InvalidArgument):
+    """A page token was altered, truncated, or used with other filters."""
+
+
+class RunNotFound(SteplineError):
+    """No run with that ID in the namespace."""
+
+
+class StepAttemptNotFound(SteplineError):
+    """No step attempt with that ID in the run."""
+
+
+class IdempotencyConflict(SteplineError):
+    """The idempotency key belongs to a run of another workflow."""
+
+
+class LeaseLost(SteplineError):
+    """The worker's lease on the run is stale, expired, or voided by a cancel."""
+
+
+class RunAlreadyTerminal(SteplineError):
+    """Canceling a COMPLETED or FAILED run."""
+
+
+class RunDeadlineExceeded(SteplineError):
+    """A worker call after the run's deadline: the run is now FAILED."""
+
+
+class StepStateError(SteplineError):
+    """A step call that does not fit the step's recorded state (STEP_NOT_RUNNING,
+    STEP_KIND_MISMATCH, STEP_ALREADY_COMPLETED)."""
+
+
+class ServerUnavailable(SteplineError):
+    """The server (or its database) cannot be reached; retry later."""
+
+
+class RunFailed(SteplineError):
+    """`result()` of a run that ended FAILED; `run.error` says why."""
+
+    def __init__(self, run: Run) -> None:
+        error = run.error
+        detail = f"{error.type}: {error.message}" if error is not None else "no error recorded"
+        super().__init__(f"run {run.run_id} failed: {detail}")
+        self.run = run
+
+    @property
+    def failure(self) -> Failure | None:
+        return self.run.error
+
+
+class RunCanceled(SteplineError):
+    """`result()` of a run that ended CANCELED."""
+
+    def __init__(self, run: Run) -> None:
+        reason = run.error.message if run.error is not None else ""
+        super().__init__(f"run {run.run_id} was canceled" + (f": {reason}" if reason else ""))
+        self.run = run
+
+
+class NonRetryableError(Exception):
+    """Raise it (or a subclass) from a step or a workflow to fail the run for good,
+    without in-process step retries or the run's retry policy. `details` is any JSON."""
+
+    def __init__(self, message: str = "", *, details: object = None) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+class DuplicateStepError(NonRetryableError):
+    """One execution of a workflow used the same step id twice."""
+
+
+class NotSerializableError(NonRetryableError, TypeError):
+    """A step output, workflow result or input is not JSON-serialisable."""
+
+
+_BY_REASON: dict[str, type[SteplineError]] = {
+    "INVALID_ARGUMENT": InvalidArgument,
+    "PAYLOAD_TOO_LARGE": PayloadTooLarge,
+    "INVALID_PAGE_TOKEN": InvalidPageToken,
+    "RUN_NOT_FOUND": RunNotFound,
+    "STEP_ATTEMPT_NOT_FOUND": StepAttemptNotFound,
+    "IDEMPOTENCY_CONFLICT": IdempotencyConflict,
+    "LEASE_LOST": LeaseLost,
+    "RUN_ALREADY_TERMINAL": RunAlreadyTerminal,
+    "RUN_DEADLINE_EXCEEDED": RunDeadlineExceeded,
+    "STEP_NOT_RUNNING": StepStateError,
+    "STEP_KIND_MISMATCH": StepStateError,
+    "STEP_ALREADY_COMPLETED": StepStateError,
+    "STORAGE_UNAVAILABLE": ServerUnavailable,
+}
+_BY_CODE: dict[grpc.StatusCode, type[SteplineError]] = {
+    grpc.StatusCode.UNAVAILABLE: ServerUnavailable,
+    grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
+}
+
+
+def _error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo | None:
+    metadata: Any = error.trailing_metadata()
+    value = metadata.get(_STATUS_DETAILS_KEY) if metadata else None
+    if not isinstance(value, bytes):
+        return None
+    for detail in status_pb2.Status.FromString(value).details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            return info
+    return None
+
+
+def from_rpc_error(error: grpc.aio.AioRpcError) -> SteplineError:
+    """The SDK error for a failed call: by ErrorInfo reason, else by status code."""
+    code = error.code()
+    message = error.details() or code.name
+    info = _error_info(error)
+    reason = info.reason if info is not None else ""
+    metadata = dict(info.metadata) if info is not None else {}
+    cls = _BY_REASON.get(reason) or _BY_CODE.get(code, SteplineError)
+    return cls(message, code=code, reason=reason, metadata=metadata)

@@ -1,0 +1,233 @@
+"""One execution of one claimed run: the workflow function from the top, completed steps
+answered from the claim's step history, the first unfinished step run for real, every
+write carrying the claim's lease.
+
+An execution ends (and never writes again) when it completes or fails the run, when a
+step fails (FailStep ends it on the server), when a sleep parks the run, when the lease
+is lost, or when the run is canceled. `ExecutionEnded` unwinds the workflow's code then:
+it derives from BaseException so that a workflow's `except Exception` cannot swallow it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import grpc
+
+from stepline._common import ExecutionEnded, LogAdapter, failure_of
+from stepline._context import WorkflowContext
+from stepline._convert import to_duration, to_python, to_timestamp, to_value
+from stepline._errors import (
+    DuplicateStepError,
+    InvalidArgument,
+    LeaseLost,
+    NonRetryableError,
+    RunDeadlineExceeded,
+    ServerUnavailable,
+    from_rpc_error,
+)
+from stepline._retry import Backoff
+from stepline._step import StepRunner
+from stepline._threads import run_in_thread
+from stepline._values import RetryPolicy
+from stepline._workflow import AnyWorkflow
+from stepline.v1 import step_attempt_pb2 as sa
+from stepline.v1 import worker_service_pb2 as wk
+from stepline.v1 import worker_service_pb2_grpc as wk_grpc
+from stepline.v1 import workflow_run_pb2 as wr
+
+_FUNCTION = sa.STEP_KIND_FUNCTION
+_QUIET_CANCELS = ("canceled", "lease lost")
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionSettings:
+    worker_id: str
+    step_begin_after: float
+    """A step still running after this many seconds is recorded as RUNNING (BeginStep);
+    quicker steps cost one CompleteStep call."""
+
+
+class Execution:
+    """Drive one claimed run; `execute()` is the task the worker keeps per slot."""
+
+    def __init__(
+        self,
+        stub: wk_grpc.WorkerServiceStub,
+        task: wk.RunTask,
+        workflow: AnyWorkflow,
+        settings: ExecutionSettings,
+        logger: logging.Logger,
+    ) -> None:
+        run = task.run
+        self.run_id = run.run_id
+        self.namespace_id = run.namespace_id
+        self.lease_id = task.lease_id
+        self.task = task
+        self.workflow = workflow
+        self.settings = settings
+        self.stub = stub
+        self._completed = {
+            step.step_id: step
+            for step in task.steps
+            if step.status == sa.STEP_ATTEMPT_STATUS_COMPLETED
+        }
+        self._seen: set[str] = set()
+        self.ended = False
+        self.end_reason = ""
+        fields = {"run_id": run.run_id, "workflow": run.workflow_name, "attempt": run.attempt}
+        self.log = LogAdapter(logger, fields)
+        self.user_log = LogAdapter(logging.getLogger("stepline.workflow"), fields)
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def end(self, reason: str) -> None:
+        """Stop writing for good; later calls raise ExecutionEnded."""
+        if not self.ended:
+            self.ended = True
+            self.end_reason = reason
+
+    async def execute(self) -> None:
+        try:
+            await self._run_workflow()
+        except ExecutionEnded:
+            pass
+        except asyncio.CancelledError:
+            if self.end_reason not in _QUIET_CANCELS:
+                self.end(self.end_reason or "cancelled")
+                raise
+            # Cancelled by the heartbeat (run canceled, lease lost): end quietly.
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+        self.log.debug("execution ended: %s", self.end_reason)
+
+    async def _run_workflow(self) -> None:
+        ctx = WorkflowContext(self)
+        try:
+            result = await self.workflow.fn(ctx, ctx.input)
+            output = to_value(result, f"the result of workflow {self.workflow.name!r}")
+        except ExecutionEnded:
+            raise
+        except (NonRetryableError, InvalidArgument) as exc:
+            # Retrying cannot help misuse, or a payload the server refuses.
+            await self._fail_workflow(exc, non_retryable=True)
+            return
+        except Exception as exc:
+            await self._fail_workflow(exc, non_retryable=False)
+            return
+        await self.call(
+            self.stub.CompleteWorkflow,
+            wk.CompleteWorkflowRequest(**self.lease_fields(), output=output),
+        )
+        self.end("completed")
+        self.log.info("run completed")
+
+    async def _fail_workflow(self, exc: Exception, non_retryable: bool) -> None:
+        self.log.warning(
+            "workflow raised %s: %s", type(exc).__qualname__, exc, exc_info=not non_retryable
+        )
+        request = wk.FailWorkflowRequest(
+            **self.lease_fields(), error=failure_of(exc, non_retryable)
+        )
+        response = await self.call(self.stub.FailWorkflow, request)
+        self.end("failed")
+        self.log_failed_run(response.run)
+
+    def log_failed_run(self, run: wr.WorkflowRun) -> None:
+        if run.status == wr.WORKFLOW_RUN_STATUS_FAILED:
+            self.log.warning("run failed for good")
+        else:
+            self.log.info("run will be retried (attempt %d)", run.attempt)
+
+    # --- calls --------------------------------------------------------------------------
+
+    def lease_fields(self) -> dict[str, Any]:
+        return {
+            "namespace_id": self.namespace_id,
+            "run_id": self.run_id,
+            "lease_id": self.lease_id,
+            "worker_id": self.settings.worker_id,
+        }
+
+    async def call(self, method: Any, request: Any) -> Any:
+        """A lease-fenced call. Every worker call is safe to repeat, so UNAVAILABLE is
+        retried with backoff; LEASE_LOST or a passed deadline ends the execution."""
+        backoff = None
+        while True:
+            if self.ended:
+                raise ExecutionEnded(self.end_reason)
+            try:
+                return await method(request)
+            except grpc.aio.AioRpcError as error:
+                exc = from_rpc_error(error)
+            if isinstance(exc, LeaseLost | RunDeadlineExceeded):
+                self.end("lease lost" if isinstance(exc, LeaseLost) else "deadline exceeded")
+                self.log.warning("execution stopped (%s): %s", self.end_reason, exc.message)
+                raise ExecutionEnded(self.end_reason)
+            if not isinstance(exc, ServerUnavailable):
+                raise exc
+            backoff = backoff or Backoff()
+            delay = backoff.next_delay()
+            self.log.warning("server unavailable, retrying in %.1fs: %s", delay, exc.message)
+            await asyncio.sleep(delay)
+
+    async def heartbeat(self) -> wk.RecordHeartbeatResponse:
+        request = wk.RecordHeartbeatRequest(**self.lease_fields())
+        response: wk.RecordHeartbeatResponse = await self.stub.RecordHeartbeat(request)
+        return response
+
+    # --- steps --------------------------------------------------------------------------
+
+    def _claim_step_id(self, step_id: str) -> None:
+        if step_id in self._seen:
+            raise DuplicateStepError(
+                f"step id {step_id!r} is used twice in one execution of workflow "
+                f"{self.workflow.name!r}: every step of a run needs its own id"
+            )
+        self._seen.add(step_id)
+
+    async def run_step(
+        self,
+        step_id: str,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+        retry: RetryPolicy | None,
+    ) -> Any:
+        self._claim_step_id(step_id)
+        recorded = self._completed.get(step_id)
+        if recorded is not None and recorded.kind == _FUNCTION:
+            return to_python(recorded.output)
+        return await StepRunner(self, step_id, retry).run(fn, args, kwargs)
+
+    async def sleep(self, step_id: str, until: datetime | timedelta) -> None:
+        self._claim_step_id(step_id)
+        if step_id in self._completed:
+            return
+        request = wk.ScheduleSleepRequest(**self.lease_fields(), step_id=step_id)
+        if isinstance(until, datetime):
+            request.wake_up_at.CopyFrom(to_timestamp(until, "sleep_until"))
+        else:
+            request.duration.CopyFrom(to_duration(max(until, timedelta(0))))
+        response = await self.call(self.stub.ScheduleSleep, request)
+        if response.run.status == wr.WORKFLOW_RUN_STATUS_SLEEPING:
+            # The server parked the run and released the lease: this execution is over.
+            self.end("sleeping")
+            self.log.info("run sleeps until %s", response.run.wake_up_at.ToJsonString())
+            raise ExecutionEnded(self.end_reason)
+
+    async def invoke(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
+        """Call a step function: async ones on the loop, sync ones on a thread of their own."""
+        if inspect.iscoroutinefunction(fn):
+            return await fn(*args, **kwargs)
+        result = await run_in_thread(fn, args, kwargs)
+        if inspect.isawaitable(result):
+            return await result
+        return result

@@ -1,0 +1,89 @@
+"""One heartbeat loop per running run, at a third of the lease: it extends the lease,
+and cancels the run's execution when the server answers that the run was canceled or
+that the lease is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import grpc
+
+from stepline._errors import LeaseLost, RunDeadlineExceeded, from_rpc_error
+from stepline._execution import Execution
+
+# Never beat more often than this, whatever the lease (a very short test lease included).
+_MIN_INTERVAL = 0.05
+_FALLBACK_LEASE = 30.0
+
+
+def lease_seconds(execution: Execution) -> float:
+    """The lease's length: lease expiry - claim time, both on the server's clock, or the
+    time left by the local clock when that is shorter (a clock ahead of the server's)."""
+    task = execution.task
+    if not task.HasField("lease_expires_at"):
+        return _FALLBACK_LEASE
+    expires = task.lease_expires_at.ToNanoseconds()
+    candidates = [(expires - time.time_ns()) / 1e9]
+    if task.run.HasField("updated_at"):
+        candidates.append((expires - task.run.updated_at.ToNanoseconds()) / 1e9)
+    positive = [seconds for seconds in candidates if seconds > 0]
+    return min(positive) if positive else _FALLBACK_LEASE
+
+
+class Heartbeat:
+    """Beats for one execution until `stop()`; cancels `target` when the run must stop.
+    Between beats it is only a timer: most runs end before their first beat is due."""
+
+    def __init__(self, execution: Execution, target: asyncio.Task[None]) -> None:
+        self._execution = execution
+        self._target = target
+        self._interval = max(lease_seconds(execution) / 3, _MIN_INTERVAL)
+        self._loop = asyncio.get_running_loop()
+        self._timer: asyncio.TimerHandle | None = None
+        self._beating: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._timer = self._loop.call_later(self._interval, self._due)
+
+    def stop(self) -> asyncio.Task[None] | None:
+        """Stop beating; returns a beat still in flight, cancelled, for the caller to await."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        beating, self._beating = self._beating, None
+        if beating is not None:
+            beating.cancel()
+        return beating
+
+    def _due(self) -> None:
+        self._timer = None
+        if not self._execution.ended:
+            self._beating = self._loop.create_task(self._beat())
+
+    async def _beat(self) -> None:
+        execution = self._execution
+        try:
+            response = await execution.heartbeat()
+        except grpc.aio.AioRpcError as error:
+            exc = from_rpc_error(error)
+            if isinstance(exc, LeaseLost | RunDeadlineExceeded):
+                _stop(execution, self._target, "lease lost", exc.message)
+                return
+            # The server may be restarting: beat again at the next tick.
+            execution.log.warning("heartbeat failed: %s", exc.message)
+        else:
+            if response.cancel_requested:
+                _stop(execution, self._target, "canceled", "the run was canceled")
+                return
+        self._beating = None
+        if not execution.ended:
+            self.start()
+
+
+def _stop(execution: Execution, target: asyncio.Task[None], reason: str, message: str) -> None:
+    if execution.ended:
+        return
+    execution.end(reason)
+    execution.log.warning("execution stopped (%s): %s", reason, message)
+    target.cancel()

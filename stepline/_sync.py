@@ -1,0 +1,166 @@
+"""SyncClient: the async Client driven from a private event loop on a daemon thread, so
+it works in scripts and in notebooks, where a loop is already running on the caller's
+thread (a plain asyncio.run would refuse to start there)."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import threading
+from collections.abc import Coroutine, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, TypeVar
+
+from stepline._client import DEFAULT_TARGET, Client
+from stepline._values import Page, RetryPolicy, Run, RunStatus, Step
+
+T = TypeVar("T")
+
+
+class SyncClient:
+    """The same methods as Client, blocking; `with SyncClient(...) as client:` or
+    `client.close()`. `list()` is a plain iterator that fetches a page at a time."""
+
+    def __init__(
+        self,
+        target: str = DEFAULT_TARGET,
+        *,
+        namespace: str = "default",
+        metadata: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="stepline-sync-client", daemon=True
+        )
+        self._thread.start()
+        self._closed = False
+
+        async def make() -> Client:
+            # The gRPC channel belongs to the loop it is made on.
+            return Client(target, namespace=namespace, metadata=metadata)
+
+        self._client = self._run(make())
+        self.target = target
+        self.namespace = namespace
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        if self._closed:
+            coro.close()
+            raise RuntimeError("the SyncClient is closed")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._run(self._client.close())
+        self._closed = True
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
+
+    def __enter__(self) -> SyncClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def start(
+        self,
+        workflow_name: str,
+        input: Any = None,
+        *,
+        version: str = "",
+        task_queue: str = "default",
+        idempotency_key: str = "",
+        context: Mapping[str, Any] | None = None,
+        deadline_at: datetime | None = None,
+        start_at: datetime | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> Run:
+        return self._run(
+            self._client.start(
+                workflow_name,
+                input,
+                version=version,
+                task_queue=task_queue,
+                idempotency_key=idempotency_key,
+                context=context,
+                deadline_at=deadline_at,
+                start_at=start_at,
+                retry_policy=retry_policy,
+            )
+        )
+
+    def get(self, run_id: str) -> Run:
+        return self._run(self._client.get(run_id))
+
+    def list_page(
+        self,
+        *,
+        page_token: str = "",
+        page_size: int = 50,
+        statuses: Iterable[RunStatus | str] = (),
+        workflow_name: str = "",
+        task_queue: str = "",
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+    ) -> Page[Run]:
+        return self._run(
+            self._client.list_page(
+                page_token=page_token,
+                page_size=page_size,
+                statuses=statuses,
+                workflow_name=workflow_name,
+                task_queue=task_queue,
+                created_after=created_after,
+                created_before=created_before,
+            )
+        )
+
+    def list(
+        self,
+        *,
+        statuses: Iterable[RunStatus | str] = (),
+        workflow_name: str = "",
+        task_queue: str = "",
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        page_size: int = 100,
+    ) -> Iterator[Run]:
+        statuses = builtins.list(statuses)
+        token = ""
+        while True:
+            page = self.list_page(
+                page_token=token,
+                page_size=page_size,
+                statuses=statuses,
+                workflow_name=workflow_name,
+                task_queue=task_queue,
+                created_after=created_after,
+                created_before=created_before,
+            )
+            yield from page.items
+            if not page.has_more:
+                return
+            token = page.next_page_token
+
+    def cancel(self, run_id: str, reason: str = "") -> Run:
+        return self._run(self._client.cancel(run_id, reason))
+
+    def steps(self, run_id: str) -> builtins.list[Step]:
+        return self._run(self._client.steps(run_id))
+
+    def get_step(self, run_id: str, step_attempt_id: str) -> Step:
+        return self._run(self._client.get_step(run_id, step_attempt_id))
+
+    def wait(self, run_id: str, *, timeout: float | None = None) -> Run:
+        return self._run(self._client.wait(run_id, timeout=timeout))
+
+    def result(self, run_id: str, *, timeout: float | None = None) -> Any:
+        return self._run(self._client.result(run_id, timeout=timeout))

@@ -1,0 +1,232 @@
+"""The values the SDK hands out: runs, step attempts, failures, retry policies, pages.
+Each run and step keeps the message it came from, for `to_dict()` (proto3 JSON)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from google.protobuf import json_format
+
+from stepline._convert import optional_time, struct_to_python, to_duration, to_python
+from stepline.v1 import common_pb2, step_attempt_pb2, workflow_run_pb2
+
+T = TypeVar("T")
+_RUN_PREFIX = "WORKFLOW_RUN_STATUS_"
+
+
+class RunStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    SLEEPING = "SLEEPING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELED = "CANCELED"
+
+    @property
+    def terminal(self) -> bool:
+        return self in _TERMINAL
+
+    @property
+    def proto(self) -> int:
+        return workflow_run_pb2.WorkflowRunStatus.Value(_RUN_PREFIX + self.value)
+
+    @classmethod
+    def parse(cls, value: RunStatus | str) -> RunStatus:
+        """'completed', 'COMPLETED' or 'WORKFLOW_RUN_STATUS_COMPLETED'."""
+        if isinstance(value, RunStatus):
+            return value
+        text = value.strip().upper().removeprefix(_RUN_PREFIX)
+        try:
+            return cls(text)
+        except ValueError:
+            names = ", ".join(s.value for s in cls)
+            raise ValueError(f"unknown run status {value!r}: use one of {names}") from None
+
+    @classmethod
+    def from_proto(cls, value: int) -> RunStatus:
+        return cls(workflow_run_pb2.WorkflowRunStatus.Name(value).removeprefix(_RUN_PREFIX))
+
+
+_TERMINAL = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED})
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    type: str
+    message: str
+    stack_trace: str = ""
+    details: Any = None
+    non_retryable: bool = False
+
+    @classmethod
+    def from_proto(cls, msg: common_pb2.Failure) -> Failure:
+        return cls(
+            type=msg.type,
+            message=msg.message,
+            stack_trace=msg.stack_trace,
+            details=to_python(msg.details) if msg.HasField("details") else None,
+            non_retryable=msg.non_retryable,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """A run's retry policy (unset fields take the server's defaults: 1 s, 2.0, 100 x initial,
+    5 attempts), or a step's in-process retries (defaults: 1 s, 2.0, 100 s, 3 attempts).
+    `maximum_attempts` counts every attempt, the first included; 0 means unlimited."""
+
+    initial_interval: timedelta | None = None
+    backoff_coefficient: float | None = None
+    maximum_interval: timedelta | None = None
+    maximum_attempts: int | None = None
+
+    def to_proto(self) -> common_pb2.RetryPolicy:
+        out = common_pb2.RetryPolicy()
+        if self.initial_interval is not None:
+            out.initial_interval.CopyFrom(to_duration(self.initial_interval))
+        if self.backoff_coefficient is not None:
+            out.backoff_coefficient = self.backoff_coefficient
+        if self.maximum_interval is not None:
+            out.maximum_interval.CopyFrom(to_duration(self.maximum_interval))
+        if self.maximum_attempts is not None:
+            out.maximum_attempts = self.maximum_attempts
+        return out
+
+    @classmethod
+    def from_proto(cls, msg: common_pb2.RetryPolicy) -> RetryPolicy:
+        return cls(
+            initial_interval=msg.initial_interval.ToTimedelta(),
+            backoff_coefficient=msg.backoff_coefficient,
+            maximum_interval=msg.maximum_interval.ToTimedelta(),
+            maximum_attempts=msg.maximum_attempts if msg.HasField("maximum_attempts") else None,
+        )
+
+
+def _failure(msg: Any) -> Failure | None:
+    return Failure.from_proto(msg.error) if msg.HasField("error") else None
+
+
+def _message_dict(msg: Any) -> dict[str, Any]:
+    out: dict[str, Any] = json_format.MessageToDict(msg)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    run_id: str
+    namespace_id: str
+    workflow_name: str
+    version: str
+    status: RunStatus
+    task_queue: str
+    input: Any
+    output: Any
+    error: Failure | None
+    context: dict[str, Any]
+    idempotency_key: str
+    attempt: int
+    created_at: datetime | None
+    updated_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    deadline_at: datetime | None
+    wake_up_at: datetime | None
+    available_at: datetime | None
+    worker_id: str
+    retry_policy: RetryPolicy | None
+    existing: bool = False
+    """True when start() matched an existing run by its idempotency key."""
+    proto: workflow_run_pb2.WorkflowRun = field(repr=False, compare=False, kw_only=True)
+
+    @classmethod
+    def from_proto(cls, msg: workflow_run_pb2.WorkflowRun, existing: bool = False) -> Run:
+        return cls(
+            run_id=msg.run_id,
+            namespace_id=msg.namespace_id,
+            workflow_name=msg.workflow_name,
+            version=msg.version,
+            status=RunStatus.from_proto(msg.status),
+            task_queue=msg.task_queue,
+            input=to_python(msg.input) if msg.HasField("input") else None,
+            output=to_python(msg.output) if msg.HasField("output") else None,
+            error=_failure(msg),
+            context=struct_to_python(msg.context),
+            idempotency_key=msg.idempotency_key,
+            attempt=msg.attempt,
+            created_at=optional_time(msg, "created_at"),
+            updated_at=optional_time(msg, "updated_at"),
+            started_at=optional_time(msg, "started_at"),
+            finished_at=optional_time(msg, "finished_at"),
+            deadline_at=optional_time(msg, "deadline_at"),
+            wake_up_at=optional_time(msg, "wake_up_at"),
+            available_at=optional_time(msg, "available_at"),
+            worker_id=msg.worker_id,
+            retry_policy=(
+                RetryPolicy.from_proto(msg.retry_policy) if msg.HasField("retry_policy") else None
+            ),
+            existing=existing,
+            proto=msg,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run as proto3 JSON (camelCase field names), as the REST API shows it."""
+        return _message_dict(self.proto)
+
+
+_STEP_KIND_PREFIX = "STEP_KIND_"
+_STEP_STATUS_PREFIX = "STEP_ATTEMPT_STATUS_"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    step_attempt_id: str
+    step_id: str
+    kind: str
+    """FUNCTION or SLEEP."""
+    status: str
+    """RUNNING, COMPLETED or FAILED."""
+    attempt: int
+    output: Any
+    error: Failure | None
+    config: Any
+    worker_id: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    wake_up_at: datetime | None
+    proto: step_attempt_pb2.StepAttempt = field(repr=False, compare=False, kw_only=True)
+
+    @classmethod
+    def from_proto(cls, msg: step_attempt_pb2.StepAttempt) -> Step:
+        return cls(
+            step_attempt_id=msg.step_attempt_id,
+            step_id=msg.step_id,
+            kind=step_attempt_pb2.StepKind.Name(msg.kind).removeprefix(_STEP_KIND_PREFIX),
+            status=step_attempt_pb2.StepAttemptStatus.Name(msg.status).removeprefix(
+                _STEP_STATUS_PREFIX
+            ),
+            attempt=msg.attempt,
+            output=to_python(msg.output) if msg.HasField("output") else None,
+            error=_failure(msg),
+            config=to_python(msg.config) if msg.HasField("config") else None,
+            worker_id=msg.worker_id,
+            started_at=optional_time(msg, "started_at"),
+            finished_at=optional_time(msg, "finished_at"),
+            wake_up_at=optional_time(msg, "wake_up_at"),
+            proto=msg,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The step attempt as proto3 JSON (camelCase field names)."""
+        return _message_dict(self.proto)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    next_page_token: str
+    prev_page_token: str
+    has_more: bool

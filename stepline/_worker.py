@@ -1,0 +1,335 @@
+"""Worker: long-polls a task queue for as many runs as it has free slots and executes
+each claimed run as an asyncio task, with its own heartbeat."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import grpc
+
+from stepline._convert import seconds_duration
+from stepline._errors import InvalidArgument, ServerUnavailable, SteplineError, from_rpc_error
+from stepline._execution import Execution, ExecutionSettings
+from stepline._heartbeat import Heartbeat
+from stepline._retry import Backoff
+from stepline._workflow import AnyWorkflow
+from stepline.v1 import worker_service_pb2 as wk
+from stepline.v1 import worker_service_pb2_grpc as wk_grpc
+
+log = logging.getLogger("stepline.worker")
+
+_MAX_RUNS_PER_POLL = 100
+# The poll's gRPC deadline: its wait plus this margin for the reply to travel.
+_POLL_DEADLINE_MARGIN = 10.0
+_CHANNEL_OPTIONS = [
+    # A long poll sits idle for its whole wait; keep the connection known to be alive.
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+]
+
+
+@dataclass(slots=True)
+class WorkerStats:
+    """Counters of one Worker, for monitoring and benchmarks."""
+
+    polls: int = 0
+    empty_polls: int = 0
+    claimed: int = 0
+    ended: Counter[str] = field(default_factory=Counter)
+    """Executions ended, by reason: completed, failed, step failed, sleeping, canceled,
+    lease lost, deadline exceeded, shutdown."""
+    last_ended_at: float = 0.0
+    """time.perf_counter() when the latest execution ended."""
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(2)}"
+
+
+class Worker:
+    """Runs `workflows` from `task_queue`, `concurrency` runs at a time.
+
+    `await worker.run()` serves until SIGTERM/SIGINT (handlers are installed when it runs
+    on the main thread) or `await worker.shutdown()`. Shutdown is graceful: polling stops,
+    in-flight runs get `shutdown_grace` seconds to finish, then they are cancelled without
+    writing anything more; their leases expire and another worker resumes them from their
+    last completed step. A second signal skips the grace period. A Worker runs once.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        task_queue: str = "default",
+        workflows: Sequence[AnyWorkflow],
+        concurrency: int = 100,
+        namespace: str = "default",
+        worker_id: str | None = None,
+        shutdown_grace: float = 30.0,
+        poll_wait: float = 20.0,
+        step_begin_after: float = 0.5,
+        metadata: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.target = target
+        self.task_queue = task_queue
+        self.namespace = namespace
+        self.concurrency = concurrency
+        self.worker_id = worker_id or default_worker_id()
+        self.shutdown_grace = shutdown_grace
+        self.poll_wait = poll_wait
+        self._metadata = tuple(metadata) or None
+        self._workflows = _by_name(workflows)
+        self._step_begin_after = step_begin_after
+        self._active: dict[asyncio.Task[None], Execution] = {}
+        self._slot_freed = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._force = asyncio.Event()
+        self._done = asyncio.Event()
+        self._running = False
+        self.stats = WorkerStats()
+        self._end_waiters: list[tuple[int, asyncio.Future[None]]] = []
+
+    @property
+    def active_runs(self) -> int:
+        return len(self._active)
+
+    # --- public -------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        if self._running:
+            raise RuntimeError("the worker is already running")
+        self._running = True
+        self._done.clear()
+        channel = grpc.aio.insecure_channel(self.target, options=_CHANNEL_OPTIONS)
+        stub = wk_grpc.WorkerServiceStub(channel)  # type: ignore[no-untyped-call]
+        settings = ExecutionSettings(self.worker_id, self._step_begin_after)
+        restore = self._install_signal_handlers()
+        log.info(
+            "worker %s polling %s queue %r for %s",
+            self.worker_id,
+            self.target,
+            self.task_queue,
+            ", ".join(self._workflows),
+        )
+        try:
+            await self._poll_loop(stub, settings)
+        finally:
+            await self._drain()
+            restore()
+            await channel.close(grace=None)
+            self._running = False
+            self._done.set()
+            log.info("worker %s stopped", self.worker_id)
+
+    async def wait_for_ended(self, count: int) -> None:
+        """Wait until `count` executions (claims of runs) have ended in all, whatever the
+        outcome (see `stats.ended`): for scripts and benchmarks that process a batch."""
+        if self.stats.ended.total() >= count:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        entry = (count, waiter)
+        self._end_waiters.append(entry)
+        try:
+            await waiter
+        finally:
+            self._end_waiters.remove(entry)
+
+    async def shutdown(self) -> None:
+        """Stop polling, let in-flight runs finish within the grace period, and return
+        when `run()` has returned."""
+        self._stopping.set()
+        if self._running:
+            await self._done.wait()
+
+    # --- polling ------------------------------------------------------------------------
+
+    async def _poll_loop(
+        self, stub: wk_grpc.WorkerServiceStub, settings: ExecutionSettings
+    ) -> None:
+        backoff = Backoff()
+        while not self._stopping.is_set():
+            if not await self._wait_for_free_slot():
+                return
+            try:
+                tasks = await self._poll(stub)
+            except SteplineError as exc:
+                if isinstance(exc, InvalidArgument):
+                    raise  # a misconfigured worker: retrying cannot help
+                delay = backoff.next_delay()
+                level = logging.WARNING if isinstance(exc, ServerUnavailable) else logging.ERROR
+                log.log(level, "poll failed (%s); retrying in %.2fs", exc.message, delay)
+                await self._sleep_unless_stopping(delay)
+                continue
+            if tasks is None:
+                return
+            backoff.reset()
+            self.stats.empty_polls += not tasks
+            for task in tasks:
+                self._launch(stub, task, settings)
+
+    async def _poll(self, stub: wk_grpc.WorkerServiceStub) -> list[wk.RunTask] | None:
+        """One long poll; None when shutdown began while it waited."""
+        request = wk.PollActivityRequest(
+            namespace_id=self.namespace,
+            task_queue=self.task_queue,
+            worker_id=self.worker_id,
+            workflow_names=list(self._workflows),
+            max_runs=min(self.concurrency - len(self._active), _MAX_RUNS_PER_POLL),
+            wait=seconds_duration(self.poll_wait),
+        )
+        self.stats.polls += 1
+        call = asyncio.ensure_future(self._poll_call(stub, request))
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({call, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if not call.done():
+            # Shutdown: a run the server claims for this cancelled poll is reclaimed by
+            # another worker once its lease expires.
+            call.cancel()
+            await asyncio.gather(call, return_exceptions=True)
+            return None
+        return call.result()
+
+    async def _poll_call(
+        self, stub: wk_grpc.WorkerServiceStub, request: wk.PollActivityRequest
+    ) -> list[wk.RunTask]:
+        try:
+            response: wk.PollActivityResponse = await stub.PollActivity(
+                request, timeout=self.poll_wait + _POLL_DEADLINE_MARGIN, metadata=self._metadata
+            )
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error(error) from None
+        return list(response.tasks)
+
+    async def _wait_for_free_slot(self) -> bool:
+        while len(self._active) >= self.concurrency:
+            if self._stopping.is_set():
+                return False
+            self._slot_freed.clear()
+            stopping = asyncio.ensure_future(self._stopping.wait())
+            freed = asyncio.ensure_future(self._slot_freed.wait())
+            await asyncio.wait({stopping, freed}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            freed.cancel()
+        return not self._stopping.is_set()
+
+    async def _sleep_unless_stopping(self, delay: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), delay)
+
+    # --- executions ---------------------------------------------------------------------
+
+    def _launch(
+        self, stub: wk_grpc.WorkerServiceStub, task: wk.RunTask, settings: ExecutionSettings
+    ) -> None:
+        workflow = self._workflows[task.run.workflow_name]
+        execution = Execution(stub, task, workflow, settings, log)
+        execution.log.debug("run claimed")
+        self.stats.claimed += 1
+        running = asyncio.create_task(self._execute(execution))
+        self._active[running] = execution
+        running.add_done_callback(self._ended)
+
+    async def _execute(self, execution: Execution) -> None:
+        current = asyncio.current_task()
+        assert current is not None
+        heartbeat = Heartbeat(execution, current)
+        heartbeat.start()
+        try:
+            await execution.execute()
+        except Exception:
+            execution.log.exception("execution crashed")
+        finally:
+            beating = heartbeat.stop()
+            if beating is not None:
+                await asyncio.gather(beating, return_exceptions=True)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        execution = self._active.pop(task, None)
+        if execution is not None:
+            self.stats.ended[execution.end_reason or "crashed"] += 1
+            self.stats.last_ended_at = time.perf_counter()
+            total = self.stats.ended.total()
+            for count, waiter in self._end_waiters:
+                if count <= total and not waiter.done():
+                    waiter.set_result(None)
+        self._slot_freed.set()
+
+    async def _drain(self) -> None:
+        """Give in-flight runs the grace period, then cancel them without writing."""
+        if not self._active:
+            return
+        log.info(
+            "waiting up to %.0fs for %d in-flight runs", self.shutdown_grace, len(self._active)
+        )
+        everything = asyncio.ensure_future(asyncio.wait(set(self._active)))
+        force = asyncio.ensure_future(self._force.wait())
+        try:
+            # Ends when every run is done, at the grace timeout, or on a second signal.
+            await asyncio.wait(
+                {everything, force},
+                timeout=self.shutdown_grace,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            everything.cancel()
+            force.cancel()
+        leftover = {task: ex for task, ex in self._active.items() if not task.done()}
+        for task, execution in leftover.items():
+            execution.end("shutdown")
+            execution.log.warning("run abandoned at shutdown; its lease will expire")
+            task.cancel()
+        await asyncio.gather(*leftover, return_exceptions=True)
+
+    # --- signals ------------------------------------------------------------------------
+
+    def _on_signal(self, signum: int) -> None:
+        if self._stopping.is_set():
+            log.warning("second %s: cancelling in-flight runs now", signal.Signals(signum).name)
+            self._force.set()
+            return
+        log.info("%s: shutting down gracefully", signal.Signals(signum).name)
+        self._stopping.set()
+
+    def _install_signal_handlers(self) -> Callable[[], None]:
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        loop = asyncio.get_running_loop()
+        installed = []
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, self._on_signal, signum)
+                installed.append(signum)
+
+        def restore() -> None:
+            for signum in installed:
+                loop.remove_signal_handler(signum)
+
+        return restore
+
+
+def _by_name(workflows: Sequence[AnyWorkflow]) -> dict[str, AnyWorkflow]:
+    named: dict[str, AnyWorkflow] = {}
+    for workflow in workflows:
+        if workflow.name in named:
+            raise ValueError(f"two workflows are named {workflow.name!r}")
+        named[workflow.name] = workflow
+    if not named:
+        raise ValueError("a worker needs at least one workflow")
+    return named

@@ -1,0 +1,233 @@
+"""The in-process Worker against a real server: cancel during a step, concurrency slots,
+graceful shutdown of in-flight runs, and reconnects while the server is down."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from stepline import (
+    Client,
+    InvalidArgument,
+    RetryPolicy,
+    RunStatus,
+    Worker,
+    WorkflowContext,
+    workflow,
+)
+from tests.sdk.conftest import eventually, running
+from tests.services.conftest import Api, start_api, stop_api
+
+
+async def test_cancel__during_a_step_cancels_its_task_and_writes_nothing(
+    client: Client, address: str, ns: str
+) -> None:
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def wait_forever() -> None:
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    @workflow(name="cancellable")
+    async def flow(ctx: WorkflowContext, _: Any) -> str:
+        await ctx.step.run("first", lambda: "done")
+        await ctx.step.run("wait", wait_forever)
+        return "never"
+
+    async with running(address, ns, [flow], step_begin_after=0.0) as worker:
+        run = await client.start("cancellable")
+        await asyncio.wait_for(started.wait(), 20)
+        await eventually(lambda: _has_running_step(client, run.run_id))
+        await client.cancel(run.run_id, reason="customer changed their mind")
+        await asyncio.wait_for(cancelled.wait(), 20)
+        await eventually(lambda: worker.active_runs == 0)
+
+    final = await client.get(run.run_id)
+    steps = [(s.step_id, s.status) for s in await client.steps(run.run_id)]
+    assert final.status is RunStatus.CANCELED and final.output is None
+    assert steps == [("first", "COMPLETED"), ("wait", "FAILED")]
+    assert (await client.steps(run.run_id))[1].error is not None
+
+
+async def _has_running_step(client: Client, run_id: str) -> bool:
+    return any(step.status == "RUNNING" for step in await client.steps(run_id))
+
+
+async def test_worker__claims_no_more_runs_than_its_slots(
+    client: Client, address: str, ns: str
+) -> None:
+    gate = asyncio.Event()
+    inside: list[str] = []
+
+    async def hold(run_id: str) -> None:
+        inside.append(run_id)
+        await gate.wait()
+
+    @workflow(name="held")
+    async def flow(ctx: WorkflowContext, _: Any) -> None:
+        await ctx.step.run("hold", hold, ctx.run_id)
+
+    runs = [await client.start("held") for _ in range(5)]
+    async with running(address, ns, [flow], concurrency=2) as worker:
+        await eventually(lambda: len(inside) == 2)
+        await asyncio.sleep(0.3)  # room for a wrongly claimed third run to show up
+        assert worker.active_runs == 2 and len(inside) == 2
+        pending = [await client.get(run.run_id) for run in runs]
+        assert sum(run.status is RunStatus.PENDING for run in pending) == 3
+        gate.set()
+        for run in runs:
+            assert (await client.wait(run.run_id, timeout=20)).status is RunStatus.COMPLETED
+
+
+async def test_shutdown__lets_in_flight_runs_finish_within_the_grace(
+    client: Client, address: str, ns: str
+) -> None:
+    started = asyncio.Event()
+
+    async def slow() -> str:
+        started.set()
+        await asyncio.sleep(0.5)
+        return "finished"
+
+    @workflow(name="slow")
+    async def flow(ctx: WorkflowContext, _: Any) -> str:
+        return await ctx.step.run("slow", slow)
+
+    worker = Worker(address, namespace=ns, workflows=[flow], poll_wait=5, shutdown_grace=10)
+    serving = asyncio.create_task(worker.run())
+    run = await client.start("slow")
+    await asyncio.wait_for(started.wait(), 20)
+    await worker.shutdown()
+    await serving
+
+    assert (await client.get(run.run_id)).status is RunStatus.COMPLETED
+
+
+async def test_shutdown__past_the_grace_abandons_runs_without_writing(
+    client: Client, address: str, ns: str
+) -> None:
+    started = asyncio.Event()
+
+    async def stuck() -> None:
+        started.set()
+        await asyncio.sleep(60)
+
+    @workflow(name="stuck")
+    async def flow(ctx: WorkflowContext, _: Any) -> None:
+        await ctx.step.run("stuck", stuck)
+
+    # step_begin_after: the step is never recorded as begun, so any write would show.
+    worker = Worker(
+        address,
+        namespace=ns,
+        workflows=[flow],
+        poll_wait=5,
+        shutdown_grace=0.2,
+        step_begin_after=60,
+    )
+    serving = asyncio.create_task(worker.run())
+    run = await client.start("stuck")
+    await asyncio.wait_for(started.wait(), 20)
+    await worker.shutdown()
+    await serving
+
+    # Still RUNNING under the abandoned lease; it expires and the run is claimable again.
+    assert (await client.get(run.run_id)).status is RunStatus.RUNNING
+    assert await client.steps(run.run_id) == []
+
+
+async def test_worker__reconnects_with_backoff_while_the_server_is_down(
+    request: pytest.FixtureRequest, ns: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    api = await _fresh_server(request)
+    address = api.server.address
+    await stop_api(api)
+
+    @workflow(name="late")
+    async def flow(ctx: WorkflowContext, _: Any) -> str:
+        return await ctx.step.run("hello", lambda: "hello")
+
+    caplog.set_level(logging.WARNING, logger="stepline.worker")
+    async with running(address, ns, [flow]):
+        await eventually(lambda: "poll failed" in caplog.text)
+        api = await _fresh_server(request, address)
+        try:
+            async with Client(address, namespace=ns) as client:
+                run = await client.start("late")
+                assert await client.result(run.run_id, timeout=30) == "hello"
+        finally:
+            await stop_api(api)
+
+
+async def _fresh_server(request: pytest.FixtureRequest, address: str = "127.0.0.1:0") -> Api:
+    """A server on the SQLite file of this test, at `address`."""
+    path = request.getfixturevalue("tmp_path") / "stepline.db"
+    return await start_api(
+        f"sqlite:///{path}", grpc_address=address, lease_duration=timedelta(seconds=1)
+    )
+
+
+async def test_logs__records_carry_the_run_step_and_workflow(
+    client: Client, address: str, ns: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    attempts: list[int] = []
+
+    def flaky() -> str:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ConnectionError("first try fails")
+        return "ok"
+
+    @workflow(name="logged")
+    async def flow(ctx: WorkflowContext, _: Any) -> str:
+        ctx.log.info("inside the workflow", extra={"order": 7})
+        retry = RetryPolicy(initial_interval=timedelta(milliseconds=10))
+        return await ctx.step.run("flaky", flaky, retry=retry)
+
+    caplog.set_level(logging.INFO, logger="stepline")
+    async with running(address, ns, [flow]):
+        run = await client.start("logged")
+        assert await client.result(run.run_id, timeout=20) == "ok"
+
+    retried = [r for r in caplog.records if "retrying" in r.getMessage()]
+    (mine,) = [r for r in caplog.records if r.getMessage() == "inside the workflow"]
+    assert len(retried) == 1 and retried[0].name == "stepline.worker"
+    assert _fields(retried[0], "run_id", "step_id", "workflow") == [run.run_id, "flaky", "logged"]
+    assert mine.name == "stepline.workflow"
+    assert _fields(mine, "run_id", "order") == [run.run_id, 7]
+
+
+def _fields(record: logging.LogRecord, *names: str) -> list[Any]:
+    return [getattr(record, name, None) for name in names]
+
+
+async def test_worker__misconfigured_namespace_raises_instead_of_retrying(address: str) -> None:
+    @workflow(name="never")
+    async def flow(ctx: WorkflowContext, _: Any) -> None:
+        return None
+
+    worker = Worker(address, namespace="not a namespace!", workflows=[flow], poll_wait=1)
+    with pytest.raises(InvalidArgument) as caught:
+        await asyncio.wait_for(worker.run(), 20)
+    assert caught.value.metadata["field"] == "namespace_id"
+
+
+def test_worker__refuses_two_workflows_with_one_name() -> None:
+    @workflow(name="twin")
+    async def one(ctx: WorkflowContext, _: Any) -> None:
+        return None
+
+    @workflow(name="twin")
+    async def two(ctx: WorkflowContext, _: Any) -> None:
+        return None
+
+    with pytest.raises(ValueError, match="two workflows are named 'twin'"):
+        Worker("127.0.0.1:1", workflows=[one, two])
