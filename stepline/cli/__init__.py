@@ -1,0 +1,61 @@
+"""The `stepline` command: `stepline runs start|get|list|cancel|steps` and `stepline worker`.
+
+Exit codes: 0 success; 1 an error (one line on stderr, never a traceback), or a run
+waited for with `runs start --wait` that FAILED or was CANCELED; 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from stepline import (
+    Client,
+    IdempotencyConflict,
+    RunAlreadyTerminal,
+    RunNotFound,
+    ServerUnavailable,
+    SteplineError,
+)
+from stepline.cli import parser as cli_parser
+from stepline.cli import runs, worker
+from stepline.cli.errors import UsageError
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = cli_parser.build()
+    args = parser.parse_args(argv)
+    try:
+        code = asyncio.run(_dispatch(args))
+    except UsageError as exc:
+        parser.exit(2, f"stepline: {exc}\n")
+    except SteplineError as exc:
+        parser.exit(1, f"stepline: {_describe(exc, args)}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, "stepline: interrupted\n")
+    sys.exit(code)
+
+
+async def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "worker":
+        return await worker.run(args)
+    async with Client(args.address, namespace=args.namespace) as client:
+        return await runs.ACTIONS[args.action](client, args)
+
+
+def _describe(error: SteplineError, args: argparse.Namespace) -> str:
+    """One line a person can act on."""
+    if isinstance(error, ServerUnavailable) and error.reason == "STORAGE_UNAVAILABLE":
+        return f"the server at {args.address} cannot reach its database: {error.message}"
+    if isinstance(error, ServerUnavailable):
+        return f"cannot reach the stepline server at {args.address} (is it running?)"
+    run_id = getattr(args, "run_id", "")
+    if isinstance(error, RunNotFound):
+        return f"run not found: {run_id}" if run_id else "run not found"
+    if isinstance(error, RunAlreadyTerminal):
+        return f"run {run_id} has already ended; only a running run can be canceled"
+    if isinstance(error, IdempotencyConflict):
+        return f"idempotency key {args.idempotency_key!r} belongs to a run of another workflow"
+    return " ".join(str(error).split()) or type(error).__name__

@@ -1,0 +1,5 @@
+"""`python -m stepline.cli`, the same as the `stepline` command."""
+
+from stepline.cli import main
+
+main()

@@ -1,0 +1,174 @@
+"""The `stepline` command line: global flags, `runs …` and `worker`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from stepline import RunStatus
+from stepline.cli import values
+
+DEFAULT_ADDRESS = "127.0.0.1:50051"
+DEFAULT_NAMESPACE = "default"
+
+
+def run_status(text: str) -> RunStatus:
+    try:
+        return RunStatus[text.strip().upper()]
+    except KeyError:
+        names = ", ".join(status.name.lower() for status in RunStatus)
+        raise argparse.ArgumentTypeError(f"not a run status ({names}): {text!r}") from None
+
+
+def build() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stepline", description="Start, inspect and cancel workflow runs; run workers."
+    )
+    _add_global_flags(parser, with_defaults=True)
+    # The global flags work after the command too (`stepline runs list --output json`).
+    anywhere = argparse.ArgumentParser(add_help=False)
+    _add_global_flags(anywhere, with_defaults=False)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_runs(commands.add_parser("runs", help="start, inspect and cancel runs"), anywhere)
+    worker = commands.add_parser("worker", parents=[anywhere], help="run a worker from your module")
+    _add_worker(worker)
+    return parser
+
+
+def _add_global_flags(parser: argparse.ArgumentParser, *, with_defaults: bool) -> None:
+    def default(value: str) -> str:
+        return value if with_defaults else argparse.SUPPRESS
+
+    parser.add_argument(
+        "--address",
+        default=default(os.environ.get("STEPLINE_ADDRESS", DEFAULT_ADDRESS)),
+        help=f"the server's gRPC host:port (env STEPLINE_ADDRESS; default {DEFAULT_ADDRESS})",
+    )
+    parser.add_argument(
+        "--namespace",
+        default=default(os.environ.get("STEPLINE_NAMESPACE", DEFAULT_NAMESPACE)),
+        help=f"the runs' namespace (env STEPLINE_NAMESPACE; default {DEFAULT_NAMESPACE})",
+    )
+    parser.add_argument(
+        "--output",
+        choices=("table", "json"),
+        default=default("table"),
+        help="tables for people, proto3 JSON for scripts (default table)",
+    )
+
+
+def _add_runs(runs: argparse.ArgumentParser, anywhere: argparse.ArgumentParser) -> None:
+    actions = runs.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    def action(name: str, text: str) -> argparse.ArgumentParser:
+        return actions.add_parser(name, parents=[anywhere], help=text)
+
+    _add_start(action("start", "start a run of a workflow"))
+    action("get", "show one run").add_argument("run_id", metavar="RUN_ID")
+    _add_list(action("list", "list runs, oldest first"))
+    cancel = action("cancel", "cancel a pending, running or sleeping run")
+    cancel.add_argument("run_id", metavar="RUN_ID")
+    cancel.add_argument("--reason", default="", help="recorded with the cancellation")
+    action("steps", "list a run's step attempts").add_argument("run_id", metavar="RUN_ID")
+
+
+def _add_start(start: argparse.ArgumentParser) -> None:
+    start.add_argument("workflow", metavar="WORKFLOW", help="the workflow's name")
+    start.add_argument(
+        "--input",
+        metavar="JSON",
+        type=values.json_value,
+        default=None,
+        help="JSON, @file with JSON, or - to read stdin",
+    )
+    start.add_argument("--version", default="", help="the workflow version to run")
+    start.add_argument(
+        "--task-queue", metavar="QUEUE", default="default", help="default %(default)s"
+    )
+    start.add_argument(
+        "--idempotency-key", metavar="KEY", default="", help="a second start returns the first run"
+    )
+    start.add_argument(
+        "--context", metavar="JSON", type=values.json_object, default=None, help="a JSON object"
+    )
+    start.add_argument(
+        "--deadline",
+        metavar="TIME",
+        type=values.point_in_time,
+        default=None,
+        help="RFC 3339 time or a duration from now (10m); the run fails after it",
+    )
+    start.add_argument(
+        "--start-at",
+        metavar="TIME",
+        type=values.point_in_time,
+        default=None,
+        help="RFC 3339 time or a duration from now; the run waits until then",
+    )
+    start.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait for the run to end and print its result (exit 1 if it failed or was canceled)",
+    )
+
+
+def _add_list(listing: argparse.ArgumentParser) -> None:
+    listing.add_argument(
+        "--status",
+        dest="statuses",
+        metavar="STATUS",
+        type=run_status,
+        nargs="+",
+        action="extend",
+        default=[],
+        help="only runs in these statuses (repeatable)",
+    )
+    listing.add_argument(
+        "--workflow", metavar="NAME", default="", help="only runs of this workflow"
+    )
+    listing.add_argument(
+        "--task-queue", metavar="QUEUE", default="", help="only runs on this queue"
+    )
+    listing.add_argument(
+        "--since",
+        metavar="TIME",
+        type=values.point_in_past,
+        default=None,
+        help="only runs created since: RFC 3339 time or a duration ago (1h)",
+    )
+    listing.add_argument(
+        "--limit",
+        metavar="N",
+        type=values.non_negative_int,
+        default=50,
+        help="at most this many runs, 0 for all (default %(default)s)",
+    )
+    listing.add_argument(
+        "--page-size", metavar="N", type=values.positive_int, default=100, help="runs per request"
+    )
+
+
+def _add_worker(worker: argparse.ArgumentParser) -> None:
+    worker.add_argument(
+        "--app",
+        required=True,
+        metavar="MODULE:ATTR",
+        help="a Worker, a workflow, or a list of workflows, e.g. myapp.flows:workflows",
+    )
+    worker.add_argument(
+        "--task-queue", metavar="QUEUE", default=None, help="the queue to poll (default 'default')"
+    )
+    worker.add_argument(
+        "--concurrency",
+        metavar="N",
+        type=values.positive_int,
+        default=None,
+        help="run slots (default 100)",
+    )
+    worker.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        default="INFO",
+        help="the worker's log level (default %(default)s)",
+    )

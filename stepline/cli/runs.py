@@ -1,0 +1,117 @@
+"""`stepline runs start|get|list|cancel|steps`, through the async Client."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable
+
+from rich.text import Text
+
+from stepline import Client, Run, RunStatus
+from stepline.cli import render
+
+# The spinner asks the server for the run's status this often while it waits.
+_STATUS_REFRESH_SECONDS = 1.0
+
+
+async def start(client: Client, args: argparse.Namespace) -> int:
+    run = await client.start(
+        args.workflow,
+        args.input,
+        version=args.version,
+        task_queue=args.task_queue,
+        idempotency_key=args.idempotency_key,
+        context=args.context,
+        deadline_at=args.deadline,
+        start_at=args.start_at,
+    )
+    if args.wait:
+        run = await _wait_with_spinner(client, run)
+        _show_run(run, args)
+        return 0 if run.status == RunStatus.COMPLETED else 1
+    if args.output == "json":
+        render.print_json(run.to_dict())
+    else:
+        note = "existing run (idempotency key matched)" if run.existing else "started run"
+        render.show(Text.assemble(f"{note} {run.run_id} ", render.status_text(run.status)))
+    return 0
+
+
+async def _wait_with_spinner(client: Client, run: Run) -> Run:
+    """Wait for the end of `run`, showing a spinner (on stderr) with its live status."""
+    spinner = render.console(stderr=True).status(_waiting(run))
+    with spinner:
+        while True:
+            try:
+                return await client.wait(run.run_id, timeout=_STATUS_REFRESH_SECONDS)
+            except TimeoutError:
+                run = await client.get(run.run_id)
+                spinner.update(_waiting(run))
+
+
+def _waiting(run: Run) -> str:
+    return f"run {run.run_id} ({run.workflow_name}) is {run.status.name}…"
+
+
+async def get(client: Client, args: argparse.Namespace) -> int:
+    _show_run(await client.get(args.run_id), args)
+    return 0
+
+
+async def cancel(client: Client, args: argparse.Namespace) -> int:
+    _show_run(await client.cancel(args.run_id, args.reason), args)
+    return 0
+
+
+async def list_runs(client: Client, args: argparse.Namespace) -> int:
+    runs = await _collect(client, args)
+    if args.output == "json":
+        render.print_json([run.to_dict() for run in runs])
+    else:
+        render.show(render.runs_table(runs))
+    return 0
+
+
+async def _collect(client: Client, args: argparse.Namespace) -> list[Run]:
+    """Up to `--limit` runs (0: all), following pages of at most `--page-size`."""
+    runs: list[Run] = []
+    token = ""
+    while True:
+        wanted = args.page_size if not args.limit else min(args.page_size, args.limit - len(runs))
+        page = await client.list_page(
+            page_token=token,
+            page_size=wanted,
+            statuses=args.statuses,
+            workflow_name=args.workflow,
+            task_queue=args.task_queue,
+            created_after=args.since,
+        )
+        runs.extend(page.items)
+        if not page.has_more or len(runs) == args.limit:
+            return runs
+        token = page.next_page_token
+
+
+async def steps(client: Client, args: argparse.Namespace) -> int:
+    attempts = await client.steps(args.run_id)
+    if args.output == "json":
+        render.print_json([step.to_dict() for step in attempts])
+    else:
+        render.show(render.steps_table(attempts))
+    return 0
+
+
+def _show_run(run: Run, args: argparse.Namespace) -> None:
+    if args.output == "json":
+        render.print_json(run.to_dict())
+    else:
+        render.show(render.run_detail(run))
+
+
+ACTIONS: dict[str, Callable[[Client, argparse.Namespace], Awaitable[int]]] = {
+    "start": start,
+    "get": get,
+    "list": list_runs,
+    "cancel": cancel,
+    "steps": steps,
+}
