@@ -17,6 +17,7 @@ setters, the query table) is computed once, when the route is built.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -81,7 +82,7 @@ class RequestBuilder:
         try:
             json_format.ParseDict(document, request)
         except json_format.ParseError as exc:
-            raise invalid(f"invalid request body: {_one_line(exc)}") from None
+            raise _body_error(exc) from None
 
 
 class ResponseWriter:
@@ -131,6 +132,19 @@ def parse_json(body: bytes) -> Any:
 
 def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())
+
+
+# json_format's words for an unknown field; the rest of its messages read well as they are.
+_UNKNOWN_FIELD = re.compile(r'has no field named "([^"]+)" at "([^"]*)"')
+
+
+def _body_error(exc: json_format.ParseError) -> GatewayError:
+    text = _one_line(exc)
+    unknown = _UNKNOWN_FIELD.search(text)
+    if unknown is None:
+        return invalid(f"invalid request body: {text}")
+    name, where = unknown.groups()
+    return invalid(f'invalid request body: unknown field "{name}" in {where}', name)
 
 
 def _body_json_name(descriptor: Descriptor, body: str) -> str | None:

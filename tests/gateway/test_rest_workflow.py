@@ -90,7 +90,8 @@ async def test_start__malformed_json_is_400(rest_api: RestApi, ns: str) -> None:
 async def test_start__unknown_field_is_400_naming_it(rest_api: RestApi, ns: str) -> None:
     response = await rest_api.http.post(runs_url(ns), json={"workflowName": "wf", "colour": 1})
     body = expect_error(response, 400, 3, "INVALID_ARGUMENT")
-    assert '"colour"' in body["message"]
+    assert 'unknown field "colour"' in body["message"]
+    assert body["details"][0]["metadata"] == {"field": "colour"}
 
 
 async def test_start__wrong_type_is_400_naming_the_field(rest_api: RestApi, ns: str) -> None:
