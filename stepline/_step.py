@@ -109,9 +109,9 @@ class StepRunner:
         return to_python(response.step_attempt.output)
 
     async def _fail(self, exc: Exception, non_retryable: bool) -> Any:
-        self.log.warning(
-            "step failed with %s: %s", type(exc).__qualname__, exc, exc_info=not non_retryable
-        )
+        # One line per failure: the stack trace is recorded with the step (see `runs steps`).
+        self.log.warning("step failed with %s: %s", type(exc).__qualname__, exc)
+        self.log.debug("step failure traceback", exc_info=exc)
         await self._await_begin()
         request = wk.FailStepRequest(**self._ref(), error=failure_of(exc, non_retryable))
         response = await self.execution.call(self.execution.stub.FailStep, request)
