@@ -1,5 +1,6 @@
-"""The README's `buf curl` tour, run exactly as written against a fresh server, must
-print exactly what the README says it prints."""
+"""The README's tours (`buf curl` over gRPC, curl over REST, the SDK with the CLI), each
+run exactly as written against a fresh server, must print exactly what the README says
+they print."""
 
 from __future__ import annotations
 
@@ -13,42 +14,58 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-_BLOCK = re.compile(
-    r"<!-- tour:grpc -->\s*```sh\n(?P<script>.*?)```\s*<!-- /tour:grpc -->"
-    r".*?```\n(?P<output>.*?)```",
-    re.DOTALL,
-)
+GRPC_ADDRESS = "127.0.0.1:50051"
+HTTP_ADDRESS = "127.0.0.1:8080"
+TOURS = ("grpc", "rest", "sdk")
 
 
-def tour() -> tuple[str, str]:
-    match = _BLOCK.search(README.read_text())
-    assert match, "README has no <!-- tour:grpc --> block followed by its output"
+def tour(name: str) -> tuple[str, str]:
+    block = re.compile(
+        rf"<!-- tour:{name} -->\s*```sh\n(?P<script>.*?)```\s*<!-- /tour:{name} -->"
+        r".*?```\n(?P<output>.*?)```",
+        re.DOTALL,
+    )
+    match = block.search(README.read_text())
+    assert match, f"README has no <!-- tour:{name} --> block followed by its output"
     return match["script"], match["output"]
 
 
+async def _banner_addresses(stdout: asyncio.StreamReader) -> tuple[str, str]:
+    """The gRPC and REST addresses the server printed (it binds ephemeral ports here)."""
+    grpc_address = http_address = ""
+    while not (grpc_address and http_address):
+        line = (await asyncio.wait_for(stdout.readline(), timeout=30)).decode()
+        assert line, "the server exited before printing its addresses"
+        if found := re.search(r"gRPC listening on (\S+);", line):
+            grpc_address = found[1]
+        if found := re.search(r"REST listening on http://(\S+)", line):
+            http_address = found[1]
+    return grpc_address, http_address
+
+
 @pytest.mark.slow
-async def test_readme_tour_runs_as_written(tmp_path: Path) -> None:
-    script, expected = tour()
-    assert "127.0.0.1:50051" in script
+@pytest.mark.parametrize("name", TOURS)
+async def test_readme_tour_runs_as_written(name: str, tmp_path: Path) -> None:
+    script, expected = tour(name)
     server = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).with_name("stepline-server")),
         "serve",
         "--grpc-address",
+        "127.0.0.1:0",
+        "--http-address",
         "127.0.0.1:0",
         cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE,
     )
     try:
         assert server.stdout is not None
-        line = (await asyncio.wait_for(server.stdout.readline(), timeout=30)).decode()
-        address = re.search(r"listening on (\S+);", line)
-        assert address, line
+        grpc_address, http_address = await _banner_addresses(server.stdout)
         shell = await asyncio.create_subprocess_exec(
             "bash",
             "-euo",
             "pipefail",
             "-c",
-            script.replace("127.0.0.1:50051", address[1]),
+            script.replace(GRPC_ADDRESS, grpc_address).replace(HTTP_ADDRESS, http_address),
             cwd=ROOT,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
