@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
-import os
-import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -149,17 +146,10 @@ async def run(options: Options, out: TextIO = sys.stdout) -> list[BackendResult]
     return results
 
 
-def environment(argv: Sequence[str]) -> Environment:
-    shown = [pg.mask_password(arg) for arg in argv]
-    command = shlex.join(["python", "-m", "bench.reference", *shown])
-    today = datetime.datetime.now(datetime.UTC).date().isoformat()
-    return Environment(command=command, date=today, cores=os.cpu_count() or 1)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     options = parse_options(argv)
-    env = environment(argv)
+    env = Environment.of("bench.reference", argv)
     print(f"stepline reference benchmark, {env.date}: {env.describe()}\n", flush=True)
     results = asyncio.run(run(options))
     print(markdown(results, env))

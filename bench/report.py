@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+import os
 import platform
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bench import pg
 from bench.commit_rate import CommitRate
 from bench.pickup import PickupResult
 from bench.targets import SERVER_POOL_SIZE
@@ -39,6 +43,14 @@ class Environment:
     command: str
     date: str
     cores: int
+
+    @classmethod
+    def of(cls, module: str, argv: Sequence[str]) -> Environment:
+        """Today's run of `python -m <module> <argv>`, passwords masked."""
+        shown = [pg.mask_password(arg) for arg in argv]
+        today = datetime.datetime.now(datetime.UTC).date().isoformat()
+        command = shlex.join(["python", "-m", module, *shown])
+        return cls(command=command, date=today, cores=os.cpu_count() or 1)
 
     def describe(self) -> str:
         return (

@@ -16,10 +16,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime
 import os
 import platform
-import shlex
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Sequence
@@ -271,17 +269,10 @@ def describe(env: Environment) -> str:
     )
 
 
-def environment(argv: Sequence[str]) -> Environment:
-    shown = [pg.mask_password(arg) for arg in argv]
-    command = shlex.join(["python", "-m", "bench.rest", *shown])
-    today = datetime.datetime.now(datetime.UTC).date().isoformat()
-    return Environment(command=command, date=today, cores=os.cpu_count() or 1)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     options = parse_options(argv)
-    env = environment(argv)
+    env = Environment.of("bench.rest", argv)
     print(f"stepline REST vs gRPC benchmark, {env.date}: {describe(env)}\n", flush=True)
     try:
         timings, database_text = asyncio.run(run(options))
