@@ -24,6 +24,7 @@ from storage.records import (
     RunCompleteParams,
     RunFailParams,
     RunHeartbeatParams,
+    RunReleaseParams,
     RunSleepParams,
     StepBeginParams,
     StepCompleteParams,
@@ -36,6 +37,8 @@ Context = grpc.aio.ServicerContext[Any, Any]
 DEFAULT_WAIT = timedelta(seconds=20)
 MAX_WAIT = timedelta(seconds=60)
 MAX_RUNS = 100
+# Like a cancel's reason: a short human sentence, recorded on the released step attempts.
+MAX_REASON = 1024
 # Leave the reply this much of the client's own deadline to travel back.
 _DEADLINE_MARGIN = 0.05
 # A due run that the claim skipped is held by another claim right now; look again soon.
@@ -212,6 +215,20 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
             )
         )
         return pb.FailWorkflowResponse(run=convert.run_to_proto(run))
+
+    @rpc
+    async def ReleaseRun(
+        self, request: pb.ReleaseRunRequest, context: Context
+    ) -> pb.ReleaseRunResponse:
+        # A worker shutting down hands the run back so another claims it now, not when
+        # the lease would have expired.
+        run = await self._store.run_release(
+            RunReleaseParams(
+                lease=self._lease(request),
+                reason=v.text(request.reason, "reason", max_length=MAX_REASON),
+            )
+        )
+        return pb.ReleaseRunResponse(run=convert.run_to_proto(run))
 
 
 # --- helpers ----------------------------------------------------------------------------

@@ -16,10 +16,11 @@ Rules every implementation keeps:
   SLEEP attempt of a SLEEPING run. Whenever a run leaves RUNNING its open attempts are
   closed as FAILED with a Failure saying why (`rules.cancel_failure`, `DEADLINE_FAILURE`,
   `LEASE_EXPIRED_FAILURE` when an expired lease is reclaimed, `ABANDONED_FAILURE`
-  when the worker ends the execution with attempts still open); when a SLEEPING run
-  is claimed, its sleep attempt becomes COMPLETED.
+  when the worker ends the execution with attempts still open, `rules.released_failure`
+  when the worker releases the run); when a SLEEPING run is claimed, its sleep attempt
+  becomes COMPLETED.
 - A step_id is COMPLETED at most once per run.
-- Starts, retries and sleeps notify `wake_hub` subscribers of the run's
+- Starts, retries, sleeps and releases notify `wake_hub` subscribers of the run's
   (namespace_id, task_queue) once committed, on every server sharing the database.
 """
 
@@ -42,6 +43,7 @@ from storage.records import (
     RunHeartbeatParams,
     RunHeartbeatResult,
     RunListParams,
+    RunReleaseParams,
     RunSleepParams,
     RunSleepResult,
     StepAttempt,
@@ -165,6 +167,13 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def run_fail(self, params: RunFailParams) -> Run:
         """Like step_fail without a step: retried by the policy or FAILED."""
+
+    @abc.abstractmethod
+    async def run_release(self, params: RunReleaseParams) -> Run:
+        """Give the run back before the lease expires (a worker shutting down): PENDING and
+        available now, lease_id, lease expiry and worker_id cleared, `attempt` and `error`
+        unchanged (a release is not a failure); open attempts FAILED with
+        `rules.released_failure(reason)`. Fenced like every worker call."""
 
     # --- maintenance --------------------------------------------------------------------
 

@@ -323,3 +323,10 @@ class RunCompleteParams:
 class RunFailParams:
     lease: Lease
     error: Failure
+
+
+@dataclass(frozen=True, slots=True)
+class RunReleaseParams:
+    lease: Lease
+    reason: str = ""
+    """Why the worker gives the run back; the message of its open attempts' RELEASED error."""

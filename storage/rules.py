@@ -41,6 +41,20 @@ ABANDONED_FAILURE = Failure(
 )
 """The error of a step attempt still open when its worker completed, failed or parked the run."""
 
+RELEASED_FAILURE = Failure(
+    type="RELEASED",
+    message="the worker released the run before the step finished",
+)
+"""The error of a step attempt still open when its worker released the run (ReleaseRun).
+Retryable: the run is claimed again and the step runs anew."""
+
+
+def released_failure(reason: str) -> Failure:
+    """RELEASED_FAILURE, carrying the worker's reason as its message when it gave one."""
+    if not reason:
+        return RELEASED_FAILURE
+    return Failure(type=RELEASED_FAILURE.type, message=reason)
+
 
 def cancel_failure(reason: str) -> Failure:
     """The error of a canceled run, and of its open step attempts."""

@@ -221,3 +221,23 @@ class FailWorkflowResponse(_message.Message):
     RUN_FIELD_NUMBER: _ClassVar[int]
     run: _workflow_run_pb2.WorkflowRun
     def __init__(self, run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ...) -> None: ...
+
+class ReleaseRunRequest(_message.Message):
+    __slots__ = ("namespace_id", "run_id", "lease_id", "worker_id", "reason")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    run_id: str
+    lease_id: str
+    worker_id: str
+    reason: str
+    def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ReleaseRunResponse(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: _workflow_run_pb2.WorkflowRun
+    def __init__(self, run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ...) -> None: ...

@@ -79,6 +79,11 @@ class WorkerServiceStub:
                 request_serializer=stepline_dot_v1_dot_worker__service__pb2.FailWorkflowRequest.SerializeToString,
                 response_deserializer=stepline_dot_v1_dot_worker__service__pb2.FailWorkflowResponse.FromString,
                 _registered_method=True)
+        self.ReleaseRun = channel.unary_unary(
+                '/stepline.v1.WorkerService/ReleaseRun',
+                request_serializer=stepline_dot_v1_dot_worker__service__pb2.ReleaseRunRequest.SerializeToString,
+                response_deserializer=stepline_dot_v1_dot_worker__service__pb2.ReleaseRunResponse.FromString,
+                _registered_method=True)
 
 
 class WorkerServiceServicer:
@@ -145,6 +150,15 @@ class WorkerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReleaseRun(self, request, context):
+        """Hands a claimed run back at once, e.g. on worker shutdown: the run is PENDING and claimable
+        now, its open step attempts are FAILED with error type RELEASED, and its attempt count is
+        unchanged (a release is not a failure).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -187,6 +201,11 @@ def add_WorkerServiceServicer_to_server(servicer, server):
                     servicer.FailWorkflow,
                     request_deserializer=stepline_dot_v1_dot_worker__service__pb2.FailWorkflowRequest.FromString,
                     response_serializer=stepline_dot_v1_dot_worker__service__pb2.FailWorkflowResponse.SerializeToString,
+            ),
+            'ReleaseRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseRun,
+                    request_deserializer=stepline_dot_v1_dot_worker__service__pb2.ReleaseRunRequest.FromString,
+                    response_serializer=stepline_dot_v1_dot_worker__service__pb2.ReleaseRunResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -410,6 +429,33 @@ class WorkerService:
             '/stepline.v1.WorkerService/FailWorkflow',
             stepline_dot_v1_dot_worker__service__pb2.FailWorkflowRequest.SerializeToString,
             stepline_dot_v1_dot_worker__service__pb2.FailWorkflowResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stepline.v1.WorkerService/ReleaseRun',
+            stepline_dot_v1_dot_worker__service__pb2.ReleaseRunRequest.SerializeToString,
+            stepline_dot_v1_dot_worker__service__pb2.ReleaseRunResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -241,6 +241,32 @@ UPDATE stepline_workflow_runs SET
 WHERE id = %(run_id)s AND status = 'RUNNING' AND lease_id = %(lease_id)s
 RETURNING *
 
+-- name: run_hand_back
+-- ReleaseRun: the lease holder gives the run back. It is PENDING and due at once, with
+-- attempt and error unchanged (a release is not a failure) and no lease or worker; its
+-- open attempts fail as RELEASED; the queue's polls are woken (delivered at commit).
+WITH released AS (
+    UPDATE stepline_workflow_runs SET
+        status = 'PENDING',
+        lease_id = NULL,
+        lease_expires_at = NULL,
+        worker_id = NULL,
+        wake_up_at = NULL,
+        available_at = now(),
+        updated_at = now()
+    WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
+        AND status = 'RUNNING' AND lease_id = %(lease_id)s AND lease_expires_at > now()
+        AND (deadline_at IS NULL OR deadline_at > now())
+    RETURNING *
+), closed AS (
+    UPDATE stepline_step_attempts SET
+        status = 'FAILED', error = %(released_error)s::json, finished_at = now(), updated_at = now()
+    WHERE workflow_run_id IN (SELECT id FROM released) AND status = 'RUNNING'
+)
+SELECT released.*
+FROM released,
+    LATERAL (SELECT pg_notify('stepline_wake', released.namespace_id || ':' || released.task_queue)) AS n
+
 -- name: run_notify
 SELECT pg_notify('stepline_wake', %(namespace_id)s || ':' || %(task_queue)s)
 

@@ -71,6 +71,7 @@ from storage.records import (
     RunHeartbeatParams,
     RunHeartbeatResult,
     RunListParams,
+    RunReleaseParams,
     RunSleepParams,
     RunSleepResult,
     RunStatus,
@@ -462,6 +463,17 @@ class PostgresStore(Store):
             "abandoned_error": ABANDONED_ERROR,
         }
         row = await self._fetch_one("run_complete", values)
+        if row is not None:
+            return run_from_row(row)
+        await self._check_lease(params.lease)
+        raise LeaseLost(params.lease.run_id, RunStatus.RUNNING)  # pragma: no cover - raced
+
+    async def run_release(self, params: RunReleaseParams) -> Run:
+        values = {
+            **lease_params(params.lease),
+            "released_error": rules.failure_to_json(rules.released_failure(params.reason)),
+        }
+        row = await self._fetch_one("run_hand_back", values)
         if row is not None:
             return run_from_row(row)
         await self._check_lease(params.lease)

@@ -1,4 +1,4 @@
-"""Worker calls on the run itself: heartbeat, sleep, complete, fail."""
+"""Worker calls on the run itself: heartbeat, sleep, complete, fail, release."""
 
 from __future__ import annotations
 
@@ -8,15 +8,23 @@ from storage.records import (
     RunFailParams,
     RunHeartbeatParams,
     RunHeartbeatResult,
+    RunReleaseParams,
     RunSleepParams,
     RunSleepResult,
     StepKind,
     StepStatus,
 )
+from storage.rules import failure_to_json, released_failure
 from storage.sqlite.attempts import NewAttempt, insert_attempt, recorded
 from storage.sqlite.codec import interval_micros, micros, moment
 from storage.sqlite.database import Tx
-from storage.sqlite.endings import abandon_open_steps, complete, end_with_failure, fenced_update
+from storage.sqlite.endings import (
+    abandon_open_steps,
+    complete,
+    end_with_failure,
+    fail_open_steps,
+    fenced_update,
+)
 from storage.sqlite.fencing import canceled_under, enforce, fence, lease_row
 
 
@@ -44,6 +52,13 @@ def run_complete(tx: Tx, params: RunCompleteParams) -> Run:
 def run_fail(tx: Tx, params: RunFailParams) -> Run:
     run = fence(tx, params.lease)
     return end_with_failure(tx, run, params.lease, params.error)
+
+
+def run_release(tx: Tx, params: RunReleaseParams) -> Run:
+    """Hand the run back: due at once, attempt unchanged, open attempts RELEASED."""
+    run = fence(tx, params.lease)
+    fail_open_steps(tx, run.run_id, failure_to_json(released_failure(params.reason)))
+    return fenced_update(tx, "run_hand_back", run, params.lease)
 
 
 def run_sleep(tx: Tx, params: RunSleepParams) -> RunSleepResult:

@@ -30,6 +30,7 @@ from storage.records import (
     RunHeartbeatParams,
     RunHeartbeatResult,
     RunListParams,
+    RunReleaseParams,
     RunSleepParams,
     RunSleepResult,
     RunStatus,
@@ -144,6 +145,11 @@ class SqliteStore(Store):
         run = await self._write(lambda tx: execution.run_fail(tx, params))
         if run.status is RunStatus.PENDING:
             self._notify(run)
+        return run
+
+    async def run_release(self, params: RunReleaseParams) -> Run:
+        run = await self._write(lambda tx: execution.run_release(tx, params))
+        self._notify(run)
         return run
 
     # --- maintenance --------------------------------------------------------------------

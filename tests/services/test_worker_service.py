@@ -239,6 +239,7 @@ def _every_fenced_call(lease: dict[str, Any]) -> list[object]:
         ),
         lambda api: api.worker.CompleteWorkflow(wk.CompleteWorkflowRequest(**lease)),
         lambda api: api.worker.FailWorkflow(wk.FailWorkflowRequest(**lease, error=failure)),
+        lambda api: api.worker.ReleaseRun(wk.ReleaseRunRequest(**lease, reason="shutdown")),
     ]
 
 

@@ -14,6 +14,7 @@ from storage.records import (
     RunCompleteParams,
     RunFailParams,
     RunHeartbeatParams,
+    RunReleaseParams,
     RunSleepParams,
     StepAttempt,
     StepBeginParams,
@@ -106,4 +107,5 @@ OPS: dict[str, Op] = {
     "run_fail_non_retryable": lambda s, lease, _: s.run_fail(
         RunFailParams(lease, failure(non_retryable=True))
     ),
+    "run_release": lambda s, lease, _: s.run_release(RunReleaseParams(lease, "shutting down")),
 }

@@ -16,6 +16,7 @@ from storage.records import (
     RunCompleteParams,
     RunFailParams,
     RunHeartbeatParams,
+    RunReleaseParams,
     RunSleepParams,
     RunStatus,
     StepBeginParams,
@@ -29,6 +30,7 @@ from storage.rules import (
     DEADLINE_FAILURE,
     LEASE_EXPIRED_FAILURE,
     cancel_failure,
+    released_failure,
 )
 from tests.storage.helpers import (
     FAST_POLICY,
@@ -81,6 +83,11 @@ async def cancel(backend: Backend, lease: Lease, queue: str) -> Failure:
     return cancel_failure("halt")
 
 
+async def release(backend: Backend, lease: Lease, queue: str) -> Failure:
+    await backend.store.run_release(RunReleaseParams(lease, "worker shutdown"))
+    return released_failure("worker shutdown")
+
+
 async def deadline_at_a_call(backend: Backend, lease: Lease, queue: str) -> Failure:
     await set_deadline(backend, lease.run_id, utcnow() - timedelta(seconds=1))
     with pytest.raises(RunDeadlineExceeded):
@@ -107,6 +114,7 @@ TRANSITIONS: dict[str, Transition] = {
     "step_fail_of_another_step": fail_another_step,
     "run_sleep": sleep,
     "run_cancel": cancel,
+    "run_release": release,
     "deadline_at_a_worker_call": deadline_at_a_call,
     "deadline_sweep": deadline_sweep,
     "expired_lease_reclaimed": reclaim,

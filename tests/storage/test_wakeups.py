@@ -1,4 +1,5 @@
-"""wake_hub: starts, retries and sleeps wake the long polls of their queue once committed."""
+"""wake_hub: starts, retries, sleeps and releases wake the long polls of their queue once
+committed."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from storage.notify import WakeHub
 from storage.records import (
     ClaimedRun,
     RunFailParams,
+    RunReleaseParams,
     RunSleepParams,
     StepFailParams,
 )
@@ -68,11 +70,12 @@ ACTIONS: dict[str, Action] = {
     ),
     "run_fail_retry": lambda s, c: s.run_fail(RunFailParams(lease_of(c), failure())),
     "run_sleep": lambda s, c: s.run_sleep(RunSleepParams(lease_of(c), "nap", duration=HOUR)),
+    "run_release": lambda s, c: s.run_release(RunReleaseParams(lease_of(c))),
 }
 
 
 @pytest.mark.parametrize("action", ACTIONS)
-async def test_wakeup__retries_and_sleeps_wake_the_queue(
+async def test_wakeup__retries_sleeps_and_releases_wake_the_queue(
     store: Store, ns: str, queue: str, action: str
 ) -> None:
     with store.wake_hub.subscribe(ns, queue) as started:
