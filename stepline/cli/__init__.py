@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from stepline import (
     Client,
     IdempotencyConflict,
+    NotSerializableError,
     RunAlreadyTerminal,
     RunNotFound,
     ServerUnavailable,
@@ -26,11 +27,18 @@ from stepline.cli.errors import UsageError
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = cli_parser.build()
-    args = parser.parse_args(argv)
+    execute(parser, parser.parse_args(argv))
+
+
+def execute(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Carry out the parsed command and exit; every error is one line on stderr."""
     try:
         code = asyncio.run(_dispatch(args))
     except UsageError as exc:
         parser.exit(2, f"stepline: {exc}\n")
+    except NotSerializableError as exc:
+        # The values parse to JSON the payloads can carry; this is a second line of defence.
+        parser.exit(2, f"stepline: {' '.join(str(exc).split())}\n")
     except SteplineError as exc:
         parser.exit(1, f"stepline: {_describe(exc, args)}\n")
     except KeyboardInterrupt:

@@ -6,7 +6,7 @@ import argparse
 import os
 
 from stepline import RunStatus
-from stepline.cli import values
+from stepline.cli import logs, values
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
 DEFAULT_NAMESPACE = "default"
@@ -171,4 +171,10 @@ def _add_worker(worker: argparse.ArgumentParser) -> None:
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
         default="INFO",
         help="the worker's log level (default %(default)s)",
+    )
+    worker.add_argument(
+        "--log-format",
+        choices=logs.FORMATS,
+        default="text",
+        help="text lines, or JSON lines for a log collector; both carry the run and step ids",
     )

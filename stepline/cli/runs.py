@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 
 from rich.text import Text
 
-from stepline import Client, Run, RunStatus
+from stepline import Client, Run, RunStatus, SteplineError
 from stepline.cli import render
 
-# The spinner asks the server for the run's status this often while it waits.
-_STATUS_REFRESH_SECONDS = 1.0
+# The spinner asks the server for the run's status this often while it waits: seldom, as
+# `client.wait` polls too (with its own backoff, up to one call every couple of seconds).
+_STATUS_REFRESH_SECONDS = 5.0
 
 
 async def start(client: Client, args: argparse.Namespace) -> int:
@@ -38,15 +41,29 @@ async def start(client: Client, args: argparse.Namespace) -> int:
 
 
 async def _wait_with_spinner(client: Client, run: Run) -> Run:
-    """Wait for the end of `run`, showing a spinner (on stderr) with its live status."""
-    spinner = render.console(stderr=True).status(_waiting(run))
-    with spinner:
-        while True:
-            try:
-                return await client.wait(run.run_id, timeout=_STATUS_REFRESH_SECONDS)
-            except TimeoutError:
-                run = await client.get(run.run_id)
-                spinner.update(_waiting(run))
+    """Wait for the end of `run`, showing a spinner (on stderr) with its live status.
+
+    One `client.wait` runs throughout, so its backoff holds; a slow side poll only
+    refreshes the spinner's status.
+    """
+    with render.console(stderr=True).status(_waiting(run)) as spinner:
+        refresh = asyncio.create_task(_refresh(client, run, spinner.update))
+        try:
+            return await client.wait(run.run_id)
+        finally:
+            refresh.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresh
+
+
+async def _refresh(client: Client, run: Run, show: Callable[[str], None]) -> None:
+    while True:
+        await asyncio.sleep(_STATUS_REFRESH_SECONDS)
+        try:
+            run = await client.get(run.run_id)
+        except SteplineError:
+            continue  # the wait itself reports what is wrong
+        show(_waiting(run))
 
 
 def _waiting(run: Run) -> str:

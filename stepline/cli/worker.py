@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 from typing import Any
 
 from stepline import Worker, Workflow
+from stepline.cli import logs
 from stepline.cli.errors import UsageError
 
 DEFAULT_TASK_QUEUE = "default"
@@ -63,11 +63,7 @@ async def run(args: argparse.Namespace) -> int:
     """Run until SIGTERM or SIGINT; the Worker drains in-flight runs on the way out."""
     app = load_app(args.app)
     worker = build_worker(app, args)
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.configure(args.log_level.upper(), args.log_format)
     names = ", ".join(str(item.name) for item in _items(app) if isinstance(item, Workflow))
     print(f"stepline worker: running {names or args.app}; Ctrl-C to stop", file=sys.stderr)
     await worker.run()

@@ -19,6 +19,12 @@ async def boom(ctx: WorkflowContext, payload: Any) -> Any:
     raise NonRetryableError(f"boom: {payload}")
 
 
+@workflow(name="cli.step_boom")
+async def step_boom(ctx: WorkflowContext, payload: Any) -> Any:
+    ctx.log.info("about to explode")
+    return await ctx.step.run("explode", _explode, payload)
+
+
 @workflow(name="cli.slow")
 async def slow(ctx: WorkflowContext, seconds: float) -> str:
     return await ctx.step.run("nap", _nap, seconds)
@@ -28,12 +34,16 @@ def _same(payload: Any) -> Any:
     return payload
 
 
+def _explode(payload: Any) -> Any:
+    raise NonRetryableError(f"step boom: {payload}")
+
+
 async def _nap(seconds: float) -> str:
     await asyncio.sleep(seconds)
     return "rested"
 
 
-workflows = [echo, boom, slow]
+workflows = [echo, boom, step_boom, slow]
 not_a_workflow = 42
 
 # A ready-made Worker: `stepline worker --app tests.cli.apps:worker` runs it as it is.

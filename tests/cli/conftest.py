@@ -1,4 +1,7 @@
-"""A `stepline-server` process on a SQLite file, and the CLI run in-process against it."""
+"""`stepline-server` processes (SQLite file, PostgreSQL) and the CLI run in-process against one.
+
+Tests use `address` (the SQLite server); `test_runs.py` narrows it to each backend in turn.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +15,23 @@ from tests.conftest import sqlite_url_for
 
 
 @pytest.fixture(scope="session")
-def address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def sqlite_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server on a SQLite file, shared by the CLI tests (each uses its own queue)."""
     workdir = tmp_path_factory.mktemp("cli-server")
     with processes.server(sqlite_url_for(workdir / "stepline.db"), workdir) as started:
         yield started
+
+
+@pytest.fixture(scope="session")
+def postgres_address(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server on this session's PostgreSQL database (each test uses its own queue)."""
+    with processes.server(postgres_url, tmp_path_factory.mktemp("cli-pg-server")) as started:
+        yield started
+
+
+@pytest.fixture(scope="session")
+def address(sqlite_address: str) -> str:
+    return sqlite_address
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import socket
 from pathlib import Path
 
@@ -9,6 +11,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from stepline.cli import execute
+from stepline.cli import parser as cli_parser
 from tests.cli import processes
 from tests.cli.runner import Cli
 from tests.support import postgres
@@ -72,12 +76,59 @@ def test_database_down__says_the_server_cannot_reach_it(
         (["--deadline", "tomorrow"], "argument --deadline: not an RFC 3339 time"),
         (["--start-at", "2030-01-01T09:00:00"], "argument --start-at: give the time zone"),
         (["--deadline", "99999999d"], "argument --deadline: too far from now: '99999999d'"),
+        (["--input", "1e400"], "argument --input: 1e400 is out of range for a JSON number"),
+        (["--input", "NaN"], "argument --input: NaN is not a JSON number"),
+        (["--input", "[Infinity]"], "argument --input: Infinity is not a JSON number"),
+        (["--context", '{"n": -1e999}'], "argument --context: -1e999 is out of range"),
+        (["--input", "9" * 400], "argument --input: 999999999999… (400 characters) is too large"),
+        (["--input", "12345678901234567891"], "is too large for a payload number (a double)"),
+        (["--input", "1" * 5000], "argument --input: too big or too deeply nested JSON"),
+        (["--input", "[" * 5000], "argument --input: too big or too deeply nested JSON"),
+        (["--input", "[" * 33 + "]" * 33], "argument --input: JSON nested over 32 levels deep"),
+        (["--start-at", "0001-01-01T00:00:00+14:00"], "argument --start-at: out of the range"),
+        (["--deadline", "9999-12-31T23:59:59-14:00"], "argument --deadline: out of the range"),
     ],
 )
 def test_bad_start_flag__is_a_usage_error(cli: Cli, flags: list[str], message: str) -> None:
     result = cli("runs", "start", "greet", *flags)
     assert result.code == 2
     assert message in result.err and "Traceback" not in result.err
+
+
+def test_numbers_a_payload_carries_exactly__are_accepted(cli: Cli) -> None:
+    deep = "[" * 31 + "]" * 31  # 32 levels with the object around it
+    document = f'{{"big": 9007199254740992, "tiny": 1e-400, "deep": {deep}}}'
+    run = cli.start("greet", "--task-queue", "cli-numbers", "--input", document)
+    assert run["input"]["big"] == 2**53 and run["input"]["tiny"] == 0
+    assert json.dumps(run["input"]["deep"], separators=(",", ":")) == deep
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--since", "0001-01-01T00:00:00+14:00"], "argument --since: out of the range"),
+        (["--page-size", "2147483648"], "argument --page-size: must be at most 2147483647"),
+        (["--limit", "9" * 30], "argument --limit: must be at most 2147483647"),
+    ],
+)
+def test_bad_list_flag__is_a_usage_error(cli: Cli, flags: list[str], message: str) -> None:
+    result = cli("runs", "list", *flags)
+    assert result.code == 2
+    assert message in result.err and "Traceback" not in result.err
+
+
+def test_value_the_sdk_cannot_serialise__is_a_usage_error(
+    address: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second line of defence behind the flag parsers: NotSerializableError is one line."""
+    parser = cli_parser.build()
+    args = parser.parse_args(["--address", address, "runs", "start", "greet", "--input", "1"])
+    args.input = {"when": math.nan}  # what no flag parser lets through
+    with pytest.raises(SystemExit) as exited:
+        execute(parser, args)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("stepline: ") and err.count("\n") == 1
 
 
 def test_bad_status__is_a_usage_error_listing_the_statuses(cli: Cli) -> None:

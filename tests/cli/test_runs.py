@@ -1,4 +1,5 @@
-"""`stepline runs start|get|list|cancel|steps` against a live server, in both output modes."""
+"""`stepline runs start|get|list|cancel|steps` against a live server, in both output modes,
+on each backend (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,23 @@ import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.cli import processes
 from tests.cli.runner import Cli
 
 PENDING = "WORKFLOW_RUN_STATUS_PENDING"
 CANCELED = "WORKFLOW_RUN_STATUS_CANCELED"
+
+
+@pytest.fixture(
+    scope="module",
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def address(request: pytest.FixtureRequest) -> str:
+    """The server on each backend in turn: these tests run twice."""
+    started: str = request.getfixturevalue(f"{request.param}_address")
+    return started
 
 
 def fresh_queue() -> str:

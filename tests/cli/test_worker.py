@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from stepline import Client, Run
 from stepline.cli import parser
 from stepline.cli import worker as worker_command
 from tests.cli import processes
@@ -41,6 +42,28 @@ def test_start_wait__completed_run_prints_its_output_and_exits_0(cli: Cli, queue
     assert result.code == 0, result
     run = result.json()
     assert run["status"] == "WORKFLOW_RUN_STATUS_COMPLETED" and run["output"] == {"x": 1}
+
+
+def test_start_wait__one_backing_off_wait_not_a_poll_a_second(
+    cli: Cli, queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = 0
+    get = Client.get
+
+    async def counted_get(client: Client, run_id: str) -> Run:  # passes every call through
+        nonlocal calls
+        calls += 1
+        return await get(client, run_id)
+
+    monkeypatch.setattr(Client, "get", counted_get)
+    result = cli(
+        *("--output", "json", "runs", "start", "cli.slow"),
+        *("--task-queue", queue, "--input", "4", "--wait"),
+    )
+    assert result.code == 0 and result.json()["output"] == "rested", result
+    # Restarting a 1 s wait every second polls some 8 times a second (30 or more over the
+    # 4 s run); one wait backs off towards a call every 2 s, a dozen calls or so in all.
+    assert 1 <= calls <= 20, calls
 
 
 def test_start_wait__failed_run_shows_the_error_and_exits_1(cli: Cli, queue: str) -> None:
