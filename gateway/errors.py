@@ -96,6 +96,10 @@ def from_rpc_error(error: grpc.aio.AioRpcError, backend: str) -> tuple[int, byte
     code = error.code()
     message = error.details() or code.name
     details = _rich_details(error.trailing_metadata())
+    if not details and _too_large(code, message):
+        # The core's gRPC receive limit: the request is too large, not a quota (429).
+        info = error_info("PAYLOAD_TOO_LARGE", {})
+        return 413, error_body(code.value[0], f"the request is too large: {message}", [info])
     if not details:
         # No rich status: the error came from the channel, not from the core.
         if code == _CODES.UNAVAILABLE:
@@ -103,6 +107,13 @@ def from_rpc_error(error: grpc.aio.AioRpcError, backend: str) -> tuple[int, byte
         details = [error_info(code.name, {"backend": backend} if _is_local(code) else {})]
     status = HTTP_STATUS.get(code.value[0], 500)
     return status, error_body(code.value[0], message, details)
+
+
+def _too_large(code: grpc.StatusCode, message: str) -> bool:
+    # gRPC prefixes the side that refused: "SERVER: Received message larger than max (...)".
+    # "CLIENT: ..." would be a response too large for the gateway: not the client's fault.
+    text = message.removeprefix("SERVER: ")
+    return code == _CODES.RESOURCE_EXHAUSTED and text.startswith("Received message larger")
 
 
 def _is_local(code: grpc.StatusCode) -> bool:

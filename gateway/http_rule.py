@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes
 
 from google.api import annotations_pb2, http_pb2
 from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
@@ -136,6 +136,24 @@ class SplitPath:
         if colon >= 0:
             self.verb = last[colon + 1 :]
             self.verb_parts = [*self.parts[:-1], last[:colon]]
+
+
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def malformed_escape(path: str) -> str | None:
+    """Why `path` is not well percent-encoded UTF-8, or None when it is. (unquote would
+    pass "%ZZ" through and turn invalid UTF-8 into U+FFFD; grpc-gateway answers 400.)"""
+    if "%" not in path:
+        return None
+    bad = _BAD_ESCAPE.search(path)
+    if bad is not None:
+        return f"{path[bad.start() : bad.start() + 3]!r} is not a percent-escape"
+    try:
+        unquote_to_bytes(path).decode("utf-8")
+    except UnicodeDecodeError:
+        return "its percent-escapes are not UTF-8"
+    return None
 
 
 def _unquote_keeping_slash(part: str) -> str:

@@ -21,10 +21,14 @@ _DETAIL_DESCRIPTIONS = {
 
 
 # Every call can fail with these: a malformed request (the gateway or the server says
-# INVALID_ARGUMENT), an internal error, the core or its database unavailable, or the
-# upstream deadline (Grpc-Timeout) passing.
+# INVALID_ARGUMENT), a request body or headers too large (any method: the gateway reads
+# the body of every request), an internal error, the core or its database unavailable,
+# or the upstream deadline (Grpc-Timeout) passing.
 COMMON_STATUSES: dict[int, str] = {
     400: "The request is malformed or a field is invalid (INVALID_ARGUMENT).",
+    413: "The request is larger than the server accepts (PAYLOAD_TOO_LARGE).",
+    431: "The forwarded headers (Authorization, trace headers, Grpc-Metadata-*) are too "
+    "large (METADATA_TOO_LARGE).",
     500: "An unexpected error in the server (INTERNAL); the server logged it.",
     503: "The core or its database cannot be reached (UNAVAILABLE); retry later.",
     504: "The deadline passed before the call finished (DEADLINE_EXCEEDED).",

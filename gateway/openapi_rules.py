@@ -17,8 +17,10 @@ from gateway.services import REST_SERVICES
 _PACKAGE = "stepline.v1"
 _UUID = "^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
 # Names: 1-255 printable characters without whitespace; where a name may be empty, empty
-# means the default (task_queue) or no filter.
-_NAME = FieldRule({"maxLength": 255, "pattern": "^\\S*$"})
+# means the default (task_queue) or no filter. The pattern forbids whitespace and the
+# control characters (NUL among them) that the server's isprintable() check refuses.
+_NAME_CHARS = "[^\\s\\u0000-\\u001f\\u007f-\\u009f]"
+_NAME = FieldRule({"maxLength": 255, "pattern": f"^{_NAME_CHARS}*$"})
 # Free text: any characters but NUL (PostgreSQL text cannot hold it; refused on both backends).
 _NO_NUL = "^[^\\u0000]*$"
 
@@ -32,10 +34,35 @@ _BY_NAME = {
     "workflow_name": _NAME,
     "task_queue": _NAME,
 }
+_RUN_STATUS = (
+    REST_SERVICES[0]
+    .methods_by_name["ListWorkflowRuns"]
+    .input_type.fields_by_name["statuses"]
+    .enum_type
+)
+assert _RUN_STATUS is not None
+_SPECIFIED_STATUSES = {
+    "type": "string",
+    "enum": [value.name for value in _RUN_STATUS.values if value.number != 0],
+}
+# Retry intervals: positive (after the server truncates to microseconds) and at most
+# 10 years, 315576000s. As a pattern over the Duration string: 1 to 315575999 seconds with
+# any fraction; 0 seconds with a non-zero digit among the first six of the fraction; or
+# exactly 315576000 seconds with no non-zero digit among the first six.
+_FRACTION = "(\\.[0-9]{1,9})?"
+_SECONDS_BELOW_CAP = (
+    "0*[1-9][0-9]{0,7}|[12][0-9]{8}|30[0-9]{7}|31[0-4][0-9]{6}|315[0-4][0-9]{5}"
+    "|3155[0-6][0-9]{4}|31557[0-5][0-9]{3}"
+)
+_MICROS = "|".join(f"0{{{zeros}}}[1-9][0-9]{{0,{8 - zeros}}}" for zeros in range(6))
+_AT_CAP = "315576000(\\.0{1,6}|\\.0{6}[0-9]{1,3})?"
+_RETRY_INTERVAL = FieldRule(
+    {"pattern": f"^(({_SECONDS_BELOW_CAP}){_FRACTION}|0+\\.({_MICROS})|{_AT_CAP})s$"}
+)
 # By full name: these win over the rules by name.
 _BY_FULL_NAME = {
     f"{_PACKAGE}.StartWorkflowRequest.workflow_name": FieldRule(
-        {"minLength": 1, "maxLength": 255, "pattern": "^\\S+$"}, required=True
+        {"minLength": 1, "maxLength": 255, "pattern": f"^{_NAME_CHARS}+$"}, required=True
     ),
     f"{_PACKAGE}.StartWorkflowRequest.version": FieldRule({"maxLength": 255, "pattern": _NO_NUL}),
     f"{_PACKAGE}.StartWorkflowRequest.idempotency_key": FieldRule(
@@ -44,11 +71,20 @@ _BY_FULL_NAME = {
     f"{_PACKAGE}.CancelWorkflowRunRequest.reason": FieldRule(
         {"maxLength": 1024, "pattern": _NO_NUL}
     ),
+    # The server refuses WORKFLOW_RUN_STATUS_UNSPECIFIED as a filter value.
+    f"{_PACKAGE}.ListWorkflowRunsRequest.statuses": FieldRule({"items": _SPECIFIED_STATUSES}),
+}
+
+
+# Fields of messages nested in requests, by full name.
+_NESTED = {
+    f"{_PACKAGE}.RetryPolicy.initial_interval": _RETRY_INTERVAL,
+    f"{_PACKAGE}.RetryPolicy.maximum_interval": _RETRY_INTERVAL,
 }
 
 
 def _rules(services: Iterable[ServiceDescriptor]) -> dict[str, FieldRule]:
-    rules: dict[str, FieldRule] = {}
+    rules: dict[str, FieldRule] = dict(_NESTED)
     for service in services:
         for method in service.methods:
             for field in method.input_type.fields:

@@ -147,7 +147,8 @@ class SchemaRegistry:
             value = field.message_type.fields_by_name["value"]
             schema: Schema = {"type": "object", "additionalProperties": self.single(value)}
         elif field.is_repeated:
-            schema = {"type": "array", "items": self.single(field)}
+            # A rule may narrow the items (`items` replaces the element schema).
+            schema = {"type": "array", "items": self.single(field), **self._rules(field).keywords}
         else:
             schema = {**self.single(field), **self._rules(field).keywords}
         _describe(schema, field.full_name)

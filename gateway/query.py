@@ -112,7 +112,22 @@ class QueryBinder:
         try:
             json_format.ParseDict(tree, message)
         except json_format.ParseError as exc:
-            raise invalid(f"invalid query parameter: {exc}") from None
+            culprit = self._culprit(pairs, type(message))
+            raise invalid(f"invalid query parameter: {exc}", culprit) from None
+
+    def _culprit(self, pairs: list[tuple[str, str]], cls: type[Message]) -> str | None:
+        """The first parameter, as sent, whose value alone does not parse (errors only)."""
+        for key, value in pairs:
+            param = self._params.get(key)
+            if param is None or param.is_bool:
+                continue  # bools were checked while placing them
+            tree: dict[str, Any] = {}
+            _place(tree, key, param, value, set())
+            try:
+                json_format.ParseDict(tree, cls())
+            except json_format.ParseError:
+                return key
+        return None
 
 
 def _place(tree: dict[str, Any], key: str, param: _Param, value: Any, seen: set[str]) -> None:

@@ -3,6 +3,11 @@ defaults (camelCase names, fields at their default value omitted), about five ti
 faster, and with map and Struct keys sorted so that equal messages render to equal
 bytes (protobuf maps have no stable order).
 
+One deliberate difference: an integral double or float within +-2**53 is rendered as
+an int (`{"a": 1}`, `"backoffCoefficient": 2`), as Go's protojson and grpc-gateway
+print it; json_format gives a Python float, which json.dumps prints as `1.0`. The
+values are equal as numbers, and 2**53 keeps every int exactly the double it came from.
+
 `json_format` walks the descriptor and dispatches on field types again for every
 message it renders; a response of the gateway is rendered once per request, so this
 module compiles a plan per message type once (JSON name and converter per field
@@ -98,7 +103,7 @@ def _value(message: Any) -> Any:
         number = message.number_value
         if math.isinf(number) or math.isnan(number):
             raise _Fallback  # json_format raises its own error for these
-        return number
+        return _number(number)
     if kind == "bool_value":
         return message.bool_value
     if kind == "struct_value":
@@ -182,15 +187,25 @@ def _bytes(value: bytes) -> str:
     return base64.b64encode(value).decode()
 
 
+_MAX_EXACT = 2.0**53  # every integer up to here is exactly a double
+
+
+def _number(value: float) -> float | int:
+    """A finite number as JSON prints it: an int when it is one (but -0 stays -0.0)."""
+    if value.is_integer() and abs(value) <= _MAX_EXACT and (value or math.copysign(1, value) > 0):
+        return int(value)
+    return value
+
+
 def _double(value: float) -> Any:
     if math.isinf(value):
         return "-Infinity" if value < 0 else "Infinity"
     if math.isnan(value):
         return "NaN"
-    return value
+    return _number(value)
 
 
 def _float(value: float) -> Any:
     if math.isinf(value) or math.isnan(value):
         return _double(value)
-    return type_checkers.ToShortestFloat(value)
+    return _number(type_checkers.ToShortestFloat(value))

@@ -7,7 +7,8 @@ without `**` beats one with it; then more segments beat fewer; then proto order.
 bindings with the same HTTP method and the same template shape are a start-up error.
 
 A path that matches only under other HTTP methods is a 405 naming the allowed ones;
-a path that matches nothing is a 404.
+a path that matches nothing is a 404. A path with a malformed percent-escape (`%ZZ`, or
+escapes that are not UTF-8) is a 400 before any matching, as in grpc-gateway.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import Generic, Protocol, TypeVar
 
 import grpc
 
-from gateway.errors import GatewayError
-from gateway.http_rule import HttpBinding, SplitPath, TemplateError
+from gateway.errors import GatewayError, invalid
+from gateway.http_rule import HttpBinding, SplitPath, TemplateError, malformed_escape
 
 
 class Routable(Protocol):
@@ -54,7 +55,10 @@ class Router(Generic[R]):
         return self._routes
 
     def find(self, http_method: str, path: str) -> Found[R]:
-        """The route for a request; raises GatewayError 404 or 405."""
+        """The route for a request; raises GatewayError 400, 404 or 405."""
+        malformed = malformed_escape(path)
+        if malformed is not None:
+            raise invalid(f"malformed path {path}: {malformed}")
         split = SplitPath(path)
         if split.ok:
             for route in self._by_method.get(http_method, ()):

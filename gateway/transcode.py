@@ -7,11 +7,16 @@ setters, the query table) is computed once, when the route is built.
 - Body: `body: "*"` parses the JSON object into the whole request; `body: "field"`
   into that field; without `body`, a non-empty request body is a 400. The JSON goes
   through `json_format` with unknown fields rejected, so a 400 names the bad field.
-  A body that is not JSON by its Content-Type is a 415; malformed JSON is a 400.
+  A body that is not JSON by its Content-Type is a 415; malformed JSON is a 400, and so
+  is JSON that Python would accept but the JSON standard does not (bare NaN/Infinity),
+  that is ambiguous (a duplicate key; one field under both its proto and JSON names),
+  or that is nested too deeply to parse.
 - Path variables are set last and win over the same field in the body.
 - Responses are proto3 JSON: camelCase names, int64 as strings, fields at their default
-  value omitted (grpc-gateway's default), or only `response_body` when the rule names it;
-  rendered by gateway/render.py, which agrees with json_format and is faster.
+  value omitted (as protojson and json_format do by default; grpc-gateway v2's default
+  marshaler differs here: it sets EmitUnpopulated and prints them), or only
+  `response_body` when the rule names it; rendered by gateway/render.py, which agrees
+  with json_format (integral numbers in Struct/Value print as integers) and is faster.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from google.protobuf.message import Message
 
 from gateway.errors import GatewayError, invalid
 from gateway.http_rule import HttpBinding, TemplateError
+from gateway.json_names import check_field_names
 from gateway.query import QueryBinder
 from gateway.render import to_json
 
@@ -40,6 +46,7 @@ class RequestBuilder:
     def __init__(self, binding: HttpBinding) -> None:
         descriptor = binding.method.input_type
         self._cls: type[Message] = message_factory.GetMessageClass(descriptor)
+        self._descriptor: Descriptor = descriptor
         self._body = binding.body
         self._setters = tuple(
             (path, _path_setter(descriptor, path)) for path in binding.template.variables
@@ -79,10 +86,13 @@ class RequestBuilder:
             document = {self._body_field: document}
         elif not isinstance(document, dict):
             raise invalid("the request body must be a JSON object")
+        check_field_names(document, self._descriptor)
         try:
             json_format.ParseDict(document, request)
         except json_format.ParseError as exc:
             raise _body_error(exc) from None
+        except RecursionError:
+            raise _too_deep() from None
 
 
 class ResponseWriter:
@@ -124,10 +134,34 @@ def check_json_content_type(content_type: str | None) -> None:
 
 
 def parse_json(body: bytes) -> Any:
+    """The JSON document of a request body; a 400 for anything but standard JSON."""
     try:
-        return json.loads(body)
+        return json.loads(body, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise _too_deep() from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise invalid(f"the request body is not valid JSON: {exc}") from None
+
+
+def _no_constant(token: str) -> Any:
+    # Python's json reads NaN, Infinity and -Infinity; JSON has no such tokens (proto3
+    # JSON spells them as the strings "NaN", "Infinity" and "-Infinity").
+    raise invalid(f"the request body is not valid JSON: bare {token} (quote it as a string)")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise invalid(f'the request body has the key "{key}" more than once', key)
+            seen.add(key)
+    return document
+
+
+def _too_deep() -> GatewayError:
+    return invalid("the request body is nested too deeply")
 
 
 def _one_line(exc: Exception) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from gateway.app import create_app
 from gateway.serve import HttpServer
 from services.config import ServerConfig
+from services.server import max_request_bytes
 
 _ANY_V4 = ("0.0.0.0", "")
 _ANY_V6 = ("[::]", "::")
@@ -22,8 +23,11 @@ def loopback_backend(grpc_address: str, port: int) -> str:
 
 
 def rest_server(config: ServerConfig, backend: str) -> HttpServer:
-    """The gateway on `config.http_address`, forwarding to `backend`."""
-    app = create_app(backend, default_timeout=_seconds(config))
+    """The gateway on `config.http_address`, forwarding to `backend`. Its body limit is
+    the core's receive limit for `config` (the standalone gateway assumes the defaults)."""
+    app = create_app(
+        backend, default_timeout=_seconds(config), max_body_bytes=max_request_bytes(config)
+    )
     return HttpServer(
         app, config.http_address, shutdown_grace=config.shutdown_grace.total_seconds()
     )

@@ -36,11 +36,16 @@ SERVICE_NAMES = (
 )
 
 
-def _grpc_options(config: ServerConfig) -> list[tuple[str, int]]:
+def max_request_bytes(config: ServerConfig) -> int:
+    """The core's receive limit for one request message, also the in-process REST
+    gateway's body limit (so an oversized body is a 413 there, not a 429 from gRPC)."""
     # A request may carry several payloads (output, config, context) of up to the limit.
-    max_request = 4 * config.max_payload_bytes + 64 * 1024
+    return max(4 * config.max_payload_bytes + 64 * 1024, 4 * 1024 * 1024)
+
+
+def _grpc_options(config: ServerConfig) -> list[tuple[str, int]]:
     return [
-        ("grpc.max_receive_message_length", max(max_request, 4 * 1024 * 1024)),
+        ("grpc.max_receive_message_length", max_request_bytes(config)),
         ("grpc.so_reuseport", 0),
         # Long polls sit idle for up to a minute: let clients keep the connection alive.
         ("grpc.keepalive_permit_without_calls", 1),

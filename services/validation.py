@@ -39,6 +39,10 @@ DEFAULT_INITIAL_INTERVAL = timedelta(seconds=1)
 DEFAULT_BACKOFF_COEFFICIENT = 2.0
 DEFAULT_MAXIMUM_INTERVAL_FACTOR = 100
 DEFAULT_MAXIMUM_ATTEMPTS = 5
+# Retry intervals stop at 10 years (of 365.25 days): far beyond any sensible backoff, yet
+# `now + interval` stays a valid time and the default maximum (initial x 100) stays inside
+# Duration's range, so every stored policy renders and every retry time is computable.
+MAX_RETRY_INTERVAL = timedelta(seconds=_MAX_DURATION_SECONDS // 1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +101,8 @@ def timestamp(msg: message.Message, field: str) -> datetime | None:
     return convert.to_datetime(ts)
 
 
-def duration(msg: message.Message, field: str) -> timedelta | None:
+def duration(msg: message.Message, field: str, label: str | None = None) -> timedelta | None:
+    """The field's duration, or None when unset; `label` names it in errors (default: field)."""
     if not msg.HasField(field):
         return None
     d: duration_pb2.Duration = getattr(msg, field)
@@ -108,7 +113,7 @@ def duration(msg: message.Message, field: str) -> timedelta | None:
         or (seconds > 0 > nanos)
         or (seconds < 0 < nanos)
     ):
-        raise invalid(field, "is not a valid duration")
+        raise invalid(label or field, "is not a valid duration")
     return timedelta(seconds=seconds, microseconds=nanos // 1000)
 
 
@@ -174,14 +179,11 @@ def failure(msg: message.Message, field: str, limits: Limits) -> Failure:
 def retry_policy(msg: message.Message, field: str) -> RetryPolicy:
     """The request's policy with the documented defaults filled in."""
     policy: common_pb2.RetryPolicy = getattr(msg, field)
-    initial = duration(policy, "initial_interval")
-    if initial is not None and initial <= timedelta(0):
-        raise invalid(f"{field}.initial_interval", "must be positive")
-    initial = initial or DEFAULT_INITIAL_INTERVAL
+    initial = _retry_interval(policy, "initial_interval", field) or DEFAULT_INITIAL_INTERVAL
     coefficient = policy.backoff_coefficient or DEFAULT_BACKOFF_COEFFICIENT
     if not math.isfinite(coefficient) or coefficient < 1:
         raise invalid(f"{field}.backoff_coefficient", "must be a finite number of at least 1")
-    maximum = duration(policy, "maximum_interval")
+    maximum = _retry_interval(policy, "maximum_interval", field)
     if maximum is not None and maximum < initial:
         raise invalid(f"{field}.maximum_interval", "must be at least initial_interval")
     attempts = (
@@ -189,12 +191,27 @@ def retry_policy(msg: message.Message, field: str) -> RetryPolicy:
     )
     if attempts < 0:
         raise invalid(f"{field}.maximum_attempts", "must be 0 (unlimited) or more")
+    default_maximum = min(initial * DEFAULT_MAXIMUM_INTERVAL_FACTOR, MAX_RETRY_INTERVAL)
     return RetryPolicy(
         initial_interval=initial,
         backoff_coefficient=coefficient,
-        maximum_interval=maximum or initial * DEFAULT_MAXIMUM_INTERVAL_FACTOR,
+        maximum_interval=maximum or default_maximum,
         maximum_attempts=attempts,
     )
+
+
+def _retry_interval(policy: common_pb2.RetryPolicy, name: str, field: str) -> timedelta | None:
+    """A positive interval of at most MAX_RETRY_INTERVAL, or None when unset."""
+    label = f"{field}.{name}"
+    interval = duration(policy, name, label)
+    if interval is None:
+        return None
+    if interval <= timedelta(0):
+        raise invalid(label, "must be positive")
+    if interval > MAX_RETRY_INTERVAL:
+        seconds = int(MAX_RETRY_INTERVAL.total_seconds())
+        raise invalid(label, f"must be at most {seconds}s (10 years)")
+    return interval
 
 
 def enum_values(values: Iterable[int], allowed: Mapping[Any, T], field: str) -> list[T]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.errors import GatewayError
-from gateway.metadata import MAX_TIMEOUT, incoming, outgoing, parse_grpc_timeout
+from gateway.metadata import MAX_METADATA_BYTES, MAX_TIMEOUT, incoming, outgoing, parse_grpc_timeout
 
 
 @pytest.mark.parametrize(
@@ -75,3 +75,24 @@ def test_incoming__prefixes_keys_and_base64s_binary_values() -> None:
         [("x-a", "1"), ("grpc-status", "0")], [("x-b-bin", b"\xff"), ("content-type", "x")]
     )
     assert headers == [(b"grpc-metadata-x-a", b"1"), (b"grpc-metadata-x-b-bin", b"/w==")]
+
+
+@pytest.mark.parametrize(
+    "key", ["authorization", "traceparent", "x-request-id", "host", "te", "content-type"]
+)
+def test_outgoing__grpc_metadata_cannot_set_a_forwarded_or_transport_key(key: str) -> None:
+    metadata, _ = outgoing(
+        [(b"grpc-metadata-" + key.encode(), b"v"), (b"x-request-id", b"r")], None
+    )
+    assert metadata == [("x-request-id", "r")]
+
+
+def test_outgoing__metadata_over_the_limit_is_431_naming_the_largest_headers() -> None:
+    pad = b"p" * (MAX_METADATA_BYTES - len("pad") - 32)
+    at_limit = [(b"grpc-metadata-pad", pad)]
+    assert outgoing(at_limit, None)[0] == [("pad", pad.decode())]
+    with pytest.raises(GatewayError) as caught:
+        outgoing([*at_limit, (b"authorization", b"")], None)
+    assert caught.value.http_status == 431
+    assert caught.value.reason == "METADATA_TOO_LARGE"
+    assert caught.value.metadata["headers"] == "grpc-metadata-pad, authorization"

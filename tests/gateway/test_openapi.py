@@ -112,10 +112,11 @@ def test_list_filters_are_query_parameters(document: Schema) -> None:
         "created_before",
     ]
     statuses = query["statuses"]
-    assert statuses["schema"] == {
-        "type": "array",
-        "items": {"$ref": "#/components/schemas/stepline.v1.WorkflowRunStatus"},
-    }
+    # The server refuses WORKFLOW_RUN_STATUS_UNSPECIFIED as a filter: not offered.
+    items = statuses["schema"]["items"]
+    assert statuses["schema"]["type"] == "array"
+    assert items["type"] == "string" and "WORKFLOW_RUN_STATUS_COMPLETED" in items["enum"]
+    assert not any(name.endswith("_UNSPECIFIED") for name in items["enum"])
     assert statuses["explode"] is True and statuses["style"] == "form"
     assert query["page_size"]["schema"]["maximum"] == 1000
     assert query["created_after"]["schema"]["format"] == "date-time"
@@ -159,7 +160,10 @@ def test_messages_are_proto3_json(document: Schema) -> None:
     assert run["context"]["type"] == "object"
     assert "type" not in run["input"]  # any JSON value
     policy = _component(document, "stepline.v1.RetryPolicy")["properties"]
-    assert policy["initialInterval"]["pattern"] == "^-?[0-9]+(\\.[0-9]{1,9})?s$"
+    assert policy["initialInterval"]["type"] == "string"
+    assert policy["maximumInterval"]["pattern"] == policy["initialInterval"]["pattern"]
+    run_schema = _component(document, "stepline.v1.WorkflowRun")["properties"]
+    assert run_schema["deadlineAt"]["format"] == "date-time"
     status = _component(document, "stepline.v1.WorkflowRunStatus")
     assert status["enum"][1] == "WORKFLOW_RUN_STATUS_PENDING"
 
@@ -188,12 +192,12 @@ def test_proto_comments_become_descriptions(document: Schema) -> None:
 
 def test_each_rpc_documents_its_error_statuses(document: Schema) -> None:
     expected = {
-        "StartWorkflow": ["400", "409", "415", "500", "503", "504"],
-        "GetWorkflowRun": ["400", "404", "500", "503", "504"],
-        "ListWorkflowRuns": ["400", "500", "503", "504"],
-        "CancelWorkflowRun": ["400", "404", "415", "500", "503", "504"],
-        "ListStepAttempts": ["400", "404", "500", "503", "504"],
-        "GetStepAttempt": ["400", "404", "500", "503", "504"],
+        "StartWorkflow": ["400", "409", "413", "415", "431", "500", "503", "504"],
+        "GetWorkflowRun": ["400", "404", "413", "431", "500", "503", "504"],
+        "ListWorkflowRuns": ["400", "413", "431", "500", "503", "504"],
+        "CancelWorkflowRun": ["400", "404", "413", "415", "431", "500", "503", "504"],
+        "ListStepAttempts": ["400", "404", "413", "431", "500", "503", "504"],
+        "GetStepAttempt": ["400", "404", "413", "431", "500", "503", "504"],
     }
     status_ref = {"$ref": "#/components/schemas/google.rpc.Status"}
     for operation_id, statuses in expected.items():
@@ -426,8 +430,9 @@ BOUNDARIES: dict[str, tuple[list[Any], list[Any]]] = {
     "run_id": ([UUID, UUID.upper()], ["not-a-uuid", UUID + "0"]),
     "step_attempt_id": ([UUID], ["not-a-uuid"]),
     "page_size": ([0, 1, 1000], [-1, 1001]),
-    "workflow_name": (["w" * 255], ["w" * 256, "a b"]),
-    "task_queue": (["q" * 255], ["q" * 256, "a\tb"]),
+    "statuses": ([["WORKFLOW_RUN_STATUS_COMPLETED"]], [["WORKFLOW_RUN_STATUS_UNSPECIFIED"]]),
+    "workflow_name": (["w" * 255, "caf\u00e9"], ["w" * 256, "a b", "a\x00b", "a\x07"]),
+    "task_queue": (["q" * 255], ["q" * 256, "a\tb", "q\x00"]),
     "version": (["v" * 255], ["v" * 256]),
     "idempotency_key": (["k" * 255], ["k" * 256]),
     "reason": (["r" * 1024], ["r" * 1025]),
@@ -482,6 +487,39 @@ async def _send(rest: RestApi, binding: HttpBinding, field: str, value: Any) -> 
     if binding.http_method == "GET":
         return await rest.http.get(path, params=query)
     return await rest.http.request(binding.http_method, path, params=query, json=body)
+
+
+# Retry intervals (nested in retryPolicy): positive after truncation to microseconds,
+# and at most 10 years.
+RETRY_INTERVALS = (
+    ["1s", "0.000001s", "1.5s", "315575999.999999999s", "315576000s", "315576000.000000999s"],
+    ["0s", "-1s", "0.000000999s", "315576000.000001s", "315576001s", "3200000000s"],
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "field", "others"),
+    [
+        ("initialInterval", "retry_policy.initial_interval", {}),
+        # The smallest initial interval, so that only the maximum's own bounds matter.
+        ("maximumInterval", "retry_policy.maximum_interval", {"initialInterval": "0.000001s"}),
+    ],
+)
+async def test_document_and_server_agree_on_retry_intervals(
+    name: str, field: str, others: Schema, rest_api_sqlite: RestApi, document: Schema
+) -> None:
+    validator = _validator(document, {"$ref": "#/components/schemas/stepline.v1.RetryPolicy"})
+    accepted, rejected = RETRY_INTERVALS
+    for value in accepted + rejected:
+        policy = {name: value, **others}
+        body = {"workflowName": "rules", "retryPolicy": policy}
+        response = await rest_api_sqlite.http.post("/v1/namespaces/rules/runs", json=body)
+        ok = value in accepted
+        assert validator.is_valid(policy) is ok, value
+        assert (response.status_code == 200) is ok, (value, response.text)
+        if not ok:
+            fields = [d.get("metadata", {}).get("field") for d in response.json()["details"]]
+            assert field in fields, response.text
 
 
 @pytest.mark.parametrize(("binding", "field"), _rule_cases())

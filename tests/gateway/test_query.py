@@ -57,11 +57,14 @@ def test_query__nested_path_field_is_not_taken_from_the_query() -> None:
         ("flag=maybe", "flag"),
         ("since=yesterday", "since"),
         ("revision=1&revision=2", "revision"),
-        ("sub.depth=1.5", "depth"),
+        ("sub.depth=1.5", "sub.depth"),
+        ("revision=1&subDepth=2&sub.depth=x", "sub.depth"),
+        ("userId=u&since=yesterday", "since"),
     ],
 )
 def test_query__bad_value_is_400_naming_the_parameter(query: str, named: str) -> None:
     with pytest.raises(GatewayError) as caught:
         transcode("GET", f"/v1/messages/m1?{query}", methods=GET)
     assert caught.value.http_status == 400
-    assert named in caught.value.message
+    assert caught.value.metadata == {"field": named}  # the parameter as it was sent
+    assert named.rsplit(".", 1)[-1] in caught.value.message

@@ -1,7 +1,9 @@
-"""gateway/render.py renders exactly what json_format.MessageToDict renders."""
+"""gateway/render.py renders what json_format.MessageToDict renders: equal as JSON
+values, numbers compared numerically (render.py prints integral doubles as ints)."""
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -66,11 +68,43 @@ CASES: list[dict[str, Any]] = [
 ]
 
 
+def _same(ours: Any, theirs: Any) -> bool:
+    """Equal JSON values; numbers compare by value (1 == 1.0), but never with a bool."""
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        return ours.keys() == theirs.keys() and all(_same(ours[k], theirs[k]) for k in ours)
+    if isinstance(ours, list) and isinstance(theirs, list):
+        return len(ours) == len(theirs) and all(map(_same, ours, theirs))
+    if isinstance(ours, bool) or isinstance(theirs, bool):
+        return type(ours) is type(theirs) and ours == theirs
+    if isinstance(ours, int | float) and isinstance(theirs, int | float):
+        return ours == theirs
+    return type(ours) is type(theirs) and bool(ours == theirs)
+
+
 @pytest.mark.parametrize("document", CASES)
 def test_render__matches_json_format(document: dict[str, Any]) -> None:
     kitchen = protos.message_class("Kitchen")()
     json_format.ParseDict(document, kitchen)
-    assert to_json(kitchen) == json_format.MessageToDict(kitchen)
+    assert _same(to_json(kitchen), json_format.MessageToDict(kitchen))
+
+
+def test_render__integral_numbers_print_as_ints_as_in_go_protojson() -> None:
+    kitchen: Any = protos.message_class("Kitchen")()
+    json_format.ParseDict(
+        {
+            "db": 2.0,
+            "fl": 9.0,
+            "manyDb": [3.0, 0.5, -0.0, 1e300, "NaN"],
+            "doc": {"a": 1, "b": 2.5, "max": 2**53, "over": 2.0**54},
+            "value": -7,
+        },
+        kitchen,
+    )
+    text = json.dumps(to_json(kitchen), separators=(",", ":"), sort_keys=True)
+    assert '"db":2,' in text and '"fl":9,' in text
+    assert '"manyDb":[3,0.5,-0.0,1e+300,"NaN"]' in text
+    assert '"doc":{"a":1,"b":2.5,"max":9007199254740992,"over":1.8014398509481984e+16}' in text
+    assert '"value":-7' in text
 
 
 def test_render__any_and_unknown_enum_numbers_match_json_format() -> None:
@@ -80,7 +114,7 @@ def test_render__any_and_unknown_enum_numbers_match_json_format() -> None:
     packed.Pack(inner)
     kitchen.any.CopyFrom(packed)
     rendered = to_json(kitchen)
-    assert rendered == json_format.MessageToDict(kitchen)
+    assert _same(rendered, json_format.MessageToDict(kitchen))
     assert rendered["color"] == 42 and rendered["any"]["text"] == "inside"
 
 
@@ -110,7 +144,7 @@ def test_render__a_full_workflow_run_response() -> None:
         },
         response,
     )
-    assert to_json(response) == json_format.MessageToDict(response)
+    assert _same(to_json(response), json_format.MessageToDict(response))
 
 
 def test_render__map_and_struct_keys_come_out_sorted() -> None:

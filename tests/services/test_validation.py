@@ -86,6 +86,29 @@ START_CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "INVALID_ARGUMENT",
     ),
     (
+        # Beyond 10 years the default maximum (x100) would leave Duration's range.
+        "initial interval over ten years",
+        {"retry_policy": common_pb2.RetryPolicy(initial_interval=seconds(315_576_001))},
+        "retry_policy.initial_interval",
+        "INVALID_ARGUMENT",
+    ),
+    (
+        "maximum interval over ten years",
+        {"retry_policy": common_pb2.RetryPolicy(maximum_interval=seconds(315_576_001))},
+        "retry_policy.maximum_interval",
+        "INVALID_ARGUMENT",
+    ),
+    (
+        "initial interval outside the Duration range",
+        {
+            "retry_policy": common_pb2.RetryPolicy(
+                initial_interval=duration_pb2.Duration(seconds=315_576_000_001)
+            )
+        },
+        "retry_policy.initial_interval",
+        "INVALID_ARGUMENT",
+    ),
+    (
         "negative attempts",
         {"retry_policy": common_pb2.RetryPolicy(maximum_attempts=-1)},
         "retry_policy.maximum_attempts",

@@ -1,0 +1,61 @@
+"""One field, one name: a request body may name a field by its proto name (`workflow_name`)
+or its JSON name (`workflowName`), but not by both in the same object.
+
+`json_format` takes both and lets the later one win silently, so which value the server
+gets would depend on key order; the gateway answers a 400 naming the field instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+
+from gateway.errors import invalid
+
+# Well-known types have their own JSON forms (strings, free-form objects): no field names.
+_WELL_KNOWN = "google.protobuf."
+
+
+def check_field_names(document: Any, descriptor: Descriptor, prefix: str = "") -> None:
+    """Raise a 400 if an object of `document` names one field twice; recurse into messages."""
+    if not isinstance(document, dict) or descriptor.full_name.startswith(_WELL_KNOWN):
+        return
+    seen: dict[str, str] = {}
+    for key, value in document.items():
+        field = descriptor.fields_by_name.get(key) or _by_json_name(descriptor, key)
+        if field is None:
+            continue  # json_format reports unknown fields
+        path = prefix + field.name
+        if field.name in seen:
+            raise invalid(
+                f'the request body gives the field {path} twice, as "{seen[field.name]}" '
+                f'and as "{key}"',
+                path,
+            )
+        seen[field.name] = key
+        _check_value(value, field, path)
+
+
+def _check_value(value: Any, field: FieldDescriptor, path: str) -> None:
+    message = field.message_type
+    if message is None:
+        return
+    if message.GetOptions().map_entry:
+        entry = message.fields_by_name["value"].message_type
+        if entry is not None and isinstance(value, dict):
+            for key, item in value.items():
+                check_field_names(item, entry, f"{path}[{key}].")
+        return
+    if field.is_repeated:
+        for index, item in enumerate(value if isinstance(value, list) else ()):
+            check_field_names(item, message, f"{path}[{index}].")
+        return
+    check_field_names(value, message, f"{path}.")
+
+
+def _by_json_name(descriptor: Descriptor, key: str) -> FieldDescriptor | None:
+    for field in descriptor.fields:
+        if field.json_name == key:
+            return field
+    return None
