@@ -70,12 +70,7 @@ def _parser() -> argparse.ArgumentParser:
             default=parse_duration(_env(env, _seconds(default))),
             help=f"{text} (env STEPLINE_{env}; default {_seconds(default)})",
         )
-    serve.add_argument(
-        "--max-payload-bytes",
-        type=int,
-        default=int(_env("MAX_PAYLOAD_BYTES", _DEFAULTS.max_payload_bytes)),
-        help="per payload (env STEPLINE_MAX_PAYLOAD_BYTES; default %(default)s)",
-    )
+    _add_payload_flag(serve)
     serve.add_argument(
         "--event-loop",
         choices=EVENT_LOOPS,
@@ -91,6 +86,15 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", parents=[common], help="apply database migrations and exit")
     _gateway_parser(commands, logs)
     return parser
+
+
+def _add_payload_flag(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--max-payload-bytes",
+        type=int,
+        default=int(_env("MAX_PAYLOAD_BYTES", _DEFAULTS.max_payload_bytes)),
+        help="per payload (env STEPLINE_MAX_PAYLOAD_BYTES; default %(default)s)",
+    )
 
 
 def _add_http_flags(command: argparse.ArgumentParser, note: str = "") -> None:
@@ -127,6 +131,9 @@ def _gateway_parser(commands: Any, logs: argparse.ArgumentParser) -> None:
         help="host:port of the stepline gRPC server (env STEPLINE_GRPC_BACKEND)",
     )
     _add_http_flags(gateway)
+    # The core's payload limit, so that the gateway refuses bodies the core cannot take
+    # with a 413 of its own: keep it equal to the core's.
+    _add_payload_flag(gateway)
 
 
 def _config(args: argparse.Namespace) -> ServerConfig:
@@ -182,6 +189,7 @@ async def _gateway(args: argparse.Namespace) -> None:
         http_address=args.http_address,
         http_default_timeout=args.http_default_timeout,
         shutdown_grace=args.shutdown_grace,
+        max_payload_bytes=args.max_payload_bytes,
     )
     http = rest_server(config, args.grpc_backend)
     await _start_http(http, config.http_address)

@@ -31,18 +31,27 @@ _COMPACT = (",", ":")
 
 
 class NotJsonError(ValueError):
-    """A Value holds something JSON cannot carry (NaN or an infinity)."""
+    """A Value holds something JSON cannot carry (NaN or an infinity), or nests too deep."""
+
+
+# Arrays and objects inside one payload. Each level costs protobuf two or three message
+# levels (Value, ListValue or Struct and its map entry), and a reply wraps a payload in a
+# few more: deeper payloads would be stored, then fail to decode (upb stops at 100).
+MAX_PAYLOAD_DEPTH = 32
 
 
 # --- payloads ---------------------------------------------------------------------------
 
 
-def value_to_python(value: struct_pb2.Value) -> Any:
+def value_to_python(value: struct_pb2.Value, depth: int = 0) -> Any:
     kind = value.WhichOneof("kind")
-    if kind == "struct_value":
-        return {k: value_to_python(v) for k, v in value.struct_value.fields.items()}
-    if kind == "list_value":
-        return [value_to_python(v) for v in value.list_value.values]
+    if kind in ("struct_value", "list_value"):
+        if depth >= MAX_PAYLOAD_DEPTH:
+            raise NotJsonError(f"arrays and objects must nest at most {MAX_PAYLOAD_DEPTH} deep")
+        if kind == "struct_value":
+            fields = value.struct_value.fields
+            return {k: value_to_python(v, depth + 1) for k, v in fields.items()}
+        return [value_to_python(v, depth + 1) for v in value.list_value.values]
     if kind == "string_value":
         return value.string_value
     if kind == "number_value":
@@ -85,7 +94,7 @@ def value_to_json(value: struct_pb2.Value) -> Json:
 
 
 def struct_to_python(struct: struct_pb2.Struct) -> dict[str, Any]:
-    return {k: value_to_python(v) for k, v in struct.fields.items()}
+    return {k: value_to_python(v, 1) for k, v in struct.fields.items()}
 
 
 def fill_value(out: struct_pb2.Value, text: Json | None) -> None:

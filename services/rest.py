@@ -24,7 +24,8 @@ def loopback_backend(grpc_address: str, port: int) -> str:
 
 def rest_server(config: ServerConfig, backend: str) -> HttpServer:
     """The gateway on `config.http_address`, forwarding to `backend`. Its body limit is
-    the core's receive limit for `config` (the standalone gateway assumes the defaults)."""
+    the core's receive limit for `config` (a standalone gateway takes the core's
+    --max-payload-bytes for it)."""
     app = create_app(
         backend, default_timeout=_seconds(config), max_body_bytes=max_request_bytes(config)
     )

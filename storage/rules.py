@@ -129,7 +129,10 @@ def retry_at(
         return None
     if policy.maximum_attempts and attempt >= policy.maximum_attempts:
         return None
-    at = now + backoff(policy, attempt)
+    try:
+        at = now + backoff(policy, attempt)
+    except OverflowError:  # past year 9999: a policy stored before intervals were capped
+        return None
     if deadline_at is not None and at >= deadline_at:
         return None
     return at

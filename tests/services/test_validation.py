@@ -8,7 +8,7 @@ from typing import Any
 
 import grpc
 import pytest
-from google.protobuf import duration_pb2, struct_pb2, timestamp_pb2
+from google.protobuf import duration_pb2, json_format, struct_pb2, timestamp_pb2
 
 from stepline.v1 import common_pb2
 from stepline.v1 import step_attempt_pb2 as st
@@ -23,6 +23,24 @@ LIMIT = 1024 * 1024
 
 def _nan() -> struct_pb2.Value:
     return struct_pb2.Value(number_value=float("nan"))
+
+
+def _as_json(message: Any) -> Any:
+    return json_format.MessageToDict(message)
+
+
+def _struct(obj: dict[str, Any]) -> struct_pb2.Struct:
+    out = struct_pb2.Struct()
+    out.update(obj)
+    return out
+
+
+def _nested(depth: int, kind: str) -> Any:
+    """`depth` arrays (or objects) one inside the other, around a number."""
+    inner: Any = 1
+    for _ in range(depth):
+        inner = [inner] if kind == "list" else {"k": inner}
+    return inner
 
 
 START_CASES: list[tuple[str, dict[str, Any], str, str]] = [
@@ -45,6 +63,14 @@ START_CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "PAYLOAD_TOO_LARGE",
     ),
     ("NaN in input", {"input": _nan()}, "input", "INVALID_ARGUMENT"),
+    # Deeper payloads would be stored, then fail to decode in a reply (upb's depth limit).
+    ("input nested 33 deep", {"input": value(_nested(33, "list"))}, "input", "INVALID_ARGUMENT"),
+    (
+        "context nested 33 deep",
+        {"context": _struct(_nested(33, "dict"))},
+        "context",
+        "INVALID_ARGUMENT",
+    ),
     (
         "deadline after year 9999",
         {"deadline_at": timestamp_pb2.Timestamp(seconds=253_402_300_800)},
@@ -258,3 +284,14 @@ async def test_cancel__reason_too_long_is_invalid(api: Api, ns: str) -> None:
         "INVALID_ARGUMENT",
         field="reason",
     )
+
+
+@pytest.mark.parametrize("kind", ["list", "dict"])
+async def test_start__payloads_nested_32_deep_round_trip_to_the_worker(
+    api: Api, ns: str, kind: str
+) -> None:
+    deepest = _nested(32, kind)
+    context = deepest if kind == "dict" else {"k": _nested(31, kind)}
+    task = await claim(api, ns, input=value(deepest), context=context)
+    assert _as_json(task.run.input) == deepest
+    assert _as_json(task.run.context)["k"] == context["k"]
