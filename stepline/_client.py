@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import logging
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -12,11 +13,13 @@ from typing import Any, TypeVar
 import grpc
 
 from stepline._convert import fill_struct, fill_value, to_timestamp
-from stepline._errors import RunCanceled, RunFailed, from_rpc_error
+from stepline._errors import RunCanceled, RunFailed, ServerUnavailable, from_rpc_error
+from stepline._retry import Backoff
 from stepline._values import Page, RetryPolicy, Run, RunStatus, Step
 from stepline.v1 import workflow_service_pb2 as wf
 from stepline.v1 import workflow_service_pb2_grpc as wf_grpc
 
+log = logging.getLogger("stepline.client")
 DEFAULT_TARGET = "127.0.0.1:50051"
 Response = TypeVar("Response")
 # result()/wait() poll GetWorkflowRun (the API has no server-side wait): start fast, so a
@@ -74,12 +77,17 @@ class Client:
         # may be built before asyncio.run starts the loop).
         self._channel: grpc.aio.Channel | None = None
         self._stub_instance: wf_grpc.WorkflowServiceStub | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def _stub(self) -> wf_grpc.WorkflowServiceStub:
-        if self._stub_instance is None:
+        loop = asyncio.get_running_loop()
+        if self._stub_instance is None or loop is not self._loop:
+            # A channel works only on the loop it was made on: a Client used by one
+            # asyncio.run() and then another gets a new one (the old loop is gone).
             self._channel = grpc.aio.insecure_channel(self.target)
             self._stub_instance = wf_grpc.WorkflowServiceStub(self._channel)  # type: ignore[no-untyped-call]
+            self._loop = loop
         return self._stub_instance
 
     async def __aenter__(self) -> Client:
@@ -237,10 +245,21 @@ class Client:
         TimeoutError after `timeout` seconds."""
         async with asyncio.timeout(timeout):
             interval = _WAIT_FIRST_INTERVAL
-            while not (run := await self.get(run_id)).status.terminal:
+            while not (run := await self._get_retrying(run_id)).status.terminal:
                 await asyncio.sleep(interval)
                 interval = min(interval * _WAIT_GROWTH, _WAIT_MAX_INTERVAL)
             return run
+
+    async def _get_retrying(self, run_id: str) -> Run:
+        """get(), riding out a server restart: a wait may last longer than one server."""
+        backoff = Backoff()
+        while True:
+            try:
+                return await self.get(run_id)
+            except ServerUnavailable as exc:
+                delay = backoff.next_delay()
+                log.warning("server unavailable, retrying in %.1fs: %s", delay, exc.message)
+                await asyncio.sleep(delay)
 
     async def result(self, run_id: str, *, timeout: float | None = None) -> Any:  # noqa: ASYNC109
         """The run's output once COMPLETED; RunFailed or RunCanceled otherwise."""

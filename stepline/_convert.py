@@ -1,7 +1,8 @@
 """JSON-like Python values and times to protobuf and back.
 
 Hand-written rather than json_format: they run for every step on the worker's hot path.
-A value JSON cannot carry (a set, an object, NaN, a non-string key) raises
+A value JSON cannot carry (a set, an object, NaN, an int past the double range, a
+non-string key) raises
 NotSerializableError before anything is sent.
 """
 
@@ -76,9 +77,13 @@ def _fill(out: struct_pb2.Value, obj: Any) -> None:
     elif isinstance(obj, str):
         out.string_value = obj
     elif isinstance(obj, int | float):
-        if isinstance(obj, float) and not math.isfinite(obj):
+        try:
+            number = float(obj)  # an int past the double range raises OverflowError
+        except OverflowError:
+            raise _NotJson from None
+        if not math.isfinite(number):
             raise _NotJson
-        out.number_value = obj
+        out.number_value = number
     elif isinstance(obj, list | tuple):
         items = out.list_value
         items.SetInParent()
@@ -103,6 +108,8 @@ def _explain(obj: Any, where: str) -> str:
     """Why `obj` (found at `where`) is not JSON, naming the first bad part's path."""
     if isinstance(obj, float) and not math.isfinite(obj):
         return f"{where} is {obj}: JSON numbers must be finite"
+    if isinstance(obj, int) and not isinstance(obj, bool):
+        return f"{where} is an integer too large for a JSON number (a double)"
     if isinstance(obj, list | tuple):
         for index, item in enumerate(obj):
             if _is_bad(item):

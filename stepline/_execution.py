@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from typing import Any
 
 import grpc
 
-from stepline._common import ExecutionEnded, LogAdapter, failure_of
+from stepline._common import ExecutionEnded, LogAdapter, failure_of, lease_seconds, slim_failure
 from stepline._context import WorkflowContext
 from stepline._convert import to_duration, to_python, to_timestamp, to_value
 from stepline._errors import (
@@ -37,13 +38,18 @@ from stepline._step import StepRunner
 from stepline._threads import run_in_thread
 from stepline._values import RetryPolicy
 from stepline._workflow import AnyWorkflow
+from stepline.v1 import common_pb2
 from stepline.v1 import step_attempt_pb2 as sa
 from stepline.v1 import worker_service_pb2 as wk
 from stepline.v1 import worker_service_pb2_grpc as wk_grpc
 from stepline.v1 import workflow_run_pb2 as wr
 
 _FUNCTION = sa.STEP_KIND_FUNCTION
-_QUIET_CANCELS = ("canceled", "lease lost")
+_SLEEP = sa.STEP_KIND_SLEEP
+_KIND_NAMES = {_FUNCTION: "function", _SLEEP: "sleep"}
+# Act as if the lease were lost this long before it expires by the local clock: the
+# server's expiry counts from when it handled the claim or beat, a little before we knew.
+_LEASE_MARGIN = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +58,8 @@ class ExecutionSettings:
     step_begin_after: float
     """A step still running after this many seconds is recorded as RUNNING (BeginStep);
     quicker steps cost one CompleteStep call."""
+    metadata: tuple[tuple[str, str], ...] | None = None
+    """gRPC metadata sent with every call (`Worker(metadata=...)`)."""
 
 
 class Execution:
@@ -81,17 +89,47 @@ class Execution:
         self._seen: set[str] = set()
         self.ended = False
         self.end_reason = ""
+        self._runner: asyncio.Task[Any] | None = None
+        self.lease_length = lease_seconds(task)
+        self.lease_confirmed_at = time.monotonic()
         fields = {"run_id": run.run_id, "workflow": run.workflow_name, "attempt": run.attempt}
         self.log = LogAdapter(logger, fields)
         self.user_log = LogAdapter(logging.getLogger("stepline.workflow"), fields)
 
     # --- lifecycle ----------------------------------------------------------------------
 
+    def attach(self, runner: asyncio.Task[Any]) -> None:
+        """The task that runs `execute()`, cancelled when the execution ends early."""
+        self._runner = runner
+
     def end(self, reason: str) -> None:
-        """Stop writing for good; later calls raise ExecutionEnded."""
-        if not self.ended:
-            self.ended = True
-            self.end_reason = reason
+        """Stop writing for good; later calls raise ExecutionEnded. Unless the run
+        completed, the execution's task is cancelled too, so that steps still running
+        beside the one that ended it (`asyncio.gather`) stop with it."""
+        if self.ended:
+            return
+        self.ended = True
+        self.end_reason = reason
+        runner = self._runner
+        # From inside the task itself, the ExecutionEnded being raised unwinds it.
+        if reason != "completed" and runner is not None and runner is not asyncio.current_task():
+            runner.cancel()
+
+    def confirm_lease(self, since: float) -> None:
+        """The server extended the lease on a request sent at monotonic time `since`."""
+        self.lease_confirmed_at = max(self.lease_confirmed_at, since)
+
+    def check_lease(self) -> None:
+        """End the execution if the lease may have expired by the local clock: after the
+        event loop was blocked longer than the lease, no heartbeat could keep it, and
+        another worker may be running the run already."""
+        if self.ended:
+            raise ExecutionEnded(self.end_reason)
+        age = time.monotonic() - self.lease_confirmed_at
+        if age > self.lease_length * (1 - _LEASE_MARGIN):
+            self.end("lease lost")
+            self.log.warning("execution stopped (lease lost): no lease confirmed for %.1fs", age)
+            raise ExecutionEnded(self.end_reason)
 
     async def execute(self) -> None:
         try:
@@ -99,10 +137,11 @@ class Execution:
         except ExecutionEnded:
             pass
         except asyncio.CancelledError:
-            if self.end_reason not in _QUIET_CANCELS:
-                self.end(self.end_reason or "cancelled")
+            if not self.ended:
+                self.end("cancelled")
                 raise
-            # Cancelled by the heartbeat (run canceled, lease lost): end quietly.
+            # Cancelled because the execution ended (run canceled, lease lost, a step
+            # failed in a gather, shutdown): end quietly.
             current = asyncio.current_task()
             if current is not None:
                 current.uncancel()
@@ -117,28 +156,48 @@ class Execution:
             raise
         except (NonRetryableError, InvalidArgument) as exc:
             # Retrying cannot help misuse, or a payload the server refuses.
-            await self._fail_workflow(exc, non_retryable=True)
+            await self.fail_workflow(exc, non_retryable=True)
             return
         except Exception as exc:
-            await self._fail_workflow(exc, non_retryable=False)
+            await self.fail_workflow(exc, non_retryable=False)
             return
-        await self.call(
-            self.stub.CompleteWorkflow,
-            wk.CompleteWorkflowRequest(**self.lease_fields(), output=output),
-        )
+        try:
+            await self.call(
+                self.stub.CompleteWorkflow,
+                wk.CompleteWorkflowRequest(**self.lease_fields(), output=output),
+            )
+        except InvalidArgument as exc:
+            # The run would otherwise stay RUNNING and crash again at every reclaim.
+            refused = NonRetryableError(
+                f"the server refused the result of workflow {self.workflow.name!r}: {exc.message}"
+            )
+            await self.fail_workflow(refused, non_retryable=True)
+            return
         self.end("completed")
         self.log.info("run completed")
 
-    async def _fail_workflow(self, exc: Exception, non_retryable: bool) -> None:
+    async def fail_workflow(self, exc: Exception, non_retryable: bool) -> None:
         self.log.warning(
             "workflow raised %s: %s", type(exc).__qualname__, exc, exc_info=not non_retryable
         )
-        request = wk.FailWorkflowRequest(
-            **self.lease_fields(), error=failure_of(exc, non_retryable)
+        response = await self.call_with_failure(
+            self.stub.FailWorkflow,
+            lambda error: wk.FailWorkflowRequest(**self.lease_fields(), error=error),
+            failure_of(exc, non_retryable),
         )
-        response = await self.call(self.stub.FailWorkflow, request)
         self.end("failed")
         self.log_failed_run(response.run)
+
+    async def call_with_failure(
+        self, method: Any, request: Callable[[common_pb2.Failure], Any], error: Any
+    ) -> Any:
+        """A FailWorkflow or FailStep; when the server refuses the failure as invalid
+        (details or trace over its payload limit), once more with a slimmed failure."""
+        try:
+            return await self.call(method, request(error))
+        except InvalidArgument as exc:
+            self.log.warning("server refused the failure (%s); sending it slimmed", exc.message)
+            return await self.call(method, request(slim_failure(error)))
 
     def log_failed_run(self, run: wr.WorkflowRun) -> None:
         if run.status == wr.WORKFLOW_RUN_STATUS_FAILED:
@@ -164,7 +223,7 @@ class Execution:
             if self.ended:
                 raise ExecutionEnded(self.end_reason)
             try:
-                return await method(request)
+                return await method(request, metadata=self.settings.metadata)
             except grpc.aio.AioRpcError as error:
                 exc = from_rpc_error(error)
             if isinstance(exc, LeaseLost | RunDeadlineExceeded):
@@ -178,9 +237,11 @@ class Execution:
             self.log.warning("server unavailable, retrying in %.1fs: %s", delay, exc.message)
             await asyncio.sleep(delay)
 
-    async def heartbeat(self) -> wk.RecordHeartbeatResponse:
+    async def heartbeat(self, deadline: float) -> wk.RecordHeartbeatResponse:
         request = wk.RecordHeartbeatRequest(**self.lease_fields())
-        response: wk.RecordHeartbeatResponse = await self.stub.RecordHeartbeat(request)
+        response: wk.RecordHeartbeatResponse = await self.stub.RecordHeartbeat(
+            request, timeout=deadline, metadata=self.settings.metadata
+        )
         return response
 
     # --- steps --------------------------------------------------------------------------
@@ -202,14 +263,32 @@ class Execution:
         retry: RetryPolicy | None,
     ) -> Any:
         self._claim_step_id(step_id)
-        recorded = self._completed.get(step_id)
-        if recorded is not None and recorded.kind == _FUNCTION:
+        recorded = self._recorded(step_id, _FUNCTION)
+        if recorded is not None:
             return to_python(recorded.output)
         return await StepRunner(self, step_id, retry).run(fn, args, kwargs)
 
+    def _recorded(self, step_id: str, kind: sa.StepKind) -> sa.StepAttempt | None:
+        """The completed step `step_id`, which must be of `kind`: the workflow's code
+        changed under a run if the history recorded another kind of step there."""
+        recorded = self._completed.get(step_id)
+        if recorded is not None and recorded.kind != kind:
+            raise NonRetryableError(
+                f"step id {step_id!r} of workflow {self.workflow.name!r} was recorded as a "
+                f"{_KIND_NAMES.get(recorded.kind, 'other')} step, but the code now makes it "
+                f"a {_KIND_NAMES[kind]} step"
+            )
+        return recorded
+
     async def sleep(self, step_id: str, until: datetime | timedelta) -> None:
         self._claim_step_id(step_id)
-        if step_id in self._completed:
+        if isinstance(until, datetime) and until.tzinfo is None:
+            # Misuse: a retry would fail the same way.
+            raise NonRetryableError(
+                f"sleep_until({step_id!r}) needs a timezone-aware datetime "
+                "(e.g. datetime.now(UTC) + ...), not a naive one"
+            )
+        if self._recorded(step_id, _SLEEP) is not None:
             return
         request = wk.ScheduleSleepRequest(**self.lease_fields(), step_id=step_id)
         if isinstance(until, datetime):

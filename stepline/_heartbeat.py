@@ -9,26 +9,12 @@ import time
 
 import grpc
 
+from stepline._common import lease_seconds
 from stepline._errors import LeaseLost, RunDeadlineExceeded, from_rpc_error
 from stepline._execution import Execution
 
 # Never beat more often than this, whatever the lease (a very short test lease included).
 _MIN_INTERVAL = 0.05
-_FALLBACK_LEASE = 30.0
-
-
-def lease_seconds(execution: Execution) -> float:
-    """The lease's length: lease expiry - claim time, both on the server's clock, or the
-    time left by the local clock when that is shorter (a clock ahead of the server's)."""
-    task = execution.task
-    if not task.HasField("lease_expires_at"):
-        return _FALLBACK_LEASE
-    expires = task.lease_expires_at.ToNanoseconds()
-    candidates = [(expires - time.time_ns()) / 1e9]
-    if task.run.HasField("updated_at"):
-        candidates.append((expires - task.run.updated_at.ToNanoseconds()) / 1e9)
-    positive = [seconds for seconds in candidates if seconds > 0]
-    return min(positive) if positive else _FALLBACK_LEASE
 
 
 class Heartbeat:
@@ -38,7 +24,7 @@ class Heartbeat:
     def __init__(self, execution: Execution, target: asyncio.Task[None]) -> None:
         self._execution = execution
         self._target = target
-        self._interval = max(lease_seconds(execution) / 3, _MIN_INTERVAL)
+        self._interval = max(lease_seconds(execution.task) / 3, _MIN_INTERVAL)
         self._loop = asyncio.get_running_loop()
         self._timer: asyncio.TimerHandle | None = None
         self._beating: asyncio.Task[None] | None = None
@@ -63,8 +49,10 @@ class Heartbeat:
 
     async def _beat(self) -> None:
         execution = self._execution
+        sent = time.monotonic()
         try:
-            response = await execution.heartbeat()
+            # A beat slower than the interval is stale; the next one replaces it.
+            response = await execution.heartbeat(deadline=self._interval)
         except grpc.aio.AioRpcError as error:
             exc = from_rpc_error(error)
             if isinstance(exc, LeaseLost | RunDeadlineExceeded):
@@ -76,6 +64,7 @@ class Heartbeat:
             if response.cancel_requested:
                 _stop(execution, self._target, "canceled", "the run was canceled")
                 return
+            execution.confirm_lease(sent)
         self._beating = None
         if not execution.ended:
             self.start()
@@ -84,6 +73,7 @@ class Heartbeat:
 def _stop(execution: Execution, target: asyncio.Task[None], reason: str, message: str) -> None:
     if execution.ended:
         return
-    execution.end(reason)
     execution.log.warning("execution stopped (%s): %s", reason, message)
-    target.cancel()
+    execution.end(reason)  # cancels the execution's task
+    if not target.cancelling():  # the execution was not attached to it
+        target.cancel()

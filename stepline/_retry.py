@@ -43,7 +43,8 @@ def policy_config(policy: RetryPolicy) -> dict[str, object]:
 
 
 class Backoff:
-    """Exponential backoff with full jitter, for reconnecting to a server that is down."""
+    """Exponential backoff with "equal" jitter (a delay between half the ceiling and the
+    ceiling), for reconnecting to a server that is down."""
 
     def __init__(self, initial: float = 0.1, maximum: float = 10.0, factor: float = 2.0) -> None:
         self._initial = initial
@@ -54,7 +55,8 @@ class Backoff:
     def next_delay(self) -> float:
         ceiling = min(self._initial * self._factor**self.failures, self._maximum)
         self.failures += 1
-        # Full jitter: many workers that lost one server do not come back in lockstep.
+        # Jitter: many workers that lost one server do not come back in lockstep; the
+        # lower half is kept so that a retry never comes right away.
         return random.uniform(ceiling / 2, ceiling)
 
     def reset(self) -> None:

@@ -7,11 +7,16 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from stepline._common import ExecutionEnded, LogAdapter, failure_of
 from stepline._convert import to_python, to_value
-from stepline._errors import NonRetryableError, NotSerializableError
+from stepline._errors import (
+    InvalidArgument,
+    NonRetryableError,
+    NotSerializableError,
+    StepStateError,
+)
 from stepline._retry import policy_config, step_retry_delay
 from stepline._values import RetryPolicy
 from stepline.v1 import worker_service_pb2 as wk
@@ -82,6 +87,9 @@ class StepRunner:
     async def _attempt(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
         timer = None
+        # The loop may have been blocked past the lease: then another worker may be
+        # running this step already, and the side effect must not happen twice.
+        self.execution.check_lease()
         if self._begin is None:
             timer = loop.call_later(self.execution.settings.step_begin_after, self._start_begin)
         try:
@@ -103,18 +111,41 @@ class StepRunner:
 
     async def _complete(self, output: Any) -> Any:
         await self._await_begin()
+        self.execution.check_lease()
         request = wk.CompleteStepRequest(**self._ref(), output=output)
-        response = await self.execution.call(self.execution.stub.CompleteStep, request)
+        try:
+            response = await self.execution.call(self.execution.stub.CompleteStep, request)
+        except (InvalidArgument, StepStateError) as exc:
+            # A refused output fails the step for good, like any failed step: workflow
+            # code must not be able to catch it and carry on.
+            refused = NonRetryableError(
+                f"the server refused the output of step {self.step_id!r}: {exc.message}"
+            )
+            await self._fail(refused, non_retryable=True)
         # The recorded output, as a later execution would read it back.
         return to_python(response.step_attempt.output)
 
-    async def _fail(self, exc: Exception, non_retryable: bool) -> Any:
+    async def _fail(self, exc: Exception, non_retryable: bool) -> NoReturn:
         # One line per failure: the stack trace is recorded with the step (see `runs steps`).
         self.log.warning("step failed with %s: %s", type(exc).__qualname__, exc)
         self.log.debug("step failure traceback", exc_info=exc)
         await self._await_begin()
-        request = wk.FailStepRequest(**self._ref(), error=failure_of(exc, non_retryable))
-        response = await self.execution.call(self.execution.stub.FailStep, request)
+        try:
+            response = await self.execution.call_with_failure(
+                self.execution.stub.FailStep,
+                lambda error: wk.FailStepRequest(**self._ref(), error=error),
+                failure_of(exc, non_retryable),
+            )
+        except (InvalidArgument, StepStateError) as refused:
+            # The step cannot be failed (its recorded state does not fit): fail the run.
+            await self.execution.fail_workflow(
+                NonRetryableError(
+                    f"step {self.step_id!r} failed ({exc}) and the server refused to record "
+                    f"it: {refused.message}"
+                ),
+                non_retryable=True,
+            )
+            raise ExecutionEnded(self.execution.end_reason) from None
         self.execution.end("step failed")
         self.execution.log_failed_run(response.run)
         raise ExecutionEnded(self.execution.end_reason)

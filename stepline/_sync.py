@@ -48,7 +48,14 @@ class SyncClient:
         if self._closed:
             coro.close()
             raise RuntimeError("the SyncClient is closed")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return future.result()
+        except BaseException:
+            # Interrupted (KeyboardInterrupt, a signal handler's exception): stop the
+            # call on the client's loop too, or a `wait()` would poll on forever.
+            future.cancel()
+            raise
 
     def close(self) -> None:
         if self._closed:

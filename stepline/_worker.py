@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 
@@ -22,6 +23,7 @@ from stepline._convert import seconds_duration
 from stepline._errors import InvalidArgument, ServerUnavailable, SteplineError, from_rpc_error
 from stepline._execution import Execution, ExecutionSettings
 from stepline._heartbeat import Heartbeat
+from stepline._release import release_runs
 from stepline._retry import Backoff
 from stepline._workflow import AnyWorkflow
 from stepline.v1 import worker_service_pb2 as wk
@@ -30,6 +32,8 @@ from stepline.v1 import worker_service_pb2_grpc as wk_grpc
 log = logging.getLogger("stepline.worker")
 
 _MAX_RUNS_PER_POLL = 100
+# After the grace, how long cancelled runs get to unwind before shutdown goes on.
+_CANCEL_WAIT = 1.0
 # The poll's gRPC deadline: its wait plus this margin for the reply to travel.
 _POLL_DEADLINE_MARGIN = 10.0
 _CHANNEL_OPTIONS = [
@@ -62,10 +66,12 @@ class Worker:
     """Runs `workflows` from `task_queue`, `concurrency` runs at a time.
 
     `await worker.run()` serves until SIGTERM/SIGINT (handlers are installed when it runs
-    on the main thread) or `await worker.shutdown()`. Shutdown is graceful: polling stops,
+    on the main thread, unless `install_signal_handlers=False`; the previous ones are put
+    back when it returns) or `await worker.shutdown()`. Shutdown is graceful: polling stops,
     in-flight runs get `shutdown_grace` seconds to finish, then they are cancelled without
-    writing anything more; their leases expire and another worker resumes them from their
-    last completed step. A second signal skips the grace period. A Worker runs once.
+    writing anything more and released (ReleaseRun): another worker resumes them at once
+    from their last completed step. A second signal skips the grace period (and the short
+    wait for cancelled runs to unwind). A Worker runs once.
     """
 
     def __init__(
@@ -81,6 +87,7 @@ class Worker:
         poll_wait: float = 20.0,
         step_begin_after: float = 0.5,
         metadata: Sequence[tuple[str, str]] = (),
+        install_signal_handlers: bool = True,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -92,6 +99,7 @@ class Worker:
         self.shutdown_grace = shutdown_grace
         self.poll_wait = poll_wait
         self._metadata = tuple(metadata) or None
+        self._install_signals = install_signal_handlers
         self._workflows = _by_name(workflows)
         self._step_begin_after = step_begin_after
         self._active: dict[asyncio.Task[None], Execution] = {}
@@ -116,7 +124,7 @@ class Worker:
         self._done.clear()
         channel = grpc.aio.insecure_channel(self.target, options=_CHANNEL_OPTIONS)
         stub = wk_grpc.WorkerServiceStub(channel)  # type: ignore[no-untyped-call]
-        settings = ExecutionSettings(self.worker_id, self._step_begin_after)
+        settings = ExecutionSettings(self.worker_id, self._step_begin_after, self._metadata)
         restore = self._install_signal_handlers()
         log.info(
             "worker %s polling %s queue %r for %s",
@@ -128,7 +136,7 @@ class Worker:
         try:
             await self._poll_loop(stub, settings)
         finally:
-            await self._drain()
+            await self._drain(stub)
             restore()
             await channel.close(grace=None)
             self._running = False
@@ -164,6 +172,7 @@ class Worker:
         while not self._stopping.is_set():
             if not await self._wait_for_free_slot():
                 return
+            began = time.monotonic()
             try:
                 tasks = await self._poll(stub)
             except SteplineError as exc:
@@ -176,10 +185,18 @@ class Worker:
                 continue
             if tasks is None:
                 return
-            backoff.reset()
             self.stats.empty_polls += not tasks
+            if not tasks and self._returned_early(time.monotonic() - began):
+                # A server shutting down answers at once: do not spin against it.
+                await self._sleep_unless_stopping(backoff.next_delay())
+                continue
+            backoff.reset()
             for task in tasks:
                 self._launch(stub, task, settings)
+
+    def _returned_early(self, elapsed: float) -> bool:
+        """An empty poll that came back well before its wait was up."""
+        return self.poll_wait <= 0 or elapsed < self.poll_wait / 2
 
     async def _poll(self, stub: wk_grpc.WorkerServiceStub) -> list[wk.RunTask] | None:
         """One long poll; None when shutdown began while it waited."""
@@ -243,6 +260,7 @@ class Worker:
         execution.log.debug("run claimed")
         self.stats.claimed += 1
         running = asyncio.create_task(self._execute(execution))
+        execution.attach(running)
         self._active[running] = execution
         running.add_done_callback(self._ended)
 
@@ -271,31 +289,47 @@ class Worker:
                     waiter.set_result(None)
         self._slot_freed.set()
 
-    async def _drain(self) -> None:
-        """Give in-flight runs the grace period, then cancel them without writing."""
+    async def _drain(self, stub: wk_grpc.WorkerServiceStub) -> None:
+        """Give in-flight runs the grace period, then cancel them without writing and
+        release their runs to other workers."""
         if not self._active:
             return
         log.info(
             "waiting up to %.0fs for %d in-flight runs", self.shutdown_grace, len(self._active)
         )
-        everything = asyncio.ensure_future(asyncio.wait(set(self._active)))
+        # Ends when every run is done, at the grace timeout, or on a second signal.
+        await self._wait_for(set(self._active), self.shutdown_grace)
+        leftover = {task: ex for task, ex in self._active.items() if not task.done()}
+        for task, execution in leftover.items():
+            execution.log.warning("run abandoned at shutdown")
+            execution.end("shutdown")  # cancels its task
+            if not task.cancelling():
+                task.cancel()
+        # Code that swallows the cancellation must not hold the process: wait a little
+        # (a second signal cuts it short), then leave such runs to their lease.
+        stuck = await self._wait_for(set(leftover), _CANCEL_WAIT)
+        if stuck:
+            log.warning("%d runs ignore cancellation; leaving them to expire", len(stuck))
+        stopped = [ex for task, ex in leftover.items() if task not in stuck]
+        await release_runs(stub, stopped, self._metadata)
+
+    async def _wait_for(
+        self, tasks: set[asyncio.Task[None]], seconds: float
+    ) -> set[asyncio.Task[None]]:
+        """Wait until `tasks` are done, `seconds` pass, or a second signal comes;
+        returns the tasks still pending."""
+        if not tasks:
+            return set()
+        everything = asyncio.ensure_future(asyncio.wait(tasks))
         force = asyncio.ensure_future(self._force.wait())
         try:
-            # Ends when every run is done, at the grace timeout, or on a second signal.
             await asyncio.wait(
-                {everything, force},
-                timeout=self.shutdown_grace,
-                return_when=asyncio.FIRST_COMPLETED,
+                {everything, force}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
             )
         finally:
             everything.cancel()
             force.cancel()
-        leftover = {task: ex for task, ex in self._active.items() if not task.done()}
-        for task, execution in leftover.items():
-            execution.end("shutdown")
-            execution.log.warning("run abandoned at shutdown; its lease will expire")
-            task.cancel()
-        await asyncio.gather(*leftover, return_exceptions=True)
+        return {task for task in tasks if not task.done()}
 
     # --- signals ------------------------------------------------------------------------
 
@@ -308,18 +342,23 @@ class Worker:
         self._stopping.set()
 
     def _install_signal_handlers(self) -> Callable[[], None]:
-        if threading.current_thread() is not threading.main_thread():
+        """SIGTERM/SIGINT handlers for the run; the returned function puts back the ones
+        the host application had (signal.signal handlers)."""
+        if not self._install_signals or threading.current_thread() is not threading.main_thread():
             return lambda: None
         loop = asyncio.get_running_loop()
-        installed = []
+        previous: dict[int, Any] = {}
         for signum in (signal.SIGTERM, signal.SIGINT):
+            before = signal.getsignal(signum)
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, self._on_signal, signum)
-                installed.append(signum)
+                previous[signum] = before
 
         def restore() -> None:
-            for signum in installed:
+            for signum, before in previous.items():
                 loop.remove_signal_handler(signum)
+                if before is not None:
+                    signal.signal(signum, before)
 
         return restore
 

@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +31,8 @@ from stepline import (
     workflow,
 )
 from tests.sdk.conftest import running
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _later(seconds: float) -> datetime:
@@ -260,3 +265,37 @@ async def test_sync_client__works_where_an_event_loop_is_already_running(
         "raised": "RunCanceled",
         "missing": "RUN_NOT_FOUND",
     }
+
+
+async def test_sync_result__interrupted_stops_polling_the_run(
+    client: Client, address: str, ns: str
+) -> None:
+    run = await client.start("never-served")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.sdk.interrupted_sync",
+        address,
+        ns,
+        run.run_id,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0
+    assert out.decode().strip() == "0"
+
+
+async def test_client__works_from_one_asyncio_run_to_the_next(address: str, ns: str) -> None:
+    shared = Client(address, namespace=ns)
+
+    def two_loops() -> tuple[str, str]:
+        started = asyncio.run(shared.start("two-loops"))
+        got = asyncio.run(shared.get(started.run_id))
+        asyncio.run(shared.close())
+        return started.run_id, got.run_id
+
+    # On a thread of its own: the server is served by this test's loop meanwhile.
+    first, second = await asyncio.to_thread(two_loops)
+    assert first == second

@@ -158,6 +158,8 @@ async def test_sigterm__a_stuck_step_past_the_grace_does_not_keep_the_process(
         # The gate holds the step for a minute; the process must not wait for it.
         assert await asyncio.wait_for(worker.process.wait(), 20) == 0
 
+    # Released as the process exits: claimable at once, not after the lease.
     assert worker.logged("run abandoned at shutdown")
-    assert (await client.get(run_id)).status is RunStatus.RUNNING
-    assert [s.status for s in await client.steps(run_id)] == ["COMPLETED", "RUNNING"]
+    assert worker.logged("run released for another worker")
+    assert (await client.get(run_id)).status is RunStatus.PENDING
+    assert [s.status for s in await client.steps(run_id)] == ["COMPLETED", "FAILED"]

@@ -4,7 +4,9 @@ graceful shutdown of in-flight runs, and reconnects while the server is down."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 from datetime import timedelta
 from typing import Any
 
@@ -111,7 +113,7 @@ async def test_shutdown__lets_in_flight_runs_finish_within_the_grace(
     assert (await client.get(run.run_id)).status is RunStatus.COMPLETED
 
 
-async def test_shutdown__past_the_grace_abandons_runs_without_writing(
+async def test_shutdown__past_the_grace_releases_runs_without_writing(
     client: Client, address: str, ns: str
 ) -> None:
     started = asyncio.Event()
@@ -139,9 +141,39 @@ async def test_shutdown__past_the_grace_abandons_runs_without_writing(
     await worker.shutdown()
     await serving
 
-    # Still RUNNING under the abandoned lease; it expires and the run is claimable again.
-    assert (await client.get(run.run_id)).status is RunStatus.RUNNING
+    # Released: claimable again at once, its attempt unchanged, no step written.
+    released = await client.get(run.run_id)
+    assert released.status is RunStatus.PENDING and released.attempt == 1
     assert await client.steps(run.run_id) == []
+
+
+async def test_shutdown__a_run_that_ignores_cancellation_does_not_hold_it(
+    client: Client, address: str, ns: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    started, let_go = asyncio.Event(), asyncio.Event()
+
+    async def stubborn() -> None:
+        started.set()
+        while not let_go.is_set():
+            with contextlib.suppress(asyncio.CancelledError):
+                await let_go.wait()
+
+    @workflow(name="stubborn")
+    async def flow(ctx: WorkflowContext, _: Any) -> None:
+        await ctx.step.run("stubborn", stubborn)
+
+    worker = Worker(address, namespace=ns, workflows=[flow], poll_wait=5, shutdown_grace=0.1)
+    serving = asyncio.create_task(worker.run())
+    await client.start("stubborn")
+    await asyncio.wait_for(started.wait(), 20)
+    try:
+        await asyncio.wait_for(worker.shutdown(), 20)
+        await serving
+        # Not released while its code still runs: the lease decides.
+        assert "1 runs ignore cancellation" in caplog.text
+        assert "run released" not in caplog.text
+    finally:
+        let_go.set()
 
 
 async def test_worker__reconnects_with_backoff_while_the_server_is_down(
@@ -231,3 +263,48 @@ def test_worker__refuses_two_workflows_with_one_name() -> None:
 
     with pytest.raises(ValueError, match="two workflows are named 'twin'"):
         Worker("127.0.0.1:1", workflows=[one, two])
+
+
+async def test_poll__a_server_shutting_down_is_not_polled_in_a_tight_loop(
+    request: pytest.FixtureRequest, ns: str
+) -> None:
+    api = await _fresh_server(request)
+
+    @workflow(name="idle")
+    async def flow(ctx: WorkflowContext, _: Any) -> None:
+        return None
+
+    try:
+        api.server.shutting_down.set()  # its polls now come back empty at once
+        async with running(api.server.address, ns, [flow], poll_wait=5) as worker:
+            await asyncio.sleep(1.0)
+    finally:
+        await stop_api(api)
+
+    # Backing off from 0.1 s doubles up to 10 s: a handful of polls in a second, where
+    # a loop that resets its backoff on every empty answer makes hundreds.
+    assert 1 <= worker.stats.polls < 50
+
+
+@pytest.mark.parametrize("install", [True, False])
+async def test_signals__the_host_apps_handler_is_back_after_the_worker(
+    address: str, ns: str, install: bool
+) -> None:
+    def host_handler(signum: int, frame: Any) -> None:
+        return None
+
+    @workflow(name="signals")
+    async def flow(ctx: WorkflowContext, _: Any) -> None:
+        return None
+
+    previous = signal.signal(signal.SIGTERM, host_handler)
+    try:
+        async with running(address, ns, [flow], install_signal_handlers=install) as worker:
+            await eventually(lambda: worker.stats.polls > 0)
+            during = signal.getsignal(signal.SIGTERM)
+        after = signal.getsignal(signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+    assert (during is host_handler) is not install
+    assert after is host_handler

@@ -1,0 +1,50 @@
+"""Handing runs back at shutdown: a run abandoned past the grace period is released
+(ReleaseRun), so that another worker resumes it at once instead of after its lease."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+import grpc
+
+from stepline._errors import LeaseLost, ServerUnavailable, from_rpc_error
+from stepline._execution import Execution
+from stepline.v1 import worker_service_pb2 as wk
+from stepline.v1 import worker_service_pb2_grpc as wk_grpc
+
+# Shutdown must not hang on a server that does not answer: the lease expires anyway.
+RELEASE_TIMEOUT = 2.0
+REASON = "worker shutdown"
+
+
+async def release_runs(
+    stub: wk_grpc.WorkerServiceStub,
+    executions: Iterable[Execution],
+    metadata: tuple[tuple[str, str], ...] | None,
+) -> None:
+    await asyncio.gather(*(_release(stub, execution, metadata) for execution in executions))
+
+
+async def _release(
+    stub: wk_grpc.WorkerServiceStub,
+    execution: Execution,
+    metadata: tuple[tuple[str, str], ...] | None,
+) -> None:
+    request = wk.ReleaseRunRequest(**execution.lease_fields(), reason=REASON)
+    try:
+        await stub.ReleaseRun(request, timeout=RELEASE_TIMEOUT, metadata=metadata)
+    except grpc.aio.AioRpcError as error:
+        exc = from_rpc_error(error)
+        # Lost lease: someone else has the run. Unavailable: its lease expires instead.
+        quiet = isinstance(exc, LeaseLost | ServerUnavailable)
+        if error.code() is grpc.StatusCode.DEADLINE_EXCEEDED:
+            quiet = True
+        execution.log.log(
+            logging.INFO if quiet else logging.WARNING,
+            "run not released (%s); its lease will expire",
+            exc.message,
+        )
+        return
+    execution.log.info("run released for another worker")
