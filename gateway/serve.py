@@ -54,6 +54,11 @@ class HttpServer:
             self._app,
             log_config=None,
             access_log=False,
+            # Keep idle connections longer than clients and load balancers do (httpx 5 s,
+            # typical balancers 60 s): the side that closes first must be the client, or a
+            # request sent on a connection the server is closing fails (a 502 behind a
+            # balancer; a ReadError for httpx). uvicorn's default is 5 s.
+            timeout_keep_alive=75,
             log_level="warning",  # the embedding process prints its own banner
             lifespan="on",
             timeout_graceful_shutdown=int(self._grace) or 1,
