@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import threading
-from collections.abc import Coroutine, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Coroutine, Generator, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -139,23 +139,33 @@ class SyncClient:
         created_after: datetime | None = None,
         created_before: datetime | None = None,
         page_size: int = 100,
-    ) -> Iterator[Run]:
-        statuses = builtins.list(statuses)
-        token = ""
-        while True:
-            page = self.list_page(
-                page_token=token,
-                page_size=page_size,
-                statuses=statuses,
-                workflow_name=workflow_name,
-                task_queue=task_queue,
-                created_after=created_after,
-                created_before=created_before,
-            )
-            yield from page.items
-            if not page.has_more:
-                return
-            token = page.next_page_token
+    ) -> Generator[Run, None, None]:
+        # The async client's own paging, stepped from this thread a run at a time.
+        runs = self._client.list(
+            statuses=statuses,
+            workflow_name=workflow_name,
+            task_queue=task_queue,
+            created_after=created_after,
+            created_before=created_before,
+            page_size=page_size,
+        )
+
+        async def step() -> tuple[bool, Run | None]:
+            try:
+                return True, await anext(runs)
+            except StopAsyncIteration:
+                return False, None
+
+        try:
+            while True:
+                more, run = self._run(step())
+                if not more:
+                    return
+                assert run is not None
+                yield run
+        finally:
+            if not self._closed:
+                self._run(runs.aclose())
 
     def cancel(self, run_id: str, reason: str = "") -> Run:
         return self._run(self._client.cancel(run_id, reason))

@@ -224,7 +224,12 @@ def _sync_scenario(address: str, ns: str) -> dict[str, Any]:
         with SyncClient(address, namespace=ns) as sync:
             run = sync.start("sync-wf", {"n": 1}, idempotency_key="sync-1")
             again = sync.start("sync-wf", idempotency_key="sync-1")
+            other = sync.start("sync-wf", idempotency_key="sync-2")
+            # Two pages of one run each; then a listing closed after its first run.
             ids = [r.run_id for r in sync.list(page_size=1)]
+            listing = sync.list(page_size=1)
+            first = next(listing).run_id
+            listing.close()
             page = sync.list_page(page_size=1)
             got = sync.get(run.run_id)
             canceled = sync.cancel(run.run_id)
@@ -238,7 +243,7 @@ def _sync_scenario(address: str, ns: str) -> dict[str, Any]:
                 missing: str = exc.reason
             return {
                 "existing": again.existing and again.run_id == run.run_id,
-                "ids": ids == [run.run_id],
+                "ids": ids == [run.run_id, other.run_id] and first == run.run_id,
                 "page": len(page.items),
                 "input": got.input,
                 "canceled": canceled.status,
