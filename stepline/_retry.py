@@ -25,7 +25,11 @@ def step_retry_delay(policy: RetryPolicy | None, failed_attempt: int) -> float |
     initial = (policy.initial_interval or STEP_INITIAL).total_seconds()
     coefficient = policy.backoff_coefficient or STEP_COEFFICIENT
     cap = (policy.maximum_interval or STEP_MAXIMUM_INTERVAL).total_seconds()
-    return float(min(initial * coefficient ** (failed_attempt - 1), cap))
+    try:
+        delay = initial * coefficient ** (failed_attempt - 1)
+    except OverflowError:  # unlimited attempts run far enough: the cap holds from there
+        return float(cap)
+    return float(min(delay, cap))
 
 
 def policy_config(policy: RetryPolicy) -> dict[str, object]:

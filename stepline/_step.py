@@ -14,7 +14,6 @@ from stepline._convert import to_python, to_value
 from stepline._errors import (
     InvalidArgument,
     NonRetryableError,
-    NotSerializableError,
     StepStateError,
 )
 from stepline._retry import policy_config, step_retry_delay
@@ -59,7 +58,7 @@ class StepRunner:
             attempt += 1
             try:
                 result = await self._attempt(fn, args, kwargs)
-                output = self._output(result)
+                output = to_value(result, f"the output of step {self.step_id!r}")
             except NonRetryableError as exc:
                 await self._fail(exc, non_retryable=True)
             except Exception as exc:
@@ -76,13 +75,6 @@ class StepRunner:
                 await asyncio.sleep(delay or 0)
                 continue
             return await self._complete(output)
-
-    def _output(self, result: Any) -> Any:
-        try:
-            return to_value(result)
-        except NotSerializableError as exc:
-            where = f"the output of step {self.step_id!r}"
-            raise NotSerializableError(str(exc).replace("value", where, 1)) from None
 
     async def _attempt(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
