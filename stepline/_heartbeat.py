@@ -9,7 +9,6 @@ import time
 
 import grpc
 
-from stepline._common import lease_seconds
 from stepline._errors import LeaseLost, RunDeadlineExceeded, from_rpc_error
 from stepline._execution import Execution
 
@@ -18,13 +17,13 @@ _MIN_INTERVAL = 0.05
 
 
 class Heartbeat:
-    """Beats for one execution until `stop()`; cancels `target` when the run must stop.
-    Between beats it is only a timer: most runs end before their first beat is due."""
+    """Beats for one execution until `stop()`; ends the execution (which cancels its
+    task) when the run must stop. Between beats it is only a timer: most runs end before
+    their first beat is due."""
 
-    def __init__(self, execution: Execution, target: asyncio.Task[None]) -> None:
+    def __init__(self, execution: Execution) -> None:
         self._execution = execution
-        self._target = target
-        self._interval = max(lease_seconds(execution.task) / 3, _MIN_INTERVAL)
+        self._interval = max(execution.lease_length / 3, _MIN_INTERVAL)
         self._loop = asyncio.get_running_loop()
         self._timer: asyncio.TimerHandle | None = None
         self._beating: asyncio.Task[None] | None = None
@@ -56,13 +55,13 @@ class Heartbeat:
         except grpc.aio.AioRpcError as error:
             exc = from_rpc_error(error)
             if isinstance(exc, LeaseLost | RunDeadlineExceeded):
-                _stop(execution, self._target, "lease lost", exc.message)
+                _stop(execution, "lease lost", exc.message)
                 return
             # The server may be restarting: beat again at the next tick.
             execution.log.warning("heartbeat failed: %s", exc.message)
         else:
             if response.cancel_requested:
-                _stop(execution, self._target, "canceled", "the run was canceled")
+                _stop(execution, "canceled", "the run was canceled")
                 return
             execution.confirm_lease(sent)
         self._beating = None
@@ -70,10 +69,8 @@ class Heartbeat:
             self.start()
 
 
-def _stop(execution: Execution, target: asyncio.Task[None], reason: str, message: str) -> None:
+def _stop(execution: Execution, reason: str, message: str) -> None:
     if execution.ended:
         return
     execution.log.warning("execution stopped (%s): %s", reason, message)
     execution.end(reason)  # cancels the execution's task
-    if not target.cancelling():  # the execution was not attached to it
-        target.cancel()

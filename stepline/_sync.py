@@ -35,12 +35,9 @@ class SyncClient:
         )
         self._thread.start()
         self._closed = False
-
-        async def make() -> Client:
-            # The gRPC channel belongs to the loop it is made on.
-            return Client(target, namespace=namespace, metadata=metadata)
-
-        self._client = self._run(make())
+        # The client opens its channel on first use, on the loop that uses it: this
+        # thread's private loop.
+        self._client = Client(target, namespace=namespace, metadata=metadata)
         self.target = target
         self.namespace = namespace
 

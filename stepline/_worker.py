@@ -265,9 +265,7 @@ class Worker:
         running.add_done_callback(self._ended)
 
     async def _execute(self, execution: Execution) -> None:
-        current = asyncio.current_task()
-        assert current is not None
-        heartbeat = Heartbeat(execution, current)
+        heartbeat = Heartbeat(execution)
         heartbeat.start()
         try:
             await execution.execute()
