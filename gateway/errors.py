@@ -15,7 +15,10 @@ from typing import Any
 
 import grpc
 from google.protobuf import any_pb2, json_format
-from google.rpc import error_details_pb2, status_pb2
+
+# error_details_pb2 is imported for its side effect: ErrorInfo and BadRequest must be in
+# the descriptor pool for MessageToDict to render them.
+from google.rpc import error_details_pb2, status_pb2  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +140,3 @@ def _detail_json(detail: any_pb2.Any) -> dict[str, Any]:
         # A detail type this process does not know: pass it through opaquely.
         return {"@type": detail.type_url, "value": base64.b64encode(detail.value).decode()}
     return rendered
-
-
-# The ErrorInfo and BadRequest types must be in the descriptor pool for MessageToDict.
-_KNOWN_DETAIL_TYPES = (error_details_pb2.ErrorInfo, error_details_pb2.BadRequest)

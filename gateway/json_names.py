@@ -7,6 +7,7 @@ gets would depend on key order; the gateway answers a 400 naming the field inste
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -55,7 +56,10 @@ def _check_value(value: Any, field: FieldDescriptor, path: str) -> None:
 
 
 def _by_json_name(descriptor: Descriptor, key: str) -> FieldDescriptor | None:
-    for field in descriptor.fields:
-        if field.json_name == key:
-            return field
-    return None
+    return _json_names(descriptor).get(key)
+
+
+@functools.cache
+def _json_names(descriptor: Descriptor) -> dict[str, FieldDescriptor]:
+    """JSON name -> field, once per message type (this runs on every request body)."""
+    return {field.json_name: field for field in descriptor.fields}

@@ -15,20 +15,11 @@ from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor
 
-from gateway import comments, openapi_errors, openapi_rules
+from gateway import comments, openapi_errors, openapi_rules, query
 from gateway.http_rule import HttpBinding
 from gateway.openapi_schemas import WELL_KNOWN, Schema, SchemaRegistry
 
 JSON = openapi_errors.JSON
-# Well-known types whose JSON form is one string: a single query parameter each.
-_QUERY_SCALARS = frozenset(WELL_KNOWN) - {
-    "google.protobuf.Value",
-    "google.protobuf.Struct",
-    "google.protobuf.ListValue",
-    "google.protobuf.Empty",
-    "google.protobuf.Any",
-}
-_MAX_QUERY_DEPTH = 8  # recursive messages stop here, as the query binder does
 
 
 def build_openapi(bindings: Sequence[HttpBinding], *, title: str, version: str) -> dict[str, Any]:
@@ -147,9 +138,9 @@ def _query_fields(
         nested = field.message_type
         if path in bound:
             continue
-        if nested is None or nested.full_name in _QUERY_SCALARS:
+        if nested is None or nested.full_name in query.SCALAR_MESSAGES:
             yield _parameter(path, "query", registry.field(field), required=False)
-        elif _is_plain_message(field) and depth < _MAX_QUERY_DEPTH:
+        elif _is_plain_message(field) and depth < query.MAX_DEPTH:
             # A message field is set through its own fields' dotted names.
             yield from _query_fields(nested, path + ".", bound, registry, depth + 1)
 

@@ -25,12 +25,12 @@ from google.protobuf.message import Message
 from gateway.errors import invalid
 
 # Message types whose JSON form is a single string or number: one query parameter each.
-_SCALAR_MESSAGES = frozenset(
+# The OpenAPI document lists query parameters by these same rules (gateway/openapi.py).
+SCALAR_MESSAGES = frozenset(
     {
         "google.protobuf.Timestamp",
         "google.protobuf.Duration",
         "google.protobuf.FieldMask",
-        "google.protobuf.Value",
         "google.protobuf.StringValue",
         "google.protobuf.BytesValue",
         "google.protobuf.Int32Value",
@@ -45,11 +45,12 @@ _SCALAR_MESSAGES = frozenset(
 _BOOL_MESSAGES = frozenset({"google.protobuf.BoolValue"})
 _TRUE = frozenset({"true", "True", "TRUE", "t", "T", "1"})
 _FALSE = frozenset({"false", "False", "FALSE", "f", "F", "0"})
-_MAX_DEPTH = 8  # recursive messages stop here
+MAX_DEPTH = 8  # recursive messages stop here
 
 
 @dataclass(frozen=True, slots=True)
 class _Param:
+    proto_name: str  # the dotted proto path, e.g. "sub.subfield"
     json_path: tuple[str, ...]  # JSON names from the request message down to the leaf
     repeated: bool
     is_bool: bool
@@ -64,8 +65,9 @@ class QueryBinder:
         self._collect(message, (), (), excluded, 0)
 
     @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(self._params)
+    def proto_names(self) -> tuple[str, ...]:
+        """The parameters by proto name (each is also accepted by its JSON name)."""
+        return tuple(name for name, param in self._params.items() if param.proto_name == name)
 
     def _collect(
         self,
@@ -83,14 +85,14 @@ class QueryBinder:
             repeated = _is_repeated(field)
             if field.message_type is not None:
                 full_name = field.message_type.full_name
-                if full_name not in _SCALAR_MESSAGES:
-                    if not repeated and depth < _MAX_DEPTH:
+                if full_name not in SCALAR_MESSAGES:
+                    if not repeated and depth < MAX_DEPTH:
                         self._collect(field.message_type, proto, names, excluded, depth + 1)
                     continue
                 is_bool = full_name in _BOOL_MESSAGES
             else:
                 is_bool = field.type == FieldDescriptor.TYPE_BOOL
-            param = _Param(names, repeated, is_bool)
+            param = _Param(".".join(proto), names, repeated, is_bool)
             self._params[".".join(proto)] = param
             self._params.setdefault(".".join(names), param)
 

@@ -26,6 +26,7 @@ from gateway.http_rule import HttpBinding, bindings_for
 from gateway.openapi import build_openapi
 from gateway.openapi_schemas import SchemaRegistry
 from gateway.services import REST_SERVICES
+from gateway.transcode import RequestBuilder
 from tests.gateway import protos
 from tests.gateway.conftest import RestApi
 
@@ -541,3 +542,23 @@ async def test_document_and_server_agree_on_field_rules(
         assert response.status_code == 400, (value, response.text)
         fields = [d.get("metadata", {}).get("field") for d in response.json()["details"]]
         assert field in fields, response.text
+
+
+def _every_binding() -> list[HttpBinding]:
+    services = [*REST_SERVICES, protos.service("Messaging"), protos.service("Testing")]
+    return [binding for service in services for binding in bindings_for(service)]
+
+
+@pytest.mark.parametrize(
+    "binding",
+    _every_binding(),
+    ids=lambda b: f"{b.method.name}:{b.http_method}:{b.template.raw}",
+)
+def test_documented_query_parameters_are_exactly_those_the_gateway_binds(
+    binding: HttpBinding,
+) -> None:
+    (path_item,) = _document([binding])["paths"].values()
+    (operation,) = path_item.values()
+    documented = {p["name"] for p in operation.get("parameters", ()) if p["in"] == "query"}
+    query = RequestBuilder(binding).query
+    assert documented == set(query.proto_names if query is not None else ())

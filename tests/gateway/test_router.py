@@ -59,3 +59,14 @@ def test_unknown_path_is_404_and_other_method_is_405_with_allow() -> None:
         router.find("DELETE", "/v1/echo")
     assert (wrong.value.http_status, wrong.value.reason) == (405, "METHOD_NOT_ALLOWED")
     assert wrong.value.metadata["allow"] == "POST"
+
+
+def test_equally_specific_templates__the_first_in_proto_order_wins() -> None:
+    (file_binding,) = [
+        b for b in bindings_for(protos.service("Messaging")) if b.method.name == "GetFile"
+    ]
+    left = HttpBinding("GET", PathTemplate("/v1/{a}/x"), "", "", file_binding.method)
+    right = HttpBinding("GET", PathTemplate("/v1/x/{b}"), "", "", file_binding.method)
+    # /v1/x/x matches both with one literal and one variable each.
+    assert Router([_Route(left), _Route(right)]).find("GET", "/v1/x/x").route.binding is left
+    assert Router([_Route(right), _Route(left)]).find("GET", "/v1/x/x").route.binding is right
