@@ -19,14 +19,8 @@ SWEEP_BATCH = 500
 StorageHealth = Callable[[bool], Awaitable[None]]
 
 
-async def _ignore(_: bool) -> None:
-    return None
-
-
 class Maintenance:
-    def __init__(
-        self, store: Store, interval: timedelta, on_storage_health: StorageHealth = _ignore
-    ) -> None:
+    def __init__(self, store: Store, interval: timedelta, on_storage_health: StorageHealth) -> None:
         self._store = store
         self._interval = interval.total_seconds()
         self._on_storage_health = on_storage_health

@@ -27,13 +27,14 @@ def rest_server(config: ServerConfig, backend: str) -> HttpServer:
     the core's receive limit for `config` (a standalone gateway takes the core's
     --max-payload-bytes for it)."""
     app = create_app(
-        backend, default_timeout=_seconds(config), max_body_bytes=max_request_bytes(config)
+        backend, default_timeout=default_timeout(config), max_body_bytes=max_request_bytes(config)
     )
     return HttpServer(
         app, config.http_address, shutdown_grace=config.shutdown_grace.total_seconds()
     )
 
 
-def _seconds(config: ServerConfig) -> float | None:
+def default_timeout(config: ServerConfig) -> float | None:
+    """The deadline of a REST call without Grpc-Timeout, in seconds; None for none."""
     seconds = config.http_default_timeout.total_seconds()
     return seconds if seconds > 0 else None

@@ -225,7 +225,7 @@ WITH completed AS (
 )
 SELECT * FROM completed
 
--- name: run_release
+-- name: run_end_execution
 -- Ends an execution (retry, failure or sleep) on a run locked by run_lock in this
 -- transaction; the fence is repeated so a write can never land on another lease.
 UPDATE stepline_workflow_runs SET
@@ -241,7 +241,7 @@ UPDATE stepline_workflow_runs SET
 WHERE id = %(run_id)s AND status = 'RUNNING' AND lease_id = %(lease_id)s
 RETURNING *
 
--- name: run_hand_back
+-- name: run_release
 -- ReleaseRun: the lease holder gives the run back. It is PENDING and due at once, with
 -- attempt and error unchanged (a release is not a failure) and no lease or worker; its
 -- open attempts fail as RELEASED; the queue's polls are woken (delivered at commit).

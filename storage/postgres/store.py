@@ -473,7 +473,7 @@ class PostgresStore(Store):
             **lease_params(params.lease),
             "released_error": rules.failure_to_json(rules.released_failure(params.reason)),
         }
-        row = await self._fetch_one("run_hand_back", values)
+        row = await self._fetch_one("run_release", values)
         if row is not None:
             return run_from_row(row)
         await self._check_lease(params.lease)

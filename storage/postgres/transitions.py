@@ -237,7 +237,7 @@ async def release(
     """End the lease's execution: the run leaves RUNNING for `status`."""
     row = await fetch_one(
         conn,
-        "run_release",
+        "run_end_execution",
         {
             **lease_params(lease),
             "status": status.value,

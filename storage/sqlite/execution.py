@@ -58,7 +58,7 @@ def run_release(tx: Tx, params: RunReleaseParams) -> Run:
     """Hand the run back: due at once, attempt unchanged, open attempts RELEASED."""
     run = fence(tx, params.lease)
     fail_open_steps(tx, run.run_id, failure_to_json(released_failure(params.reason)))
-    return fenced_update(tx, "run_hand_back", run, params.lease)
+    return fenced_update(tx, "run_release", run, params.lease)
 
 
 def run_sleep(tx: Tx, params: RunSleepParams) -> RunSleepResult:

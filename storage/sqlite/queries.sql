@@ -238,7 +238,7 @@ WHERE id = :run_id AND status = 'RUNNING' AND lease_id = :lease_id
   AND lease_expires_at > :now
 RETURNING *
 
--- name: run_hand_back
+-- name: run_release
 -- ReleaseRun: PENDING and due now, attempt and error unchanged, no lease or worker.
 UPDATE stepline_workflow_runs
 SET status = 'PENDING', available_at = :now, lease_id = NULL, lease_expires_at = NULL,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from storage import LeaseLost, Store
-from storage.records import RetryPolicy, Run, RunHeartbeatParams, RunStatus
-from storage.rules import backoff
+from storage.records import Failure, RetryPolicy, Run, RunHeartbeatParams, RunStatus
+from storage.rules import backoff, retry_at
 from tests.storage.failing import FAILERS
 from tests.storage.helpers import (
     DEFAULT_POLICY,
@@ -163,3 +163,16 @@ async def test_retry__failure_details_round_trip(store: Store, ns: str, queue: s
     run = await FAILERS["run_fail"](store, lease_of(claimed), error)
     assert run.error == error
     assert (await get_run(store, ns, run.run_id)).error == error
+
+
+def test_retry_at__a_retry_past_year_9999_is_no_retry() -> None:
+    # Only a policy stored before intervals were capped can reach this: the run fails
+    # for good rather than raising OverflowError in the middle of a worker call.
+    ancient = RetryPolicy(
+        initial_interval=timedelta(days=999_999_999),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(days=999_999_999),
+        maximum_attempts=0,
+    )
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert retry_at(ancient, 1, None, Failure(type="E", message="m"), now) is None
