@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import processes
 from tests.support import postgres
 
 _POSTGRES_SKIPPED = pytest.StashKey[str]()
@@ -53,6 +54,23 @@ def sqlite_url_for(path: Path) -> str:
 def sqlite_url(tmp_path: Path) -> str:
     """A SQLite database file (not yet created) in this test's tmp_path."""
     return sqlite_url_for(tmp_path / "stepline.db")
+
+
+# `stepline-server` processes shared by the CLI and example tests (each test uses its own
+# task queue or namespace).
+@pytest.fixture(scope="session")
+def sqlite_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server on a SQLite file, shared by the CLI tests (each uses its own queue)."""
+    workdir = tmp_path_factory.mktemp("cli-server")
+    with processes.server(sqlite_url_for(workdir / "stepline.db"), workdir) as started:
+        yield started
+
+
+@pytest.fixture(scope="session")
+def postgres_address(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server on this session's PostgreSQL database (each test uses its own queue)."""
+    with processes.server(postgres_url, tmp_path_factory.mktemp("cli-pg-server")) as started:
+        yield started
 
 
 def pytest_terminal_summary(

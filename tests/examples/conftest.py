@@ -1,13 +1,8 @@
-"""A `stepline-server` process per backend (SQLite file, PostgreSQL)."""
+"""The session's `stepline-server` process for a backend (tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-
-from tests.cli import processes
-from tests.conftest import sqlite_url_for
 
 
 @pytest.fixture(
@@ -17,14 +12,7 @@ from tests.conftest import sqlite_url_for
         pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
     ],
 )
-def backend_address(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A server on `request.param`; tests narrow the backends with indirect parametrize."""
-    workdir = tmp_path_factory.mktemp(f"server-{request.param}")
-    if request.param == "postgres":
-        url: str = request.getfixturevalue("postgres_url")
-    else:
-        url = sqlite_url_for(workdir / "stepline.db")
-    with processes.server(url, workdir) as address:
-        yield address
+def backend_address(request: pytest.FixtureRequest) -> str:
+    """The server on `request.param`; tests narrow the backends with indirect parametrize."""
+    address: str = request.getfixturevalue(f"{request.param}_address")
+    return address
