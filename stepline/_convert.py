@@ -18,7 +18,7 @@ from google.protobuf import duration_pb2, struct_pb2, timestamp_pb2
 from stepline._errors import NotSerializableError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_EXACT_INT_LIMIT = 2**53
+EXACT_INT_LIMIT = 2**53
 
 
 def to_python(value: struct_pb2.Value) -> Any:
@@ -31,7 +31,7 @@ def to_python(value: struct_pb2.Value) -> Any:
         return value.string_value
     if kind == "number_value":
         number = value.number_value
-        if number.is_integer() and abs(number) < _EXACT_INT_LIMIT:
+        if number.is_integer() and abs(number) < EXACT_INT_LIMIT:
             return int(number)
         return number
     if kind == "bool_value":

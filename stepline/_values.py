@@ -11,7 +11,13 @@ from typing import Any, Generic, TypeVar
 
 from google.protobuf import json_format
 
-from stepline._convert import optional_time, struct_to_python, to_duration, to_python
+from stepline._convert import (
+    EXACT_INT_LIMIT,
+    optional_time,
+    struct_to_python,
+    to_duration,
+    to_python,
+)
 from stepline.v1 import common_pb2, step_attempt_pb2, workflow_run_pb2
 
 T = TypeVar("T")
@@ -111,8 +117,20 @@ def _failure(msg: Any) -> Failure | None:
 
 
 def _message_dict(msg: Any) -> dict[str, Any]:
-    out: dict[str, Any] = json_format.MessageToDict(msg)
+    out: dict[str, Any] = _whole_numbers(json_format.MessageToDict(msg))
     return out
+
+
+def _whole_numbers(value: Any) -> Any:
+    """42.0 -> 42, as protojson and the REST gateway print it: payloads travel as
+    protobuf doubles, and people wrote 42."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < EXACT_INT_LIMIT:
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _whole_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(item) for item in value]
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,19 +51,8 @@ def show(renderable: RenderableType) -> None:
 
 
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(_whole_numbers(value), indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
     sys.stdout.flush()
-
-
-def _whole_numbers(value: Any) -> Any:
-    """42.0 → 42: payloads travel as protobuf doubles, and people wrote 42."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    if isinstance(value, dict):
-        return {key: _whole_numbers(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_whole_numbers(item) for item in value]
-    return value
 
 
 def status_text(status: str) -> Text:
@@ -80,7 +69,7 @@ def _utc(moment: datetime | None) -> str:
 
 
 def compact(value: Any, width: int = _DETAIL_WIDTH) -> str:
-    text = json.dumps(_whole_numbers(value), ensure_ascii=False, separators=(", ", ": "))
+    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -169,4 +158,4 @@ def _took(step: Step) -> str:
 
 
 def _pretty(value: Any) -> str:
-    return json.dumps(_whole_numbers(value), indent=2, ensure_ascii=False)
+    return json.dumps(value, indent=2, ensure_ascii=False)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import uuid
@@ -77,6 +78,10 @@ async def test_start__every_field_is_recorded_on_the_run(client: Client) -> None
     assert fetched.attempt == 1 and fetched.namespace_id == client.namespace
     assert fetched.to_dict()["status"] == "WORKFLOW_RUN_STATUS_PENDING"
     assert fetched.to_dict()["runId"] == run.run_id
+    # Whole numbers print as the caller wrote them (protojson's way), not as 7.0.
+    assert json.dumps(fetched.to_dict()["input"], sort_keys=True) == (
+        '{"items": ["a", "b"], "order": 7, "paid": true, "total": 9.5}'
+    )
 
 
 async def test_start__same_idempotency_key_returns_the_existing_run(client: Client) -> None:
