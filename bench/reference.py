@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from bench import pg
+from bench.options import backends, positive_int, progress
 from bench.pickup import pickup_latency
 from bench.report import BackendResult, Environment, backend_table, markdown
 from bench.server import running_server
@@ -44,21 +45,6 @@ class Options:
     postgres_admin_url: str
 
 
-def _backends(text: str) -> tuple[str, ...]:
-    names = tuple(name.strip() for name in text.split(",") if name.strip())
-    unknown = [name for name in names if name not in BACKENDS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(f"choose from {','.join(BACKENDS)}")
-    return names
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def _positive_float(text: str) -> float:
     value = float(text)
     if value <= 0:
@@ -70,22 +56,20 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.reference", description=__doc__)
     parser.add_argument(
         "--backends",
-        type=_backends,
+        type=backends,
         default=BACKENDS,
         help="comma-separated; default sqlite,postgres",
     )
     parser.add_argument(
-        "--runs", type=_positive_int, help=f"default {FULL.runs} ({QUICK.runs} quick)"
+        "--runs", type=positive_int, help=f"default {FULL.runs} ({QUICK.runs} quick)"
     )
     parser.add_argument(
-        "--steps", type=_positive_int, default=4, help="no-op steps per run; default 4"
+        "--steps", type=positive_int, default=4, help="no-op steps per run; default 4"
     )
-    parser.add_argument(
-        "--slots", type=_positive_int, default=100, help="worker slots; default 100"
-    )
+    parser.add_argument("--slots", type=positive_int, default=100, help="worker slots; default 100")
     parser.add_argument(
         "--pickup-samples",
-        type=_positive_int,
+        type=positive_int,
         help=f"default {FULL.pickup_samples} ({QUICK.pickup_samples} quick)",
     )
     parser.add_argument(
@@ -118,20 +102,16 @@ def parse_options(argv: Sequence[str]) -> Options:
     )
 
 
-def _progress(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
 async def bench_backend(backend: str, options: Options) -> BackendResult:
     async with open_target(backend, options.postgres_admin_url) as target:
-        _progress(f"{backend}: raw commit rate, {options.commit_seconds:g} s per figure")
+        progress(f"{backend}: raw commit rate, {options.commit_seconds:g} s per figure")
         commit_rate = await target.commit_rate(options.commit_seconds)
         async with running_server(target.database_url) as server:
-            _progress(f"{backend}: server pid {server.pid} at {server.address}")
-            _progress(f"{backend}: reference workload, {options.runs} runs")
+            progress(f"{backend}: server pid {server.pid} at {server.address}")
+            progress(f"{backend}: reference workload, {options.runs} runs")
             config = WorkloadConfig(options.runs, options.steps, options.slots)
             workload = await reference_workload(server.address, server.pid, config)
-            _progress(f"{backend}: pickup latency, {options.pickup_samples} samples")
+            progress(f"{backend}: pickup latency, {options.pickup_samples} samples")
             pickup = await pickup_latency(server.address, options.pickup_samples)
     return BackendResult(target.version, target.durability, workload, pickup, commit_rate)
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import grpc
 
 from bench import cpu, pg
+from bench.options import positive_int, progress
 from bench.report import Environment
 from bench.rest_calls import GRPC, REST, RPCS, TRANSPORTS, Clients, Timing, time_calls
 from bench.rest_http import CallFailed
@@ -45,16 +46,9 @@ class Options:
     own_process: bool
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def _levels(text: str) -> tuple[int, ...]:
     try:
-        return tuple(_positive_int(part) for part in text.split(","))
+        return tuple(positive_int(part) for part in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError("comma-separated positive integers") from None
 
@@ -67,7 +61,7 @@ def parse_options(argv: Sequence[str]) -> Options:
     )
     parser.add_argument(
         "--calls",
-        type=_positive_int,
+        type=positive_int,
         default=1000,
         help="timed calls per RPC, transport and concurrency; default %(default)s",
     )
@@ -79,12 +73,12 @@ def parse_options(argv: Sequence[str]) -> Options:
     )
     parser.add_argument(
         "--rounds",
-        type=_positive_int,
+        type=positive_int,
         default=4,
         help="the calls are split into this many gRPC/REST alternations; default %(default)s",
     )
     parser.add_argument(
-        "--warmup", type=_positive_int, default=100, help="untimed calls first; default 100"
+        "--warmup", type=positive_int, default=100, help="untimed calls first; default 100"
     )
     parser.add_argument(
         "--no-own-process",
@@ -101,10 +95,6 @@ def parse_options(argv: Sequence[str]) -> Options:
         args.warmup,
         args.own_process,
     )
-
-
-def _progress(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 @contextlib.asynccontextmanager
@@ -175,15 +165,15 @@ async def run(options: Options) -> tuple[list[Timing], str]:
         assert server.http_address is not None
         own = None if gateway is None else gateway.http_address
         pids = [server.pid] + ([] if gateway is None else [gateway.pid])
-        _progress(f"server pid {server.pid}: gRPC {server.address}, REST {server.http_address}")
+        progress(f"server pid {server.pid}: gRPC {server.address}, REST {server.http_address}")
         if gateway is not None:
-            _progress(f"gateway in its own process, pid {gateway.pid}: REST {own}")
+            progress(f"gateway in its own process, pid {gateway.pid}: REST {own}")
         clients = Clients(server.address, server.http_address, own, max(options.concurrency))
         try:
             await clients.open()
             timings: list[Timing] = []
             for level in options.concurrency:
-                _progress(f"{options.calls} calls per RPC and transport, {level} concurrent")
+                progress(f"{options.calls} calls per RPC and transport, {level} concurrent")
                 timings += await _measure(clients, options, level, pids)
         finally:
             await clients.close()

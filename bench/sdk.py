@@ -12,7 +12,6 @@ import asyncio
 import datetime
 import os
 import platform
-import shlex
 import statistics
 import sys
 from collections.abc import Sequence
@@ -20,6 +19,8 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from bench import pg
+from bench.options import backends, positive_int, progress
+from bench.report import Environment
 from bench.sdk_workload import SdkWorkloadResult, sdk_workload
 from bench.server import running_server
 from bench.targets import BACKENDS, open_target
@@ -62,28 +63,17 @@ class Comparison:
         return raw_ok and all(r.verification.ok and not r.timed_out for r in self.sdk)
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _backends(text: str) -> tuple[str, ...]:
-    names = tuple(name.strip() for name in text.split(",") if name.strip())
-    if not names or any(name not in BACKENDS for name in names):
-        raise argparse.ArgumentTypeError(f"choose from {','.join(BACKENDS)}")
-    return names
+TAG = "bench.sdk"  # progress lines
 
 
 def parse_options(argv: Sequence[str]) -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench.sdk", description=__doc__)
-    parser.add_argument("--backends", type=_backends, default=BACKENDS)
-    parser.add_argument("--runs", type=_positive_int, help="default 1000 (100 quick)")
-    parser.add_argument("--steps", type=_positive_int, default=4)
-    parser.add_argument("--slots", type=_positive_int, default=100)
+    parser.add_argument("--backends", type=backends, default=BACKENDS)
+    parser.add_argument("--runs", type=positive_int, help="default 1000 (100 quick)")
+    parser.add_argument("--steps", type=positive_int, default=4)
+    parser.add_argument("--slots", type=positive_int, default=100)
     parser.add_argument(
-        "--rounds", type=_positive_int, help="A-B-B-A pairs per backend; default 1 (quick too)"
+        "--rounds", type=positive_int, help="A-B-B-A pairs per backend; default 1 (quick too)"
     )
     parser.add_argument("--postgres-admin-url", default=pg.default_admin_url())
     parser.add_argument("--quick", action="store_true", help="a small run, for smoke tests")
@@ -98,17 +88,13 @@ def parse_options(argv: Sequence[str]) -> Options:
     )
 
 
-def _progress(message: str) -> None:
-    print(f"[bench.sdk] {message}", file=sys.stderr, flush=True)
-
-
 async def compare_backend(backend: str, options: Options) -> Comparison:
     config = WorkloadConfig(options.runs, options.steps, options.slots)
     raw: list[WorkloadResult] = []
     sdk: list[SdkWorkloadResult] = []
     async with open_target(backend, options.postgres_admin_url) as target:
         async with running_server(target.database_url) as server:
-            _progress(f"{backend}: server pid {server.pid}, {options.runs} runs per workload")
+            progress(f"{backend}: server pid {server.pid}, {options.runs} runs per workload", TAG)
             for kind in ("raw", "sdk", "sdk", "raw") * options.rounds:
                 if kind == "raw":
                     raw.append(await reference_workload(server.address, server.pid, config))
@@ -116,7 +102,7 @@ async def compare_backend(backend: str, options: Options) -> Comparison:
                 else:
                     sdk.append(await sdk_workload(server.address, server.pid, config))
                     figure = sdk[-1].runs_per_second
-                _progress(f"{backend}: {kind} worker {figure:,.0f} runs/s")
+                progress(f"{backend}: {kind} worker {figure:,.0f} runs/s", TAG)
         version = target.version
     return Comparison(version, tuple(raw), tuple(sdk))
 
@@ -188,7 +174,7 @@ async def run(options: Options, out: TextIO = sys.stdout) -> list[Comparison]:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     options = parse_options(argv)
-    command = shlex.join(["python", "-m", "bench.sdk", *(pg.mask_password(a) for a in argv)])
+    command = Environment.of("bench.sdk", argv).command
     results = asyncio.run(run(options))
     print(markdown(results, command))
     return 0 if all(r.all_runs_completed for r in results) else 1

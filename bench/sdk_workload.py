@@ -38,10 +38,6 @@ class SdkWorkloadResult:
     def runs_per_second(self) -> float:
         return self.completed_runs / self.execute_seconds
 
-    @property
-    def steps_per_second(self) -> float:
-        return self.completed_runs * self.config.steps / self.execute_seconds
-
 
 def reference_workflow(steps: int) -> Workflow[Any, None]:
     """The reference run as SDK code: `steps` no-op async steps, step-1 ... step-N, each
