@@ -231,3 +231,21 @@ async def test_steps__run_in_parallel_with_gather(client: Client, address: str, 
 
     assert run.output == ["A", "B", "C"]
     assert sorted(s.step_id for s in await client.steps(run.run_id)) == ["a", "b", "c"]
+
+
+async def test_replay__a_step_returns_its_output_as_recorded_even_the_first_time(
+    client: Client, address: str, ns: str
+) -> None:
+    def pair() -> tuple[int, int]:
+        return (1, 2)
+
+    @workflow(name="as-recorded")
+    async def flow(ctx: WorkflowContext, _: Any) -> dict[str, Any]:
+        seen = await ctx.step.run("pair", pair)
+        # A replay reads [1, 2] from the history: the first execution must see the same.
+        return {"type": type(seen).__name__, "value": seen}
+
+    run = await _run_to_end(client, address, ns, flow)
+
+    assert run.status is RunStatus.COMPLETED, run.error
+    assert run.output == {"type": "list", "value": [1, 2]}

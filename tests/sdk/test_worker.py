@@ -147,6 +147,38 @@ async def test_shutdown__past_the_grace_releases_runs_without_writing(
     assert await client.steps(run.run_id) == []
 
 
+async def test_shutdown__a_second_signal_skips_the_grace(
+    client: Client, address: str, ns: str
+) -> None:
+    started = asyncio.Event()
+
+    async def stuck() -> None:
+        started.set()
+        await asyncio.sleep(120)
+
+    @workflow(name="stuck-twice")
+    async def flow(ctx: WorkflowContext, _: Any) -> None:
+        await ctx.step.run("stuck", stuck)
+
+    worker = Worker(
+        address,
+        namespace=ns,
+        workflows=[flow],
+        poll_wait=5,
+        shutdown_grace=90,
+        install_signal_handlers=False,
+    )
+    serving = asyncio.create_task(worker.run())
+    run = await client.start("stuck-twice")
+    await asyncio.wait_for(started.wait(), 20)
+    # What SIGTERM does, twice: the first starts the 90 s grace, the second ends it.
+    worker._on_signal(signal.SIGTERM)
+    worker._on_signal(signal.SIGTERM)
+    await asyncio.wait_for(serving, timeout=30)  # far less than the grace
+
+    assert (await client.get(run.run_id)).status is RunStatus.PENDING  # released
+
+
 async def test_shutdown__a_run_that_ignores_cancellation_does_not_hold_it(
     client: Client, address: str, ns: str, caplog: pytest.LogCaptureFixture
 ) -> None:
