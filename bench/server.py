@@ -8,7 +8,7 @@ import re
 import signal
 import sys
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -50,11 +50,15 @@ def server_command(database_url: str, *, rest: bool = False) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def running_server(database_url: str, *, rest: bool = False) -> AsyncIterator[RunningServer]:
-    """Start a server (with the REST gateway if `rest`), yield its addresses once it
-    listens, then SIGTERM it and wait."""
+async def running_server(
+    database_url: str, *, rest: bool = False, environ: Mapping[str, str] | None = None
+) -> AsyncIterator[RunningServer]:
+    """Start a server (with the REST gateway if `rest`; with `environ` instead of this
+    process's environment if given), yield its addresses once it listens, then SIGTERM
+    it and wait."""
     patterns = [READY_LINE, REST_LINE] if rest else [READY_LINE]
-    async with _running(server_command(database_url, rest=rest), patterns) as (pid, found):
+    command = server_command(database_url, rest=rest)
+    async with _running(command, patterns, environ) as (pid, found):
         yield RunningServer(address=found[0], pid=pid, http_address=found[1] if rest else None)
 
 
@@ -81,7 +85,7 @@ async def running_gateway(grpc_backend: str) -> AsyncIterator[RunningServer]:
 
 @contextlib.asynccontextmanager
 async def _running(
-    command: list[str], patterns: list[re.Pattern[str]]
+    command: list[str], patterns: list[re.Pattern[str]], environ: Mapping[str, str] | None = None
 ) -> AsyncIterator[tuple[int, list[str]]]:
     """Run `command`; yield (pid, the first group of each pattern, matched in order on
     stdout); then SIGTERM it and wait."""
@@ -92,6 +96,7 @@ async def _running(
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=stderr,
+            env=None if environ is None else dict(environ),
         )
         try:
             found = [await _wait_for_line(process, stderr, pattern) for pattern in patterns]

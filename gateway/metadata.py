@@ -1,6 +1,8 @@
 """HTTP headers <-> gRPC metadata, and the upstream deadline.
 
-In: Authorization, traceparent, tracestate, baggage and x-request-id pass as they are;
+In: Authorization, traceparent, tracestate, baggage and x-request-id pass as they are
+(the trace headers only while the gateway does not trace: when it does, the upstream
+call carries the context of the gateway's own span instead, a child of theirs);
 `Grpc-Metadata-<key>: v` becomes `<key>: v` (base64-decoded for `-bin` keys).
 Out: the call's initial and trailing metadata come back as `Grpc-Metadata-<key>`
 headers (base64 for `-bin` values). `Grpc-Timeout` (gRPC's own format: "5S",
@@ -30,9 +32,8 @@ from gateway.errors import GatewayError, invalid
 
 Metadata = list[tuple[str, str | bytes]]
 
-_FORWARDED = frozenset(
-    {b"authorization", b"traceparent", b"tracestate", b"baggage", b"x-request-id"}
-)
+_TRACE_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
+_FORWARDED = frozenset({b"authorization", b"x-request-id"} | _TRACE_HEADERS)
 # Keys a Grpc-Metadata- header must not set: the directly forwarded ones, and HTTP/2
 # connection-specific or gRPC transport headers.
 _NOT_CUSTOM = frozenset(
@@ -66,13 +67,17 @@ _UNIT_SECONDS = {"H": 3600.0, "M": 60.0, "S": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e
 
 
 def outgoing(
-    headers: Iterable[tuple[bytes, bytes]], default_timeout: float | None
+    headers: Iterable[tuple[bytes, bytes]],
+    default_timeout: float | None,
+    forward_trace: bool = True,
 ) -> tuple[Metadata, float | None]:
     """The gRPC metadata and timeout (seconds) for a request's ASGI headers."""
     metadata: Metadata = []
     sizes: list[tuple[int, str]] = []  # (wire size, header name) of each forwarded header
     timeout = default_timeout
     for name, value in headers:
+        if name in _TRACE_HEADERS and not forward_trace:
+            continue
         if name in _FORWARDED:
             metadata.append((name.decode(), _text(name.decode(), value)))
         elif name.startswith(_PREFIX):

@@ -23,7 +23,9 @@ from gateway.errors import GatewayError, error_body, error_info, from_rpc_error
 from gateway.http_rule import HttpBinding, bindings_for
 from gateway.metadata import Metadata, incoming, outgoing
 from gateway.router import Router
+from gateway.tracing import name_request_span, upstream_interceptors
 from gateway.transcode import RequestBuilder, ResponseWriter
+from stepline import tracing
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,7 @@ class Gateway:
         self.max_body_bytes = max_body_bytes
         self._channel: grpc.aio.Channel | None = None
         self._calls: dict[str, grpc.aio.UnaryUnaryMultiCallable[Any, Any]] = {}
+        self._forward_trace = True
 
     @property
     def channel(self) -> grpc.aio.Channel:
@@ -88,7 +91,11 @@ class Gateway:
         return self._channel
 
     async def open(self) -> None:
-        self._channel = grpc.aio.insecure_channel(self.backend, options=_CHANNEL_OPTIONS)
+        self._channel = grpc.aio.insecure_channel(
+            self.backend, options=_CHANNEL_OPTIONS, interceptors=upstream_interceptors()
+        )
+        # The interceptor sends the request span's context; raw trace headers would clash.
+        self._forward_trace = not tracing.active()
         for route in self.router.routes:
             self._calls[route.rpc_path] = self._channel.unary_unary(
                 route.rpc_path,
@@ -115,12 +122,13 @@ class Gateway:
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         found = self.router.find(scope["method"], _raw_path(scope))
+        name_request_span(scope["method"], found.route.binding.template.raw)
         body = await _read_body(receive, self.max_body_bytes)
         headers: list[tuple[bytes, bytes]] = scope["headers"]
         request = found.route.builder.build(
             found.path_values, scope.get("query_string", b""), body, _content_type(headers)
         )
-        metadata, timeout = outgoing(headers, self.default_timeout)
+        metadata, timeout = outgoing(headers, self.default_timeout, self._forward_trace)
         await self._forward(found.route, request, metadata, timeout, receive, send)
 
     async def _forward(

@@ -15,6 +15,8 @@ from collections.abc import Generator
 import uvicorn
 from starlette.types import ASGIApp
 
+from gateway.tracing import traced_app
+
 
 class _EmbeddedServer(uvicorn.Server):
     @contextlib.contextmanager
@@ -34,7 +36,7 @@ class HttpServer:
     """uvicorn serving `app` on `address`. `start()`, then `stop()`; `address` is bound."""
 
     def __init__(self, app: ASGIApp, address: str, *, shutdown_grace: float = 10.0) -> None:
-        self._app = app
+        self._app = traced_app(app)
         self._host, self._port = split_address(address)
         self._grace = shutdown_grace
         self._server: _EmbeddedServer | None = None

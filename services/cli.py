@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import signal
-import sys
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from gateway.serve import HttpServer
-from services.config import EVENT_LOOPS, ServerConfig, parse_duration
+from services.config import EVENT_LOOPS, LOG_FORMATS, ServerConfig, parse_duration
 from services.rest import loopback_backend, rest_server
 from services.server import Server, StartupError
+from stepline import tracing
+from stepline.cli.logs import configure as configure_logs
 from storage import StoreError, create_store
 
 _DEFAULTS = ServerConfig()
@@ -38,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
     logs = argparse.ArgumentParser(add_help=False)
     logs.add_argument(
         "--log-level", default=_env("LOG_LEVEL", _DEFAULTS.log_level), help="default %(default)s"
+    )
+    logs.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default=_env("LOG_FORMAT", _DEFAULTS.log_format),
+        help="text, or JSON lines with trace_id, span_id and run_id "
+        "(env STEPLINE_LOG_FORMAT; default %(default)s)",
     )
     common = argparse.ArgumentParser(add_help=False, parents=[logs])
     common.add_argument(
@@ -150,6 +157,7 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         sweep_interval=args.sweep_interval,
         poll_fallback=args.poll_fallback,
         log_level=args.log_level,
+        log_format=args.log_format,
         event_loop=args.event_loop,
     )
 
@@ -245,21 +253,22 @@ def _run(main: Coroutine[Any, Any, None], event_loop: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logs(args.log_level.upper(), args.log_format)
     try:
         if args.command == "migrate":
             asyncio.run(_migrate(args.database_url))
         elif args.command == "gateway":
+            tracing.configure_from_env("stepline-gateway")
             _run(_gateway(args), _DEFAULTS.event_loop)
         else:
             config = _config(args)
+            # Before the server is built: it installs tracing interceptors only if on.
+            tracing.configure_from_env("stepline-server")
             _run(_serve(config), config.event_loop)
     except (ValueError, StartupError, StoreError) as exc:
         raise SystemExit(f"stepline-server: {exc}") from None
+    finally:
+        tracing.shutdown()  # flush the spans still batched
 
 
 if __name__ == "__main__":

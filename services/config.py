@@ -21,6 +21,7 @@ def parse_duration(text: str) -> timedelta:
 
 
 EVENT_LOOPS = ("uvloop", "asyncio")
+LOG_FORMATS = ("text", "json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,8 @@ class ServerConfig:
     sweep_interval: timedelta = timedelta(seconds=1)
     poll_fallback: timedelta = timedelta(seconds=1)
     log_level: str = "INFO"
+    # "json": one JSON object a line, with trace_id, span_id and run_id.
+    log_format: str = "text"
     event_loop: str = "uvloop"
 
     def __post_init__(self) -> None:
@@ -48,5 +51,7 @@ class ServerConfig:
             raise ValueError("max payload bytes must be at least 1024")
         if self.db_pool_size < 1:
             raise ValueError("database pool size must be at least 1")
+        if self.log_format not in LOG_FORMATS:
+            raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}")
         if self.event_loop not in EVENT_LOOPS:
             raise ValueError(f"event loop must be one of {', '.join(EVENT_LOOPS)}")

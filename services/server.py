@@ -9,9 +9,11 @@ import logging
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from services.config import ServerConfig
 from services.maintenance import Maintenance
+from services.telemetry import instrument_store, server_interceptors
 from services.validation import Limits
 from services.worker_service import WorkerService, WorkerSettings
 from services.workflow_service import WorkflowService
@@ -58,10 +60,13 @@ class Server:
 
     def __init__(self, config: ServerConfig, store: Store | None = None) -> None:
         self.config = config
-        self.store = store or create_store(
-            config.database_url,
-            pool_size=config.db_pool_size,
-            pool_timeout=config.db_pool_timeout.total_seconds(),
+        self.store = instrument_store(
+            store
+            or create_store(
+                config.database_url,
+                pool_size=config.db_pool_size,
+                pool_timeout=config.db_pool_timeout.total_seconds(),
+            )
         )
         self.shutting_down = asyncio.Event()
         # grpc-stubs does not describe the asyncio health servicer.
@@ -69,7 +74,10 @@ class Server:
         self.maintenance = Maintenance(self.store, config.sweep_interval, self._set_serving)
         self.migrations_applied: list[str] = []
         self.port = 0
-        self._grpc = grpc.aio.server(options=_grpc_options(config))
+        self._grpc = grpc.aio.server(
+            options=_grpc_options(config),
+            interceptors=server_interceptors(log_run_ids=config.log_format == "json"),
+        )
 
     async def start(self) -> None:
         """Bind, open and migrate the database, then serve. Raises StartupError."""
@@ -78,15 +86,19 @@ class Server:
             self.port = self._grpc.add_insecure_port(self.config.grpc_address)
         except RuntimeError:
             raise StartupError(f"cannot listen on {self.config.grpc_address}") from None
-        try:
-            await self.store.start()
-            self.migrations_applied = await self.store.migrate()
-        except StoreError as exc:
-            await self.store.close()
-            raise StartupError(f"database {self.store.url_for_display}: {exc}") from exc
+        # Startup, the pool's own tasks and the maintenance loop make no spans: they
+        # have no caller, and a sweep a second would start a trace a second.
+        with suppress_instrumentation():
+            try:
+                await self.store.start()
+                self.migrations_applied = await self.store.migrate()
+            except StoreError as exc:
+                await self.store.close()
+                raise StartupError(f"database {self.store.url_for_display}: {exc}") from exc
         await self._grpc.start()
         await self._set_serving(True)
-        self.maintenance.start()
+        with suppress_instrumentation():
+            self.maintenance.start()
 
     async def _set_serving(self, serving: bool) -> None:
         """Health for every service: NOT_SERVING while the database does not answer.
