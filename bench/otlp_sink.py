@@ -2,11 +2,13 @@
 
 The exporting server of `bench.tracing` sends its spans here, as it would to a
 collector: the export's cost (encoding, the HTTP round trip) is real, the storage not.
+The tests' receiver (tests/support/otlp.py) is this sink, keeping what it is sent.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -15,9 +17,13 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 
 class OtlpSink:
-    """`with OtlpSink() as sink:` serves POST /v1/traces on a free loopback port."""
+    """`with OtlpSink() as sink:` serves POST /v1/traces on a free loopback port, and
+    hands each export to `on_export` if given."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, on_export: Callable[[ExportTraceServiceRequest], None] | None = None
+    ) -> None:
+        self._on_export = on_export
         self.requests = 0
         self.spans = 0
         self._lock = threading.Lock()
@@ -44,13 +50,19 @@ class OtlpSink:
         with self._lock:
             self.requests += 1
             self.spans += spans
+        if self._on_export is not None:
+            self._on_export(request)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                sink._count(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if self.path != "/v1/traces":
+                    self.send_error(404)
+                    return
+                sink._count(body)
                 self.send_response(200)  # an empty ExportTraceServiceResponse
                 self.send_header("Content-Type", "application/x-protobuf")
                 self.send_header("Content-Length", "0")

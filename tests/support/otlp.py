@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import grpc
@@ -22,6 +21,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+from bench.otlp_sink import OtlpSink
 
 _KINDS = {1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
 
@@ -38,34 +39,26 @@ class Span:
     status_code: int  # 0 unset, 1 ok, 2 error
 
 
-class OtlpReceiver:
-    """Accepts POST /v1/traces (protobuf) and keeps every span it was sent."""
+class _Received:
+    """The spans exported to a receiver so far."""
+
+    protocol = ""
 
     def __init__(self) -> None:
         self._spans: list[Span] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        raise NotImplementedError
 
     def environ(self, service_name: str) -> dict[str, str]:
         return {
             "OTEL_EXPORTER_OTLP_ENDPOINT": self.endpoint,
-            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": self.protocol,
             "OTEL_SERVICE_NAME": service_name,
             "OTEL_BSP_SCHEDULE_DELAY": "50",
         }
-
-    def start(self) -> OtlpReceiver:
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def spans(self) -> list[Span]:
         with self._lock:
@@ -82,33 +75,67 @@ class OtlpReceiver:
         names = sorted({(s.service, s.name) for s in self.spans()})
         raise AssertionError(f"spans never arrived as expected; got {names}")
 
-    def _receive(self, body: bytes) -> None:
-        request = ExportTraceServiceRequest.FromString(body)
+    def _receive(self, request: ExportTraceServiceRequest) -> None:
         spans = list(_spans_of(request))
         with self._lock:
             self._spans.extend(spans)
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                if self.path != "/v1/traces":
-                    self.send_error(404)
-                    return
-                receiver._receive(body)
-                reply = ExportTraceServiceResponse().SerializeToString()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
+class OtlpReceiver(_Received):
+    """OTLP over HTTP with protobuf: POST /v1/traces."""
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+    protocol = "http/protobuf"
 
-        return Handler
+    def __init__(self) -> None:
+        super().__init__()
+        self._sink = OtlpSink(self._receive)
+
+    @property
+    def endpoint(self) -> str:
+        return self._sink.endpoint
+
+    def start(self) -> OtlpReceiver:
+        self._sink.__enter__()
+        return self
+
+    def close(self) -> None:
+        self._sink.__exit__(None, None, None)
+
+
+class OtlpGrpcReceiver(_Received):
+    """OTLP over gRPC: the TraceService."""
+
+    protocol = "grpc"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._grpc = grpc.server(ThreadPoolExecutor(max_workers=4))
+        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            _TraceService(self._receive), self._grpc
+        )
+        self._port = self._grpc.add_insecure_port("127.0.0.1:0")
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self._port}"
+
+    def start(self) -> OtlpGrpcReceiver:
+        self._grpc.start()
+        return self
+
+    def close(self) -> None:
+        self._grpc.stop(grace=None)
+
+
+class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
+    def __init__(self, receive: Callable[[ExportTraceServiceRequest], None]) -> None:
+        self._receive = receive
+
+    def Export(  # noqa: N802 (the service's method name)
+        self, request: ExportTraceServiceRequest, context: grpc.ServicerContext
+    ) -> ExportTraceServiceResponse:
+        self._receive(request)
+        return ExportTraceServiceResponse()
 
 
 def _spans_of(request: ExportTraceServiceRequest) -> Iterator[Span]:
@@ -134,41 +161,3 @@ def _value(value: AnyValue) -> Any:
     if which == "array_value":
         return [_value(v) for v in value.array_value.values]
     return getattr(value, which) if which else None
-
-
-class OtlpGrpcReceiver(OtlpReceiver):
-    """The same, as the OTLP/gRPC TraceService."""
-
-    def __init__(self) -> None:
-        self._spans = []
-        self._lock = threading.Lock()
-        self._grpc = grpc.server(ThreadPoolExecutor(max_workers=4))
-        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            _TraceService(self), self._grpc
-        )
-        self._port = self._grpc.add_insecure_port("127.0.0.1:0")
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
-
-    def environ(self, service_name: str) -> dict[str, str]:
-        return {**super().environ(service_name), "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}
-
-    def start(self) -> OtlpGrpcReceiver:
-        self._grpc.start()
-        return self
-
-    def close(self) -> None:
-        self._grpc.stop(grace=None)
-
-
-class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
-    def __init__(self, receiver: OtlpGrpcReceiver) -> None:
-        self._receiver = receiver
-
-    def Export(  # noqa: N802 (the service's method name)
-        self, request: ExportTraceServiceRequest, context: grpc.ServicerContext
-    ) -> ExportTraceServiceResponse:
-        self._receiver._receive(request.SerializeToString())
-        return ExportTraceServiceResponse()
