@@ -1,17 +1,19 @@
 """The Starlette application: health, readiness, the OpenAPI document and its docs page,
-and every transcoded route. One grpc.aio channel to the core, opened by the lifespan."""
+Prometheus metrics when the core runs in this process, and every transcoded route. One
+grpc.aio channel to the core, opened by the lifespan."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from importlib import metadata as package_metadata
 from typing import Any
 
 import grpc
 from google.protobuf.descriptor import ServiceDescriptor
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from starlette.applications import Starlette
 from starlette.datastructures import URLPath
 from starlette.requests import Request
@@ -26,7 +28,11 @@ from gateway.proxy import Gateway
 from gateway.services import REST_SERVICES
 
 OPENAPI_URL = "/openapi.json"
+METRICS_URL = "/metrics"
 _JSON = "application/json"
+
+MetricsSource = Callable[[], Awaitable[bytes]]
+"""Renders the Prometheus text exposition (format 0.0.4) of the core in this process."""
 
 
 class _TranscodingRoute(BaseRoute):
@@ -53,8 +59,11 @@ def create_app(
     services: Sequence[ServiceDescriptor] = REST_SERVICES,
     ready_timeout: float = 2.0,
     max_body_bytes: int = 16 * 1024 * 1024,
+    metrics: MetricsSource | None = None,
 ) -> Starlette:
-    """The REST gateway for `services`, forwarding to the gRPC core at `backend`."""
+    """The REST gateway for `services`, forwarding to the gRPC core at `backend`.
+    With `metrics`, GET /metrics serves them; without (a gateway on its own, which has
+    no store and serves no calls itself), /metrics is not a route and answers 404."""
     gateway = Gateway(
         backend, services, default_timeout=default_timeout, max_body_bytes=max_body_bytes
     )
@@ -83,11 +92,22 @@ def create_app(
         Route("/readyz", readyz, methods=["GET"]),
         Route(OPENAPI_URL, openapi, methods=["GET"]),
         *docs_routes(OPENAPI_URL),
+        *_metrics_routes(metrics),
         _TranscodingRoute(gateway),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.gateway = gateway
     return app
+
+
+def _metrics_routes(metrics: MetricsSource | None) -> list[BaseRoute]:
+    if metrics is None:
+        return []
+
+    async def scrape(_: Request) -> Response:
+        return Response(await metrics(), media_type=CONTENT_TYPE_PLAIN_0_0_4)
+
+    return [Route(METRICS_URL, scrape, methods=["GET"])]
 
 
 async def _readiness(gateway: Gateway, wait: float) -> Response:

@@ -176,7 +176,8 @@ async def _serve(config: ServerConfig) -> None:
     http = None
     if config.http_address:
         try:
-            http = rest_server(config, loopback_backend(config.grpc_address, server.port))
+            backend = loopback_backend(config.grpc_address, server.port)
+            http = rest_server(config, backend, server)
             await _start_http(http, config.http_address)
         except (StartupError, ValueError):
             await server.stop(grace=0)

@@ -3,10 +3,12 @@ port over a real loopback channel, exactly as a gateway deployed on its own woul
 
 from __future__ import annotations
 
-from gateway.app import create_app
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+from gateway.app import MetricsSource, create_app
 from gateway.serve import HttpServer
 from services.config import ServerConfig
-from services.server import max_request_bytes
+from services.server import Server, max_request_bytes
 
 _ANY_V4 = ("0.0.0.0", "")
 _ANY_V6 = ("[::]", "::")
@@ -22,16 +24,31 @@ def loopback_backend(grpc_address: str, port: int) -> str:
     return f"{host}:{port}"
 
 
-def rest_server(config: ServerConfig, backend: str) -> HttpServer:
+def rest_server(config: ServerConfig, backend: str, server: Server | None = None) -> HttpServer:
     """The gateway on `config.http_address`, forwarding to `backend`. Its body limit is
     the core's receive limit for `config` (a standalone gateway takes the core's
-    --max-payload-bytes for it)."""
+    --max-payload-bytes for it). With the in-process `server`, it serves GET /metrics."""
     app = create_app(
-        backend, default_timeout=default_timeout(config), max_body_bytes=max_request_bytes(config)
+        backend,
+        default_timeout=default_timeout(config),
+        max_body_bytes=max_request_bytes(config),
+        metrics=None if server is None else metrics_source(server),
     )
     return HttpServer(
         app, config.http_address, shutdown_grace=config.shutdown_grace.total_seconds()
     )
+
+
+def metrics_source(server: Server) -> MetricsSource:
+    """The server's metrics, queue depth read from its store at each scrape (on the event
+    loop the gRPC server runs on)."""
+
+    async def render() -> bytes:
+        # A scrape is no caller's work: no spans (psycopg's would each start a trace).
+        with suppress_instrumentation():
+            return await server.metrics.render(server.store)
+
+    return render
 
 
 def default_timeout(config: ServerConfig) -> float | None:

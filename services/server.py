@@ -13,6 +13,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from services.config import ServerConfig
 from services.maintenance import Maintenance
+from services.metrics import Metrics
 from services.telemetry import instrument_store, server_interceptors
 from services.validation import Limits
 from services.worker_service import WorkerService, WorkerSettings
@@ -60,14 +61,14 @@ class Server:
 
     def __init__(self, config: ServerConfig, store: Store | None = None) -> None:
         self.config = config
-        self.store = instrument_store(
-            store
-            or create_store(
-                config.database_url,
-                pool_size=config.db_pool_size,
-                pool_timeout=config.db_pool_timeout.total_seconds(),
-            )
+        store = store or create_store(
+            config.database_url,
+            pool_size=config.db_pool_size,
+            pool_timeout=config.db_pool_timeout.total_seconds(),
         )
+        self.metrics = Metrics()
+        store.events = self.metrics  # on the backend itself, not on a tracing wrapper
+        self.store = instrument_store(store)
         self.shutting_down = asyncio.Event()
         # grpc-stubs does not describe the asyncio health servicer.
         self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]
@@ -115,10 +116,10 @@ class Server:
             limits=limits,
         )
         workflow_service_pb2_grpc.add_WorkflowServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            WorkflowService(self.store, limits), self._grpc
+            WorkflowService(self.store, limits, self.metrics), self._grpc
         )
         worker_service_pb2_grpc.add_WorkerServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            WorkerService(self.store, settings, self.shutting_down), self._grpc
+            WorkerService(self.store, settings, self.shutting_down, self.metrics), self._grpc
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._grpc)
         reflection.enable_server_reflection(

@@ -13,6 +13,7 @@ import grpc
 from services import convert
 from services import validation as v
 from services.errors import invalid, rpc
+from services.metrics import Metrics
 from stepline.v1 import worker_service_pb2 as pb
 from stepline.v1 import worker_service_pb2_grpc as pb_grpc
 from storage import Store
@@ -55,12 +56,17 @@ class WorkerSettings:
 
 class WorkerService(pb_grpc.WorkerServiceServicer):
     def __init__(
-        self, store: Store, settings: WorkerSettings, shutting_down: asyncio.Event
+        self,
+        store: Store,
+        settings: WorkerSettings,
+        shutting_down: asyncio.Event,
+        metrics: Metrics,
     ) -> None:
         self._store = store
         self._settings = settings
         self._shutting_down = shutting_down
         self._limits = settings.limits
+        self._metrics = metrics
 
     # --- claiming -----------------------------------------------------------------------
 
@@ -79,12 +85,24 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
             lease_duration=self._settings.lease_duration,
         )
         wait = _wait(request, context)
-        result = await self._poll(params, wait)
+        result = await self._measured_poll(params, wait)
         return pb.PollActivityResponse(tasks=[_task(c) for c in result.claimed])
 
-    async def _poll(self, params: RunClaimParams, wait: float) -> RunClaimResult:
+    async def _measured_poll(self, params: RunClaimParams, wait: float) -> RunClaimResult:
+        metrics = self._metrics
+        started = asyncio.get_running_loop().time()
+        metrics.open_long_polls.inc()
+        try:
+            result = await self._poll(params, wait, started)
+        finally:
+            metrics.open_long_polls.dec()
+        waited = asyncio.get_running_loop().time() - started
+        (metrics.poll_got_task if result.claimed else metrics.poll_empty).observe(waited)
+        return result
+
+    async def _poll(self, params: RunClaimParams, wait: float, started: float) -> RunClaimResult:
         loop = asyncio.get_running_loop()
-        give_up_at = loop.time() + wait
+        give_up_at = started + wait
         # Subscribe before the first claim: a start committed between an empty claim
         # and the wait below still wakes this poll.
         with self._store.wake_hub.subscribe(params.namespace_id, params.task_queue) as woken:

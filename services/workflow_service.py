@@ -11,6 +11,7 @@ import grpc
 from services import convert, page_tokens, tracecontext
 from services import validation as v
 from services.errors import rpc
+from services.metrics import Metrics
 from stepline.v1 import workflow_service_pb2 as pb
 from stepline.v1 import workflow_service_pb2_grpc as pb_grpc
 from storage import Store
@@ -49,9 +50,10 @@ def _tokens(page: Page[T], key: Callable[[T], tuple[datetime, str]], scope: str)
 
 
 class WorkflowService(pb_grpc.WorkflowServiceServicer):
-    def __init__(self, store: Store, limits: v.Limits) -> None:
+    def __init__(self, store: Store, limits: v.Limits, metrics: Metrics) -> None:
         self._store = store
         self._limits = limits
+        self._metrics = metrics
 
     @rpc
     async def StartWorkflow(
@@ -73,6 +75,8 @@ class WorkflowService(pb_grpc.WorkflowServiceServicer):
             retry_policy=v.retry_policy(request, "retry_policy"),
         )
         result = await self._store.run_create(params)
+        if not result.existing:  # an idempotent repeat returns the run it started before
+            self._metrics.run_started(params.namespace_id, params.workflow_name)
         return pb.StartWorkflowResponse(
             run=convert.run_to_proto(result.run), existing=result.existing
         )

@@ -22,15 +22,20 @@ Rules every implementation keeps:
 - A step_id is COMPLETED at most once per run.
 - Starts, retries, sleeps and releases notify `wake_hub` subscribers of the run's
   (namespace_id, task_queue) once committed, on every server sharing the database.
+- Once committed, the changes metrics count are reported to `events` by the store that
+  made them, exactly once: runs ending (completed, failed, by a deadline too, canceled),
+  claims, expired leases taken back, step attempts a worker completed or failed.
 """
 
 from __future__ import annotations
 
 import abc
 
+from storage.events import StoreEvents
 from storage.notify import WakeHub
 from storage.records import (
     Page,
+    QueueDepth,
     Run,
     RunCancelParams,
     RunClaimParams,
@@ -64,6 +69,9 @@ class Store(abc.ABC):
 
     url_for_display: str
     """The database URL with any password masked."""
+
+    events: StoreEvents
+    """Receives committed changes (see storage.events); ignores them unless replaced."""
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -180,3 +188,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def run_fail_overdue(self, limit: int) -> int:
         """Fail up to `limit` non-terminal runs past their deadline; return how many."""
+
+    @abc.abstractmethod
+    async def run_count_by_queue(self) -> list[QueueDepth]:
+        """How many runs each (namespace, task queue) holds in each non-terminal status
+        (PENDING, RUNNING, SLEEPING), in (namespace_id, task_queue, status) order; only
+        non-zero counts. One grouped query over the claim indexes: terminal runs are
+        history and would make it a scan of the whole table."""

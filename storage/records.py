@@ -203,6 +203,16 @@ class StepListParams:
     cursor: Cursor | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class QueueDepth:
+    """How many runs of one task queue are in one non-terminal status."""
+
+    namespace_id: str
+    task_queue: str
+    status: RunStatus
+    runs: int
+
+
 # --- worker calls -----------------------------------------------------------------------
 
 

@@ -108,7 +108,7 @@ created_at DESC, id DESC
 -- the rest) and do not count against max_runs. Open step attempts are closed: a woken
 -- run's sleep completes, an expired lease's attempts fail.
 WITH overdue AS (
-    SELECT id, status FROM stepline_workflow_runs
+    SELECT id, status, available_at FROM stepline_workflow_runs
     WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
         AND status IN ('PENDING', 'SLEEPING', 'RUNNING') AND available_at <= now()
         AND deadline_at <= now()
@@ -116,7 +116,7 @@ WITH overdue AS (
     LIMIT 100
     FOR NO KEY UPDATE SKIP LOCKED
 ), ready AS (
-    SELECT id, status FROM stepline_workflow_runs
+    SELECT id, status, available_at FROM stepline_workflow_runs
     WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
         AND status IN ('PENDING', 'SLEEPING') AND available_at <= now()
         AND (deadline_at IS NULL OR deadline_at > now())
@@ -125,7 +125,7 @@ WITH overdue AS (
     LIMIT %(max_runs)s
     FOR NO KEY UPDATE SKIP LOCKED
 ), expired AS (
-    SELECT id, status FROM stepline_workflow_runs
+    SELECT id, status, available_at FROM stepline_workflow_runs
     WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
         AND status = 'RUNNING' AND available_at <= now()
         AND (deadline_at IS NULL OR deadline_at > now())
@@ -134,11 +134,11 @@ WITH overdue AS (
     LIMIT (SELECT %(max_runs)s - count(*) FROM ready)
     FOR NO KEY UPDATE SKIP LOCKED
 ), picked AS (
-    SELECT id, status AS previous_status, false AS overdue FROM ready
+    SELECT id, status AS previous_status, available_at AS due_at, false AS overdue FROM ready
     UNION ALL
-    SELECT id, status, false FROM expired
+    SELECT id, status, available_at, false FROM expired
     UNION ALL
-    SELECT id, status, true FROM overdue
+    SELECT id, status, available_at, true FROM overdue
 ), claimed AS (
     UPDATE stepline_workflow_runs AS r SET
         status = CASE WHEN p.overdue THEN 'FAILED' ELSE 'RUNNING' END,
@@ -153,7 +153,8 @@ WITH overdue AS (
         updated_at = now()
     FROM picked AS p
     WHERE r.id = p.id
-    RETURNING r.*, p.previous_status
+    -- For metrics: how long the run waited to be claimed since it became claimable.
+    RETURNING r.*, p.previous_status, extract(EPOCH FROM now() - p.due_at)::float8 AS claim_wait
 ), closed AS (
     UPDATE stepline_step_attempts AS s SET
         status = CASE
@@ -315,13 +316,14 @@ WITH overdue AS (
         updated_at = now()
     FROM overdue
     WHERE r.id = overdue.id
-    RETURNING r.id
+    RETURNING r.id, r.namespace_id, r.workflow_name
 ), closed AS (
     UPDATE stepline_step_attempts SET
         status = 'FAILED', error = %(error)s::json, finished_at = now(), updated_at = now()
     WHERE workflow_run_id IN (SELECT id FROM failed) AND status = 'RUNNING'
 )
-SELECT count(*) AS failed FROM failed
+SELECT namespace_id, workflow_name, count(*) AS failed FROM failed
+GROUP BY namespace_id, workflow_name
 
 -- name: run_fail_overdue_one
 -- Fails one run past its deadline, for a worker call that found it so. It waits for
@@ -343,13 +345,14 @@ WITH overdue AS (
         updated_at = now()
     FROM overdue
     WHERE r.id = overdue.id
-    RETURNING r.id
+    RETURNING r.id, r.namespace_id, r.workflow_name
 ), closed AS (
     UPDATE stepline_step_attempts SET
         status = 'FAILED', error = %(error)s::json, finished_at = now(), updated_at = now()
     WHERE workflow_run_id IN (SELECT id FROM failed) AND status = 'RUNNING'
 )
-SELECT count(*) AS failed FROM failed
+SELECT namespace_id, workflow_name, count(*) AS failed FROM failed
+GROUP BY namespace_id, workflow_name
 
 -- name: step_begin
 -- Returns the step's COMPLETED or open attempt when there is one, else opens one.
@@ -480,3 +483,11 @@ SELECT * FROM stepline_step_attempts
 WHERE workflow_run_id = %(run_id)s {filters}
 ORDER BY {order}
 LIMIT %(limit)s
+
+-- name: run_count_by_queue
+-- Queue depth for metrics: non-terminal runs only, each status served by a claim index.
+SELECT namespace_id, task_queue, status, count(*) AS runs
+FROM stepline_workflow_runs
+WHERE status IN ('PENDING', 'SLEEPING', 'RUNNING')
+GROUP BY namespace_id, task_queue, status
+ORDER BY namespace_id, task_queue, status

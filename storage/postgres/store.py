@@ -24,11 +24,12 @@ from storage.errors import (
     StorageUnavailable,
     StoreError,
 )
+from storage.events import IGNORED, StoreEvents
 from storage.ids import uuid7
 from storage.interface import Store
 from storage.migrations import load_migrations
 from storage.notify import WakeHub
-from storage.postgres import listing
+from storage.postgres import listing, reporting
 from storage.postgres.listener import Listener
 from storage.postgres.rows import (
     Row,
@@ -59,6 +60,7 @@ from storage.postgres.transitions import (
 from storage.records import (
     Lease,
     Page,
+    QueueDepth,
     Run,
     RunCancelParams,
     RunClaimParams,
@@ -122,6 +124,7 @@ class PostgresStore(Store):
         self._pool_timeout = pool_timeout
         self.url_for_display = mask_password(url)
         self.wake_hub = WakeHub()
+        self.events: StoreEvents = IGNORED
         self._pool = AsyncConnectionPool(
             url,
             min_size=1,
@@ -214,7 +217,8 @@ class PostgresStore(Store):
         raise verdict
 
     async def _fail_overdue(self, run_id: str) -> None:
-        await self._fetch("run_fail_overdue_one", {"run_id": run_id, "error": DEADLINE_ERROR})
+        values = {"run_id": run_id, "error": DEADLINE_ERROR}
+        reporting.overdue_failed(self.events, await self._fetch("run_fail_overdue_one", values))
 
     @contextlib.asynccontextmanager
     async def _fenced(self, lease: Lease) -> AsyncIterator[tuple[Conn, Row]]:
@@ -282,7 +286,7 @@ class PostgresStore(Store):
         ref = {"namespace_id": params.namespace_id, "run_id": db_uuid(params.run_id)}
         row = await self._fetch_one("run_cancel", {**ref, "error": error})
         if row is not None:
-            return run_from_row(row)
+            return reporting.ended(self.events, run_from_row(row))
         run = await self.run_get(RunGetParams(params.namespace_id, params.run_id))
         if run.status is RunStatus.CANCELED:
             return run
@@ -325,8 +329,10 @@ class PostgresStore(Store):
         }
         async with self._connection() as conn, conn.transaction():
             # Runs failed by their deadline come back too; only RUNNING ones are claimed.
-            rows = [r for r in await fetch(conn, "run_claim", query) if r["status"] == "RUNNING"]
+            changed = await fetch(conn, "run_claim", query)
+            rows = [r for r in changed if r["status"] == "RUNNING"]
             steps = await fetch(conn, "steps_of_runs", {"run_ids": [r["id"] for r in rows]})
+        reporting.claims(self.events, changed)
         if rows:
             return RunClaimResult(claimed=claimed_runs(rows, steps), next_due_in=None)
         due = await self._fetch_one("run_next_due", query)
@@ -382,7 +388,7 @@ class PostgresStore(Store):
         }
         row = await self._fetch_one("step_complete_attempt", values)
         if row is not None:
-            return step_from_row(row)
+            return self._step_completed(row)
         await self._check_lease(params.lease)
         found = await self._fetch_one("step_get", values)
         if found is None:
@@ -406,7 +412,7 @@ class PostgresStore(Store):
         for _ in range(2):
             row = await self._fetch_one("step_complete_by_step_id", values)
             if row is not None:
-                return step_from_row(row)
+                return self._step_completed(row)
             await self._check_lease(params.lease)
             existing = await self._fetch("steps_by_step_id", values)
             step = rules.recorded_step(map(step_from_row, existing), step_id, params.kind)
@@ -415,17 +421,24 @@ class PostgresStore(Store):
             values["id"] = uuid7()
         raise LeaseLost(params.lease.run_id, RunStatus.RUNNING)  # pragma: no cover - raced
 
+    def _step_completed(self, row: Row) -> StepAttempt:
+        """A step attempt this call completed (not a memoized one)."""
+        step = step_from_row(row)
+        self.events.step_ended(step.namespace_id, StepStatus.COMPLETED)
+        return step
+
     async def step_fail(self, params: StepFailParams) -> StepFailResult:
         lease = params.lease
         async with self._fenced(lease) as (conn, run_row):
             step = await fail_step(conn, params, run_row)
             run = await end_execution(conn, lease, run_row, params.error, keep=step)
-        return StepFailResult(step=step, run=run)
+        self.events.step_ended(step.namespace_id, StepStatus.FAILED)
+        return StepFailResult(step=step, run=reporting.ended(self.events, run))
 
     async def run_fail(self, params: RunFailParams) -> Run:
         async with self._fenced(params.lease) as (conn, run_row):
             run = await end_execution(conn, params.lease, run_row, params.error, keep=None)
-        return run
+        return reporting.ended(self.events, run)
 
     async def run_sleep(self, params: RunSleepParams) -> RunSleepResult:
         lease = params.lease
@@ -464,7 +477,7 @@ class PostgresStore(Store):
         }
         row = await self._fetch_one("run_complete", values)
         if row is not None:
-            return run_from_row(row)
+            return reporting.ended(self.events, run_from_row(row))
         await self._check_lease(params.lease)
         raise LeaseLost(params.lease.run_id, RunStatus.RUNNING)  # pragma: no cover - raced
 
@@ -480,5 +493,8 @@ class PostgresStore(Store):
         raise LeaseLost(params.lease.run_id, RunStatus.RUNNING)  # pragma: no cover - raced
 
     async def run_fail_overdue(self, limit: int) -> int:
-        row = await self._fetch_one("run_fail_overdue", {"limit": limit, "error": DEADLINE_ERROR})
-        return int(row["failed"]) if row else 0
+        rows = await self._fetch("run_fail_overdue", {"limit": limit, "error": DEADLINE_ERROR})
+        return reporting.overdue_failed(self.events, rows)
+
+    async def run_count_by_queue(self) -> list[QueueDepth]:
+        return [reporting.queue_depth(row) for row in await self._fetch("run_count_by_queue", {})]

@@ -68,11 +68,17 @@ def complete_attempt(
         output=output,
         worker_id=lease.worker_id,
     )
-    return step_from_row(row)
+    return ended(tx, step_from_row(row))
 
 
 def fail_attempt(tx: Tx, lease: Lease, attempt: StepAttempt, error: Json) -> StepAttempt:
     row = tx.one(
         "step_fail", step_attempt_id=attempt.step_attempt_id, error=error, worker_id=lease.worker_id
     )
-    return step_from_row(row)
+    return ended(tx, step_from_row(row))
+
+
+def ended(tx: Tx, step: StepAttempt) -> StepAttempt:
+    """Report a step attempt that `tx` closed (or recorded closed) for the worker."""
+    tx.events.step_ended(step.namespace_id, step.status)
+    return step

@@ -7,10 +7,11 @@ be taken by two claims: SQLite's answer to PostgreSQL's FOR UPDATE SKIP LOCKED.
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from datetime import timedelta
 
-from storage.records import ClaimedRun, RunClaimParams, RunClaimResult, RunStatus
+from storage.records import ClaimedRun, Run, RunClaimParams, RunClaimResult, RunStatus
 from storage.rules import LEASE_EXPIRED_FAILURE, failure_to_json
 from storage.sqlite.codec import interval, interval_micros, moment, run_from_row, step_from_row
 from storage.sqlite.database import Tx
@@ -28,7 +29,7 @@ def claim(tx: Tx, params: RunClaimParams) -> RunClaimResult:
     for row in tx.rows("run_claim_overdue", **queue, limit=_OVERDUE_FAILED_PER_CLAIM):
         fail_past_deadline(tx, row["id"])
     candidates = tx.rows("run_claim_candidates", **queue, limit=max(params.max_runs, 0))
-    claimed = [_claim_one(tx, params, row["id"], RunStatus(row["status"])) for row in candidates]
+    claimed = [_claim_one(tx, params, row) for row in candidates]
     return RunClaimResult(claimed, None if claimed else _next_due_in(tx, queue))
 
 
@@ -41,7 +42,8 @@ def _queue_filter(params: RunClaimParams) -> dict[str, object]:
     }
 
 
-def _claim_one(tx: Tx, params: RunClaimParams, run_id: str, was: RunStatus) -> ClaimedRun:
+def _claim_one(tx: Tx, params: RunClaimParams, candidate: sqlite3.Row) -> ClaimedRun:
+    run_id, was = candidate["id"], RunStatus(candidate["status"])
     lease_id = str(uuid.uuid4())
     lease_expires_at = tx.now + interval_micros(params.lease_duration)
     row = tx.one(
@@ -54,7 +56,15 @@ def _claim_one(tx: Tx, params: RunClaimParams, run_id: str, was: RunStatus) -> C
     )
     _settle_open_steps(tx, run_id, was)
     steps = [step_from_row(step) for step in tx.rows("steps_of_run", run_id=run_id)]
-    return ClaimedRun(run_from_row(row), lease_id, moment(lease_expires_at), steps)
+    run = run_from_row(row)
+    _report_claim(tx, run, was, waited_micros=tx.now - candidate["available_at"])
+    return ClaimedRun(run, lease_id, moment(lease_expires_at), steps)
+
+
+def _report_claim(tx: Tx, run: Run, was: RunStatus, waited_micros: int) -> None:
+    tx.events.run_claimed(run.namespace_id, run.task_queue, waited_micros / 1_000_000)
+    if was is RunStatus.RUNNING:
+        tx.events.lease_expired(run.namespace_id, run.workflow_name)
 
 
 def _settle_open_steps(tx: Tx, run_id: str, was: RunStatus) -> None:

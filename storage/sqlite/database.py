@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from storage.errors import StorageUnavailable, StoreError
+from storage.events import IGNORED, PendingEvents, StoreEvents
 from storage.sqlfile import load_queries
 from storage.sqlite.codec import moment
 
@@ -40,6 +41,8 @@ class Tx:
         self._connection = connection
         self.now = now
         """Microseconds since the Unix epoch, read once when the transaction began."""
+        self.events = PendingEvents()
+        """What the transaction changed, for metrics: delivered only once it commits."""
 
     @property
     def now_at(self) -> datetime:
@@ -108,15 +111,16 @@ class Database:
         with driver_errors():
             self._connection.execute(QUERIES["ping"]).fetchall()
 
-    def write(self, op: Callable[[Tx], T]) -> T:
-        """Run `op` in one BEGIN IMMEDIATE transaction: committed, or rolled back on error."""
-        return self._transaction("begin_immediate", op)
+    def write(self, op: Callable[[Tx], T], events: StoreEvents = IGNORED) -> T:
+        """Run `op` in one BEGIN IMMEDIATE transaction: committed, or rolled back on error.
+        Once committed, what `op` reported to `tx.events` goes to `events`."""
+        return self._transaction("begin_immediate", op, events)
 
     def read(self, op: Callable[[Tx], T]) -> T:
         """Run `op` in one deferred transaction, so that it reads one snapshot."""
-        return self._transaction("begin_deferred", op)
+        return self._transaction("begin_deferred", op, IGNORED)
 
-    def _transaction(self, begin: str, op: Callable[[Tx], T]) -> T:
+    def _transaction(self, begin: str, op: Callable[[Tx], T], events: StoreEvents) -> T:
         with driver_errors():
             self._connection.execute(QUERIES[begin])
             # The clock is read once the write lock is held, so commit order and time agree.
@@ -125,11 +129,13 @@ class Database:
                 result = op(tx)
             except CommitThenRaise as deferred:
                 self._commit()
+                tx.events.deliver(events)
                 raise deferred.error from None
             except BaseException:
                 self._rollback()
                 raise
             self._commit()
+            tx.events.deliver(events)
             return result
 
     def _clock(self) -> int:

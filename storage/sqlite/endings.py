@@ -7,7 +7,7 @@ Failure saying why.
 from __future__ import annotations
 
 from storage.errors import LeaseLost
-from storage.records import Failure, Json, Lease, Run
+from storage.records import Failure, Json, Lease, Run, RunStatus
 from storage.rules import ABANDONED_FAILURE, DEADLINE_FAILURE, failure_to_json, retry_at
 from storage.sqlite.codec import micros, run_from_row
 from storage.sqlite.database import Tx
@@ -27,9 +27,11 @@ def abandon_open_steps(tx: Tx, run_id: str) -> None:
 
 def fail_past_deadline(tx: Tx, run_id: str) -> bool:
     """FAILED with DEADLINE_FAILURE, if the run is still active and past its deadline."""
-    if not tx.execute("run_fail_past_deadline", run_id=run_id, error=_DEADLINE_JSON):
+    failed = tx.row("run_fail_past_deadline", run_id=run_id, error=_DEADLINE_JSON)
+    if failed is None:
         return False
     fail_open_steps(tx, run_id, _DEADLINE_JSON)
+    tx.events.run_ended(failed["namespace_id"], failed["workflow_name"], RunStatus.FAILED)
     return True
 
 
@@ -40,7 +42,7 @@ def fail_overdue(tx: Tx, limit: int) -> int:
 
 def complete(tx: Tx, run: Run, lease: Lease, output: Json | None) -> Run:
     abandon_open_steps(tx, run.run_id)
-    return fenced_update(tx, "run_complete", run, lease, output=output)
+    return _ended(tx, fenced_update(tx, "run_complete", run, lease, output=output))
 
 
 def end_with_failure(tx: Tx, run: Run, lease: Lease, error: Failure) -> Run:
@@ -49,8 +51,14 @@ def end_with_failure(tx: Tx, run: Run, lease: Lease, error: Failure) -> Run:
     error_json = failure_to_json(error)
     at = retry_at(run.retry_policy, run.attempt, run.deadline_at, error, tx.now_at)
     if at is None:
-        return fenced_update(tx, "run_fail", run, lease, error=error_json)
+        return _ended(tx, fenced_update(tx, "run_fail", run, lease, error=error_json))
     return fenced_update(tx, "run_retry", run, lease, error=error_json, available_at=micros(at))
+
+
+def _ended(tx: Tx, run: Run) -> Run:
+    """Report the run's terminal transition, which `tx` made."""
+    tx.events.run_ended(run.namespace_id, run.workflow_name, run.status)
+    return run
 
 
 def fenced_update(tx: Tx, name: str, run: Run, lease: Lease, **params: object) -> Run:

@@ -1,4 +1,4 @@
-"""Reads in keyset pages: runs of a namespace, step attempts of a run."""
+"""Reads: keyset pages of a namespace's runs and of a run's step attempts; queue depths."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from typing import TypeVar
 from storage.records import (
     Cursor,
     Page,
+    QueueDepth,
     Run,
     RunFilter,
     RunGetParams,
     RunListParams,
+    RunStatus,
     StepAttempt,
     StepGetParams,
     StepListParams,
@@ -96,3 +98,10 @@ def keyset_query(
 
 def _mapped(page: Page[sqlite3.Row], convert: Callable[[sqlite3.Row], T]) -> Page[T]:
     return Page([convert(row) for row in page.items], page.has_next, page.has_prev)
+
+
+def count_by_queue(tx: Tx) -> list[QueueDepth]:
+    return [
+        QueueDepth(row["namespace_id"], row["task_queue"], RunStatus(row["status"]), row["runs"])
+        for row in tx.rows("run_count_by_queue")
+    ]

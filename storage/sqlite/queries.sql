@@ -141,7 +141,7 @@ LIMIT :limit
 
 -- name: run_claim_candidates
 -- Due PENDING/SLEEPING runs oldest first, then RUNNING runs whose lease expired.
-SELECT id, status FROM (
+SELECT id, status, available_at FROM (
     SELECT * FROM (
         SELECT id, status, 0 AS tier, available_at FROM stepline_workflow_runs
         WHERE namespace_id = :namespace_id AND task_queue = :task_queue
@@ -255,6 +255,7 @@ SET status = 'FAILED', error = :error, finished_at = :now, available_at = NULL,
     lease_expires_at = NULL, wake_up_at = NULL, updated_at = :now
 WHERE id = :run_id AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
   AND deadline_at <= :now
+RETURNING namespace_id, workflow_name
 
 -- name: run_overdue
 SELECT id FROM stepline_workflow_runs
@@ -326,3 +327,13 @@ WHERE workflow_run_id = :run_id AND status = 'RUNNING'
 UPDATE stepline_step_attempts
 SET status = 'COMPLETED', finished_at = :now, updated_at = :now
 WHERE workflow_run_id = :run_id AND status = 'RUNNING' AND kind = 'SLEEP'
+
+-- --- metrics ------------------------------------------------------------------------
+
+-- name: run_count_by_queue
+-- Queue depth: non-terminal runs only, each status served by a claim index.
+SELECT namespace_id, task_queue, status, count(*) AS runs
+FROM stepline_workflow_runs
+WHERE status IN ('PENDING', 'SLEEPING', 'RUNNING')
+GROUP BY namespace_id, task_queue, status
+ORDER BY namespace_id, task_queue, status

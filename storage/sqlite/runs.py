@@ -71,6 +71,7 @@ def cancel(tx: Tx, params: RunCancelParams) -> Run:
     if run.status.is_terminal:
         raise RunAlreadyTerminal(run.run_id, run.status)
     failure = failure_to_json(cancel_failure(params.reason))
-    canceled = tx.one("run_cancel", run_id=run.run_id, error=failure)
+    canceled = run_from_row(tx.one("run_cancel", run_id=run.run_id, error=failure))
     fail_open_steps(tx, run.run_id, failure)
-    return run_from_row(canceled)
+    tx.events.run_ended(canceled.namespace_id, canceled.workflow_name, canceled.status)
+    return canceled

@@ -19,6 +19,7 @@ from storage.sqlite.attempts import (
     NewAttempt,
     attempt_by_id,
     complete_attempt,
+    ended,
     fail_attempt,
     insert_attempt,
     recorded,
@@ -67,7 +68,7 @@ def complete(tx: Tx, params: StepCompleteParams) -> StepAttempt:
         context=params.context,
         output=params.output,
     )
-    return insert_attempt(tx, run, params.lease, new)
+    return ended(tx, insert_attempt(tx, run, params.lease, new))
 
 
 def fail(tx: Tx, params: StepFailParams) -> StepFailResult:
@@ -105,7 +106,7 @@ def _fail_by_step_id(tx: Tx, run: Run, params: StepFailParams, error: Json) -> S
         context=params.context,
         error=error,
     )
-    return insert_attempt(tx, run, params.lease, new)
+    return ended(tx, insert_attempt(tx, run, params.lease, new))
 
 
 def _step_id(step_id: str | None) -> str:

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import TypeVar
 
 from storage.errors import StorageUnavailable
+from storage.events import IGNORED, StoreEvents
 from storage.interface import Store
 from storage.notify import WakeHub
 from storage.records import (
     Page,
+    QueueDepth,
     Run,
     RunCancelParams,
     RunClaimParams,
@@ -53,6 +55,7 @@ class SqliteStore(Store):
         self.path = path
         self.wake_hub = WakeHub()
         self.url_for_display = f"sqlite:///{path}"
+        self.events: StoreEvents = IGNORED
         self._executor: ThreadPoolExecutor | None = None
         self._database: Database | None = None
 
@@ -157,6 +160,9 @@ class SqliteStore(Store):
     async def run_fail_overdue(self, limit: int) -> int:
         return await self._write(lambda tx: endings.fail_overdue(tx, limit))
 
+    async def run_count_by_queue(self) -> list[QueueDepth]:
+        return await self._read(listing.count_by_queue)
+
     # --- plumbing -----------------------------------------------------------------------
 
     def _notify(self, run: Run) -> None:
@@ -165,7 +171,7 @@ class SqliteStore(Store):
 
     async def _write(self, op: Callable[[Tx], T]) -> T:
         database = self._open_database()
-        return await self._in_worker(lambda: database.write(op))
+        return await self._in_worker(lambda: database.write(op, self.events))
 
     async def _read(self, op: Callable[[Tx], T]) -> T:
         database = self._open_database()
