@@ -15,6 +15,7 @@ import grpc
 from stepline._convert import fill_struct, fill_value, to_timestamp
 from stepline._errors import RunCanceled, RunFailed, ServerUnavailable, from_rpc_error
 from stepline._retry import Backoff
+from stepline._spans import client_interceptors
 from stepline._values import Page, RetryPolicy, Run, RunStatus, Step
 from stepline.v1 import workflow_service_pb2 as wf
 from stepline.v1 import workflow_service_pb2_grpc as wf_grpc
@@ -85,7 +86,9 @@ class Client:
         if self._stub_instance is None or loop is not self._loop:
             # A channel works only on the loop it was made on: a Client used by one
             # asyncio.run() and then another gets a new one (the old loop is gone).
-            self._channel = grpc.aio.insecure_channel(self.target)
+            self._channel = grpc.aio.insecure_channel(
+                self.target, interceptors=client_interceptors()
+            )
             self._stub_instance = wf_grpc.WorkflowServiceStub(self._channel)  # type: ignore[no-untyped-call]
             self._loop = loop
         return self._stub_instance

@@ -11,16 +11,20 @@ it derives from BaseException so that a workflow's `except Exception` cannot swa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import grpc
+from opentelemetry.trace import INVALID_SPAN, Span
 
+from stepline import _spans, tracing
 from stepline._common import ExecutionEnded, LogAdapter, failure_of, lease_seconds, slim_failure
 from stepline._context import WorkflowContext
 from stepline._convert import to_duration, to_python, to_timestamp, to_value
@@ -87,6 +91,8 @@ class Execution:
             if step.status == sa.STEP_ATTEMPT_STATUS_COMPLETED
         }
         self._seen: set[str] = set()
+        # Attempts the server recorded per step: a step run now is attempt count + 1.
+        self._attempts = Counter(step.step_id for step in task.steps)
         self.ended = False
         self.end_reason = ""
         self._runner: asyncio.Task[Any] | None = None
@@ -95,6 +101,15 @@ class Execution:
         fields = {"run_id": run.run_id, "workflow": run.workflow_name, "attempt": run.attempt}
         self.log = LogAdapter(logger, fields)
         self.user_log = LogAdapter(logging.getLogger("stepline.workflow"), fields)
+        self.span: Span = INVALID_SPAN
+
+    @contextlib.contextmanager
+    def traced(self) -> Iterator[None]:
+        """The execution's span (from now) and run id current for the block; the span
+        ends with the block, recording why the execution ended."""
+        self.span = _spans.run_span(self.task.run)
+        with _spans.running(self.span, self.run_id, lambda: self.end_reason or "crashed"):
+            yield
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -177,6 +192,7 @@ class Execution:
         self.log.info("run completed")
 
     async def fail_workflow(self, exc: Exception, non_retryable: bool) -> None:
+        _spans.failed(self.span, exc)
         self.log.warning(
             "workflow raised %s: %s", type(exc).__qualname__, exc, exc_info=not non_retryable
         )
@@ -254,6 +270,14 @@ class Execution:
             )
         self._seen.add(step_id)
 
+    def step_attempt(self, step_id: str) -> int:
+        """The attempt number the server gives the step if it is run now."""
+        return self._attempts[step_id] + 1
+
+    def _replayed(self, step_id: str) -> None:
+        # The step did not run in this execution: an event, not a span.
+        self.span.add_event("step replayed", {tracing.STEP_ID: step_id})
+
     async def run_step(
         self,
         step_id: str,
@@ -265,6 +289,7 @@ class Execution:
         self._claim_step_id(step_id)
         recorded = self._recorded(step_id, _FUNCTION)
         if recorded is not None:
+            self._replayed(step_id)
             return to_python(recorded.output)
         return await StepRunner(self, step_id, retry).run(fn, args, kwargs)
 
@@ -289,13 +314,18 @@ class Execution:
                 "(e.g. datetime.now(UTC) + ...), not a naive one"
             )
         if self._recorded(step_id, _SLEEP) is not None:
+            self._replayed(step_id)
             return
         request = wk.ScheduleSleepRequest(**self.lease_fields(), step_id=step_id)
         if isinstance(until, datetime):
             request.wake_up_at.CopyFrom(to_timestamp(until, "sleep_until"))
         else:
             request.duration.CopyFrom(to_duration(max(until, timedelta(0))))
-        response = await self.call(self.stub.ScheduleSleep, request)
+        attempt = self.step_attempt(step_id)
+        with _spans.step_span(f"sleep {step_id}", self.run_id, step_id, attempt) as span:
+            response = await self.call(self.stub.ScheduleSleep, request)
+            if response.run.HasField("wake_up_at"):
+                span.set_attribute(tracing.WAKE_UP_AT, response.run.wake_up_at.ToJsonString())
         if response.run.status == wr.WORKFLOW_RUN_STATUS_SLEEPING:
             # The server parked the run and released the lease: this execution is over.
             self.end("sleeping")

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterable
 
 import grpc
+from opentelemetry import trace
 
 from stepline._errors import LeaseLost, ServerUnavailable, from_rpc_error
 from stepline._execution import Execution
@@ -34,7 +35,11 @@ async def _release(
 ) -> None:
     request = wk.ReleaseRunRequest(**execution.lease_fields(), reason=REASON)
     try:
-        await stub.ReleaseRun(request, timeout=RELEASE_TIMEOUT, metadata=metadata)
+        # In the run's trace, under its (ended) execution span: not a trace of its own.
+        with trace.use_span(
+            execution.span, end_on_exit=False, record_exception=False, set_status_on_exception=False
+        ):
+            await stub.ReleaseRun(request, timeout=RELEASE_TIMEOUT, metadata=metadata)
     except grpc.aio.AioRpcError as error:
         exc = from_rpc_error(error)
         # Lost lease: someone else has the run. Unavailable: its lease expires instead.

@@ -9,6 +9,9 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from opentelemetry.trace import INVALID_SPAN, Span
+
+from stepline import _spans, tracing
 from stepline._common import ExecutionEnded, LogAdapter, failure_of
 from stepline._convert import to_python, to_value
 from stepline._errors import (
@@ -33,6 +36,7 @@ class StepRunner:
         self.retry = retry
         self._begin: asyncio.Task[Any] | None = None
         self._config = to_value(policy_config(retry)) if retry is not None else None
+        self.span: Span = INVALID_SPAN
 
     @functools.cached_property
     def log(self) -> LogAdapter:
@@ -46,11 +50,17 @@ class StepRunner:
         return ref
 
     async def run(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
-        try:
-            return await self._run(fn, args, kwargs)
-        finally:
-            if self._begin is not None and not self._begin.done():
-                self._begin.cancel()
+        """The step under a span of its own (current while `fn` runs, on its thread too,
+        so the step's own spans and log lines nest under it)."""
+        execution = self.execution
+        attempt = execution.step_attempt(self.step_id)
+        name = f"step {self.step_id}"
+        with _spans.step_span(name, execution.run_id, self.step_id, attempt) as self.span:
+            try:
+                return await self._run(fn, args, kwargs)
+            finally:
+                if self._begin is not None and not self._begin.done():
+                    self._begin.cancel()
 
     async def _run(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
         attempt = 0
@@ -65,6 +75,7 @@ class StepRunner:
                 delay = step_retry_delay(self.retry, attempt)
                 if delay is None:
                     await self._fail(exc, non_retryable=False)
+                self.span.record_exception(exc)  # retried in process: not the step's end
                 self.log.warning(
                     "step attempt %d raised %s: %s; retrying in %.1fs",
                     attempt,
@@ -114,13 +125,20 @@ class StepRunner:
                 f"the server refused the output of step {self.step_id!r}: {exc.message}"
             )
             await self._fail(refused, non_retryable=True)
+        self._recorded_as(response.step_attempt.attempt)
         # The recorded output, as a later execution would read it back.
         return to_python(response.step_attempt.output)
+
+    def _recorded_as(self, attempt: int) -> None:
+        """The attempt number the server recorded, which wins over our estimate."""
+        if attempt:
+            self.span.set_attribute(tracing.ATTEMPT, attempt)
 
     async def _fail(self, exc: Exception, non_retryable: bool) -> NoReturn:
         # One line per failure: the stack trace is recorded with the step (see `runs steps`).
         self.log.warning("step failed with %s: %s", type(exc).__qualname__, exc)
         self.log.debug("step failure traceback", exc_info=exc)
+        _spans.failed(self.span, exc)
         await self._await_begin()
         try:
             response = await self.execution.call_with_failure(
@@ -138,6 +156,7 @@ class StepRunner:
                 non_retryable=True,
             )
             raise ExecutionEnded(self.execution.end_reason) from None
+        self._recorded_as(response.step_attempt.attempt)
         self.execution.end("step failed")
         self.execution.log_failed_run(response.run)
         raise ExecutionEnded(self.execution.end_reason)

@@ -45,6 +45,10 @@ class SyncClient:
         if self._closed:
             coro.close()
             raise RuntimeError("the SyncClient is closed")
+        # The call runs in the caller's contextvars, so under its current span (client
+        # spans and the traceparent follow it): run_coroutine_threadsafe schedules through
+        # call_soon_threadsafe, which runs in a copy of the calling thread's context, and
+        # the task is created in that copy. tests/sdk/test_tracing.py holds it to that.
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)
         try:
             return future.result()

@@ -19,6 +19,7 @@ from typing import Any
 
 import grpc
 
+from stepline import _spans
 from stepline._convert import seconds_duration
 from stepline._errors import InvalidArgument, ServerUnavailable, SteplineError, from_rpc_error
 from stepline._execution import Execution, ExecutionSettings
@@ -122,7 +123,9 @@ class Worker:
             raise RuntimeError("the worker is already running")
         self._running = True
         self._done.clear()
-        channel = grpc.aio.insecure_channel(self.target, options=_CHANNEL_OPTIONS)
+        channel = grpc.aio.insecure_channel(
+            self.target, options=_CHANNEL_OPTIONS, interceptors=_spans.client_interceptors()
+        )
         stub = wk_grpc.WorkerServiceStub(channel)  # type: ignore[no-untyped-call]
         settings = ExecutionSettings(self.worker_id, self._step_begin_after, self._metadata)
         restore = self._install_signal_handlers()
@@ -265,16 +268,19 @@ class Worker:
         running.add_done_callback(self._ended)
 
     async def _execute(self, execution: Execution) -> None:
-        heartbeat = Heartbeat(execution)
-        heartbeat.start()
-        try:
-            await execution.execute()
-        except Exception:
-            execution.log.exception("execution crashed")
-        finally:
-            beating = heartbeat.stop()
-            if beating is not None:
-                await asyncio.gather(beating, return_exceptions=True)
+        # Under the execution's span, so that heartbeats are its children too.
+        with execution.traced():
+            heartbeat = Heartbeat(execution)
+            heartbeat.start()
+            try:
+                await execution.execute()
+            except Exception as exc:
+                execution.log.exception("execution crashed")
+                _spans.failed(execution.span, exc)
+            finally:
+                beating = heartbeat.stop()
+                if beating is not None:
+                    await asyncio.gather(beating, return_exceptions=True)
 
     def _ended(self, task: asyncio.Task[None]) -> None:
         execution = self._active.pop(task, None)

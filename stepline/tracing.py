@@ -35,6 +35,11 @@ RUN_ID = "stepline.run_id"
 WORKFLOW_NAME = "stepline.workflow_name"
 STEP_ID = "stepline.step_id"
 ATTEMPT = "stepline.attempt"
+# On a worker's run span: why the execution ended (completed, failed, step failed,
+# sleeping, canceled, lease lost, deadline exceeded, shutdown, cancelled, crashed).
+END_REASON = "stepline.end_reason"
+# On a sleep's span: when the run wakes up (RFC 3339).
+WAKE_UP_AT = "stepline.wake_up_at"
 
 # The key of a run's context that holds the W3C trace context of its caller.
 TRACE_KEY = "trace"
@@ -164,7 +169,12 @@ def continued(run_context: Mapping[str, Any] | None) -> otel_context.Context:
     stored = (run_context or {}).get(TRACE_KEY)
     if not isinstance(stored, Mapping):
         return otel_context.Context()
-    carrier = {k: v for k, v in stored.items() if k in ("traceparent", "tracestate")}
-    if not all(isinstance(v, str) for v in carrier.values()):
+    return extracted(stored)
+
+
+def extracted(carrier: Mapping[str, Any]) -> otel_context.Context:
+    """A context parented on the W3C `traceparent`/`tracestate` in `carrier`, if valid."""
+    found = {k: v for k, v in carrier.items() if k in ("traceparent", "tracestate")}
+    if not all(isinstance(v, str) for v in found.values()):
         return otel_context.Context()
-    return _W3C.extract(carrier, context=otel_context.Context())
+    return _W3C.extract(found, context=otel_context.Context())

@@ -14,6 +14,7 @@ import pytest
 
 from tests.cli import processes
 from tests.support import postgres
+from tests.support.otlp import OtlpReceiver
 
 _POSTGRES_SKIPPED = pytest.StashKey[str]()
 
@@ -71,6 +72,16 @@ def postgres_address(postgres_url: str, tmp_path_factory: pytest.TempPathFactory
     """A server on this session's PostgreSQL database (each test uses its own queue)."""
     with processes.server(postgres_url, tmp_path_factory.mktemp("cli-pg-server")) as started:
         yield started
+
+
+@pytest.fixture
+def receiver() -> Iterator[OtlpReceiver]:
+    """A real OTLP/HTTP trace receiver on loopback, for the spans of processes under test."""
+    started = OtlpReceiver().start()
+    try:
+        yield started
+    finally:
+        started.close()
 
 
 def pytest_terminal_summary(

@@ -1,7 +1,12 @@
 """The `stepline` command: `stepline runs start|get|list|cancel|steps` and `stepline worker`.
 
 Exit codes: 0 success; 1 an error (one line on stderr, never a traceback), or a run
-waited for with `runs start --wait` that FAILED or was CANCELED; 2 a usage error.
+waited for with `runs start --wait` that FAILED or was CANCELED; 2 a usage error (an
+OTEL_* variable asking for what stepline cannot do included).
+
+Tracing is set up from the OTEL_* variables (`stepline.tracing`), as service
+"stepline-worker" for `stepline worker` and "stepline-cli" otherwise; spans are flushed
+before the command exits.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from stepline import (
     RunNotFound,
     ServerUnavailable,
     SteplineError,
+    tracing,
 )
 from stepline.cli import parser as cli_parser
 from stepline.cli import runs, worker
@@ -32,6 +38,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def execute(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Carry out the parsed command and exit; every error is one line on stderr."""
+    traced = _configure_tracing(parser, args)
     try:
         code = asyncio.run(_dispatch(args))
     except UsageError as exc:
@@ -43,14 +50,29 @@ def execute(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         parser.exit(1, f"stepline: {_describe(exc, args)}\n")
     except KeyboardInterrupt:
         parser.exit(130, "stepline: interrupted\n")
+    finally:
+        if traced:
+            tracing.shutdown()  # flush the spans before the process ends
     sys.exit(code)
+
+
+def _configure_tracing(parser: argparse.ArgumentParser, args: argparse.Namespace) -> bool:
+    """Whether this command set up tracing (so must flush it at the end)."""
+    service = "stepline-worker" if args.command == "worker" else "stepline-cli"
+    try:
+        return tracing.configure_from_env(service)
+    except tracing.TracingConfigError as exc:
+        parser.exit(2, f"stepline: {exc}\n")
 
 
 async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "worker":
         return await worker.run(args)
-    async with Client(args.address, namespace=args.namespace) as client:
-        return await runs.ACTIONS[args.action](client, args)
+    # One span for the command, so that the calls of `runs start --wait` make one trace
+    # (the run's own spans join it too), not a root trace each.
+    with tracing.tracer().start_as_current_span(f"stepline runs {args.action}"):
+        async with Client(args.address, namespace=args.namespace) as client:
+            return await runs.ACTIONS[args.action](client, args)
 
 
 def _describe(error: SteplineError, args: argparse.Namespace) -> str:
