@@ -10,7 +10,7 @@ GOOGLEAPIS := third_party/googleapis
 DESCRIPTORS := gateway/stepline.binpb
 BUILD_DESCRIPTORS = $(BUF) build --as-file-descriptor-set --exclude-imports --path api/stepline -o
 
-.PHONY: install run test check lint typecheck proto-check breaking generate googleapis bench bench-rest bench-sdk clean
+.PHONY: install run test check lint typecheck proto-check breaking generate googleapis bench bench-rest bench-sdk bench-tracing clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -82,6 +82,10 @@ bench-rest: $(INSTALLED)
 ## The reference workload through the SDK worker next to the raw-gRPC worker.
 bench-sdk: $(INSTALLED)
 	$(PY) -m bench.sdk
+
+## What tracing costs the server: OTEL_* unset vs exporting, in one run.
+bench-tracing: $(INSTALLED)
+	$(PY) -m bench.tracing
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(GOOGLEAPIS)

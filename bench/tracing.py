@@ -54,12 +54,12 @@ class ModeFigures:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.tracing", description=__doc__)
     parser.add_argument("--backends", type=backends, default=("sqlite", "postgres"))
-    parser.add_argument("--runs", type=positive_int, default=500, help="per round; default 500")
+    parser.add_argument("--runs", type=positive_int, help="per round; default 500 (50 quick)")
     parser.add_argument("--rounds", type=positive_int, default=3, help="default 3")
     parser.add_argument("--steps", type=positive_int, default=4, help="default 4")
     parser.add_argument("--slots", type=positive_int, default=100, help="default 100")
     parser.add_argument("--postgres-admin-url", default=pg.default_admin_url())
-    parser.add_argument("--quick", action="store_true", help="50 runs, 1 round: a smoke test")
+    parser.add_argument("--quick", action="store_true", help="1 round of 50 runs: a smoke test")
     return parser
 
 
@@ -67,7 +67,7 @@ def parse_options(argv: Sequence[str]) -> Options:
     args = _parser().parse_args(argv)
     return Options(
         backends=args.backends,
-        runs=50 if args.quick else args.runs,
+        runs=args.runs or (50 if args.quick else 500),
         rounds=1 if args.quick else args.rounds,
         steps=args.steps,
         slots=args.slots,

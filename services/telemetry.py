@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import grpc
 from google.protobuf.message import Message
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from opentelemetry.instrumentation.grpc.filters import any_of, method_name, negate, service_prefix
@@ -106,6 +107,11 @@ class RunAttributes(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
 def _annotated(method: str, behavior: Behavior) -> Behavior:
     async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         span = trace.get_current_span()
+        caller = None
+        if not span.get_span_context().is_valid:
+            # Not tracing (JSON logs only): the caller's trace still names the log lines.
+            metadata = dict(context.invocation_metadata() or ())
+            caller = otel_context.attach(tracing.extracted(metadata))
         attributes = _request_attributes(request)
         token = tracing.current_run_id.set(attributes.get(tracing.RUN_ID))
         try:
@@ -116,6 +122,8 @@ def _annotated(method: str, behavior: Behavior) -> Behavior:
             return response
         finally:
             tracing.current_run_id.reset(token)
+            if caller is not None:
+                otel_context.detach(caller)
             if span.is_recording():
                 span.set_attributes(attributes)
 

@@ -26,17 +26,16 @@ class Served:
 def traced_server(
     database_url: str, workdir: Path, otel: dict[str, str], *flags: str
 ) -> Iterator[Served]:
-    """A server with gRPC and REST on free loopback ports, exporting spans per `otel`."""
+    """A server with gRPC and REST on free loopback ports, exporting spans per `otel`
+    (only: OTEL_* variables of this process are not passed on)."""
     log = workdir / "server.log"
+    env = environment(STEPLINE_DATABASE_URL=database_url, STEPLINE_HTTP_ADDRESS="127.0.0.1:0")
+    env = {k: v for k, v in env.items() if not k.startswith("OTEL_")} | otel
     with log.open("w") as stderr:
         process = subprocess.Popen(
             [BIN / "stepline-server", "serve", "--grpc-address", "127.0.0.1:0", *flags],
             cwd=workdir,
-            env=environment(
-                STEPLINE_DATABASE_URL=database_url,
-                STEPLINE_HTTP_ADDRESS="127.0.0.1:0",
-                **otel,
-            ),
+            env=env,
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,
