@@ -46,6 +46,11 @@ def max_request_bytes(config: ServerConfig) -> int:
     return max(4 * config.max_payload_bytes + 64 * 1024, 4 * 1024 * 1024)
 
 
+def _logs_name_runs(config: ServerConfig) -> bool:
+    """JSON lines carry each call's run (and trace); DEBUG logs each handled call."""
+    return config.log_format == "json" or config.log_level.upper() == "DEBUG"
+
+
 def _grpc_options(config: ServerConfig) -> list[tuple[str, int]]:
     return [
         ("grpc.max_receive_message_length", max_request_bytes(config)),
@@ -77,7 +82,7 @@ class Server:
         self.port = 0
         self._grpc = grpc.aio.server(
             options=_grpc_options(config),
-            interceptors=server_interceptors(log_run_ids=config.log_format == "json"),
+            interceptors=server_interceptors(log_run_ids=_logs_name_runs(config)),
         )
 
     async def start(self) -> None:

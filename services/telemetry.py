@@ -1,7 +1,8 @@
 """The server's tracing: gRPC server spans with stepline's own attributes, and quiet polls.
 
 Installed only when tracing is on (`stepline.tracing.active()`), or, for the run id in
-log lines alone, when the logs are JSON; with neither, the server has no interceptor.
+log lines alone, when the logs are JSON or at DEBUG; otherwise the server has no
+interceptor.
 
 - OpenTelemetry's gRPC server interceptor makes a SERVER span per call, with the
   semantic conventions' rpc.* attributes, parented on the caller's `traceparent`.
@@ -50,7 +51,8 @@ Behavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
 
 
 def server_interceptors(log_run_ids: bool) -> list[Any]:
-    """The interceptors to give grpc.aio.server(): none when tracing and JSON logs are off."""
+    """The interceptors to give grpc.aio.server(): none with tracing off, unless log lines
+    are to name their runs."""
     if tracing.active():
         return [aio_server_interceptor(filter_=_traced_call()), RunAttributes()]  # type: ignore[no-untyped-call]
     return [RunAttributes()] if log_run_ids else []

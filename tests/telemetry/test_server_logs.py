@@ -44,3 +44,18 @@ def test_with_tracing_off_json_lines_carry_the_callers_trace(tmp_path: Path) -> 
     read = _lines(server.log, "GetWorkflowRun handled")
     assert len(read) == 1 and read[0]["run_id"] == run.run_id
     assert "trace_id" not in read[0]  # that call carried no trace context
+
+
+@pytest.mark.slow
+def test_text_lines_at_debug_name_the_run_of_each_call(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'text.db'}"
+    with (
+        traced_server(database, tmp_path, {}, "--log-level", "DEBUG") as server,
+        grpc.insecure_channel(server.grpc) as channel,
+    ):
+        stub = wf_grpc.WorkflowServiceStub(channel)  # type: ignore[no-untyped-call]
+        run = stub.StartWorkflow(wf.StartWorkflowRequest(workflow_name="texted")).run
+
+    handled = [line for line in server.log.read_text().splitlines() if "handled" in line]
+    assert len(handled) == 1
+    assert handled[0].endswith(f"StartWorkflow handled run_id={run.run_id}")
