@@ -16,6 +16,9 @@ $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	# buf (installed just now) resolves google/api/annotations.proto from this copy, so
+	# `.venv/bin/buf lint` works in any installed checkout, not only after make generate.
+	$(PY) tools/googleapis_protos.py $(GOOGLEAPIS)
 	touch $@
 
 install: $(INSTALLED)
@@ -37,6 +40,7 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(VENV)/bin/mypy
 
+## Copy the googleapis protos again (an install made before the copy was part of it).
 googleapis: $(INSTALLED)
 	$(PY) tools/googleapis_protos.py $(GOOGLEAPIS)
 
