@@ -10,38 +10,27 @@ hangs under StartWorkflow in the trace.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
 from stepline import tracing
 
-_TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
 _MAX_TRACESTATE = 512
+_W3C_KEYS = ("traceparent", "tracestate")
 TRACE_KEY = tracing.TRACE_KEY
 
 
-def valid_traceparent(value: str) -> bool:
-    match = _TRACEPARENT.fullmatch(value)
-    if match is None:
-        return False
-    version, trace_id, span_id, _flags = match.groups()
-    return version != "ff" and trace_id != "0" * 32 and span_id != "0" * 16
-
-
 def trace_context(metadata: Iterable[tuple[str, Any]] | None) -> dict[str, str] | None:
-    """{"traceparent", ["tracestate"]} of the current span or the call's metadata, or None."""
-    current = tracing.current_trace()
-    if current is not None:
-        return _capped(current)
-    found = {key: value for key, value in metadata or () if key in ("traceparent", "tracestate")}
-    traceparent = found.get("traceparent")
-    if not isinstance(traceparent, str) or not valid_traceparent(traceparent.strip()):
-        return None
-    return _capped({"traceparent": traceparent.strip(), "tracestate": found.get("tracestate")})
+    """{"traceparent", ["tracestate"]} of the current span (when the server traces) or
+    of the call's metadata, or None. OpenTelemetry's W3C propagator validates both."""
+    found = tracing.current_trace()
+    if found is None:
+        sent = {key: value for key, value in metadata or () if key in _W3C_KEYS}
+        found = tracing.current_trace(tracing.extracted(sent)) if "traceparent" in sent else None
+    return None if found is None else _capped(found)
 
 
-def _capped(trace: dict[str, Any]) -> dict[str, str]:
+def _capped(trace: dict[str, str]) -> dict[str, str]:
     """The traceparent, and the tracestate when it is a string of sane length."""
     kept = {"traceparent": trace["traceparent"]}
     tracestate = trace.get("tracestate")

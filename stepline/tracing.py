@@ -51,7 +51,6 @@ current_run_id: ContextVar[str | None] = ContextVar("stepline_run_id", default=N
 _EXPORTERS = ("otlp", "console")
 _PROTOCOLS = ("http/protobuf", "grpc")
 _W3C = TraceContextTextMapPropagator()
-_configured = False
 
 
 class TracingConfigError(ValueError):
@@ -64,17 +63,16 @@ def tracer() -> trace.Tracer:
 
 def active() -> bool:
     """Whether a tracer provider is installed, by `configure_from_env` or the program."""
-    return _configured or not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
 
 
-def configure_from_env(service_name: str, environ: Mapping[str, str] | None = None) -> bool:
+def configure_from_env(service_name: str) -> bool:
     """Install a tracer provider and exporters if the OTEL_* variables ask for one.
 
     Returns whether tracing is now on. Raises TracingConfigError for an exporter or
     protocol stepline does not ship, so a typo fails at startup, not silently.
     """
-    global _configured
-    env = os.environ if environ is None else environ
+    env = os.environ
     exporters = requested_exporters(env)
     if not exporters:
         return False
@@ -86,7 +84,6 @@ def configure_from_env(service_name: str, environ: Mapping[str, str] | None = No
     for name in exporters:
         provider.add_span_processor(BatchSpanProcessor(_exporter(name, env)))
     trace.set_tracer_provider(provider)
-    _configured = True
     return True
 
 
@@ -151,12 +148,13 @@ def _exporter(name: str, env: Mapping[str, str]) -> Any:
     )
 
 
-def current_trace() -> dict[str, str] | None:
-    """The current span's W3C context as {"traceparent", ["tracestate"]}, or None."""
-    if not trace.get_current_span().get_span_context().is_valid:
+def current_trace(context: otel_context.Context | None = None) -> dict[str, str] | None:
+    """The W3C context of the current span (or of `context`'s) as {"traceparent",
+    ["tracestate"]}, or None."""
+    if not trace.get_current_span(context).get_span_context().is_valid:
         return None  # the common case with tracing off: no dict, no formatting
     carrier: dict[str, str] = {}
-    _W3C.inject(carrier)
+    _W3C.inject(carrier, context=context)
     return carrier if "traceparent" in carrier else None
 
 

@@ -89,6 +89,14 @@ def test_rest_request_parents_the_grpc_call_and_its_store_operation(
     system = "sqlite" if database.startswith("sqlite") else "postgresql"
     assert store.name == f"run_create {system}"
     assert store.attributes["db.system"] == system
+    statements = [s for s in spans if s.parent_span_id == store.span_id]
+    if system == "postgresql":  # psycopg's instrumentation: a span per statement, under it
+        assert statements
+        assert all(
+            "INSERT INTO stepline_workflow_runs" in s.attributes["db.statement"] for s in statements
+        )
+    else:
+        assert statements == []  # SQLite's operation is the whole story
     # The run continues the trace from the StartWorkflow span; the caller's keys stay.
     context = run["context"]
     assert context == {
