@@ -150,22 +150,10 @@ class BenchWorker:
     def _step_request(
         self, task: wk.RunTask, number: int, output: struct_pb2.Value
     ) -> wk.CompleteStepRequest:
-        return wk.CompleteStepRequest(
-            namespace_id=task.run.namespace_id,
-            run_id=task.run.run_id,
-            lease_id=task.lease_id,
-            worker_id=self._config.worker_id,
-            step_id=f"step-{number}",
-            output=output,
-        )
+        return wk.CompleteStepRequest(lease=task.lease, step_id=f"step-{number}", output=output)
 
     def _completion(self, task: wk.RunTask) -> wk.CompleteWorkflowRequest:
-        return wk.CompleteWorkflowRequest(
-            namespace_id=task.run.namespace_id,
-            run_id=task.run.run_id,
-            lease_id=task.lease_id,
-            worker_id=self._config.worker_id,
-        )
+        return wk.CompleteWorkflowRequest(lease=task.lease)
 
 
 @contextlib.asynccontextmanager

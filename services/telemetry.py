@@ -8,8 +8,8 @@ interceptor.
   semantic conventions' rpc.* attributes, parented on the caller's `traceparent`.
 - `RunAttributes` adds `stepline.namespace_id`, `stepline.run_id`,
   `stepline.workflow_name`, `stepline.step_id` and `stepline.attempt` from the request
-  and the run in the response, sets `stepline.tracing.current_run_id` for log lines,
-  and logs each handled call at DEBUG.
+  (a worker call's run from its `lease`) and the run in the response, sets
+  `stepline.tracing.current_run_id` for log lines, and logs each handled call at DEBUG.
 - Long polls (PollActivity), health checks and reflection make no spans at all, nor
   do the store queries they run: an idle worker would otherwise start a new trace
   every poll. Their cost is in the metrics (long-poll wait, claim latency).
@@ -46,6 +46,8 @@ _REQUEST_FIELDS = {
     "workflow_name": tracing.WORKFLOW_NAME,
     "step_id": tracing.STEP_ID,
 }
+# Worker calls name their run inside the RunLease they send back.
+_LEASE = "lease"
 
 Behavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
 
@@ -152,10 +154,17 @@ def _quiet(method: str, behavior: Behavior) -> Behavior:
 
 
 def _request_attributes(request: Message) -> dict[str, Any]:
+    attributes = _named_fields(request)
+    if _LEASE in request.DESCRIPTOR.fields_by_name:
+        attributes.update(_named_fields(getattr(request, _LEASE)))
+    return attributes
+
+
+def _named_fields(message: Message) -> dict[str, Any]:
     return {
         attribute: value
-        for field, attribute in _present_fields(type(request))
-        if (value := getattr(request, field))
+        for field, attribute in _present_fields(type(message))
+        if (value := getattr(message, field))
     }
 
 

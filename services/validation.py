@@ -50,11 +50,11 @@ class Limits:
     max_payload_bytes: int
 
 
-def namespace(value: str) -> str:
+def namespace(value: str, field: str = "namespace_id") -> str:
     if not value:
         return DEFAULT_NAMESPACE
     if not _NAMESPACE.fullmatch(value):
-        raise invalid("namespace_id", "must be 1-63 characters of letters, digits, '-', '_' or '.'")
+        raise invalid(field, "must be 1-63 characters of letters, digits, '-', '_' or '.'")
     return value
 
 

@@ -45,6 +45,8 @@ _DEADLINE_MARGIN = 0.05
 # A due run that the claim skipped is held by another claim right now; look again soon.
 _MIN_RECHECK = 0.01
 
+StepEndRequest = pb.CompleteStepRequest | pb.FailStepRequest
+
 
 @dataclass(frozen=True, slots=True)
 class WorkerSettings:
@@ -122,20 +124,12 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
 
     # --- lease-fenced calls -------------------------------------------------------------
 
-    def _lease(self, request: Any) -> Lease:
-        return Lease(
-            namespace_id=v.namespace(request.namespace_id),
-            run_id=v.identifier(request.run_id, "run_id"),
-            lease_id=v.identifier(request.lease_id, "lease_id"),
-            worker_id=v.text(request.worker_id, "worker_id") or None,
-        )
-
     @rpc
     async def RecordHeartbeat(
         self, request: pb.RecordHeartbeatRequest, context: Context
     ) -> pb.RecordHeartbeatResponse:
         result = await self._store.run_heartbeat(
-            RunHeartbeatParams(self._lease(request), self._settings.lease_duration)
+            RunHeartbeatParams(_lease(request.lease), self._settings.lease_duration)
         )
         response = pb.RecordHeartbeatResponse(cancel_requested=result.cancel_requested)
         if result.lease_expires_at is not None:
@@ -148,7 +142,7 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
     ) -> pb.BeginStepResponse:
         step = await self._store.step_begin(
             StepBeginParams(
-                lease=self._lease(request),
+                lease=_lease(request.lease),
                 step_id=v.name(request.step_id, "step_id"),
                 kind=_function_kind(request.kind),
                 config=v.payload(request, "config", self._limits),
@@ -164,7 +158,7 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
         attempt_id, step_id = _step_ref(request)
         step = await self._store.step_complete(
             StepCompleteParams(
-                lease=self._lease(request),
+                lease=_lease(request.lease),
                 output=v.payload(request, "output", self._limits),
                 step_attempt_id=attempt_id,
                 step_id=step_id,
@@ -180,7 +174,7 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
         attempt_id, step_id = _step_ref(request)
         result = await self._store.step_fail(
             StepFailParams(
-                lease=self._lease(request),
+                lease=_lease(request.lease),
                 error=v.failure(request, "error", self._limits),
                 step_attempt_id=attempt_id,
                 step_id=step_id,
@@ -197,7 +191,7 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
     async def ScheduleSleep(
         self, request: pb.ScheduleSleepRequest, context: Context
     ) -> pb.ScheduleSleepResponse:
-        lease = self._lease(request)
+        lease = _lease(request.lease)
         step_id = v.name(request.step_id, "step_id")
         wake_up_at = v.timestamp(request, "wake_up_at")
         duration = v.duration(request, "duration")
@@ -218,7 +212,7 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
     ) -> pb.CompleteWorkflowResponse:
         run = await self._store.run_complete(
             RunCompleteParams(
-                lease=self._lease(request), output=v.payload(request, "output", self._limits)
+                lease=_lease(request.lease), output=v.payload(request, "output", self._limits)
             )
         )
         return pb.CompleteWorkflowResponse(run=convert.run_to_proto(run))
@@ -229,7 +223,7 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
     ) -> pb.FailWorkflowResponse:
         run = await self._store.run_fail(
             RunFailParams(
-                lease=self._lease(request), error=v.failure(request, "error", self._limits)
+                lease=_lease(request.lease), error=v.failure(request, "error", self._limits)
             )
         )
         return pb.FailWorkflowResponse(run=convert.run_to_proto(run))
@@ -242,7 +236,7 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
         # the lease would have expired.
         run = await self._store.run_release(
             RunReleaseParams(
-                lease=self._lease(request),
+                lease=_lease(request.lease),
                 reason=v.text(request.reason, "reason", max_length=MAX_REASON),
             )
         )
@@ -281,7 +275,7 @@ def _function_kind(kind: int) -> StepKind:
     raise invalid("kind", f"{kind} is not a step kind")
 
 
-def _step_ref(request: Any) -> tuple[str | None, str | None]:
+def _step_ref(request: StepEndRequest) -> tuple[str | None, str | None]:
     """(step_attempt_id, step_id): an attempt from BeginStep, or a step_id for one call."""
     if request.step_attempt_id:
         attempt_id = v.identifier(request.step_attempt_id, "step_attempt_id")
@@ -289,15 +283,32 @@ def _step_ref(request: Any) -> tuple[str | None, str | None]:
     return None, v.name(request.step_id, "step_id")
 
 
-def _struct_json(request: Any, limits: v.Limits) -> str | None:
+def _struct_json(request: StepEndRequest | pb.BeginStepRequest, limits: v.Limits) -> str | None:
     doc = v.struct(request, "context", limits)
     return None if doc is None else convert.json_text(doc)
 
 
+def _lease(lease: pb.RunLease) -> Lease:
+    """The storage record of a call's RunLease; errors name the field as `lease.<name>`."""
+    return Lease(
+        namespace_id=v.namespace(lease.namespace_id, "lease.namespace_id"),
+        run_id=v.identifier(lease.run_id, "lease.run_id"),
+        lease_id=v.identifier(lease.lease_id, "lease.lease_id"),
+        worker_id=v.text(lease.worker_id, "lease.worker_id") or None,
+    )
+
+
 def _task(claimed: ClaimedRun) -> pb.RunTask:
-    return pb.RunTask(
-        run=convert.run_to_proto(claimed.run),
+    run = claimed.run
+    lease = pb.RunLease(
+        namespace_id=run.namespace_id,
+        run_id=run.run_id,
         lease_id=claimed.lease_id,
+        worker_id=run.worker_id or "",
+    )
+    return pb.RunTask(
+        run=convert.run_to_proto(run),
+        lease=lease,
         lease_expires_at=convert.timestamp(claimed.lease_expires_at),
         steps=[convert.step_to_proto(step) for step in claimed.steps],
     )

@@ -58,7 +58,6 @@ _LEASE_MARGIN = 0.1
 
 @dataclass(frozen=True, slots=True)
 class ExecutionSettings:
-    worker_id: str
     step_begin_after: float
     """A step still running after this many seconds is recorded as RUNNING (BeginStep);
     quicker steps cost one CompleteStep call."""
@@ -79,8 +78,8 @@ class Execution:
     ) -> None:
         run = task.run
         self.run_id = run.run_id
-        self.namespace_id = run.namespace_id
-        self.lease_id = task.lease_id
+        # The claim, sent back unchanged with every call on the run.
+        self.lease = task.lease
         self.task = task
         self.workflow = workflow
         self.settings = settings
@@ -179,7 +178,7 @@ class Execution:
         try:
             await self.call(
                 self.stub.CompleteWorkflow,
-                wk.CompleteWorkflowRequest(**self.lease_fields(), output=output),
+                wk.CompleteWorkflowRequest(lease=self.lease, output=output),
             )
         except InvalidArgument as exc:
             # The run would otherwise stay RUNNING and crash again at every reclaim.
@@ -198,7 +197,7 @@ class Execution:
         )
         response = await self.call_with_failure(
             self.stub.FailWorkflow,
-            lambda error: wk.FailWorkflowRequest(**self.lease_fields(), error=error),
+            lambda error: wk.FailWorkflowRequest(lease=self.lease, error=error),
             failure_of(exc, non_retryable),
         )
         self.end("failed")
@@ -223,14 +222,6 @@ class Execution:
 
     # --- calls --------------------------------------------------------------------------
 
-    def lease_fields(self) -> dict[str, Any]:
-        return {
-            "namespace_id": self.namespace_id,
-            "run_id": self.run_id,
-            "lease_id": self.lease_id,
-            "worker_id": self.settings.worker_id,
-        }
-
     async def call(self, method: Any, request: Any) -> Any:
         """A lease-fenced call. Every worker call is safe to repeat, so UNAVAILABLE is
         retried with backoff; LEASE_LOST or a passed deadline ends the execution."""
@@ -254,7 +245,7 @@ class Execution:
             await asyncio.sleep(delay)
 
     async def heartbeat(self, deadline: float) -> wk.RecordHeartbeatResponse:
-        request = wk.RecordHeartbeatRequest(**self.lease_fields())
+        request = wk.RecordHeartbeatRequest(lease=self.lease)
         response: wk.RecordHeartbeatResponse = await self.stub.RecordHeartbeat(
             request, timeout=deadline, metadata=self.settings.metadata
         )
@@ -316,7 +307,7 @@ class Execution:
         if self._recorded(step_id, _SLEEP) is not None:
             self._replayed(step_id)
             return
-        request = wk.ScheduleSleepRequest(**self.lease_fields(), step_id=step_id)
+        request = wk.ScheduleSleepRequest(lease=self.lease, step_id=step_id)
         if isinstance(until, datetime):
             request.wake_up_at.CopyFrom(to_timestamp(until, "sleep_until"))
         else:

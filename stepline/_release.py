@@ -33,7 +33,7 @@ async def _release(
     execution: Execution,
     metadata: tuple[tuple[str, str], ...] | None,
 ) -> None:
-    request = wk.ReleaseRunRequest(**execution.lease_fields(), reason=REASON)
+    request = wk.ReleaseRunRequest(lease=execution.lease, reason=REASON)
     try:
         # In the run's trace, under its (ended) execution span: not a trace of its own.
         with trace.use_span(

@@ -43,12 +43,6 @@ class StepRunner:
         extra = {**(self.execution.log.extra or {}), "step_id": self.step_id}
         return LogAdapter(self.execution.log.logger, extra)
 
-    def _ref(self) -> dict[str, Any]:
-        ref: dict[str, Any] = {**self.execution.lease_fields(), "step_id": self.step_id}
-        if self._config is not None:
-            ref["config"] = self._config
-        return ref
-
     async def run(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
         """The step under a span of its own (current while `fn` runs, on its thread too,
         so the step's own spans and log lines nest under it)."""
@@ -102,7 +96,9 @@ class StepRunner:
                 timer.cancel()
 
     def _start_begin(self) -> None:
-        request = wk.BeginStepRequest(**self._ref())
+        request = wk.BeginStepRequest(
+            lease=self.execution.lease, step_id=self.step_id, config=self._config
+        )
         self._begin = asyncio.ensure_future(
             self.execution.call(self.execution.stub.BeginStep, request)
         )
@@ -115,7 +111,9 @@ class StepRunner:
     async def _complete(self, output: Any) -> Any:
         await self._await_begin()
         self.execution.check_lease()
-        request = wk.CompleteStepRequest(**self._ref(), output=output)
+        request = wk.CompleteStepRequest(
+            lease=self.execution.lease, step_id=self.step_id, config=self._config, output=output
+        )
         try:
             response = await self.execution.call(self.execution.stub.CompleteStep, request)
         except (InvalidArgument, StepStateError) as exc:
@@ -143,7 +141,12 @@ class StepRunner:
         try:
             response = await self.execution.call_with_failure(
                 self.execution.stub.FailStep,
-                lambda error: wk.FailStepRequest(**self._ref(), error=error),
+                lambda error: wk.FailStepRequest(
+                    lease=self.execution.lease,
+                    step_id=self.step_id,
+                    config=self._config,
+                    error=error,
+                ),
                 failure_of(exc, non_retryable),
             )
         except (InvalidArgument, StepStateError) as refused:

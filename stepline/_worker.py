@@ -127,7 +127,7 @@ class Worker:
             self.target, options=_CHANNEL_OPTIONS, interceptors=_spans.client_interceptors()
         )
         stub = wk_grpc.WorkerServiceStub(channel)  # type: ignore[no-untyped-call]
-        settings = ExecutionSettings(self.worker_id, self._step_begin_after, self._metadata)
+        settings = ExecutionSettings(self._step_begin_after, self._metadata)
         restore = self._install_signal_handlers()
         log.info(
             "worker %s polling %s queue %r for %s",

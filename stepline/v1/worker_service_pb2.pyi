@@ -37,18 +37,18 @@ class PollActivityResponse(_message.Message):
     def __init__(self, tasks: _Optional[_Iterable[_Union[RunTask, _Mapping]]] = ...) -> None: ...
 
 class RunTask(_message.Message):
-    __slots__ = ("run", "lease_id", "lease_expires_at", "steps")
+    __slots__ = ("run", "lease", "lease_expires_at", "steps")
     RUN_FIELD_NUMBER: _ClassVar[int]
-    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_FIELD_NUMBER: _ClassVar[int]
     LEASE_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     STEPS_FIELD_NUMBER: _ClassVar[int]
     run: _workflow_run_pb2.WorkflowRun
-    lease_id: str
+    lease: RunLease
     lease_expires_at: _timestamp_pb2.Timestamp
     steps: _containers.RepeatedCompositeFieldContainer[_step_attempt_pb2.StepAttempt]
-    def __init__(self, run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ..., lease_id: _Optional[str] = ..., lease_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., steps: _Optional[_Iterable[_Union[_step_attempt_pb2.StepAttempt, _Mapping]]] = ...) -> None: ...
+    def __init__(self, run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ..., lease: _Optional[_Union[RunLease, _Mapping]] = ..., lease_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., steps: _Optional[_Iterable[_Union[_step_attempt_pb2.StepAttempt, _Mapping]]] = ...) -> None: ...
 
-class RecordHeartbeatRequest(_message.Message):
+class RunLease(_message.Message):
     __slots__ = ("namespace_id", "run_id", "lease_id", "worker_id")
     NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -60,6 +60,12 @@ class RecordHeartbeatRequest(_message.Message):
     worker_id: str
     def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., worker_id: _Optional[str] = ...) -> None: ...
 
+class RecordHeartbeatRequest(_message.Message):
+    __slots__ = ("lease",)
+    LEASE_FIELD_NUMBER: _ClassVar[int]
+    lease: RunLease
+    def __init__(self, lease: _Optional[_Union[RunLease, _Mapping]] = ...) -> None: ...
+
 class RecordHeartbeatResponse(_message.Message):
     __slots__ = ("lease_expires_at", "cancel_requested")
     LEASE_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
@@ -69,24 +75,18 @@ class RecordHeartbeatResponse(_message.Message):
     def __init__(self, lease_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_requested: _Optional[bool] = ...) -> None: ...
 
 class BeginStepRequest(_message.Message):
-    __slots__ = ("namespace_id", "run_id", "lease_id", "worker_id", "step_id", "kind", "config", "context")
-    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
-    RUN_ID_FIELD_NUMBER: _ClassVar[int]
-    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
-    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("lease", "step_id", "kind", "config", "context")
+    LEASE_FIELD_NUMBER: _ClassVar[int]
     STEP_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     CONFIG_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
-    namespace_id: str
-    run_id: str
-    lease_id: str
-    worker_id: str
+    lease: RunLease
     step_id: str
     kind: _step_attempt_pb2.StepKind
     config: _struct_pb2.Value
     context: _struct_pb2.Struct
-    def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., step_id: _Optional[str] = ..., kind: _Optional[_Union[_step_attempt_pb2.StepKind, str]] = ..., config: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    def __init__(self, lease: _Optional[_Union[RunLease, _Mapping]] = ..., step_id: _Optional[str] = ..., kind: _Optional[_Union[_step_attempt_pb2.StepKind, str]] = ..., config: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class BeginStepResponse(_message.Message):
     __slots__ = ("step_attempt",)
@@ -95,28 +95,22 @@ class BeginStepResponse(_message.Message):
     def __init__(self, step_attempt: _Optional[_Union[_step_attempt_pb2.StepAttempt, _Mapping]] = ...) -> None: ...
 
 class CompleteStepRequest(_message.Message):
-    __slots__ = ("namespace_id", "run_id", "lease_id", "worker_id", "step_attempt_id", "step_id", "kind", "config", "context", "output")
-    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
-    RUN_ID_FIELD_NUMBER: _ClassVar[int]
-    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
-    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("lease", "step_attempt_id", "step_id", "kind", "config", "context", "output")
+    LEASE_FIELD_NUMBER: _ClassVar[int]
     STEP_ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
     STEP_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     CONFIG_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_FIELD_NUMBER: _ClassVar[int]
-    namespace_id: str
-    run_id: str
-    lease_id: str
-    worker_id: str
+    lease: RunLease
     step_attempt_id: str
     step_id: str
     kind: _step_attempt_pb2.StepKind
     config: _struct_pb2.Value
     context: _struct_pb2.Struct
     output: _struct_pb2.Value
-    def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., step_attempt_id: _Optional[str] = ..., step_id: _Optional[str] = ..., kind: _Optional[_Union[_step_attempt_pb2.StepKind, str]] = ..., config: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., output: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+    def __init__(self, lease: _Optional[_Union[RunLease, _Mapping]] = ..., step_attempt_id: _Optional[str] = ..., step_id: _Optional[str] = ..., kind: _Optional[_Union[_step_attempt_pb2.StepKind, str]] = ..., config: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., output: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
 
 class CompleteStepResponse(_message.Message):
     __slots__ = ("step_attempt",)
@@ -125,28 +119,22 @@ class CompleteStepResponse(_message.Message):
     def __init__(self, step_attempt: _Optional[_Union[_step_attempt_pb2.StepAttempt, _Mapping]] = ...) -> None: ...
 
 class FailStepRequest(_message.Message):
-    __slots__ = ("namespace_id", "run_id", "lease_id", "worker_id", "step_attempt_id", "step_id", "kind", "config", "context", "error")
-    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
-    RUN_ID_FIELD_NUMBER: _ClassVar[int]
-    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
-    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("lease", "step_attempt_id", "step_id", "kind", "config", "context", "error")
+    LEASE_FIELD_NUMBER: _ClassVar[int]
     STEP_ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
     STEP_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     CONFIG_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
-    namespace_id: str
-    run_id: str
-    lease_id: str
-    worker_id: str
+    lease: RunLease
     step_attempt_id: str
     step_id: str
     kind: _step_attempt_pb2.StepKind
     config: _struct_pb2.Value
     context: _struct_pb2.Struct
     error: _common_pb2.Failure
-    def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., step_attempt_id: _Optional[str] = ..., step_id: _Optional[str] = ..., kind: _Optional[_Union[_step_attempt_pb2.StepKind, str]] = ..., config: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., error: _Optional[_Union[_common_pb2.Failure, _Mapping]] = ...) -> None: ...
+    def __init__(self, lease: _Optional[_Union[RunLease, _Mapping]] = ..., step_attempt_id: _Optional[str] = ..., step_id: _Optional[str] = ..., kind: _Optional[_Union[_step_attempt_pb2.StepKind, str]] = ..., config: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., error: _Optional[_Union[_common_pb2.Failure, _Mapping]] = ...) -> None: ...
 
 class FailStepResponse(_message.Message):
     __slots__ = ("step_attempt", "run")
@@ -157,22 +145,16 @@ class FailStepResponse(_message.Message):
     def __init__(self, step_attempt: _Optional[_Union[_step_attempt_pb2.StepAttempt, _Mapping]] = ..., run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ...) -> None: ...
 
 class ScheduleSleepRequest(_message.Message):
-    __slots__ = ("namespace_id", "run_id", "lease_id", "worker_id", "step_id", "wake_up_at", "duration")
-    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
-    RUN_ID_FIELD_NUMBER: _ClassVar[int]
-    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
-    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("lease", "step_id", "wake_up_at", "duration")
+    LEASE_FIELD_NUMBER: _ClassVar[int]
     STEP_ID_FIELD_NUMBER: _ClassVar[int]
     WAKE_UP_AT_FIELD_NUMBER: _ClassVar[int]
     DURATION_FIELD_NUMBER: _ClassVar[int]
-    namespace_id: str
-    run_id: str
-    lease_id: str
-    worker_id: str
+    lease: RunLease
     step_id: str
     wake_up_at: _timestamp_pb2.Timestamp
     duration: _duration_pb2.Duration
-    def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., step_id: _Optional[str] = ..., wake_up_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, lease: _Optional[_Union[RunLease, _Mapping]] = ..., step_id: _Optional[str] = ..., wake_up_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class ScheduleSleepResponse(_message.Message):
     __slots__ = ("step_attempt", "run")
@@ -183,18 +165,12 @@ class ScheduleSleepResponse(_message.Message):
     def __init__(self, step_attempt: _Optional[_Union[_step_attempt_pb2.StepAttempt, _Mapping]] = ..., run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ...) -> None: ...
 
 class CompleteWorkflowRequest(_message.Message):
-    __slots__ = ("namespace_id", "run_id", "lease_id", "worker_id", "output")
-    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
-    RUN_ID_FIELD_NUMBER: _ClassVar[int]
-    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
-    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("lease", "output")
+    LEASE_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_FIELD_NUMBER: _ClassVar[int]
-    namespace_id: str
-    run_id: str
-    lease_id: str
-    worker_id: str
+    lease: RunLease
     output: _struct_pb2.Value
-    def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., output: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+    def __init__(self, lease: _Optional[_Union[RunLease, _Mapping]] = ..., output: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
 
 class CompleteWorkflowResponse(_message.Message):
     __slots__ = ("run",)
@@ -203,18 +179,12 @@ class CompleteWorkflowResponse(_message.Message):
     def __init__(self, run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ...) -> None: ...
 
 class FailWorkflowRequest(_message.Message):
-    __slots__ = ("namespace_id", "run_id", "lease_id", "worker_id", "error")
-    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
-    RUN_ID_FIELD_NUMBER: _ClassVar[int]
-    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
-    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("lease", "error")
+    LEASE_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
-    namespace_id: str
-    run_id: str
-    lease_id: str
-    worker_id: str
+    lease: RunLease
     error: _common_pb2.Failure
-    def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., error: _Optional[_Union[_common_pb2.Failure, _Mapping]] = ...) -> None: ...
+    def __init__(self, lease: _Optional[_Union[RunLease, _Mapping]] = ..., error: _Optional[_Union[_common_pb2.Failure, _Mapping]] = ...) -> None: ...
 
 class FailWorkflowResponse(_message.Message):
     __slots__ = ("run",)
@@ -223,18 +193,12 @@ class FailWorkflowResponse(_message.Message):
     def __init__(self, run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ...) -> None: ...
 
 class ReleaseRunRequest(_message.Message):
-    __slots__ = ("namespace_id", "run_id", "lease_id", "worker_id", "reason")
-    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
-    RUN_ID_FIELD_NUMBER: _ClassVar[int]
-    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
-    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("lease", "reason")
+    LEASE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
-    namespace_id: str
-    run_id: str
-    lease_id: str
-    worker_id: str
+    lease: RunLease
     reason: str
-    def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    def __init__(self, lease: _Optional[_Union[RunLease, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ReleaseRunResponse(_message.Message):
     __slots__ = ("run",)

@@ -28,7 +28,7 @@ if _version_not_supported:
 class WorkerServiceStub:
     """WorkerService is the worker protocol: claim runs by long polling, then record
     their steps and results under the lease the claim handed out. gRPC only.
-    Every call after PollActivity carries the run_id and lease_id of its claim; a
+    Every call after PollActivity sends back the RunLease of its claim in `lease`; a
     call whose lease is not the run's current, unexpired lease changes nothing and
     fails with FAILED_PRECONDITION, reason LEASE_LOST.
     """
@@ -89,7 +89,7 @@ class WorkerServiceStub:
 class WorkerServiceServicer:
     """WorkerService is the worker protocol: claim runs by long polling, then record
     their steps and results under the lease the claim handed out. gRPC only.
-    Every call after PollActivity carries the run_id and lease_id of its claim; a
+    Every call after PollActivity sends back the RunLease of its claim in `lease`; a
     call whose lease is not the run's current, unexpired lease changes nothing and
     fails with FAILED_PRECONDITION, reason LEASE_LOST.
     """
@@ -218,7 +218,7 @@ def add_WorkerServiceServicer_to_server(servicer, server):
 class WorkerService:
     """WorkerService is the worker protocol: claim runs by long polling, then record
     their steps and results under the lease the claim handed out. gRPC only.
-    Every call after PollActivity carries the run_id and lease_id of its claim; a
+    Every call after PollActivity sends back the RunLease of its claim in `lease`; a
     call whose lease is not the run's current, unexpired lease changes nothing and
     fails with FAILED_PRECONDITION, reason LEASE_LOST.
     """

@@ -6,7 +6,7 @@ from __future__ import annotations
 from stepline.v1 import worker_service_pb2 as wk
 from tests.gateway.conftest import RestApi
 from tests.gateway.rest_helpers import JSON, expect_error, runs_url, start_run
-from tests.services.helpers import claim, lease_of, value
+from tests.services.helpers import claim, value
 
 MISSING_RUN = "01234567-89ab-7def-8123-456789abcdef"
 
@@ -206,7 +206,7 @@ async def test_cancel__completed_run_is_400_run_already_terminal(
     rest_api: RestApi, ns: str
 ) -> None:
     task = await claim(rest_api.api, ns)
-    await rest_api.api.worker.CompleteWorkflow(wk.CompleteWorkflowRequest(**lease_of(task)))
+    await rest_api.api.worker.CompleteWorkflow(wk.CompleteWorkflowRequest(lease=task.lease))
     response = await rest_api.http.post(runs_url(ns, f"{task.run.run_id}:cancel"), json={})
     expect_error(response, 400, 9, "RUN_ALREADY_TERMINAL")
 
@@ -220,7 +220,7 @@ async def test_steps__list_and_get(rest_api: RestApi, ns: str) -> None:
     task = await claim(rest_api.api, ns)
     for step in ("one", "two"):
         await rest_api.api.worker.CompleteStep(
-            wk.CompleteStepRequest(**lease_of(task), step_id=step, output=value({"step": step}))
+            wk.CompleteStepRequest(lease=task.lease, step_id=step, output=value({"step": step}))
         )
     run_id = task.run.run_id
     page = (await rest_api.http.get(runs_url(ns, run_id, "steps"), params={"pageSize": 1})).json()

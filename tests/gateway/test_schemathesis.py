@@ -91,28 +91,26 @@ class _Seeder:
         run_id: str = response.run.run_id
         return run_id
 
-    async def claim(self, queue: str) -> dict[str, Any]:
-        polled = await self.worker.PollActivity(
+    async def claim(self, queue: str) -> wk.RunLease:
+        polled: wk.PollActivityResponse = await self.worker.PollActivity(
             wk.PollActivityRequest(
                 namespace_id=SEEDED_NAMESPACE, task_queue=queue, worker_id="w1", wait=seconds(5)
             )
         )
         (task,) = polled.tasks
-        return {
-            "namespace_id": SEEDED_NAMESPACE,
-            "run_id": task.run.run_id,
-            "lease_id": task.lease_id,
-        }
+        return task.lease
 
     async def completed(self) -> tuple[str, str]:
         run_id = await self.start("completed")
         lease = await self.claim("completed")
         step = await self.worker.CompleteStep(
             wk.CompleteStepRequest(
-                **lease, step_id="s1", config=value({"timeout": 3}), output=value([1.5, "x"])
+                lease=lease, step_id="s1", config=value({"timeout": 3}), output=value([1.5, "x"])
             )
         )
-        await self.worker.CompleteWorkflow(wk.CompleteWorkflowRequest(**lease, output=value("ok")))
+        await self.worker.CompleteWorkflow(
+            wk.CompleteWorkflowRequest(lease=lease, output=value("ok"))
+        )
         return run_id, step.step_attempt.step_attempt_id
 
     async def failed(self) -> tuple[str, str]:
@@ -121,7 +119,9 @@ class _Seeder:
         error = common_pb2.Failure(
             type="E", message="m", stack_trace="t", details=value({"d": 1}), non_retryable=True
         )
-        step = await self.worker.FailStep(wk.FailStepRequest(**lease, step_id="s1", error=error))
+        step = await self.worker.FailStep(
+            wk.FailStepRequest(lease=lease, step_id="s1", error=error)
+        )
         return run_id, step.step_attempt.step_attempt_id
 
     async def canceled(self) -> tuple[str, str]:

@@ -11,7 +11,7 @@ import sys
 import time
 
 import grpc
-from google.protobuf import duration_pb2, struct_pb2
+from google.protobuf import duration_pb2, json_format, struct_pb2
 
 from stepline.v1 import worker_service_pb2 as wk
 from stepline.v1 import worker_service_pb2_grpc
@@ -27,14 +27,18 @@ def main() -> None:
             )
         )
         task = polled.tasks[0]
-        lease = {"namespace_id": namespace, "run_id": task.run.run_id, "lease_id": task.lease_id}
+        lease = task.lease
         worker.CompleteStep(
             wk.CompleteStepRequest(
-                **lease, step_id="one", output=struct_pb2.Value(string_value="first")
+                lease=lease, step_id="one", output=struct_pb2.Value(string_value="first")
             )
         )
-        begun = worker.BeginStep(wk.BeginStepRequest(**lease, step_id="two"))
-        print(json.dumps({**lease, "step_attempt_id": begun.step_attempt.step_attempt_id}))
+        begun = worker.BeginStep(wk.BeginStepRequest(lease=lease, step_id="two"))
+        claim = {
+            "lease": json_format.MessageToDict(lease),
+            "step_attempt_id": begun.step_attempt.step_attempt_id,
+        }
+        print(json.dumps(claim))
         sys.stdout.flush()
         time.sleep(3600)  # mid-step, no heartbeats: the test kills us here
 

@@ -85,13 +85,13 @@ async def claim(api: Api, ns: str, **fields: Any) -> wk.RunTask:
     return tasks[0]
 
 
-def lease_of(task: wk.RunTask) -> dict[str, Any]:
-    """The fields every lease-fenced call carries."""
-    return {
-        "namespace_id": task.run.namespace_id,
-        "run_id": task.run.run_id,
-        "lease_id": task.lease_id,
-    }
+def altered(lease: wk.RunLease, **fields: str) -> wk.RunLease:
+    """A copy of a claim's lease with some fields changed."""
+    changed = wk.RunLease()
+    changed.CopyFrom(lease)
+    for name, value in fields.items():
+        setattr(changed, name, value)
+    return changed
 
 
 async def get_run(api: Api, ns: str, run_id: str) -> Any:

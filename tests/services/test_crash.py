@@ -9,15 +9,15 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
 
 import grpc
+from google.protobuf import json_format
 
 from stepline.v1 import step_attempt_pb2 as st
 from stepline.v1 import worker_service_pb2 as wk
 from stepline.v1 import workflow_run_pb2 as wr
 from tests.services.conftest import Api
-from tests.services.helpers import expect_error, get_run, lease_of, poll, start, steps_of, value
+from tests.services.helpers import expect_error, get_run, poll, start, steps_of, value
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,42 +44,43 @@ async def test_crash__killed_worker_is_replaced_and_its_late_writes_rejected(
     assert doomed.stdout is not None
     line = await asyncio.wait_for(doomed.stdout.readline(), timeout=30)
     old = json.loads(line)
+    stale = json_format.ParseDict(old["lease"], wk.RunLease())
+    assert stale.worker_id == "doomed"
     doomed.send_signal(signal.SIGKILL)
     assert await doomed.wait() == -signal.SIGKILL
 
     # Another worker claims the run once the dead worker's lease expires.
     task = (await poll(api, ns, wait=20))[0]
-    assert task.run.run_id == run.run_id and task.lease_id != old["lease_id"]
+    assert task.run.run_id == run.run_id and task.lease.lease_id != stale.lease_id
     history = {(s.step_id, s.status) for s in task.steps}
     assert history == {
         ("one", st.STEP_ATTEMPT_STATUS_COMPLETED),
         ("two", st.STEP_ATTEMPT_STATUS_FAILED),
     }
-    lease = lease_of(task)
+    lease = task.lease
     replayed_one = await api.worker.CompleteStep(
-        wk.CompleteStepRequest(**lease, step_id="one", output=value("again"))
+        wk.CompleteStepRequest(lease=lease, step_id="one", output=value("again"))
     )
     assert replayed_one.step_attempt.output == value("first")  # memoized, not re-run
     for step_id in ("two", "three"):
         await api.worker.CompleteStep(
-            wk.CompleteStepRequest(**lease, step_id=step_id, output=value(step_id))
+            wk.CompleteStepRequest(lease=lease, step_id=step_id, output=value(step_id))
         )
 
     # The dead worker's writes, replayed with its old lease, change nothing.
-    stale: dict[str, Any] = {key: old[key] for key in ("namespace_id", "run_id", "lease_id")}
     late_writes = [
         api.worker.CompleteStep(
-            wk.CompleteStepRequest(**stale, step_attempt_id=old["step_attempt_id"])
+            wk.CompleteStepRequest(lease=stale, step_attempt_id=old["step_attempt_id"])
         ),
-        api.worker.CompleteStep(wk.CompleteStepRequest(**stale, step_id="three")),
-        api.worker.RecordHeartbeat(wk.RecordHeartbeatRequest(**stale)),
-        api.worker.CompleteWorkflow(wk.CompleteWorkflowRequest(**stale, output=value("stale"))),
+        api.worker.CompleteStep(wk.CompleteStepRequest(lease=stale, step_id="three")),
+        api.worker.RecordHeartbeat(wk.RecordHeartbeatRequest(lease=stale)),
+        api.worker.CompleteWorkflow(wk.CompleteWorkflowRequest(lease=stale, output=value("stale"))),
     ]
     for write in late_writes:
         await expect_error(write, grpc.StatusCode.FAILED_PRECONDITION, "LEASE_LOST")
 
     done = await api.worker.CompleteWorkflow(
-        wk.CompleteWorkflowRequest(**lease, output=value("done"))
+        wk.CompleteWorkflowRequest(lease=lease, output=value("done"))
     )
     assert done.run.status == wr.WORKFLOW_RUN_STATUS_COMPLETED
     assert (await get_run(api, ns, run.run_id)).output == value("done")

@@ -27,7 +27,7 @@ from stepline.v1 import workflow_run_pb2 as wr
 from stepline.v1 import workflow_service_pb2 as wf
 from storage import create_store
 from tests.services.conftest import BACKENDS, Api, start_api, stop_api
-from tests.services.helpers import claim, get_run, lease_of, poll, seconds, start, value
+from tests.services.helpers import claim, get_run, poll, seconds, start, value
 from tests.storage.helpers import make_create_params as make_run_params
 from tests.support import postgres
 
@@ -152,12 +152,12 @@ async def test_runs_started__an_idempotent_repeat_is_not_a_start(api: Api, ns: s
 
 async def test_run_completed__with_its_steps_and_its_claim(api: Api, ns: str) -> None:
     task = await claim(api, ns, name="orders")
-    lease = lease_of(task)
+    lease = task.lease
     for step_id in ("reserve", "charge", "charge"):  # the repeat is memoized, not counted
         await api.worker.CompleteStep(
-            wk.CompleteStepRequest(**lease, step_id=step_id, output=value(1))
+            wk.CompleteStepRequest(lease=lease, step_id=step_id, output=value(1))
         )
-    await api.worker.CompleteWorkflow(wk.CompleteWorkflowRequest(**lease, output=value("ok")))
+    await api.worker.CompleteWorkflow(wk.CompleteWorkflowRequest(lease=lease, output=value("ok")))
     got = await scrape_of(api)
     assert got.value("stepline_runs_completed_total", namespace=ns, workflow="orders") == 1
     assert got.value("stepline_runs_failed_total", namespace=ns) == 0
@@ -172,11 +172,11 @@ async def test_run_completed__with_its_steps_and_its_claim(api: Api, ns: str) ->
 async def test_run_failed__once_retries_end_not_at_each_failed_step(api: Api, ns: str) -> None:
     task = await claim(api, ns, name="flaky", retry_policy=FAST_RETRY)
     await api.worker.FailStep(
-        wk.FailStepRequest(**lease_of(task), step_id="s", error=common_pb2.Failure(type="Boom"))
+        wk.FailStepRequest(lease=task.lease, step_id="s", error=common_pb2.Failure(type="Boom"))
     )
     assert (await scrape_of(api)).value("stepline_runs_failed_total", namespace=ns) == 0
     (retry,) = await poll(api, ns)
-    await api.worker.FailWorkflow(wk.FailWorkflowRequest(**lease_of(retry), error=FATAL))
+    await api.worker.FailWorkflow(wk.FailWorkflowRequest(lease=retry.lease, error=FATAL))
     got = await scrape_of(api)
     assert got.value("stepline_runs_failed_total", namespace=ns, workflow="flaky") == 1
     assert got.value("stepline_step_attempts_total", namespace=ns, outcome="failed") == 1
@@ -283,9 +283,9 @@ async def test_queue_depth__read_from_the_database_at_each_scrape(api: Api, ns: 
         (task,) = await poll(api, ns, task_queue="emails")
         await start(api, ns, task_queue="done")
         (done,) = await poll(api, ns, task_queue="done")
-        await api.worker.CompleteWorkflow(wk.CompleteWorkflowRequest(**lease_of(done)))
+        await api.worker.CompleteWorkflow(wk.CompleteWorkflowRequest(lease=done.lease))
         await api.worker.ScheduleSleep(
-            wk.ScheduleSleepRequest(**lease_of(task), step_id="nap", duration=seconds(3600))
+            wk.ScheduleSleepRequest(lease=task.lease, step_id="nap", duration=seconds(3600))
         )
         got = await scrape(http)
 

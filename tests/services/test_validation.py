@@ -13,9 +13,18 @@ from google.protobuf import duration_pb2, json_format, struct_pb2, timestamp_pb2
 from stepline.v1 import common_pb2
 from stepline.v1 import step_attempt_pb2 as st
 from stepline.v1 import worker_service_pb2 as wk
+from stepline.v1 import workflow_run_pb2 as wr
 from stepline.v1 import workflow_service_pb2 as wf
 from tests.services.conftest import Api
-from tests.services.helpers import claim, expect_error, get_run, lease_of, seconds, steps_of, value
+from tests.services.helpers import (
+    altered,
+    claim,
+    expect_error,
+    get_run,
+    seconds,
+    steps_of,
+    value,
+)
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 LIMIT = 1024 * 1024
@@ -163,70 +172,91 @@ async def test_start__bad_input_is_invalid_and_creates_nothing(
     assert list(listed.workflow_runs) == []
 
 
-WorkerCall = Callable[[Api, dict[str, Any]], Any]
+WorkerCall = Callable[[Api, wk.RunLease], Any]
 
 WORKER_CASES: list[tuple[str, WorkerCall, str]] = [
     (
-        "malformed lease",
+        "no lease",
+        lambda api, lease: api.worker.CompleteWorkflow(wk.CompleteWorkflowRequest()),
+        "lease.run_id",
+    ),
+    (
+        "malformed lease id",
         lambda api, lease: api.worker.CompleteWorkflow(
-            wk.CompleteWorkflowRequest(**{**lease, "lease_id": "lease-1"})
+            wk.CompleteWorkflowRequest(lease=altered(lease, lease_id="lease-1"))
         ),
-        "lease_id",
+        "lease.lease_id",
+    ),
+    (
+        "malformed run id",
+        lambda api, lease: api.worker.RecordHeartbeat(
+            wk.RecordHeartbeatRequest(lease=altered(lease, run_id="run-1"))
+        ),
+        "lease.run_id",
+    ),
+    (
+        "malformed namespace",
+        lambda api, lease: api.worker.BeginStep(
+            wk.BeginStepRequest(lease=altered(lease, namespace_id="no spaces"), step_id="s")
+        ),
+        "lease.namespace_id",
     ),
     (
         "missing step id",
-        lambda api, lease: api.worker.CompleteStep(wk.CompleteStepRequest(**lease)),
+        lambda api, lease: api.worker.CompleteStep(wk.CompleteStepRequest(lease=lease)),
         "step_id",
     ),
     (
         "sleep kind on begin",
         lambda api, lease: api.worker.BeginStep(
-            wk.BeginStepRequest(**lease, step_id="s", kind=st.STEP_KIND_SLEEP)
+            wk.BeginStepRequest(lease=lease, step_id="s", kind=st.STEP_KIND_SLEEP)
         ),
         "kind",
     ),
     (
         "unknown step kind",
         lambda api, lease: api.worker.CompleteStep(
-            wk.CompleteStepRequest(**lease, step_id="s", kind=9)  # type: ignore[arg-type]
+            wk.CompleteStepRequest(lease=lease, step_id="s", kind=9)  # type: ignore[arg-type]
         ),
         "kind",
     ),
     (
         "fail without error",
-        lambda api, lease: api.worker.FailStep(wk.FailStepRequest(**lease, step_id="s")),
+        lambda api, lease: api.worker.FailStep(wk.FailStepRequest(lease=lease, step_id="s")),
         "error",
     ),
     (
         "empty error",
         lambda api, lease: api.worker.FailWorkflow(
-            wk.FailWorkflowRequest(**lease, error=common_pb2.Failure())
+            wk.FailWorkflowRequest(lease=lease, error=common_pb2.Failure())
         ),
         "error",
     ),
     (
         "sleep without a time",
-        lambda api, lease: api.worker.ScheduleSleep(wk.ScheduleSleepRequest(**lease, step_id="s")),
+        lambda api, lease: api.worker.ScheduleSleep(
+            wk.ScheduleSleepRequest(lease=lease, step_id="s")
+        ),
         "wake_up_at",
     ),
     (
         "negative sleep",
         lambda api, lease: api.worker.ScheduleSleep(
-            wk.ScheduleSleepRequest(**lease, step_id="s", duration=seconds(-1))
+            wk.ScheduleSleepRequest(lease=lease, step_id="s", duration=seconds(-1))
         ),
         "duration",
     ),
     (
         "oversize output",
         lambda api, lease: api.worker.CompleteWorkflow(
-            wk.CompleteWorkflowRequest(**lease, output=value("x" * (LIMIT + 1)))
+            wk.CompleteWorkflowRequest(lease=lease, output=value("x" * (LIMIT + 1)))
         ),
         "output",
     ),
     (
         "malformed attempt id",
         lambda api, lease: api.worker.CompleteStep(
-            wk.CompleteStepRequest(**lease, step_attempt_id="nope")
+            wk.CompleteStepRequest(lease=lease, step_attempt_id="nope")
         ),
         "step_attempt_id",
     ),
@@ -241,9 +271,24 @@ async def test_worker_call__bad_input_is_invalid_and_changes_nothing(
 ) -> None:
     task = await claim(api, ns)
     before = await get_run(api, ns, task.run.run_id)
-    await expect_error(call(api, lease_of(task)), INVALID, _reason_for(field), field=field)
+    await expect_error(call(api, task.lease), INVALID, _reason_for(field), field=field)
     assert await get_run(api, ns, task.run.run_id) == before
     assert await steps_of(api, ns, task.run.run_id) == []
+
+
+async def test_worker_call__old_flat_lease_fields_are_invalid_and_change_nothing(
+    api: Api, ns: str
+) -> None:
+    # Before RunLease, a request carried the claim's fields as its fields 1-4, with
+    # RunLease's own numbers and types: the same bytes are an old client's CompleteWorkflow.
+    task = await claim(api, ns)
+    old_style = task.lease.SerializeToString()
+    request = wk.CompleteWorkflowRequest.FromString(old_style)
+    assert not request.HasField("lease")
+    call = api.worker.CompleteWorkflow(request)
+    await expect_error(call, INVALID, "INVALID_ARGUMENT", field="lease.run_id")
+    run = await get_run(api, ns, task.run.run_id)
+    assert run.status == wr.WORKFLOW_RUN_STATUS_RUNNING
 
 
 def _reason_for(field: str) -> str:

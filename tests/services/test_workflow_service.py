@@ -17,7 +17,6 @@ from tests.services.helpers import (
     claim,
     expect_error,
     get_run,
-    lease_of,
     seconds,
     start,
     steps_of,
@@ -265,10 +264,10 @@ async def test_cancel__pending_run(api: Api, ns: str) -> None:
 async def test_cancel__running_run_voids_its_lease(api: Api, ns: str) -> None:
     task = await claim(api, ns)
     await _cancel(api, ns, task.run.run_id)
-    heartbeat = await api.worker.RecordHeartbeat(wk.RecordHeartbeatRequest(**lease_of(task)))
+    heartbeat = await api.worker.RecordHeartbeat(wk.RecordHeartbeatRequest(lease=task.lease))
     assert heartbeat.cancel_requested
     await expect_error(
-        api.worker.CompleteWorkflow(wk.CompleteWorkflowRequest(**lease_of(task))),
+        api.worker.CompleteWorkflow(wk.CompleteWorkflowRequest(lease=task.lease)),
         grpc.StatusCode.FAILED_PRECONDITION,
         "LEASE_LOST",
     )
@@ -282,7 +281,7 @@ async def test_cancel__canceled_run_is_returned_unchanged(api: Api, ns: str) -> 
 
 async def test_cancel__completed_run_is_failed_precondition(api: Api, ns: str) -> None:
     task = await claim(api, ns)
-    await api.worker.CompleteWorkflow(wk.CompleteWorkflowRequest(**lease_of(task)))
+    await api.worker.CompleteWorkflow(wk.CompleteWorkflowRequest(lease=task.lease))
     info = await expect_error(
         _cancel(api, ns, task.run.run_id),
         grpc.StatusCode.FAILED_PRECONDITION,
@@ -299,7 +298,7 @@ async def test_steps__list_and_get(api: Api, ns: str) -> None:
     task = await claim(api, ns)
     for name in ("a", "b", "c"):
         await api.worker.CompleteStep(
-            wk.CompleteStepRequest(**lease_of(task), step_id=name, output=value(name))
+            wk.CompleteStepRequest(lease=task.lease, step_id=name, output=value(name))
         )
     steps = await steps_of(api, ns, task.run.run_id)
     assert [s.step_id for s in steps] == ["a", "b", "c"]

@@ -8,7 +8,10 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf import duration_pb2
 
+from stepline.v1 import worker_service_pb2 as wk
+from stepline.v1 import worker_service_pb2_grpc as wk_grpc
 from stepline.v1 import workflow_service_pb2 as wf
 from stepline.v1 import workflow_service_pb2_grpc as wf_grpc
 from tests.telemetry.servers import traced_server
@@ -59,3 +62,24 @@ def test_text_lines_at_debug_name_the_run_of_each_call(tmp_path: Path) -> None:
     handled = [line for line in server.log.read_text().splitlines() if "handled" in line]
     assert len(handled) == 1
     assert handled[0].endswith(f"StartWorkflow handled run_id={run.run_id}")
+
+
+@pytest.mark.slow
+def test_worker_calls_name_the_run_of_their_lease(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'worker.db'}"
+    with (
+        traced_server(database, tmp_path, {}, *JSON_DEBUG) as server,
+        grpc.insecure_channel(server.grpc) as channel,
+    ):
+        client = wf_grpc.WorkflowServiceStub(channel)  # type: ignore[no-untyped-call]
+        worker = wk_grpc.WorkerServiceStub(channel)  # type: ignore[no-untyped-call]
+        run = client.StartWorkflow(wf.StartWorkflowRequest(workflow_name="leased")).run
+        poll = wk.PollActivityRequest(wait=duration_pb2.Duration(seconds=5))
+        (task,) = worker.PollActivity(poll).tasks
+        # Neither request nor reply names the run outside the lease.
+        worker.RecordHeartbeat(wk.RecordHeartbeatRequest(lease=task.lease))
+        worker.CompleteStep(wk.CompleteStepRequest(lease=task.lease, step_id="s"))
+
+    for call in ("RecordHeartbeat", "CompleteStep"):
+        handled = _lines(server.log, f"{call} handled")
+        assert [line["run_id"] for line in handled] == [run.run_id], call
