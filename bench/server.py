@@ -91,14 +91,17 @@ async def running_gateway(grpc_backend: str) -> AsyncIterator[RunningServer]:
 
 @contextlib.asynccontextmanager
 async def _running(
-    command: list[str], patterns: list[re.Pattern[str]], environ: Mapping[str, str] | None = None
+    command: list[str],
+    patterns: list[re.Pattern[str]],
+    environ: Mapping[str, str] | None = None,
+    cwd: Path = REPO_ROOT,
 ) -> AsyncIterator[tuple[int, list[str]]]:
-    """Run `command`; yield (pid, the first group of each pattern, matched in order on
-    stdout); then SIGTERM it and wait."""
+    """Run `command` in `cwd`; yield (pid, the first group of each pattern, matched in
+    order on stdout); then SIGTERM it and wait."""
     with tempfile.TemporaryFile("w+") as stderr:
         process = await asyncio.create_subprocess_exec(
             *command,
-            cwd=REPO_ROOT,
+            cwd=cwd,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=stderr,
