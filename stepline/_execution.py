@@ -324,7 +324,7 @@ class Execution:
             raise ExecutionEnded(self.end_reason)
 
     async def invoke(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
-        """Call a step function: async ones on the loop, sync ones on a thread of their own."""
+        """Call a step function: async ones on the loop, sync ones on a pooled thread."""
         if inspect.iscoroutinefunction(fn):
             return await fn(*args, **kwargs)
         result = await run_in_thread(fn, args, kwargs)
