@@ -17,7 +17,7 @@ from services.config import EVENT_LOOPS, LOG_FORMATS, ServerConfig, parse_durati
 from services.rest import loopback_backend, rest_server
 from services.server import Server, StartupError
 from stepline import tracing
-from stepline.cli.logs import configure as configure_logs
+from stepline.logs import configure as configure_logs
 from storage import StoreError, create_store
 
 _DEFAULTS = ServerConfig()
