@@ -1,7 +1,7 @@
 """`python -m bench.reference`: the reference workload, pickup latency and the raw commit
 rate on each backend, in one run, through the real gRPC path to a real server process.
 
-Results go to stdout (a table per backend, then a Markdown table for the README);
+Results go to stdout (a table per backend, then a Markdown table for docs/benchmarks.md);
 progress goes to stderr. The exit status is 1 when any run was lost or left unfinished.
 """
 

@@ -1,4 +1,4 @@
-"""Plain-text tables per backend and one Markdown table for the README."""
+"""Plain-text tables per backend and one Markdown table for docs/benchmarks.md."""
 
 from __future__ import annotations
 

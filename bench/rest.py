@@ -8,7 +8,8 @@ through a minimal HTTP/1.1 client (bench/rest_http.py) and, for comparison, http
 Transports alternate in rounds, so a drift of the machine or the database over the run
 hits all alike. Server CPU per call is read from /proc (server and gateway processes).
 Results go to stdout (a table, the REST/gRPC p50 ratio against the target, and a
-Markdown table for the README); progress goes to stderr. The exit status is 1 when a call failed.
+Markdown table for docs/benchmarks.md); progress goes to stderr. The exit status is 1 when
+a call failed.
 """
 
 from __future__ import annotations

@@ -96,7 +96,6 @@ def create_app(
         _TranscodingRoute(gateway),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
-    app.state.gateway = gateway
     return app
 
 

@@ -242,9 +242,6 @@ class HttpBinding:
     method: MethodDescriptor  # the gRPC method this binding calls
 
 
-_PATTERNS = ("get", "put", "post", "delete", "patch")
-
-
 def binding_from_rule(rule: http_pb2.HttpRule, method: MethodDescriptor) -> HttpBinding:
     kind = rule.WhichOneof("pattern")
     if kind is None:

@@ -50,7 +50,6 @@ MAX_DEPTH = 8  # recursive messages stop here
 
 @dataclass(frozen=True, slots=True)
 class _Param:
-    proto_name: str  # the dotted proto path, e.g. "sub.subfield"
     json_path: tuple[str, ...]  # JSON names from the request message down to the leaf
     repeated: bool
     is_bool: bool
@@ -63,11 +62,6 @@ class QueryBinder:
         """`excluded`: proto field paths bound elsewhere (path variables, the body field)."""
         self._params: dict[str, _Param] = {}
         self._collect(message, (), (), excluded, 0)
-
-    @property
-    def proto_names(self) -> tuple[str, ...]:
-        """The parameters by proto name (each is also accepted by its JSON name)."""
-        return tuple(name for name, param in self._params.items() if param.proto_name == name)
 
     def _collect(
         self,
@@ -92,7 +86,7 @@ class QueryBinder:
                 is_bool = full_name in _BOOL_MESSAGES
             else:
                 is_bool = field.type == FieldDescriptor.TYPE_BOOL
-            param = _Param(".".join(proto), names, repeated, is_bool)
+            param = _Param(names, repeated, is_bool)
             self._params[".".join(proto)] = param
             self._params.setdefault(".".join(names), param)
 

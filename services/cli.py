@@ -12,12 +12,11 @@ import signal
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
-from gateway.serve import HttpServer
 from services.config import EVENT_LOOPS, LOG_FORMATS, ServerConfig, parse_duration
-from services.rest import loopback_backend, rest_server
+from services.rest import loopback_backend, rest_server, start_http
 from services.server import Server, StartupError
 from stepline import tracing
-from stepline.cli.logs import configure as configure_logs
+from stepline.logs import configure as configure_logs
 from storage import StoreError, create_store
 
 _DEFAULTS = ServerConfig()
@@ -178,7 +177,7 @@ async def _serve(config: ServerConfig) -> None:
         try:
             backend = loopback_backend(config.grpc_address, server.port)
             http = rest_server(config, backend, server)
-            await _start_http(http, config.http_address)
+            await start_http(http, config.http_address)
         except (StartupError, ValueError):
             await server.stop(grace=0)
             raise
@@ -201,7 +200,7 @@ async def _gateway(args: argparse.Namespace) -> None:
         max_payload_bytes=args.max_payload_bytes,
     )
     http = rest_server(config, args.grpc_backend)
-    await _start_http(http, config.http_address)
+    await start_http(http, config.http_address)
     print(
         f"stepline-server: REST listening on http://{http.address}; "
         f"gRPC backend {args.grpc_backend}",
@@ -211,13 +210,6 @@ async def _gateway(args: argparse.Namespace) -> None:
     print("stepline-server: shutting down: draining REST calls", flush=True)
     await http.stop()
     print("stepline-server: stopped", flush=True)
-
-
-async def _start_http(http: HttpServer, address: str) -> None:
-    try:
-        await http.start()
-    except OSError:
-        raise StartupError(f"cannot listen on {address}") from None
 
 
 def _stop_on_signals() -> asyncio.Event:

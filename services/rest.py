@@ -1,5 +1,8 @@
 """The REST gateway inside `stepline-server serve`: it reaches this process's own gRPC
-port over a real loopback channel, exactly as a gateway deployed on its own would."""
+port over a real loopback channel, exactly as a gateway deployed on its own would.
+
+This is the one module of services/ that imports the gateway (tests/test_architecture.py
+holds it to that): the server hosts the gateway's app, but never calls into it."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from gateway.app import MetricsSource, create_app
 from gateway.serve import HttpServer
 from services.config import ServerConfig
-from services.server import Server, max_request_bytes
+from services.server import Server, StartupError, max_request_bytes
 
 _ANY_V4 = ("0.0.0.0", "")
 _ANY_V6 = ("[::]", "::")
@@ -37,6 +40,14 @@ def rest_server(config: ServerConfig, backend: str, server: Server | None = None
     return HttpServer(
         app, config.http_address, shutdown_grace=config.shutdown_grace.total_seconds()
     )
+
+
+async def start_http(http: HttpServer, address: str) -> None:
+    """Start serving; a port that cannot be bound stops start-up with a clear error."""
+    try:
+        await http.start()
+    except OSError:
+        raise StartupError(f"cannot listen on {address}") from None
 
 
 def metrics_source(server: Server) -> MetricsSource:

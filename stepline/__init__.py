@@ -21,33 +21,74 @@ a deploy or a week-long sleep resumes at the first unfinished step::
 
 `SyncClient` offers the client's methods without `await`, for scripts and notebooks.
 The SDK speaks to the server only over gRPC; `stepline.v1` holds the generated stubs.
+
+The public names below load on first use (PEP 562), so `import stepline` itself costs
+nothing. That matters to the server: it shares three modules of this package — the
+generated `stepline.v1`, `stepline.tracing` and `stepline.logs` — and must not load the
+client, the worker or the execution engine with them.
 """
 
-from stepline._client import Client
-from stepline._context import StepContext, WorkflowContext
-from stepline._errors import (
-    DuplicateStepError,
-    IdempotencyConflict,
-    InvalidArgument,
-    InvalidPageToken,
-    LeaseLost,
-    NonRetryableError,
-    NotSerializableError,
-    PayloadTooLarge,
-    RunAlreadyTerminal,
-    RunCanceled,
-    RunDeadlineExceeded,
-    RunFailed,
-    RunNotFound,
-    ServerUnavailable,
-    StepAttemptNotFound,
-    SteplineError,
-    StepStateError,
-)
-from stepline._sync import SyncClient
-from stepline._values import Failure, Page, RetryPolicy, Run, RunStatus, Step
-from stepline._worker import Worker, WorkerStats
-from stepline._workflow import Workflow, workflow
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ loads them
+    from stepline._client import Client
+    from stepline._context import StepContext, WorkflowContext
+    from stepline._errors import (
+        DuplicateStepError,
+        IdempotencyConflict,
+        InvalidArgument,
+        InvalidPageToken,
+        LeaseLost,
+        NonRetryableError,
+        NotSerializableError,
+        PayloadTooLarge,
+        RunAlreadyTerminal,
+        RunCanceled,
+        RunDeadlineExceeded,
+        RunFailed,
+        RunNotFound,
+        ServerUnavailable,
+        StepAttemptNotFound,
+        SteplineError,
+        StepStateError,
+    )
+    from stepline._sync import SyncClient
+    from stepline._values import Failure, Page, RetryPolicy, Run, RunStatus, Step
+    from stepline._worker import Worker, WorkerStats
+    from stepline._workflow import Workflow, workflow
+
+# The private module that defines each public name.
+_MODULES: dict[str, tuple[str, ...]] = {
+    "stepline._client": ("Client",),
+    "stepline._context": ("StepContext", "WorkflowContext"),
+    "stepline._errors": (
+        "DuplicateStepError",
+        "IdempotencyConflict",
+        "InvalidArgument",
+        "InvalidPageToken",
+        "LeaseLost",
+        "NonRetryableError",
+        "NotSerializableError",
+        "PayloadTooLarge",
+        "RunAlreadyTerminal",
+        "RunCanceled",
+        "RunDeadlineExceeded",
+        "RunFailed",
+        "RunNotFound",
+        "ServerUnavailable",
+        "StepAttemptNotFound",
+        "SteplineError",
+        "StepStateError",
+    ),
+    "stepline._sync": ("SyncClient",),
+    "stepline._values": ("Failure", "Page", "RetryPolicy", "Run", "RunStatus", "Step"),
+    "stepline._worker": ("Worker", "WorkerStats"),
+    "stepline._workflow": ("Workflow", "workflow"),
+}
+_HOMES = {name: module for module, names in _MODULES.items() for name in names}
 
 __all__ = [
     "Client",
@@ -82,3 +123,19 @@ __all__ = [
     "WorkflowContext",
     "workflow",
 ]
+
+
+if not TYPE_CHECKING:  # hidden from type checkers, which would take any name through it
+
+    def __getattr__(name: str) -> Any:
+        """Load a public name from its module on first use, then keep it here."""
+        home = _HOMES.get(name)
+        if home is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(home), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from stepline import RunStatus
-from stepline.cli import logs, values
+from stepline import RunStatus, logs
+from stepline.cli import values
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
 DEFAULT_NAMESPACE = "default"

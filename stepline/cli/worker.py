@@ -14,8 +14,7 @@ import os
 import sys
 from typing import Any
 
-from stepline import Worker, Workflow
-from stepline.cli import logs
+from stepline import Worker, Workflow, logs
 from stepline.cli.errors import UsageError
 
 DEFAULT_TASK_QUEUE = "default"

@@ -3,6 +3,7 @@ descriptions, the error body; and served by the gateway at /openapi.json."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -22,9 +23,11 @@ from google.protobuf import (
 from google.protobuf.descriptor import Descriptor
 
 from gateway import comments, openapi_rules
+from gateway.errors import GatewayError
 from gateway.http_rule import HttpBinding, bindings_for
 from gateway.openapi import build_openapi
 from gateway.openapi_schemas import SchemaRegistry
+from gateway.query import MAX_DEPTH
 from gateway.services import REST_SERVICES
 from gateway.transcode import RequestBuilder
 from tests.gateway import protos
@@ -560,5 +563,28 @@ def test_documented_query_parameters_are_exactly_those_the_gateway_binds(
     (path_item,) = _document([binding])["paths"].values()
     (operation,) = path_item.values()
     documented = {p["name"] for p in operation.get("parameters", ()) if p["in"] == "query"}
-    query = RequestBuilder(binding).query
-    assert documented == set(query.proto_names if query is not None else ())
+    candidates = documented | set(_field_paths(binding.method.input_type, MAX_DEPTH + 1))
+    assert {name for name in candidates if _read_from_query(binding, name)} == documented
+
+
+def _field_paths(message: Descriptor, depth: int, prefix: str = "") -> Iterator[str]:
+    """Every field's dotted proto path, nested messages included, `depth` levels down."""
+    for field in message.fields:
+        yield prefix + field.name
+        if field.message_type is not None and depth > 1:
+            yield from _field_paths(field.message_type, depth - 1, f"{prefix}{field.name}.")
+
+
+def _read_from_query(binding: HttpBinding, name: str) -> bool:
+    """Whether the gateway reads the parameter `name`: given twice, it either sets a field
+    or is refused (a single field given twice, or "1" is no value of its type); a
+    parameter the gateway does not read is ignored."""
+    builder = RequestBuilder(binding)
+    request = builder.message_class()
+    if builder.query is None:
+        return False
+    try:
+        builder.query.bind(f"{name}=1&{name}=1".encode(), request)
+    except GatewayError:
+        return True
+    return request.ByteSize() > 0

@@ -50,7 +50,8 @@ async def test_cancel__during_a_step_cancels_its_task_and_writes_nothing(
         await eventually(lambda: _has_running_step(client, run.run_id))
         await client.cancel(run.run_id, reason="customer changed their mind")
         await asyncio.wait_for(cancelled.wait(), 20)
-        await eventually(lambda: worker.active_runs == 0)
+        await asyncio.wait_for(worker.wait_for_ended(1), 20)
+        assert worker.stats.ended == {"canceled": 1}
 
     final = await client.get(run.run_id)
     steps = [(s.step_id, s.status) for s in await client.steps(run.run_id)]
@@ -78,10 +79,10 @@ async def test_worker__claims_no_more_runs_than_its_slots(
         await ctx.step.run("hold", hold, ctx.run_id)
 
     runs = [await client.start("held") for _ in range(5)]
-    async with running(address, ns, [flow], concurrency=2) as worker:
+    async with running(address, ns, [flow], concurrency=2):
         await eventually(lambda: len(inside) == 2)
         await asyncio.sleep(0.3)  # room for a wrongly claimed third run to show up
-        assert worker.active_runs == 2 and len(inside) == 2
+        assert len(inside) == 2
         pending = [await client.get(run.run_id) for run in runs]
         assert sum(run.status is RunStatus.PENDING for run in pending) == 3
         gate.set()

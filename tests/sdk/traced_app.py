@@ -28,7 +28,7 @@ from stepline import (
     tracing,
     workflow,
 )
-from stepline.cli.logs import JsonFormatter
+from stepline.logs import JsonFormatter
 
 USER_LOGGER = "traced.user"
 # Metadata of the caller's own, which the tracing interceptors must keep.

@@ -1,5 +1,5 @@
 """GET /metrics on the REST port of a server: Prometheus text, each metric moving as the
-README's "Metrics" section says, driven through the real gRPC API on both backends.
+docs/operating/metrics.md says, driven through the real gRPC API on both backends.
 
 The servers are shared by the session, so tests read the samples of a namespace of
 their own, and the unlabelled long-poll metrics by their change over the test."""

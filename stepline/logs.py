@@ -7,8 +7,9 @@ traced back to its run with `stepline runs get RUN_ID`. Both also show `trace_id
 from `stepline.tracing.current_run_id` when the record has none, so a line joins its
 trace in a tracing backend.
 
-Nothing here is worker-specific, and importing it configures nothing: servers use the
-same formatters. A handler that formats records later on another thread (a
+Shared by the SDK and the server (`stepline-server` formats its lines with these
+too), so it imports only `stepline.tracing`, never the client or the worker; importing
+it configures nothing. A handler that formats records later on another thread (a
 QueueHandler's listener) needs `TraceContextFilter` on the logger or handler that
 receives them, which stamps these fields where the record is made.
 """

@@ -12,7 +12,7 @@ from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from stepline import tracing
-from stepline.cli.logs import JsonFormatter, TextFormatter, TraceContextFilter
+from stepline.logs import JsonFormatter, TextFormatter, TraceContextFilter
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 SPAN_ID = "00f067aa0ba902b7"
