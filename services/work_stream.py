@@ -199,6 +199,8 @@ class WorkSession:
     async def _write(self) -> None:
         while True:
             await self._ready.wait()
+            # One turn of the loop: answers of calls already due join this message.
+            await asyncio.sleep(0)
             await self._flush()
 
     async def _flush(self) -> None:

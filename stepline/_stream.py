@@ -182,6 +182,8 @@ class WorkStream:
         while True:
             if message is None:
                 await self._dirty.wait()
+                # One turn of the loop: calls made by callbacks already due join this message.
+                await asyncio.sleep(0)
                 message = wk.WorkStreamRequest()
             self._dirty.clear()
             self._fill(message)
