@@ -45,6 +45,8 @@ class Options:
     trials: int
     server_args: tuple[str, ...]
     postgres_admin_url: str
+    before_args: tuple[str, ...] = ()
+    after_args: tuple[str, ...] = ()
 
 
 @dataclass
@@ -66,13 +68,20 @@ class Side:
 
 def parse_options(argv: Sequence[str]) -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__)
-    parser.add_argument("--base", default="HEAD", help="the 'before' git ref; default HEAD")
+    parser.add_argument(
+        "--base",
+        default="HEAD",
+        help="the 'before' git ref; default HEAD; '.' for the working tree on both sides "
+        "(to compare server flags)",
+    )
     parser.add_argument("--rounds", type=positive_int, default=2, help="A B B A pairs")
     parser.add_argument("--runs", type=positive_int, default=1000)
     parser.add_argument("--trials", type=int, default=0, help="pickup samples per side")
     parser.add_argument(
         "--server-arg", action="append", default=[], help="an extra `serve` flag for both sides"
     )
+    parser.add_argument("--before-arg", action="append", default=[], help="before side only")
+    parser.add_argument("--after-arg", action="append", default=[], help="after side only")
     parser.add_argument("--postgres-admin-url", default=pg.default_admin_url())
     args = parser.parse_args(argv)
     return Options(
@@ -82,6 +91,8 @@ def parse_options(argv: Sequence[str]) -> Options:
         args.trials,
         tuple(args.server_arg),
         args.postgres_admin_url,
+        tuple(args.before_arg),
+        tuple(args.after_arg),
     )
 
 
@@ -151,13 +162,15 @@ async def overlap(side: Side, url: str, options: Options, trace: CpuTrace, load:
 
 async def run(options: Options) -> tuple[Side, Side]:
     with tempfile.TemporaryDirectory(prefix="stepline-ab-") as scratch:
-        export(options.base, Path(scratch))
-        before, after = Side("before", Path(scratch)), Side("after", REPO_ROOT)
+        base = REPO_ROOT if options.base == "." else Path(scratch)
+        if options.base != ".":
+            export(options.base, base)
+        before, after = Side("before", base), Side("after", REPO_ROOT)
         async with pg.throwaway_database(options.postgres_admin_url) as url:
             database = url.rsplit("/", 1)[1]
             async with (
-                serving(before, url, options.server_args),
-                serving(after, url, options.server_args),
+                serving(before, url, options.server_args + options.before_args),
+                serving(after, url, options.server_args + options.after_args),
             ):
                 load = Load()
                 current: list[Side] = [before]
@@ -216,7 +229,11 @@ def table(before: Side, after: Side) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(sys.argv[1:] if argv is None else argv)
     before, after = asyncio.run(run(options))
-    print(f"before = {options.base}, after = the working tree")
+    base = "the working tree" if options.base == "." else options.base
+    print(
+        f"before = {base} {' '.join(options.before_args)}, "
+        f"after = the working tree {' '.join(options.after_args)}"
+    )
     print(table(before, after))
     return 0
 
