@@ -6,10 +6,11 @@
   is written once. Includes are expanded here, at load time, so a statement sent to
   the database is plain SQL and costs nothing per call. The fragment's leading
   comment lines document it in the file and are left out of the expansion; its
-  continuation lines take the indentation of the line that includes it.
+  continuation lines take the indentation of the line that includes it. A fragment
+  may include other fragments.
 
-A fragment nothing includes, an include of an unknown fragment and a name defined
-twice are errors, raised when the file is loaded.
+A fragment nothing includes, an include of an unknown fragment, a cycle of includes
+and a name defined twice are errors, raised when the file is loaded.
 """
 
 from __future__ import annotations
@@ -34,10 +35,10 @@ def parse_queries(text: str) -> dict[str, str]:
             statements[name] = body.strip()
         else:
             fragments[name] = _fragment_body(name, body)
-    used: set[str] = set()
-    expanded = {name: _expand(name, body, fragments, used) for name, body in statements.items()}
-    if unused := sorted(fragments.keys() - used):
-        raise ValueError(f"fragments included by no statement: {', '.join(unused)}")
+    expander = _Expander(fragments)
+    expanded = {name: expander.expand(name, body) for name, body in statements.items()}
+    if unused := sorted(fragments.keys() - expander.used):
+        raise ValueError(f"fragments included by nothing: {', '.join(unused)}")
     return expanded
 
 
@@ -52,19 +53,36 @@ def _fragment_body(name: str, body: str) -> str:
     text = "\n".join(lines).strip()
     if not text:
         raise ValueError(f"fragment {name!r} is empty")
-    if _INCLUDE.search(text):
-        raise ValueError(f"fragment {name!r} includes another fragment; only statements may")
     return text
 
 
-def _expand(name: str, body: str, fragments: dict[str, str], used: set[str]) -> str:
-    def include(match: re.Match[str]) -> str:
-        fragment = match[1]
-        if fragment not in fragments:
-            raise ValueError(f"query {name!r} includes unknown fragment {fragment!r}")
-        used.add(fragment)
-        line_start = body.rfind("\n", 0, match.start()) + 1
-        indent = _INDENT.match(body, line_start)
-        return fragments[fragment].replace("\n", "\n" + (indent[0] if indent else ""))
+class _Expander:
+    """Expands includes, each fragment once (its own includes first)."""
 
-    return _INCLUDE.sub(include, body)
+    def __init__(self, fragments: dict[str, str]) -> None:
+        self._raw = fragments
+        self._done: dict[str, str] = {}
+        self._pending: list[str] = []
+        self.used: set[str] = set()
+
+    def expand(self, name: str, body: str) -> str:
+        def include(match: re.Match[str]) -> str:
+            line_start = body.rfind("\n", 0, match.start()) + 1
+            indent = _INDENT.match(body, line_start)
+            text = self._fragment(name, match[1])
+            return text.replace("\n", "\n" + (indent[0] if indent else ""))
+
+        return _INCLUDE.sub(include, body)
+
+    def _fragment(self, includer: str, name: str) -> str:
+        if name not in self._raw:
+            raise ValueError(f"{includer!r} includes unknown fragment {name!r}")
+        self.used.add(name)
+        if name in self._pending:
+            cycle = " -> ".join([*self._pending[self._pending.index(name) :], name])
+            raise ValueError(f"fragments include each other: {cycle}")
+        if name not in self._done:
+            self._pending.append(name)
+            self._done[name] = self.expand(name, self._raw[name])
+            self._pending.pop()
+        return self._done[name]

@@ -52,17 +52,30 @@ def test_parse__a_fragment_may_follow_the_statements_that_include_it() -> None:
     assert parse_queries(text) == {"q": "SELECT a, b FROM t"}
 
 
+def test_parse__fragments_may_include_fragments() -> None:
+    text = (
+        "-- fragment: live\nlive = 1\n\n"
+        "-- fragment: fence\nid = :id\nAND {{live}}\n\n"
+        "-- name: q\nSELECT 1 WHERE {{fence}}\n\n"
+        "-- name: r\nSELECT 2 WHERE {{live}}\n"
+    )
+    assert parse_queries(text) == {
+        "q": "SELECT 1 WHERE id = :id\nAND live = 1",
+        "r": "SELECT 2 WHERE live = 1",
+    }
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("-- name: q\nSELECT 1\n-- name: q\nSELECT 2\n", "defined twice"),
         ("-- fragment: q\n1\n-- name: q\nSELECT {{q}}\n", "defined twice"),
-        ("-- name: q\nSELECT {{nope}}\n", "unknown fragment 'nope'"),
-        ("-- fragment: f\n1\n-- name: q\nSELECT 2\n", "included by no statement: f"),
+        ("-- name: q\nSELECT {{nope}}\n", "'q' includes unknown fragment 'nope'"),
+        ("-- fragment: f\n1\n-- name: q\nSELECT 2\n", "included by nothing: f"),
         ("-- fragment: f\n-- only a comment\n-- name: q\nSELECT {{f}}\n", "'f' is empty"),
         (
-            "-- fragment: f\n1\n-- fragment: g\n{{f}}\n-- name: q\nSELECT {{g}}\n",
-            "'g' includes another fragment",
+            "-- fragment: f\n{{g}}\n-- fragment: g\n({{f}})\n-- name: q\nSELECT {{f}}\n",
+            "include each other: f -> g -> f",
         ),
     ],
 )
