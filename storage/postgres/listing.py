@@ -1,4 +1,4 @@
-"""Keyset pages on PostgreSQL: runs of a namespace, step attempts of a run.
+"""Reads: keyset pages of a namespace's runs and of a run's step attempts; queue depths.
 
 The statement is assembled from named fragments of queries.sql, so that only the
 filters that are set appear in it (values are always bound, never spliced).
@@ -9,11 +9,60 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from storage.postgres.rows import Row
-from storage.postgres.transitions import Q
-from storage.records import Cursor, Page, RunFilter
+from storage.errors import StepAttemptNotFound
+from storage.postgres.database import Database, Q, Row, db_uuid
+from storage.postgres.rows import run_from_row, step_from_row
+from storage.postgres.runs import get as run_get
+from storage.records import (
+    Cursor,
+    Page,
+    QueueDepth,
+    Run,
+    RunFilter,
+    RunGetParams,
+    RunListParams,
+    RunStatus,
+    StepAttempt,
+    StepGetParams,
+    StepListParams,
+)
 
 T = TypeVar("T")
+
+
+async def list_runs(db: Database, params: RunListParams) -> Page[Run]:
+    fragments, values = run_filter(params.filter)
+    values["namespace_id"] = params.namespace_id
+    statement, values = keyset_query("run_list", fragments, values, params.cursor, params.limit)
+    rows = await db.fetch_sql(statement, values)
+    return page_of(rows, params.limit, params.cursor, run_from_row)
+
+
+async def get_step(db: Database, params: StepGetParams) -> StepAttempt:
+    await run_get(db, RunGetParams(params.namespace_id, params.run_id))
+    row = await db.fetch_one(
+        "step_get",
+        {"run_id": db_uuid(params.run_id), "step_attempt_id": db_uuid(params.step_attempt_id)},
+    )
+    if row is None:
+        raise StepAttemptNotFound(params.run_id, params.step_attempt_id)
+    return step_from_row(row)
+
+
+async def list_steps(db: Database, params: StepListParams) -> Page[StepAttempt]:
+    await run_get(db, RunGetParams(params.namespace_id, params.run_id))
+    statement, values = keyset_query(
+        "step_list", [], {"run_id": params.run_id}, params.cursor, params.limit
+    )
+    rows = await db.fetch_sql(statement, values)
+    return page_of(rows, params.limit, params.cursor, step_from_row)
+
+
+async def count_by_queue(db: Database) -> list[QueueDepth]:
+    return [
+        QueueDepth(row["namespace_id"], row["task_queue"], RunStatus(row["status"]), row["runs"])
+        for row in await db.fetch("run_count_by_queue", {})
+    ]
 
 
 def run_filter(wanted: RunFilter) -> tuple[list[str], dict[str, Any]]:

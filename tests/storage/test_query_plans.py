@@ -20,7 +20,7 @@ import pytest
 
 from storage import sqlite_path_from_url
 from storage.postgres import listing as pg_listing
-from storage.postgres.transitions import Q as PG
+from storage.postgres.database import Q as PG
 from storage.records import Cursor, RunFilter, RunStatus
 from storage.sqlite import listing as lite_listing
 from storage.sqlite.database import QUERIES as LITE

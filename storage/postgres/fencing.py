@@ -1,0 +1,56 @@
+"""Fencing: a worker call writes only under the run's current, unexpired lease.
+
+A single fenced statement carries the fence in its WHERE clause; when it changes
+nothing, `check_lease` reads the run to say why. A locked transaction (`fenced`)
+reads the run under its row lock and checks the lease before it writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import NoReturn
+
+from storage import rules
+from storage.errors import RunDeadlineExceeded, RunNotFound, StoreError
+from storage.postgres.database import Conn, Database, Row, fetch_one, lease_params
+from storage.postgres.endings import fail_overdue_one
+from storage.postgres.rows import lease_state_from_row
+from storage.records import Lease
+
+
+def verdict(lease: Lease, row: Row | None) -> StoreError | None:
+    """rules.lease_error for a run_lease_state or run_lock row (None: no such run)."""
+    if row is None:
+        return RunNotFound(lease.namespace_id, lease.run_id)
+    state = lease_state_from_row(row)
+    return rules.lease_error(lease.namespace_id, lease.run_id, lease.lease_id, state, row["db_now"])
+
+
+async def check_lease(db: Database, lease: Lease) -> None:
+    """Raise why `lease` may not write; return when it may."""
+    row = await db.fetch_one("run_lease_state", lease_params(lease))
+    error = verdict(lease, row)
+    if error is not None:
+        await refuse(db, lease, row, error)
+
+
+async def refuse(db: Database, lease: Lease, row: Row | None, error: StoreError) -> NoReturn:
+    """Raise `error`; an active run past its deadline is failed first."""
+    state = lease_state_from_row(row)
+    if isinstance(error, RunDeadlineExceeded) and state and not state.status.is_terminal:
+        await fail_overdue_one(db, lease.run_id)
+    raise error
+
+
+@contextlib.asynccontextmanager
+async def fenced(db: Database, lease: Lease) -> AsyncIterator[tuple[Conn, Row]]:
+    """A transaction holding the run's row lock, entered only when `lease` is current."""
+    async with db.transaction() as conn:
+        row = await fetch_one(conn, "run_lock", lease_params(lease))
+        error = verdict(lease, row)
+        if error is None and row is not None:
+            yield conn, row
+            return
+    assert error is not None
+    await refuse(db, lease, row, error)
