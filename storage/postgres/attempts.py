@@ -15,7 +15,7 @@ from storage.records import Failure, Lease, StepAttempt, StepKind, StepStatus
 
 async def recorded(conn: Conn, run_id: str, step_id: str, kind: StepKind) -> StepAttempt | None:
     """The step's COMPLETED attempt, else its open one (rules.recorded_step)."""
-    rows = await fetch(conn, "steps_by_step_id", {"run_id": db_uuid(run_id), "step_id": step_id})
+    rows = await fetch(conn, "steps_of_step_id", {"run_id": db_uuid(run_id), "step_id": step_id})
     return rules.recorded_step(map(step_from_row, rows), step_id, kind)
 
 

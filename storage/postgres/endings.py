@@ -14,31 +14,21 @@ from storage.errors import LeaseLost
 from storage.events import StoreEvents
 from storage.postgres.database import Conn, Database, Q, Row, fetch_one, lease_params
 from storage.postgres.rows import run_from_row
-from storage.records import Failure, Lease, Run, RunStatus, StepAttempt
+from storage.records import Failure, Lease, Run, RunStatus
 
 DEADLINE_ERROR = rules.failure_to_json(rules.DEADLINE_FAILURE)
 LEASE_EXPIRED_ERROR = rules.failure_to_json(rules.LEASE_EXPIRED_FAILURE)
 ABANDONED_ERROR = rules.failure_to_json(rules.ABANDONED_FAILURE)
 
 
-async def close_open_steps(
-    conn: Conn, run_id: str, error: str, except_id: StepAttempt | None
-) -> None:
-    await conn.execute(
-        Q["steps_close_open"],
-        {
-            "run_id": run_id,
-            "error": error,
-            "except_id": except_id.step_attempt_id if except_id else None,
-        },
-    )
+async def close_open_steps(conn: Conn, run_id: str, error: str) -> None:
+    """Fail the run's open attempts with `error` (the run leaves RUNNING)."""
+    await conn.execute(Q["steps_close_open"], {"run_id": run_id, "error": error})
 
 
-async def end_with_failure(
-    conn: Conn, lease: Lease, run_row: Row, error: Failure, keep: StepAttempt | None
-) -> Run:
+async def end_with_failure(conn: Conn, lease: Lease, run_row: Row, error: Failure) -> Run:
     """Retry the run by its policy (PENDING, attempt + 1), or fail it for good."""
-    await close_open_steps(conn, lease.run_id, ABANDONED_ERROR, except_id=keep)
+    await close_open_steps(conn, lease.run_id, ABANDONED_ERROR)
     run = run_from_row(run_row)
     now: datetime = run_row["db_now"]
     at = rules.retry_at(run.retry_policy, run.attempt, run.deadline_at, error, now)

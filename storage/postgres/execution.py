@@ -55,7 +55,7 @@ async def run_complete(db: Database, params: RunCompleteParams) -> Run:
     values = {
         **lease_params(params.lease),
         "output": params.output,
-        "abandoned_error": ABANDONED_ERROR,
+        "error": ABANDONED_ERROR,
     }
     row = await db.fetch_one("run_complete", values)
     if row is not None:
@@ -66,7 +66,7 @@ async def run_complete(db: Database, params: RunCompleteParams) -> Run:
 
 async def run_fail(db: Database, params: RunFailParams) -> Run:
     async with fenced(db, params.lease) as (conn, run_row):
-        run = await end_with_failure(conn, params.lease, run_row, params.error, keep=None)
+        run = await end_with_failure(conn, params.lease, run_row, params.error)
     return ended(db.events, run)
 
 
@@ -74,7 +74,7 @@ async def run_release(db: Database, params: RunReleaseParams) -> Run:
     """Hand the run back: due at once, attempt unchanged, open attempts RELEASED."""
     values = {
         **lease_params(params.lease),
-        "released_error": rules.failure_to_json(rules.released_failure(params.reason)),
+        "error": rules.failure_to_json(rules.released_failure(params.reason)),
     }
     row = await db.fetch_one("run_release", values)
     if row is not None:
@@ -93,20 +93,28 @@ async def run_sleep(db: Database, params: RunSleepParams) -> RunSleepResult:
         done = await recorded(conn, lease.run_id, params.step_id, StepKind.SLEEP)
         if done is not None:
             return RunSleepResult(step=done, run=run_from_row(run_row))
-        parked = wake > now
+        if wake <= now:
+            step = await insert_attempt(
+                conn,
+                lease,
+                run_row,
+                step_id=params.step_id,
+                kind=StepKind.SLEEP,
+                status=StepStatus.COMPLETED,
+                wake_up_at=wake,
+                finished_at=now,
+            )
+            return RunSleepResult(step=step, run=run_from_row(run_row))
+        await close_open_steps(conn, lease.run_id, ABANDONED_ERROR)
         step = await insert_attempt(
             conn,
             lease,
             run_row,
             step_id=params.step_id,
             kind=StepKind.SLEEP,
-            status=StepStatus.RUNNING if parked else StepStatus.COMPLETED,
+            status=StepStatus.RUNNING,
             wake_up_at=wake,
-            finished_at=None if parked else now,
         )
-        if not parked:
-            return RunSleepResult(step=step, run=run_from_row(run_row))
-        await close_open_steps(conn, lease.run_id, ABANDONED_ERROR, except_id=step)
         run = await end_execution(
             conn, lease, run_row, RunStatus.SLEEPING, wake_up_at=wake, available_at=wake
         )

@@ -15,7 +15,7 @@ async def migrate(db: Database) -> list[str]:
     applied: list[str] = []
     async with db.transaction() as conn:
         await conn.execute(Q["migrations_lock"])
-        await conn.execute(Q["migrations_prepare"])
+        await conn.execute(Q["migrations_create_table"])
         done = {row["version"] for row in await fetch(conn, "migrations_applied", {})}
         for migration in load_migrations("storage.postgres"):
             if migration.version in done:

@@ -89,7 +89,7 @@ async def _complete_by_step_id(db: Database, params: StepCompleteParams) -> Step
         if row is not None:
             return _completed(db, row)
         await check_lease(db, params.lease)
-        existing = await db.fetch("steps_by_step_id", values)
+        existing = await db.fetch("steps_of_step_id", values)
         step = rules.recorded_step(map(step_from_row, existing), step_id, params.kind)
         if step is not None and step.status is StepStatus.COMPLETED:
             return step  # memoized: the first output stands
@@ -112,7 +112,7 @@ async def fail(db: Database, params: StepFailParams) -> StepFailResult:
             step = await _fail_by_id(conn, params, params.step_attempt_id)
         else:
             step = await _fail_by_step_id(conn, params, run_row)
-        run = await end_with_failure(conn, lease, run_row, params.error, keep=step)
+        run = await end_with_failure(conn, lease, run_row, params.error)
     db.events.step_ended(step.namespace_id, StepStatus.FAILED)
     return StepFailResult(step=step, run=ended(db.events, run))
 

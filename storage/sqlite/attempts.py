@@ -63,7 +63,7 @@ def complete_attempt(
     tx: Tx, lease: Lease, attempt: StepAttempt, output: Json | None
 ) -> StepAttempt:
     row = tx.one(
-        "step_complete",
+        "step_complete_attempt",
         step_attempt_id=attempt.step_attempt_id,
         output=output,
         worker_id=lease.worker_id,
@@ -73,7 +73,10 @@ def complete_attempt(
 
 def fail_attempt(tx: Tx, lease: Lease, attempt: StepAttempt, error: Json) -> StepAttempt:
     row = tx.one(
-        "step_fail", step_attempt_id=attempt.step_attempt_id, error=error, worker_id=lease.worker_id
+        "step_fail_attempt",
+        step_attempt_id=attempt.step_attempt_id,
+        error=error,
+        worker_id=lease.worker_id,
     )
     return ended(tx, step_from_row(row))
 

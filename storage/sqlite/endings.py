@@ -1,10 +1,12 @@
-"""How an execution ends: completed, retried, failed, or failed by its deadline.
+"""How an execution ends: completed, retried, failed, parked; runs failed by their deadline.
 
 Whenever a run leaves RUNNING, its open step attempts are closed FAILED with a
 Failure saying why.
 """
 
 from __future__ import annotations
+
+import sqlite3
 
 from storage.errors import LeaseLost
 from storage.records import Failure, Json, Lease, Run, RunStatus
@@ -16,28 +18,34 @@ _DEADLINE_JSON = failure_to_json(DEADLINE_FAILURE)
 _ABANDONED_JSON = failure_to_json(ABANDONED_FAILURE)
 
 
-def fail_open_steps(tx: Tx, run_id: str, failure_json: str) -> None:
-    tx.execute("steps_fail_open", run_id=run_id, error=failure_json)
+def close_open_steps(tx: Tx, run_id: str, failure_json: str) -> None:
+    """Fail the run's open attempts with `failure_json` (the run leaves RUNNING)."""
+    tx.execute("steps_close_open", run_id=run_id, error=failure_json)
 
 
 def abandon_open_steps(tx: Tx, run_id: str) -> None:
     """The worker ended (or parked) the execution with these attempts still open."""
-    fail_open_steps(tx, run_id, _ABANDONED_JSON)
+    close_open_steps(tx, run_id, _ABANDONED_JSON)
 
 
-def fail_past_deadline(tx: Tx, run_id: str) -> bool:
+def fail_overdue_one(tx: Tx, run_id: str) -> bool:
     """FAILED with DEADLINE_FAILURE, if the run is still active and past its deadline."""
-    failed = tx.row("run_fail_past_deadline", run_id=run_id, error=_DEADLINE_JSON)
-    if failed is None:
-        return False
-    fail_open_steps(tx, run_id, _DEADLINE_JSON)
-    tx.events.run_ended(failed["namespace_id"], failed["workflow_name"], RunStatus.FAILED)
-    return True
+    failed = tx.rows("run_fail_overdue_one", run_id=run_id, error=_DEADLINE_JSON)
+    return _deadline_failed(tx, failed) > 0
 
 
 def fail_overdue(tx: Tx, limit: int) -> int:
-    overdue = tx.rows("run_overdue", limit=max(limit, 0))
-    return sum(fail_past_deadline(tx, row["id"]) for row in overdue)
+    """The sweep: fail up to `limit` runs past their deadline; return how many."""
+    failed = tx.rows("run_fail_overdue", limit=max(limit, 0), error=_DEADLINE_JSON)
+    return _deadline_failed(tx, failed)
+
+
+def _deadline_failed(tx: Tx, rows: list[sqlite3.Row]) -> int:
+    """Close the open attempts of the runs a deadline statement failed, and report them."""
+    for row in rows:
+        close_open_steps(tx, row["id"], _DEADLINE_JSON)
+        tx.events.run_ended(row["namespace_id"], row["workflow_name"], RunStatus.FAILED)
+    return len(rows)
 
 
 def complete(tx: Tx, run: Run, lease: Lease, output: Json | None) -> Run:
@@ -48,11 +56,47 @@ def complete(tx: Tx, run: Run, lease: Lease, output: Json | None) -> Run:
 def end_with_failure(tx: Tx, run: Run, lease: Lease, error: Failure) -> Run:
     """Retry the run by its policy (PENDING, attempt + 1) or fail it for good."""
     abandon_open_steps(tx, run.run_id)
-    error_json = failure_to_json(error)
     at = retry_at(run.retry_policy, run.attempt, run.deadline_at, error, tx.now_at)
     if at is None:
-        return _ended(tx, fenced_update(tx, "run_fail", run, lease, error=error_json))
-    return fenced_update(tx, "run_retry", run, lease, error=error_json, available_at=micros(at))
+        return _ended(
+            tx, end_execution(tx, run, lease, RunStatus.FAILED, error=error, finished_at=tx.now)
+        )
+    return end_execution(
+        tx,
+        run,
+        lease,
+        RunStatus.PENDING,
+        error=error,
+        attempt=run.attempt + 1,
+        available_at=micros(at),
+    )
+
+
+def end_execution(
+    tx: Tx,
+    run: Run,
+    lease: Lease,
+    status: RunStatus,
+    *,
+    error: Failure | None = None,
+    attempt: int | None = None,
+    finished_at: int | None = None,
+    wake_up_at: int | None = None,
+    available_at: int | None = None,
+) -> Run:
+    """End the lease's execution: the run leaves RUNNING for `status`."""
+    return fenced_update(
+        tx,
+        "run_end_execution",
+        run,
+        lease,
+        status=status.value,
+        attempt=run.attempt if attempt is None else attempt,
+        error=None if error is None else failure_to_json(error),
+        finished_at=finished_at,
+        wake_up_at=wake_up_at,
+        available_at=available_at,
+    )
 
 
 def _ended(tx: Tx, run: Run) -> Run:
@@ -64,7 +108,12 @@ def _ended(tx: Tx, run: Run) -> Run:
 def fenced_update(tx: Tx, name: str, run: Run, lease: Lease, **params: object) -> Run:
     """Run a write whose WHERE clause repeats the fence; no row means the lease is lost."""
     row = tx.row(
-        name, run_id=run.run_id, lease_id=lease.lease_id, worker_id=lease.worker_id, **params
+        name,
+        run_id=run.run_id,
+        namespace_id=run.namespace_id,
+        lease_id=lease.lease_id,
+        worker_id=lease.worker_id,
+        **params,
     )
     if row is None:
         raise LeaseLost(run.run_id, run.status)

@@ -11,6 +11,7 @@ from storage.records import (
     RunReleaseParams,
     RunSleepParams,
     RunSleepResult,
+    RunStatus,
     StepKind,
     StepStatus,
 )
@@ -20,9 +21,10 @@ from storage.sqlite.codec import interval_micros, micros, moment
 from storage.sqlite.database import Tx
 from storage.sqlite.endings import (
     abandon_open_steps,
+    close_open_steps,
     complete,
+    end_execution,
     end_with_failure,
-    fail_open_steps,
     fenced_update,
 )
 from storage.sqlite.fencing import canceled_under, enforce, fence, lease_row
@@ -37,6 +39,7 @@ def heartbeat(tx: Tx, params: RunHeartbeatParams) -> RunHeartbeatResult:
     tx.one(
         "run_heartbeat",
         run_id=run_id,
+        namespace_id=params.lease.namespace_id,
         lease_id=params.lease.lease_id,
         worker_id=params.lease.worker_id,
         lease_expires_at=expires,
@@ -57,7 +60,7 @@ def run_fail(tx: Tx, params: RunFailParams) -> Run:
 def run_release(tx: Tx, params: RunReleaseParams) -> Run:
     """Hand the run back: due at once, attempt unchanged, open attempts RELEASED."""
     run = fence(tx, params.lease)
-    fail_open_steps(tx, run.run_id, failure_to_json(released_failure(params.reason)))
+    close_open_steps(tx, run.run_id, failure_to_json(released_failure(params.reason)))
     return fenced_update(tx, "run_release", run, params.lease)
 
 
@@ -76,7 +79,9 @@ def run_sleep(tx: Tx, params: RunSleepParams) -> RunSleepResult:
     abandon_open_steps(tx, run.run_id)
     sleeping = NewAttempt(params.step_id, StepKind.SLEEP, StepStatus.RUNNING, wake_up_at=wake_up_at)
     step = insert_attempt(tx, run, params.lease, sleeping)
-    parked = fenced_update(tx, "run_park", run, params.lease, wake_up_at=wake_up_at)
+    parked = end_execution(
+        tx, run, params.lease, RunStatus.SLEEPING, wake_up_at=wake_up_at, available_at=wake_up_at
+    )
     return RunSleepResult(step, parked)
 
 

@@ -9,7 +9,7 @@ from storage.records import Lease, Run, RunStatus
 from storage.rules import LeaseState, failure_from_json, lease_error
 from storage.sqlite.codec import moment_or_none, run_from_row
 from storage.sqlite.database import CommitThenRaise, Tx
-from storage.sqlite.endings import fail_past_deadline
+from storage.sqlite.endings import fail_overdue_one
 
 
 def fence(tx: Tx, lease: Lease) -> Run:
@@ -30,7 +30,7 @@ def enforce(tx: Tx, lease: Lease, row: sqlite3.Row | None) -> sqlite3.Row:
         return row
     if isinstance(error, RunDeadlineExceeded) and state and not state.status.is_terminal:
         # The overdue run is failed and committed, then the worker is told why.
-        fail_past_deadline(tx, lease.run_id)
+        fail_overdue_one(tx, lease.run_id)
         raise CommitThenRaise(error)
     raise error or RunNotFound(lease.namespace_id, lease.run_id)
 

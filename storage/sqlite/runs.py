@@ -13,9 +13,9 @@ from storage.records import (
     RunStatus,
 )
 from storage.rules import cancel_failure, failure_to_json
-from storage.sqlite.codec import interval_micros, micros, micros_or_none, run_from_row
+from storage.sqlite.codec import interval_micros, micros_or_none, run_from_row
 from storage.sqlite.database import Tx
-from storage.sqlite.endings import fail_open_steps
+from storage.sqlite.endings import close_open_steps
 
 
 def create(tx: Tx, params: RunCreateParams) -> RunCreateResult:
@@ -53,7 +53,7 @@ def _insert_values(tx: Tx, params: RunCreateParams) -> dict[str, object]:
         "retry_backoff_coefficient": policy.backoff_coefficient,
         "retry_maximum_interval": interval_micros(policy.maximum_interval),
         "retry_maximum_attempts": policy.maximum_attempts,
-        "available_at": tx.now if params.start_at is None else micros(params.start_at),
+        "start_at": micros_or_none(params.start_at),
     }
 
 
@@ -72,6 +72,6 @@ def cancel(tx: Tx, params: RunCancelParams) -> Run:
         raise RunAlreadyTerminal(run.run_id, run.status)
     failure = failure_to_json(cancel_failure(params.reason))
     canceled = run_from_row(tx.one("run_cancel", run_id=run.run_id, error=failure))
-    fail_open_steps(tx, run.run_id, failure)
+    close_open_steps(tx, run.run_id, failure)
     tx.events.run_ended(canceled.namespace_id, canceled.workflow_name, canceled.status)
     return canceled
