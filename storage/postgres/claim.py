@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from storage.events import StoreEvents
+from storage.postgres.codec import CODEC
 from storage.postgres.database import Database, Row, fetch
 from storage.postgres.endings import ABANDONED_ERROR, DEADLINE_ERROR, LEASE_EXPIRED_ERROR
-from storage.postgres.rows import run_from_row, step_from_row
-from storage.records import ClaimedRun, RunClaimParams, RunClaimResult, RunStatus, StepAttempt
+from storage.records import RunClaimParams, RunClaimResult, RunStatus
+from storage.rows import claimed_runs
 
 
 async def claim(db: Database, params: RunClaimParams) -> RunClaimResult:
@@ -34,27 +35,12 @@ async def claim(db: Database, params: RunClaimParams) -> RunClaimResult:
         steps = await fetch(conn, "steps_of_runs", {"run_ids": [r["id"] for r in rows]})
     _report(db.events, changed)
     if rows:
-        return RunClaimResult(claimed=claimed_runs(rows, steps), next_due_in=None)
+        return RunClaimResult(claimed=claimed_runs(rows, steps, CODEC), next_due_in=None)
     due = await db.fetch_one("run_next_due", query)
     due_in = due["due_in"] if due else None
     return RunClaimResult(
         claimed=[], next_due_in=None if due_in is None else timedelta(seconds=due_in)
     )
-
-
-def claimed_runs(rows: list[Row], steps: list[Row]) -> list[ClaimedRun]:
-    by_run: dict[str, list[StepAttempt]] = {r["id"]: [] for r in rows}
-    for step in steps:
-        by_run[step["workflow_run_id"]].append(step_from_row(step))
-    return [
-        ClaimedRun(
-            run=run_from_row(row),
-            lease_id=row["lease_id"],
-            lease_expires_at=row["lease_expires_at"],
-            steps=by_run[row["id"]],
-        )
-        for row in rows
-    ]
 
 
 def _report(events: StoreEvents, rows: list[Row]) -> None:

@@ -8,7 +8,6 @@ statements run through the module-level `fetch` with that connection.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -21,33 +20,12 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from storage.errors import StorageUnavailable
 from storage.events import IGNORED, StoreEvents
-from storage.records import Lease
 from storage.sqlfile import load_queries
 
 Row = dict[str, Any]
 Conn = psycopg.AsyncConnection[Row]
 
 Q = load_queries("storage.postgres")
-
-NIL_UUID = "00000000-0000-0000-0000-000000000000"
-
-_UUID = re.compile(r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}")
-
-
-def db_uuid(value: str) -> str:
-    """`value` when PostgreSQL reads it as a uuid, else the nil UUID, which no row has:
-    a malformed ID finds nothing (and raises the matching not-found or lease error)
-    instead of failing the query's uuid cast."""
-    return value if _UUID.fullmatch(value) else NIL_UUID
-
-
-def lease_params(lease: Lease) -> dict[str, Any]:
-    return {
-        "namespace_id": lease.namespace_id,
-        "run_id": db_uuid(lease.run_id),
-        "lease_id": db_uuid(lease.lease_id),
-        "worker_id": lease.worker_id,
-    }
 
 
 def mask_password(url: str) -> str:

@@ -11,7 +11,8 @@ from datetime import datetime
 from storage import rules
 from storage.errors import LeaseLost
 from storage.postgres.attempts import insert_attempt, recorded
-from storage.postgres.database import Database, lease_params
+from storage.postgres.codec import CODEC
+from storage.postgres.database import Database
 from storage.postgres.endings import (
     ABANDONED_ERROR,
     close_open_steps,
@@ -19,8 +20,7 @@ from storage.postgres.endings import (
     end_with_failure,
     ended,
 )
-from storage.postgres.fencing import check_lease, fenced, refuse, verdict
-from storage.postgres.rows import lease_state_from_row, run_from_row
+from storage.postgres.fencing import check_lease, fenced, lease_state, refuse, verdict
 from storage.records import (
     Run,
     RunCompleteParams,
@@ -34,17 +34,18 @@ from storage.records import (
     StepKind,
     StepStatus,
 )
+from storage.rows import NewAttempt, lease_params, lease_state_from_row, run_from_row
 
 
 async def heartbeat(db: Database, params: RunHeartbeatParams) -> RunHeartbeatResult:
     lease = params.lease
-    values = {**lease_params(lease), "lease_duration": params.lease_duration}
+    values = {**lease_params(lease, CODEC), "lease_duration": params.lease_duration}
     row = await db.fetch_one("run_heartbeat", values)
     if row is not None:
         return RunHeartbeatResult(row["lease_expires_at"], cancel_requested=False)
-    row = await db.fetch_one("run_lease_state", values)
-    state = lease_state_from_row(row)
-    if state and state.status is RunStatus.CANCELED and state.lease_id == lease.lease_id:
+    row = await lease_state(db, lease)
+    state = None if row is None else lease_state_from_row(row, CODEC)
+    if rules.canceled_under(state, lease.lease_id):
         return RunHeartbeatResult(lease_expires_at=None, cancel_requested=True)
     # The update found no current lease, so a verdict exists (a lease never revives).
     error = verdict(lease, row) or LeaseLost(lease.run_id, RunStatus.RUNNING)
@@ -53,13 +54,13 @@ async def heartbeat(db: Database, params: RunHeartbeatParams) -> RunHeartbeatRes
 
 async def run_complete(db: Database, params: RunCompleteParams) -> Run:
     values = {
-        **lease_params(params.lease),
+        **lease_params(params.lease, CODEC),
         "output": params.output,
         "error": ABANDONED_ERROR,
     }
     row = await db.fetch_one("run_complete", values)
     if row is not None:
-        return ended(db.events, run_from_row(row))
+        return ended(db.events, run_from_row(row, CODEC))
     await check_lease(db, params.lease)
     raise LeaseLost(params.lease.run_id, RunStatus.RUNNING)  # pragma: no cover - raced
 
@@ -72,13 +73,12 @@ async def run_fail(db: Database, params: RunFailParams) -> Run:
 
 async def run_release(db: Database, params: RunReleaseParams) -> Run:
     """Hand the run back: due at once, attempt unchanged, open attempts RELEASED."""
-    values = {
-        **lease_params(params.lease),
-        "error": rules.failure_to_json(rules.released_failure(params.reason)),
-    }
-    row = await db.fetch_one("run_release", values)
+    released = rules.failure_to_json(rules.released_failure(params.reason))
+    row = await db.fetch_one(
+        "run_release", {**lease_params(params.lease, CODEC), "error": released}
+    )
     if row is not None:
-        return run_from_row(row)
+        return run_from_row(row, CODEC)
     await check_lease(db, params.lease)
     raise LeaseLost(params.lease.run_id, RunStatus.RUNNING)  # pragma: no cover - raced
 
@@ -87,43 +87,17 @@ async def run_sleep(db: Database, params: RunSleepParams) -> RunSleepResult:
     """Park the run until the wake-up time, or record the sleep done if that has passed."""
     lease = params.lease
     async with fenced(db, lease) as (conn, run_row):
+        run = run_from_row(run_row, CODEC)
         now: datetime = run_row["db_now"]
-        wake = _wake_up_at(params, now)
+        wake = rules.wake_up_at(params.wake_up_at, params.duration, now)
         # Only a woken sleep can be recorded here (a parked run has no lease): memoized.
-        done = await recorded(conn, lease.run_id, params.step_id, StepKind.SLEEP)
-        if done is not None:
-            return RunSleepResult(step=done, run=run_from_row(run_row))
+        if slept := await recorded(conn, run.run_id, params.step_id, StepKind.SLEEP):
+            return RunSleepResult(slept, run)
         if wake <= now:
-            step = await insert_attempt(
-                conn,
-                lease,
-                run_row,
-                step_id=params.step_id,
-                kind=StepKind.SLEEP,
-                status=StepStatus.COMPLETED,
-                wake_up_at=wake,
-                finished_at=now,
-            )
-            return RunSleepResult(step=step, run=run_from_row(run_row))
-        await close_open_steps(conn, lease.run_id, ABANDONED_ERROR)
-        step = await insert_attempt(
-            conn,
-            lease,
-            run_row,
-            step_id=params.step_id,
-            kind=StepKind.SLEEP,
-            status=StepStatus.RUNNING,
-            wake_up_at=wake,
-        )
-        run = await end_execution(
-            conn, lease, run_row, RunStatus.SLEEPING, wake_up_at=wake, available_at=wake
-        )
-    return RunSleepResult(step=step, run=run)
-
-
-def _wake_up_at(params: RunSleepParams, now: datetime) -> datetime:
-    if params.wake_up_at is not None:
-        return params.wake_up_at
-    if params.duration is None:
-        raise ValueError("run_sleep needs wake_up_at or duration")
-    return now + params.duration
+            done = NewAttempt(params.step_id, StepKind.SLEEP, StepStatus.COMPLETED, wake_up_at=wake)
+            return RunSleepResult(await insert_attempt(conn, lease, run_row, done), run)
+        await close_open_steps(conn, run.run_id, ABANDONED_ERROR)
+        sleeping = NewAttempt(params.step_id, StepKind.SLEEP, StepStatus.RUNNING, wake_up_at=wake)
+        step = await insert_attempt(conn, lease, run_row, sleeping)
+        parked = await end_execution(conn, lease, rules.sleep_ending(run, wake))
+    return RunSleepResult(step, parked)

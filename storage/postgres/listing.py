@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from storage.errors import StepAttemptNotFound
-from storage.postgres.database import Database, Q, Row, db_uuid
-from storage.postgres.rows import run_from_row, step_from_row
+from storage.postgres.codec import CODEC
+from storage.postgres.database import Database, Q, Row
 from storage.postgres.runs import get as run_get
 from storage.records import (
     Cursor,
@@ -21,11 +21,11 @@ from storage.records import (
     RunFilter,
     RunGetParams,
     RunListParams,
-    RunStatus,
     StepAttempt,
     StepGetParams,
     StepListParams,
 )
+from storage.rows import queue_depth_from_row, run_from_row, step_from_row
 
 T = TypeVar("T")
 
@@ -35,18 +35,21 @@ async def list_runs(db: Database, params: RunListParams) -> Page[Run]:
     values["namespace_id"] = params.namespace_id
     statement, values = keyset_query("run_list", fragments, values, params.cursor, params.limit)
     rows = await db.fetch_sql(statement, values)
-    return page_of(rows, params.limit, params.cursor, run_from_row)
+    return page_of(rows, params.limit, params.cursor, lambda r: run_from_row(r, CODEC))
 
 
 async def get_step(db: Database, params: StepGetParams) -> StepAttempt:
     await run_get(db, RunGetParams(params.namespace_id, params.run_id))
     row = await db.fetch_one(
         "step_get",
-        {"run_id": db_uuid(params.run_id), "step_attempt_id": db_uuid(params.step_attempt_id)},
+        {
+            "run_id": CODEC.id_param(params.run_id),
+            "step_attempt_id": CODEC.id_param(params.step_attempt_id),
+        },
     )
     if row is None:
         raise StepAttemptNotFound(params.run_id, params.step_attempt_id)
-    return step_from_row(row)
+    return step_from_row(row, CODEC)
 
 
 async def list_steps(db: Database, params: StepListParams) -> Page[StepAttempt]:
@@ -55,14 +58,11 @@ async def list_steps(db: Database, params: StepListParams) -> Page[StepAttempt]:
         "step_list", [], {"run_id": params.run_id}, params.cursor, params.limit
     )
     rows = await db.fetch_sql(statement, values)
-    return page_of(rows, params.limit, params.cursor, step_from_row)
+    return page_of(rows, params.limit, params.cursor, lambda r: step_from_row(r, CODEC))
 
 
 async def count_by_queue(db: Database) -> list[QueueDepth]:
-    return [
-        QueueDepth(row["namespace_id"], row["task_queue"], RunStatus(row["status"]), row["runs"])
-        for row in await db.fetch("run_count_by_queue", {})
-    ]
+    return [queue_depth_from_row(row) for row in await db.fetch("run_count_by_queue", {})]
 
 
 def run_filter(wanted: RunFilter) -> tuple[list[str], dict[str, Any]]:

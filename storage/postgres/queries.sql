@@ -50,8 +50,7 @@ FOR NO KEY UPDATE
 
 -- name: run_lease_state
 -- Why a fenced statement changed nothing.
-SELECT status, lease_id, lease_expires_at, deadline_at, error ->> 'type' AS error_type,
-    now() AS db_now
+SELECT status, lease_id, lease_expires_at, deadline_at, error, now() AS db_now
 FROM stepline_workflow_runs
 WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
 
@@ -359,8 +358,7 @@ INSERT INTO stepline_step_attempts (
 SELECT %(id)s, %(namespace_id)s, %(run_id)s, %(step_id)s, %(kind)s, %(status)s,
     (SELECT count(*) + 1 FROM stepline_step_attempts
         WHERE workflow_run_id = %(run_id)s AND step_id = %(step_id)s),
-    %(config)s::json, %(context)s::json, %(output)s::json, %(error)s::json,
-    coalesce(%(worker_id)s, (SELECT worker_id FROM stepline_workflow_runs WHERE id = %(run_id)s)),
+    %(config)s::json, %(context)s::json, %(output)s::json, %(error)s::json, %(worker_id)s,
     %(wake_up_at)s, now(), %(finished_at)s
 RETURNING *
 

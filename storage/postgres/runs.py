@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from storage import rules
 from storage.errors import IdempotencyConflict, RunAlreadyTerminal, RunNotFound, StoreError
-from storage.ids import uuid7
-from storage.postgres.database import Database, db_uuid
+from storage.postgres.codec import CODEC
+from storage.postgres.database import Database
 from storage.postgres.endings import ended
-from storage.postgres.rows import run_from_row
 from storage.records import (
     Run,
     RunCancelParams,
@@ -16,34 +15,19 @@ from storage.records import (
     RunGetParams,
     RunStatus,
 )
+from storage.rows import run_from_row, run_insert_params
 
 
 async def create(db: Database, params: RunCreateParams) -> RunCreateResult:
-    policy = params.retry_policy
-    values = {
-        "id": uuid7(),
-        "namespace_id": params.namespace_id,
-        "workflow_name": params.workflow_name,
-        "version": params.version,
-        "task_queue": params.task_queue,
-        "input": params.input,
-        "context": params.context,
-        "idempotency_key": params.idempotency_key,
-        "deadline_at": params.deadline_at,
-        "start_at": params.start_at,
-        "retry_initial_interval": policy.initial_interval,
-        "retry_backoff_coefficient": policy.backoff_coefficient,
-        "retry_maximum_interval": policy.maximum_interval,
-        "retry_maximum_attempts": policy.maximum_attempts,
-    }
+    values = run_insert_params(params, CODEC)
     row = await db.fetch_one("run_insert", values)
     if row is not None:
-        return RunCreateResult(run=run_from_row(row), existing=False)
+        return RunCreateResult(run=run_from_row(row, CODEC), existing=False)
     # The key was taken: ON CONFLICT waited for the other insert to commit.
     existing = await db.fetch_one("run_by_idempotency_key", values)
     if existing is None:  # pragma: no cover - keys are never deleted
         raise StoreError("idempotency key conflict on a run that no longer exists")
-    run = run_from_row(existing)
+    run = run_from_row(existing, CODEC)
     if run.workflow_name != params.workflow_name:
         raise IdempotencyConflict(params.idempotency_key or "", run.run_id, run.workflow_name)
     return RunCreateResult(run=run, existing=True)
@@ -51,19 +35,19 @@ async def create(db: Database, params: RunCreateParams) -> RunCreateResult:
 
 async def get(db: Database, params: RunGetParams) -> Run:
     row = await db.fetch_one(
-        "run_get", {"namespace_id": params.namespace_id, "run_id": db_uuid(params.run_id)}
+        "run_get", {"namespace_id": params.namespace_id, "run_id": CODEC.id_param(params.run_id)}
     )
     if row is None:
         raise RunNotFound(params.namespace_id, params.run_id)
-    return run_from_row(row)
+    return run_from_row(row, CODEC)
 
 
 async def cancel(db: Database, params: RunCancelParams) -> Run:
     error = rules.failure_to_json(rules.cancel_failure(params.reason))
-    ref = {"namespace_id": params.namespace_id, "run_id": db_uuid(params.run_id)}
+    ref = {"namespace_id": params.namespace_id, "run_id": CODEC.id_param(params.run_id)}
     row = await db.fetch_one("run_cancel", {**ref, "error": error})
     if row is not None:
-        return ended(db.events, run_from_row(row))
+        return ended(db.events, run_from_row(row, CODEC))
     run = await get(db, RunGetParams(params.namespace_id, params.run_id))
     if run.status is RunStatus.CANCELED:
         return run

@@ -7,13 +7,13 @@ execution too, so it runs in the locked transaction.
 from __future__ import annotations
 
 from storage import rules
-from storage.errors import LeaseLost, StepAlreadyCompleted, StepAttemptNotFound, StepNotRunning
+from storage.errors import LeaseLost, StepAttemptNotFound, StepNotRunning
 from storage.ids import uuid7
 from storage.postgres.attempts import attempt_by_id, fail_attempt, insert_attempt, recorded
-from storage.postgres.database import Conn, Database, Row, db_uuid, lease_params
+from storage.postgres.codec import CODEC
+from storage.postgres.database import Conn, Database, Row
 from storage.postgres.endings import end_with_failure, ended
 from storage.postgres.fencing import check_lease, fenced
-from storage.postgres.rows import step_from_row
 from storage.records import (
     RunStatus,
     StepAttempt,
@@ -23,11 +23,12 @@ from storage.records import (
     StepFailResult,
     StepStatus,
 )
+from storage.rows import NewAttempt, lease_params, step_from_row
 
 
 async def begin(db: Database, params: StepBeginParams) -> StepAttempt:
     values = {
-        **lease_params(params.lease),
+        **lease_params(params.lease, CODEC),
         "id": uuid7(),
         "step_id": params.step_id,
         "kind": params.kind.value,
@@ -41,7 +42,8 @@ async def begin(db: Database, params: StepBeginParams) -> StepAttempt:
         rows = await db.fetch("step_begin", {**values, "id": uuid7()})
         if not rows:  # pragma: no cover
             raise LeaseLost(params.lease.run_id, RunStatus.RUNNING)
-    step = rules.recorded_step(map(step_from_row, rows), params.step_id, params.kind)
+    steps = (step_from_row(row, CODEC) for row in rows)
+    step = rules.recorded_step(steps, params.step_id, params.kind)
     assert step is not None, "step_begin returned only attempts of this kind, none open"
     return step
 
@@ -56,8 +58,8 @@ async def _complete_attempt(
     db: Database, params: StepCompleteParams, attempt_id: str
 ) -> StepAttempt:
     values = {
-        **lease_params(params.lease),
-        "step_attempt_id": db_uuid(attempt_id),
+        **lease_params(params.lease, CODEC),
+        "step_attempt_id": CODEC.id_param(attempt_id),
         "output": params.output,
     }
     row = await db.fetch_one("step_complete_attempt", values)
@@ -67,16 +69,16 @@ async def _complete_attempt(
     found = await db.fetch_one("step_get", values)
     if found is None:
         raise StepAttemptNotFound(params.lease.run_id, attempt_id)
-    step = step_from_row(found)
-    if step.status is StepStatus.COMPLETED:
-        return step  # a retried call: the first completion stands
-    raise StepNotRunning(step.step_attempt_id, step.status)
+    step = step_from_row(found, CODEC)
+    if rules.already_completed(step):
+        return step
+    raise StepNotRunning(step.step_attempt_id, step.status)  # pragma: no cover - raced
 
 
 async def _complete_by_step_id(db: Database, params: StepCompleteParams) -> StepAttempt:
-    step_id = _step_id(params.step_id)
+    step_id = rules.required_step_id(params.step_id)
     values = {
-        **lease_params(params.lease),
+        **lease_params(params.lease, CODEC),
         "id": uuid7(),
         "step_id": step_id,
         "kind": params.kind.value,
@@ -89,8 +91,8 @@ async def _complete_by_step_id(db: Database, params: StepCompleteParams) -> Step
         if row is not None:
             return _completed(db, row)
         await check_lease(db, params.lease)
-        existing = await db.fetch("steps_of_step_id", values)
-        step = rules.recorded_step(map(step_from_row, existing), step_id, params.kind)
+        existing = (step_from_row(row, CODEC) for row in await db.fetch("steps_of_step_id", values))
+        step = rules.recorded_step(existing, step_id, params.kind)
         if step is not None and step.status is StepStatus.COMPLETED:
             return step  # memoized: the first output stands
         values["id"] = uuid7()
@@ -99,7 +101,7 @@ async def _complete_by_step_id(db: Database, params: StepCompleteParams) -> Step
 
 def _completed(db: Database, row: Row) -> StepAttempt:
     """A step attempt this call completed (not a memoized one)."""
-    step = step_from_row(row)
+    step = step_from_row(row, CODEC)
     db.events.step_ended(step.namespace_id, StepStatus.COMPLETED)
     return step
 
@@ -119,35 +121,22 @@ async def fail(db: Database, params: StepFailParams) -> StepFailResult:
 
 async def _fail_by_id(conn: Conn, params: StepFailParams, step_attempt_id: str) -> StepAttempt:
     attempt = await attempt_by_id(conn, params.lease.run_id, step_attempt_id)
-    if attempt.status is StepStatus.COMPLETED:
-        raise StepAlreadyCompleted(attempt.step_id, attempt.step_attempt_id)
-    if attempt.status is StepStatus.FAILED:
-        raise StepNotRunning(attempt.step_attempt_id, attempt.status)
+    rules.ensure_failable(attempt)
     return await fail_attempt(conn, params.lease, attempt, params.error)
 
 
 async def _fail_by_step_id(conn: Conn, params: StepFailParams, run_row: Row) -> StepAttempt:
-    step_id = _step_id(params.step_id)
+    step_id = rules.required_step_id(params.step_id)
     existing = await recorded(conn, params.lease.run_id, step_id, params.kind)
-    if existing is not None and existing.status is StepStatus.COMPLETED:
-        raise StepAlreadyCompleted(existing.step_id, existing.step_attempt_id)
     if existing is not None:
+        rules.ensure_failable(existing)
         return await fail_attempt(conn, params.lease, existing, params.error)
-    return await insert_attempt(
-        conn,
-        params.lease,
-        run_row,
-        step_id=step_id,
-        kind=params.kind,
-        status=StepStatus.FAILED,
+    new = NewAttempt(
+        step_id,
+        params.kind,
+        StepStatus.FAILED,
         config=params.config,
         context=params.context,
         error=params.error,
-        finished_at=run_row["db_now"],
     )
-
-
-def _step_id(step_id: str | None) -> str:
-    if not step_id:
-        raise ValueError("step_id is required without step_attempt_id")
-    return step_id
+    return await insert_attempt(conn, params.lease, run_row, new)

@@ -6,14 +6,14 @@ be taken by two claims: SQLite's answer to PostgreSQL's FOR UPDATE SKIP LOCKED.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import uuid
 from datetime import timedelta
 
-from storage.records import ClaimedRun, RunClaimParams, RunClaimResult, RunStatus, StepAttempt
+from storage.records import RunClaimParams, RunClaimResult, RunStatus
+from storage.rows import claimed_runs
 from storage.rules import LEASE_EXPIRED_FAILURE, failure_to_json
-from storage.sqlite.codec import interval, interval_micros, moment, run_from_row, step_from_row
+from storage.sqlite.codec import CODEC, interval, interval_micros
 from storage.sqlite.database import Tx
 from storage.sqlite.endings import close_open_steps, fail_overdue_one
 
@@ -32,8 +32,8 @@ def claim(tx: Tx, params: RunClaimParams) -> RunClaimResult:
     if not candidates:
         return RunClaimResult([], _next_due_in(tx, queue))
     rows = [_claim_one(tx, params, candidate) for candidate in candidates]
-    steps = tx.rows("steps_of_runs", run_ids=json.dumps([row["id"] for row in rows]))
-    return RunClaimResult(_claimed_runs(rows, steps), None)
+    steps = tx.rows("steps_of_runs", run_ids=CODEC.list_param([row["id"] for row in rows]))
+    return RunClaimResult(claimed_runs(rows, steps, CODEC), None)
 
 
 def _queue_filter(params: RunClaimParams) -> dict[str, object]:
@@ -41,7 +41,7 @@ def _queue_filter(params: RunClaimParams) -> dict[str, object]:
         "namespace_id": params.namespace_id,
         "task_queue": params.task_queue,
         "any_workflow": not params.workflow_names,
-        "workflow_names": json.dumps(list(params.workflow_names)),
+        "workflow_names": CODEC.list_param(list(params.workflow_names)),
     }
 
 
@@ -71,18 +71,6 @@ def _settle_open_steps(tx: Tx, run_id: str, was: RunStatus) -> None:
     elif was is RunStatus.RUNNING:
         # The previous worker's lease expired: whatever it had open is lost.
         close_open_steps(tx, run_id, _LEASE_EXPIRED_JSON)
-
-
-def _claimed_runs(rows: list[sqlite3.Row], steps: list[sqlite3.Row]) -> list[ClaimedRun]:
-    by_run: dict[str, list[StepAttempt]] = {row["id"]: [] for row in rows}
-    for step in steps:
-        by_run[step["workflow_run_id"]].append(step_from_row(step))
-    return [
-        ClaimedRun(
-            run_from_row(row), row["lease_id"], moment(row["lease_expires_at"]), by_run[row["id"]]
-        )
-        for row in rows
-    ]
 
 
 def _next_due_in(tx: Tx, queue: dict[str, object]) -> timedelta | None:

@@ -7,15 +7,17 @@ Failure saying why.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 
+from storage import rules
 from storage.errors import LeaseLost
 from storage.records import Failure, Json, Lease, Run, RunStatus
-from storage.rules import ABANDONED_FAILURE, DEADLINE_FAILURE, failure_to_json, retry_at
-from storage.sqlite.codec import micros, run_from_row
+from storage.rows import end_execution_params, lease_params, run_from_row
+from storage.sqlite.codec import CODEC
 from storage.sqlite.database import Tx
 
-_DEADLINE_JSON = failure_to_json(DEADLINE_FAILURE)
-_ABANDONED_JSON = failure_to_json(ABANDONED_FAILURE)
+_DEADLINE_JSON = rules.failure_to_json(rules.DEADLINE_FAILURE)
+_ABANDONED_JSON = rules.failure_to_json(rules.ABANDONED_FAILURE)
 
 
 def close_open_steps(tx: Tx, run_id: str, failure_json: str) -> None:
@@ -56,47 +58,13 @@ def complete(tx: Tx, run: Run, lease: Lease, output: Json | None) -> Run:
 def end_with_failure(tx: Tx, run: Run, lease: Lease, error: Failure) -> Run:
     """Retry the run by its policy (PENDING, attempt + 1) or fail it for good."""
     abandon_open_steps(tx, run.run_id)
-    at = retry_at(run.retry_policy, run.attempt, run.deadline_at, error, tx.now_at)
-    if at is None:
-        return _ended(
-            tx, end_execution(tx, run, lease, RunStatus.FAILED, error=error, finished_at=tx.now)
-        )
-    return end_execution(
-        tx,
-        run,
-        lease,
-        RunStatus.PENDING,
-        error=error,
-        attempt=run.attempt + 1,
-        available_at=micros(at),
-    )
+    ended = end_execution(tx, run, lease, rules.failed_ending(run, error, tx.now_at))
+    return _ended(tx, ended) if ended.status.is_terminal else ended
 
 
-def end_execution(
-    tx: Tx,
-    run: Run,
-    lease: Lease,
-    status: RunStatus,
-    *,
-    error: Failure | None = None,
-    attempt: int | None = None,
-    finished_at: int | None = None,
-    wake_up_at: int | None = None,
-    available_at: int | None = None,
-) -> Run:
-    """End the lease's execution: the run leaves RUNNING for `status`."""
-    return fenced_update(
-        tx,
-        "run_end_execution",
-        run,
-        lease,
-        status=status.value,
-        attempt=run.attempt if attempt is None else attempt,
-        error=None if error is None else failure_to_json(error),
-        finished_at=finished_at,
-        wake_up_at=wake_up_at,
-        available_at=available_at,
-    )
+def end_execution(tx: Tx, run: Run, lease: Lease, ending: rules.Ending) -> Run:
+    """End the lease's execution: the run leaves RUNNING by `ending`."""
+    return _fenced_write(tx, "run_end_execution", run, end_execution_params(lease, ending, CODEC))
 
 
 def _ended(tx: Tx, run: Run) -> Run:
@@ -107,14 +75,11 @@ def _ended(tx: Tx, run: Run) -> Run:
 
 def fenced_update(tx: Tx, name: str, run: Run, lease: Lease, **params: object) -> Run:
     """Run a write whose WHERE clause repeats the fence; no row means the lease is lost."""
-    row = tx.row(
-        name,
-        run_id=run.run_id,
-        namespace_id=run.namespace_id,
-        lease_id=lease.lease_id,
-        worker_id=lease.worker_id,
-        **params,
-    )
+    return _fenced_write(tx, name, run, {**lease_params(lease, CODEC), **params})
+
+
+def _fenced_write(tx: Tx, name: str, run: Run, params: Mapping[str, object]) -> Run:
+    row = tx.row(name, **params)
     if row is None:
         raise LeaseLost(run.run_id, run.status)
-    return run_from_row(row)
+    return run_from_row(row, CODEC)

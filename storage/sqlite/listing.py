@@ -15,13 +15,13 @@ from storage.records import (
     RunFilter,
     RunGetParams,
     RunListParams,
-    RunStatus,
     StepAttempt,
     StepGetParams,
     StepListParams,
 )
+from storage.rows import queue_depth_from_row, run_from_row, step_from_row
 from storage.sqlite.attempts import attempt_by_id
-from storage.sqlite.codec import micros, run_from_row, step_from_row
+from storage.sqlite.codec import CODEC, micros
 from storage.sqlite.database import QUERIES, Tx
 from storage.sqlite.runs import get as run_get
 
@@ -32,7 +32,7 @@ def list_runs(tx: Tx, params: RunListParams) -> Page[Run]:
     fragments, values = run_filter(params.filter)
     values["namespace_id"] = params.namespace_id
     page = _keyset_page(tx, "run_list", fragments, values, params.cursor, params.limit)
-    return _mapped(page, run_from_row)
+    return _mapped(page, lambda row: run_from_row(row, CODEC))
 
 
 def run_filter(wanted: RunFilter) -> tuple[list[str], dict[str, object]]:
@@ -59,7 +59,7 @@ def list_steps(tx: Tx, params: StepListParams) -> Page[StepAttempt]:
     run_get(tx, RunGetParams(params.namespace_id, params.run_id))
     values: dict[str, object] = {"run_id": params.run_id}
     page = _keyset_page(tx, "step_list", [], values, params.cursor, params.limit)
-    return _mapped(page, step_from_row)
+    return _mapped(page, lambda row: step_from_row(row, CODEC))
 
 
 def _keyset_page(
@@ -101,7 +101,4 @@ def _mapped(page: Page[sqlite3.Row], convert: Callable[[sqlite3.Row], T]) -> Pag
 
 
 def count_by_queue(tx: Tx) -> list[QueueDepth]:
-    return [
-        QueueDepth(row["namespace_id"], row["task_queue"], RunStatus(row["status"]), row["runs"])
-        for row in tx.rows("run_count_by_queue")
-    ]
+    return [queue_depth_from_row(row) for row in tx.rows("run_count_by_queue")]
