@@ -25,6 +25,7 @@ from storage.records import (
     RunCreateParams,
     RunStatus,
     StepAttempt,
+    StepFailParams,
     StepKind,
     StepStatus,
 )
@@ -209,6 +210,18 @@ class NewAttempt:
     output: Json | None = None
     error: Failure | None = None
     wake_up_at: datetime | None = None
+
+    @classmethod
+    def failed(cls, params: StepFailParams, step_id: str) -> NewAttempt:
+        """A step that fails in one call, with no attempt begun."""
+        return cls(
+            step_id,
+            params.kind,
+            StepStatus.FAILED,
+            config=params.config,
+            context=params.context,
+            error=params.error,
+        )
 
 
 def step_insert_params(

@@ -265,3 +265,9 @@ def failure_from_json(text: str | None) -> Failure | None:
         details=None if "details" not in doc else json.dumps(details, separators=(",", ":")),
         non_retryable=bool(doc.get("non_retryable", False)),
     )
+
+
+DEADLINE_ERROR = failure_to_json(DEADLINE_FAILURE)
+LEASE_EXPIRED_ERROR = failure_to_json(LEASE_EXPIRED_FAILURE)
+ABANDONED_ERROR = failure_to_json(ABANDONED_FAILURE)
+"""The fixed failures in the JSON form statements take."""

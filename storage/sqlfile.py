@@ -8,6 +8,8 @@
   comment lines document it in the file and are left out of the expansion; its
   continuation lines take the indentation of the line that includes it. A fragment
   may include other fragments.
+- Comment lines after the SQL of a statement or fragment (a section header) are not
+  part of it.
 
 A fragment nothing includes, an include of an unknown fragment, a cycle of includes
 and a name defined twice are errors, raised when the file is loaded.
@@ -32,7 +34,7 @@ def parse_queries(text: str) -> dict[str, str]:
         if name in statements or name in fragments:
             raise ValueError(f"query {name!r} is defined twice")
         if kind == "name":
-            statements[name] = body.strip()
+            statements[name] = "\n".join(_without_trailing_comments(body.strip().splitlines()))
         else:
             fragments[name] = _fragment_body(name, body)
     expander = _Expander(fragments)
@@ -46,8 +48,15 @@ def load_queries(package: str, filename: str = "queries.sql") -> dict[str, str]:
     return parse_queries(resources.files(package).joinpath(filename).read_text())
 
 
+def _without_trailing_comments(lines: list[str]) -> list[str]:
+    """Comments after the SQL (a section header) belong to what follows."""
+    while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("--")):
+        lines.pop()
+    return lines
+
+
 def _fragment_body(name: str, body: str) -> str:
-    lines = body.strip().splitlines()
+    lines = _without_trailing_comments(body.strip().splitlines())
     while lines and lines[0].lstrip().startswith("--"):
         lines.pop(0)
     text = "\n".join(lines).strip()

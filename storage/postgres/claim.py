@@ -11,9 +11,9 @@ from datetime import timedelta
 from storage.events import StoreEvents
 from storage.postgres.codec import CODEC
 from storage.postgres.database import Database, Row, fetch
-from storage.postgres.endings import ABANDONED_ERROR, DEADLINE_ERROR, LEASE_EXPIRED_ERROR
 from storage.records import RunClaimParams, RunClaimResult, RunStatus
 from storage.rows import claimed_runs
+from storage.rules import ABANDONED_ERROR, DEADLINE_ERROR, LEASE_EXPIRED_ERROR
 
 
 async def claim(db: Database, params: RunClaimParams) -> RunClaimResult:

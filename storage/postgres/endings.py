@@ -14,10 +14,7 @@ from storage.postgres.codec import CODEC
 from storage.postgres.database import Conn, Database, Q, Row, fetch_one
 from storage.records import Failure, Lease, Run, RunStatus
 from storage.rows import end_execution_params, run_from_row
-
-DEADLINE_ERROR = rules.failure_to_json(rules.DEADLINE_FAILURE)
-LEASE_EXPIRED_ERROR = rules.failure_to_json(rules.LEASE_EXPIRED_FAILURE)
-ABANDONED_ERROR = rules.failure_to_json(rules.ABANDONED_FAILURE)
+from storage.rules import ABANDONED_ERROR, DEADLINE_ERROR
 
 
 async def close_open_steps(conn: Conn, run_id: str, error: str) -> None:

@@ -14,7 +14,6 @@ from storage.postgres.attempts import insert_attempt, recorded
 from storage.postgres.codec import CODEC
 from storage.postgres.database import Database
 from storage.postgres.endings import (
-    ABANDONED_ERROR,
     close_open_steps,
     end_execution,
     end_with_failure,
@@ -56,7 +55,7 @@ async def run_complete(db: Database, params: RunCompleteParams) -> Run:
     values = {
         **lease_params(params.lease, CODEC),
         "output": params.output,
-        "error": ABANDONED_ERROR,
+        "error": rules.ABANDONED_ERROR,
     }
     row = await db.fetch_one("run_complete", values)
     if row is not None:
@@ -96,7 +95,7 @@ async def run_sleep(db: Database, params: RunSleepParams) -> RunSleepResult:
         if wake <= now:
             done = NewAttempt(params.step_id, StepKind.SLEEP, StepStatus.COMPLETED, wake_up_at=wake)
             return RunSleepResult(await insert_attempt(conn, lease, run_row, done), run)
-        await close_open_steps(conn, run.run_id, ABANDONED_ERROR)
+        await close_open_steps(conn, run.run_id, rules.ABANDONED_ERROR)
         sleeping = NewAttempt(params.step_id, StepKind.SLEEP, StepStatus.RUNNING, wake_up_at=wake)
         step = await insert_attempt(conn, lease, run_row, sleeping)
         parked = await end_execution(conn, lease, rules.sleep_ending(run, wake))

@@ -88,12 +88,7 @@ WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
 WITH ended AS (
     UPDATE stepline_workflow_runs SET
         status = 'CANCELED',
-        error = %(error)s::json,
-        finished_at = now(),
-        lease_expires_at = NULL,
-        available_at = NULL,
-        wake_up_at = NULL,
-        updated_at = now()
+        {{ended_with_error}}
     WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
         AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
     RETURNING *
@@ -438,6 +433,16 @@ UPDATE stepline_step_attempts SET
     status = 'FAILED', error = %(error)s::json, finished_at = now(), updated_at = now()
 WHERE workflow_run_id IN (SELECT id FROM ended) AND status = 'RUNNING'
 
+-- fragment: ended_with_error
+-- A run ended from outside its execution (canceled, past its deadline) keeps %(error)s,
+-- finishes now, and has no lease, due time or wake-up left.
+error = %(error)s::json,
+finished_at = now(),
+lease_expires_at = NULL,
+available_at = NULL,
+wake_up_at = NULL,
+updated_at = now()
+
 -- name: steps_close_open
 WITH ended AS (SELECT %(run_id)s::uuid AS id)
 {{close_open_steps}}
@@ -465,12 +470,7 @@ RETURNING *
 ended AS (
     UPDATE stepline_workflow_runs AS r SET
         status = 'FAILED',
-        error = %(error)s::json,
-        finished_at = now(),
-        lease_expires_at = NULL,
-        available_at = NULL,
-        wake_up_at = NULL,
-        updated_at = now()
+        {{ended_with_error}}
     FROM overdue
     WHERE r.id = overdue.id
     RETURNING r.id, r.namespace_id, r.workflow_name

@@ -131,12 +131,5 @@ async def _fail_by_step_id(conn: Conn, params: StepFailParams, run_row: Row) -> 
     if existing is not None:
         rules.ensure_failable(existing)
         return await fail_attempt(conn, params.lease, existing, params.error)
-    new = NewAttempt(
-        step_id,
-        params.kind,
-        StepStatus.FAILED,
-        config=params.config,
-        context=params.context,
-        error=params.error,
-    )
+    new = NewAttempt.failed(params, step_id)
     return await insert_attempt(conn, params.lease, run_row, new)

@@ -12,21 +12,15 @@ from datetime import timedelta
 
 from storage.records import RunClaimParams, RunClaimResult, RunStatus
 from storage.rows import claimed_runs
-from storage.rules import LEASE_EXPIRED_FAILURE, failure_to_json
+from storage.rules import LEASE_EXPIRED_ERROR
 from storage.sqlite.codec import CODEC, interval, interval_micros
 from storage.sqlite.database import Tx
 from storage.sqlite.endings import close_open_steps, fail_overdue_one
 
-# Due runs past their deadline are failed instead of claimed; a claim fails at most
-# this many, and the maintenance sweep fails the rest.
-_OVERDUE_FAILED_PER_CLAIM = 100
-
-_LEASE_EXPIRED_JSON = failure_to_json(LEASE_EXPIRED_FAILURE)
-
 
 def claim(tx: Tx, params: RunClaimParams) -> RunClaimResult:
     queue = _queue_filter(params)
-    for row in tx.rows("run_claim_overdue", **queue, limit=_OVERDUE_FAILED_PER_CLAIM):
+    for row in tx.rows("run_claim_overdue", **queue):
         fail_overdue_one(tx, row["id"])
     candidates = tx.rows("run_claim_candidates", **queue, limit=max(params.max_runs, 0))
     if not candidates:
@@ -70,7 +64,7 @@ def _settle_open_steps(tx: Tx, run_id: str, was: RunStatus) -> None:
         tx.execute("steps_complete_open_sleep", run_id=run_id)
     elif was is RunStatus.RUNNING:
         # The previous worker's lease expired: whatever it had open is lost.
-        close_open_steps(tx, run_id, _LEASE_EXPIRED_JSON)
+        close_open_steps(tx, run_id, LEASE_EXPIRED_ERROR)
 
 
 def _next_due_in(tx: Tx, queue: dict[str, object]) -> timedelta | None:

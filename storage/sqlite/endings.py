@@ -13,11 +13,9 @@ from storage import rules
 from storage.errors import LeaseLost
 from storage.records import Failure, Json, Lease, Run, RunStatus
 from storage.rows import end_execution_params, lease_params, run_from_row
+from storage.rules import ABANDONED_ERROR, DEADLINE_ERROR
 from storage.sqlite.codec import CODEC
 from storage.sqlite.database import Tx
-
-_DEADLINE_JSON = rules.failure_to_json(rules.DEADLINE_FAILURE)
-_ABANDONED_JSON = rules.failure_to_json(rules.ABANDONED_FAILURE)
 
 
 def close_open_steps(tx: Tx, run_id: str, failure_json: str) -> None:
@@ -27,25 +25,25 @@ def close_open_steps(tx: Tx, run_id: str, failure_json: str) -> None:
 
 def abandon_open_steps(tx: Tx, run_id: str) -> None:
     """The worker ended (or parked) the execution with these attempts still open."""
-    close_open_steps(tx, run_id, _ABANDONED_JSON)
+    close_open_steps(tx, run_id, ABANDONED_ERROR)
 
 
 def fail_overdue_one(tx: Tx, run_id: str) -> bool:
     """FAILED with DEADLINE_FAILURE, if the run is still active and past its deadline."""
-    failed = tx.rows("run_fail_overdue_one", run_id=run_id, error=_DEADLINE_JSON)
+    failed = tx.rows("run_fail_overdue_one", run_id=run_id, error=DEADLINE_ERROR)
     return _deadline_failed(tx, failed) > 0
 
 
 def fail_overdue(tx: Tx, limit: int) -> int:
     """The sweep: fail up to `limit` runs past their deadline; return how many."""
-    failed = tx.rows("run_fail_overdue", limit=max(limit, 0), error=_DEADLINE_JSON)
+    failed = tx.rows("run_fail_overdue", limit=max(limit, 0), error=DEADLINE_ERROR)
     return _deadline_failed(tx, failed)
 
 
 def _deadline_failed(tx: Tx, rows: list[sqlite3.Row]) -> int:
     """Close the open attempts of the runs a deadline statement failed, and report them."""
     for row in rows:
-        close_open_steps(tx, row["id"], _DEADLINE_JSON)
+        close_open_steps(tx, row["id"], DEADLINE_ERROR)
         tx.events.run_ended(row["namespace_id"], row["workflow_name"], RunStatus.FAILED)
     return len(rows)
 

@@ -91,8 +91,7 @@ WHERE namespace_id = :namespace_id AND id = :run_id
 -- name: run_cancel
 -- The caller closes the run's open attempts (steps_close_open).
 UPDATE stepline_workflow_runs
-SET status = 'CANCELED', error = :error, finished_at = :now, available_at = NULL,
-    lease_expires_at = NULL, wake_up_at = NULL, updated_at = :now
+SET status = 'CANCELED', {{ended_with_error}}
 WHERE id = :run_id AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
 RETURNING *
 
@@ -156,7 +155,8 @@ ORDER BY namespace_id, task_queue, status
 -- --- claim ------------------------------------------------------------------------------
 
 -- name: run_claim_overdue
--- Due runs past their deadline: failed instead of claimed.
+-- Due runs past their deadline: failed instead of claimed, up to 100 a claim (the sweep
+-- does the rest).
 SELECT id FROM (
     SELECT id, available_at FROM stepline_workflow_runs
     WHERE namespace_id = :namespace_id AND task_queue = :task_queue
@@ -171,7 +171,7 @@ SELECT id FROM (
       AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
 )
 ORDER BY available_at, id
-LIMIT :limit
+LIMIT 100
 
 -- name: run_claim_candidates
 -- Due PENDING/SLEEPING runs oldest first, then RUNNING runs whose lease expired.
@@ -310,6 +310,12 @@ RETURNING *
 
 -- --- endings ----------------------------------------------------------------------------
 
+-- fragment: ended_with_error
+-- A run ended from outside its execution (canceled, past its deadline) keeps :error,
+-- finishes now, and has no lease, due time or wake-up left.
+error = :error, finished_at = :now, available_at = NULL, lease_expires_at = NULL,
+    wake_up_at = NULL, updated_at = :now
+
 -- name: steps_close_open
 -- Whenever a run leaves RUNNING (or a SLEEPING run ends), its open step attempts fail
 -- with :error.
@@ -332,8 +338,7 @@ RETURNING *
 -- Active runs past their deadline become FAILED with :error; the statement says which
 -- (the caller closes their open attempts).
 UPDATE stepline_workflow_runs
-SET status = 'FAILED', error = :error, finished_at = :now, available_at = NULL,
-    lease_expires_at = NULL, wake_up_at = NULL, updated_at = :now
+SET status = 'FAILED', {{ended_with_error}}
 WHERE status IN ('PENDING', 'RUNNING', 'SLEEPING') AND deadline_at <= :now
 
 -- name: run_fail_overdue

@@ -88,12 +88,5 @@ def _fail_by_step_id(tx: Tx, run: Run, params: StepFailParams) -> StepAttempt:
     if existing is not None:
         rules.ensure_failable(existing)
         return fail_attempt(tx, params.lease, existing, params.error)
-    new = NewAttempt(
-        step_id,
-        params.kind,
-        StepStatus.FAILED,
-        config=params.config,
-        context=params.context,
-        error=params.error,
-    )
+    new = NewAttempt.failed(params, step_id)
     return ended(tx, insert_attempt(tx, run, params.lease, new))

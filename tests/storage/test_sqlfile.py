@@ -29,6 +29,11 @@ def test_parse__statements_by_name_with_their_comments() -> None:
     assert queries == {"ping": "-- Is it there?\nSELECT 1", "two": "SELECT 2"}
 
 
+def test_parse__comments_after_a_statement_belong_to_what_follows() -> None:
+    text = "-- name: one\nSELECT 1\n\n-- --- section two ---\n\n-- name: two\nSELECT 2\n"
+    assert parse_queries(text) == {"one": "SELECT 1", "two": "SELECT 2"}
+
+
 def test_parse__fragments_are_expanded_into_each_statement_and_not_listed() -> None:
     queries = parse_queries(FENCED)
     assert set(queries) == {"heartbeat", "complete"}
