@@ -1,4 +1,8 @@
-"""The PostgreSQL Store: psycopg 3 AsyncConnectionPool, SQL from queries.sql."""
+"""The PostgreSQL Store: psycopg 3 AsyncConnectionPool, SQL from queries.sql.
+
+Each method hands its call to the module of the same name in both backends (runs,
+listing, claim, steps, execution, endings, schema); see PostgresStore for how they write.
+"""
 
 from __future__ import annotations
 
@@ -37,6 +41,32 @@ from storage.records import (
 
 
 class PostgresStore(Store):
+    """Durable state on PostgreSQL, shared by every server pointed at the database.
+
+    A worker call writes in one of two ways, both fenced on its lease:
+
+    - **One fenced statement**, for the calls on the hot path whose write needs nothing
+      read first: heartbeat, begin and complete a step, complete and release a run. A
+      single statement in autocommit carries the lease fence (the `lease_fence`
+      fragment of queries.sql) in its WHERE clause, so checking the lease and writing
+      are one atomic step and one round trip, with no row lock held between statements.
+      When it touches no row, fencing.py reads the run afterwards to say why
+      (RunNotFound, RunDeadlineExceeded after failing the overdue run, LeaseLost): only
+      a refused call pays that second read. Client calls (create, cancel) are single
+      statements too, with no lease to fence.
+    - **The locked transaction** (`fencing.fenced`), for the calls whose write depends
+      on what the run holds: failing a step or the run (the retry policy and attempt
+      decide between a retry and a final failure) and sleeping (the step's history
+      decides whether the sleep is already recorded). It reads the run with
+      `run_lock` (SELECT ... FOR NO KEY UPDATE, with the transaction's now()), checks
+      the lease in Python by rules.lease_error, and writes with statements that repeat
+      the fence; it costs BEGIN, COMMIT and a round trip per statement, so it is used
+      only where a decision needs the run's current values.
+
+    The claim is one statement of its own (FOR NO KEY UPDATE SKIP LOCKED over the
+    claim indexes), run in a transaction with the read of the claimed runs' steps.
+    """
+
     def __init__(self, url: str, *, pool_size: int = 10, pool_timeout: float = 10.0) -> None:
         self.url_for_display = mask_password(url)
         self.wake_hub = WakeHub()
