@@ -160,6 +160,12 @@ def claimed_runs(rows: Iterable[Row], steps: Iterable[Row], codec: Codec) -> lis
     ]
 
 
+def next_due_in(row: Row, codec: Codec) -> timedelta | None:
+    """From a run_next_due row: how long until a run becomes due, None when none will."""
+    due_in = row["due_in"]
+    return None if due_in is None else codec.interval(due_in)
+
+
 def queue_depth_from_row(row: Row) -> QueueDepth:
     return QueueDepth(row["namespace_id"], row["task_queue"], RunStatus(row["status"]), row["runs"])
 

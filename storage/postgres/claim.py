@@ -6,13 +6,11 @@ taken twice and no claim waits behind another.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from storage.events import StoreEvents
 from storage.postgres.codec import CODEC
 from storage.postgres.database import Database, Row, fetch
 from storage.records import RunClaimParams, RunClaimResult, RunStatus
-from storage.rows import claimed_runs
+from storage.rows import claimed_runs, next_due_in
 from storage.rules import ABANDONED_ERROR, DEADLINE_ERROR, LEASE_EXPIRED_ERROR
 
 
@@ -37,10 +35,7 @@ async def claim(db: Database, params: RunClaimParams) -> RunClaimResult:
     if rows:
         return RunClaimResult(claimed=claimed_runs(rows, steps, CODEC), next_due_in=None)
     due = await db.fetch_one("run_next_due", query)
-    due_in = due["due_in"] if due else None
-    return RunClaimResult(
-        claimed=[], next_due_in=None if due_in is None else timedelta(seconds=due_in)
-    )
+    return RunClaimResult(claimed=[], next_due_in=None if due is None else next_due_in(due, CODEC))
 
 
 def _report(events: StoreEvents, rows: list[Row]) -> None:

@@ -41,7 +41,7 @@ async def heartbeat(db: Database, params: RunHeartbeatParams) -> RunHeartbeatRes
     values = {**lease_params(lease, CODEC), "lease_duration": params.lease_duration}
     row = await db.fetch_one("run_heartbeat", values)
     if row is not None:
-        return RunHeartbeatResult(row["lease_expires_at"], cancel_requested=False)
+        return RunHeartbeatResult(CODEC.moment(row["lease_expires_at"]), cancel_requested=False)
     row = await lease_state(db, lease)
     state = None if row is None else lease_state_from_row(row, CODEC)
     if rules.canceled_under(state, lease.lease_id):

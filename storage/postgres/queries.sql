@@ -231,8 +231,8 @@ WITH overdue AS (
 SELECT * FROM claimed
 
 -- name: run_next_due
--- Seconds until a run of the queue becomes due (negative when one is due already).
-SELECT extract(EPOCH FROM least(
+-- How long until a run of the queue becomes due (negative when one is due already).
+SELECT least(
     (SELECT min(available_at) FROM stepline_workflow_runs
         WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
             AND status IN ('PENDING', 'SLEEPING')
@@ -241,7 +241,7 @@ SELECT extract(EPOCH FROM least(
         WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
             AND status = 'RUNNING'
             AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[])))
-) - now())::float8 AS due_in
+) - now() AS due_in
 
 -- name: steps_of_runs
 SELECT * FROM stepline_step_attempts

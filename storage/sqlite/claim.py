@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from datetime import timedelta
 
 from storage.records import RunClaimParams, RunClaimResult, RunStatus
-from storage.rows import claimed_runs
+from storage.rows import claimed_runs, next_due_in
 from storage.rules import LEASE_EXPIRED_ERROR
-from storage.sqlite.codec import CODEC, interval, interval_micros
+from storage.sqlite.codec import CODEC, interval_micros
 from storage.sqlite.database import Tx
 from storage.sqlite.endings import close_open_steps, fail_overdue_one
 
@@ -24,7 +23,7 @@ def claim(tx: Tx, params: RunClaimParams) -> RunClaimResult:
         fail_overdue_one(tx, row["id"])
     candidates = tx.rows("run_claim_candidates", **queue, limit=max(params.max_runs, 0))
     if not candidates:
-        return RunClaimResult([], _next_due_in(tx, queue))
+        return RunClaimResult([], next_due_in(tx.one("run_next_due", **queue), CODEC))
     rows = [_claim_one(tx, params, candidate) for candidate in candidates]
     steps = tx.rows("steps_of_runs", run_ids=CODEC.list_param([row["id"] for row in rows]))
     return RunClaimResult(claimed_runs(rows, steps, CODEC), None)
@@ -65,8 +64,3 @@ def _settle_open_steps(tx: Tx, run_id: str, was: RunStatus) -> None:
     elif was is RunStatus.RUNNING:
         # The previous worker's lease expired: whatever it had open is lost.
         close_open_steps(tx, run_id, LEASE_EXPIRED_ERROR)
-
-
-def _next_due_in(tx: Tx, queue: dict[str, object]) -> timedelta | None:
-    next_at = tx.one("run_next_due", **queue)["next_available_at"]
-    return None if next_at is None else interval(next_at - tx.now)

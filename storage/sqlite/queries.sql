@@ -215,8 +215,9 @@ SET status = 'COMPLETED', finished_at = :now, updated_at = :now
 WHERE workflow_run_id = :run_id AND status = 'RUNNING' AND kind = 'SLEEP'
 
 -- name: run_next_due
--- The earliest available_at of each claim index, read from the front of the index.
-SELECT MIN(available_at) AS next_available_at FROM (
+-- How long until a run of the queue becomes due (negative when one is due already): the
+-- earliest available_at of each claim index, read from the front of the index.
+SELECT MIN(available_at) - :now AS due_in FROM (
     SELECT * FROM (
         SELECT available_at FROM stepline_workflow_runs
         WHERE namespace_id = :namespace_id AND task_queue = :task_queue
