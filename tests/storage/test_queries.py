@@ -1,4 +1,5 @@
-"""The two queries.sql files: one name per statement, the same sections in both.
+"""The two queries.sql files: one name per statement, the same sections in both, each
+rule written once (a fragment) and the lease fence in every write under a lease.
 
 A statement both backends run has the same name in both files, so that a reader who
 finds it in one finds it in the other. The statements only one backend has are listed
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import re
 from importlib import resources
+
+import pytest
 
 from storage.sqlfile import load_queries
 
@@ -73,3 +76,32 @@ def test_queries__each_section_names_a_module_of_both_backends() -> None:
         modules = {entry.name for entry in resources.files(package).iterdir()}
         for section in _sections(package):
             assert f"{section}.py" in modules, (package, section)
+
+
+# Statements that write a run under a worker's lease, in each backend.
+FENCED = {"run_heartbeat", "run_complete", "run_release", "run_end_execution"}
+POSTGRES_FENCED = {"step_begin", "step_complete_attempt", "step_complete_by_step_id"}
+FENCED_BY_BACKEND = {"storage.postgres": FENCED | POSTGRES_FENCED, "storage.sqlite": FENCED}
+# Per file: a fragment, and a phrase it holds that nothing else in the file writes.
+RULES = {
+    "storage.postgres": {
+        "lease_fence": "lease_expires_at >",
+        "close_open_steps": "IN (SELECT id FROM ended)",
+    },
+    "storage.sqlite": {"lease_fence": "lease_expires_at >"},
+}
+
+
+@pytest.mark.parametrize("package", RULES)
+def test_queries__each_rule_is_written_once_per_file(package: str) -> None:
+    text = resources.files(package).joinpath("queries.sql").read_text()
+    for fragment, phrase in RULES[package].items():
+        assert f"-- fragment: {fragment}\n" in text
+        assert text.count(phrase) == 1, (fragment, phrase)
+
+
+@pytest.mark.parametrize("package", FENCED_BY_BACKEND)
+def test_queries__every_write_under_a_lease_carries_the_fence(package: str) -> None:
+    queries = load_queries(package)
+    fenced = {name for name, statement in queries.items() if "lease_expires_at >" in statement}
+    assert fenced == FENCED_BY_BACKEND[package]
