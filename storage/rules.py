@@ -1,6 +1,7 @@
-"""Run rules shared by every backend: fencing verdicts, retry backoff, deadline
-failures, and the JSON form of a Failure. Pure functions; backends call them inside
-their transactions with the database clock's `now`.
+"""Run rules shared by every backend: fencing verdicts, retry backoff, how an execution
+ends, deadline failures, sleeps, what a step call may do to an attempt, and the JSON
+form of a Failure. Pure functions; backends call them inside their transactions with
+the database clock's `now`.
 """
 
 from __future__ import annotations
@@ -15,10 +16,20 @@ from storage.errors import (
     LeaseLost,
     RunDeadlineExceeded,
     RunNotFound,
+    StepAlreadyCompleted,
     StepKindMismatch,
+    StepNotRunning,
     StoreError,
 )
-from storage.records import Failure, RetryPolicy, RunStatus, StepAttempt, StepKind, StepStatus
+from storage.records import (
+    Failure,
+    RetryPolicy,
+    Run,
+    RunStatus,
+    StepAttempt,
+    StepKind,
+    StepStatus,
+)
 
 DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
 
@@ -105,6 +116,22 @@ def lease_error(
     return LeaseLost(run_id, state.status)
 
 
+def fails_run_first(error: StoreError, state: LeaseState | None) -> bool:
+    """Whether a refused call fails the run (in its own transaction) before raising
+    `error`: an active run past its deadline, so that the worker learns it failed."""
+    return (
+        isinstance(error, RunDeadlineExceeded)
+        and state is not None
+        and not state.status.is_terminal
+    )
+
+
+def canceled_under(state: LeaseState | None, lease_id: str) -> bool:
+    """The run was canceled while `lease_id` held it: a heartbeat says so (cancel_requested)
+    rather than LeaseLost."""
+    return state is not None and state.status is RunStatus.CANCELED and state.lease_id == lease_id
+
+
 def backoff(policy: RetryPolicy, failed_attempt: int) -> timedelta:
     """The delay after attempt `failed_attempt` (1-based) failed:
     initial * coefficient^(failed_attempt - 1), capped at maximum_interval."""
@@ -136,6 +163,66 @@ def retry_at(
     if deadline_at is not None and at >= deadline_at:
         return None
     return at
+
+
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """How an execution ends: the status the run leaves RUNNING for, and what changes with
+    it (the lease is released in any case)."""
+
+    status: RunStatus
+    attempt: int
+    error: Failure | None = None
+    finished_at: datetime | None = None
+    wake_up_at: datetime | None = None
+    available_at: datetime | None = None
+
+
+def failed_ending(run: Run, error: Failure, now: datetime) -> Ending:
+    """After a failed attempt: PENDING at the retry time with attempt + 1 (`error` kept for
+    the next attempt to see), or FAILED for good."""
+    at = retry_at(run.retry_policy, run.attempt, run.deadline_at, error, now)
+    if at is None:
+        return Ending(RunStatus.FAILED, run.attempt, error=error, finished_at=now)
+    return Ending(RunStatus.PENDING, run.attempt + 1, error=error, available_at=at)
+
+
+def sleep_ending(run: Run, wake_up_at: datetime) -> Ending:
+    """Parked: SLEEPING, claimable again at `wake_up_at`."""
+    return Ending(RunStatus.SLEEPING, run.attempt, wake_up_at=wake_up_at, available_at=wake_up_at)
+
+
+def wake_up_at(wake_at: datetime | None, duration: timedelta | None, now: datetime) -> datetime:
+    """When a sleep recorded `now` ends: at `wake_at`, or `duration` from now."""
+    if wake_at is not None:
+        return wake_at
+    if duration is None:
+        raise ValueError("run_sleep needs wake_up_at or duration")
+    return now + duration
+
+
+def required_step_id(step_id: str | None) -> str:
+    """A step call names its attempt (step_attempt_id) or its step (step_id)."""
+    if not step_id:
+        raise ValueError("step_id is required without step_attempt_id")
+    return step_id
+
+
+def already_completed(attempt: StepAttempt) -> bool:
+    """Whether a call completing `attempt` returns it as is (a retried call: the first
+    completion stands). A FAILED attempt cannot complete: StepNotRunning."""
+    if attempt.status is StepStatus.FAILED:
+        raise StepNotRunning(attempt.step_attempt_id, attempt.status)
+    return attempt.status is StepStatus.COMPLETED
+
+
+def ensure_failable(attempt: StepAttempt) -> None:
+    """Only a RUNNING attempt fails: a COMPLETED one is StepAlreadyCompleted, a FAILED
+    one StepNotRunning."""
+    if attempt.status is StepStatus.COMPLETED:
+        raise StepAlreadyCompleted(attempt.step_id, attempt.step_attempt_id)
+    if attempt.status is not StepStatus.RUNNING:
+        raise StepNotRunning(attempt.step_attempt_id, attempt.status)
 
 
 def recorded_step(
@@ -178,3 +265,9 @@ def failure_from_json(text: str | None) -> Failure | None:
         details=None if "details" not in doc else json.dumps(details, separators=(",", ":")),
         non_retryable=bool(doc.get("non_retryable", False)),
     )
+
+
+DEADLINE_ERROR = failure_to_json(DEADLINE_FAILURE)
+LEASE_EXPIRED_ERROR = failure_to_json(LEASE_EXPIRED_FAILURE)
+ABANDONED_ERROR = failure_to_json(ABANDONED_FAILURE)
+"""The fixed failures in the JSON form statements take."""

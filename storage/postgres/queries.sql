@@ -1,17 +1,29 @@
 -- Every statement of the PostgreSQL backend. Hot paths (create, claim, heartbeat, begin
--- and complete a step, complete a run) are single statements with the lease fence in
--- their WHERE clause; when one touches no row, store.py reads the run to say why.
--- Timers use now(): the database clock, one value per transaction.
+-- and complete a step, complete and release a run) are single statements with the lease
+-- fence in their WHERE clause; when one touches no row, fencing.py reads the run to say
+-- why. Timers use now(): the database clock, one value per transaction.
+--
+-- Sections follow the backend's modules, as in storage/sqlite/queries.sql: a statement
+-- has the same name in both files (tests/storage/test_queries.py compares them).
+-- `{{name}}` includes the `-- fragment: name` written once below (storage/sqlfile.py).
 
--- name: migrations_prepare
+-- --- database ---------------------------------------------------------------------------
+
+-- name: ping
+SELECT 1
+
+-- --- schema -----------------------------------------------------------------------------
+
+-- name: migrations_lock
+-- Servers that start at once apply each migration once: the first takes the lock.
+SELECT pg_advisory_xact_lock(7316452289017715551)
+
+-- name: migrations_create_table
 CREATE TABLE IF NOT EXISTS stepline_schema_migrations (
     version integer PRIMARY KEY,
     name text NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now()
 )
-
--- name: migrations_lock
-SELECT pg_advisory_xact_lock(7316452289017715551)
 
 -- name: migrations_applied
 SELECT version FROM stepline_schema_migrations ORDER BY version
@@ -19,8 +31,30 @@ SELECT version FROM stepline_schema_migrations ORDER BY version
 -- name: migrations_record
 INSERT INTO stepline_schema_migrations (version, name) VALUES (%(version)s, %(name)s)
 
--- name: ping
-SELECT 1
+-- --- fencing ----------------------------------------------------------------------------
+
+-- fragment: lease_fence
+-- The lease fence: the run is RUNNING under the caller's lease, unexpired and not past
+-- its deadline. Every statement that writes under a worker's lease includes it in its
+-- WHERE clause, so a worker that lost its lease can never write.
+id = %(run_id)s AND namespace_id = %(namespace_id)s
+    AND status = 'RUNNING' AND lease_id = %(lease_id)s AND lease_expires_at > now()
+    AND (deadline_at IS NULL OR deadline_at > now())
+
+-- name: run_lock
+-- The locked transaction's first statement: the run's row lock, and the clock its
+-- lease is checked against.
+SELECT *, now() AS db_now FROM stepline_workflow_runs
+WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
+FOR NO KEY UPDATE
+
+-- name: run_lease_state
+-- Why a fenced statement changed nothing.
+SELECT status, lease_id, lease_expires_at, deadline_at, error, now() AS db_now
+FROM stepline_workflow_runs
+WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
+
+-- --- runs -------------------------------------------------------------------------------
 
 -- name: run_insert
 WITH inserted AS (
@@ -50,20 +84,24 @@ WHERE namespace_id = %(namespace_id)s AND idempotency_key = %(idempotency_key)s
 SELECT * FROM stepline_workflow_runs
 WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
 
--- name: run_lock
-SELECT *, now() AS db_now FROM stepline_workflow_runs
-WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
-FOR NO KEY UPDATE
+-- name: run_cancel
+WITH ended AS (
+    UPDATE stepline_workflow_runs SET
+        status = 'CANCELED',
+        {{ended_with_error}}
+    WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
+        AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
+    RETURNING *
+), closed AS (
+    {{close_open_steps}}
+)
+SELECT * FROM ended
 
--- name: run_lease_state
-SELECT status, lease_id, lease_expires_at, deadline_at, error ->> 'type' AS error_type,
-    now() AS db_now
-FROM stepline_workflow_runs
-WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
+-- --- listing ----------------------------------------------------------------------------
 
 -- name: run_list
--- The filters and order placeholders take the fragments below (listing.py); values are
--- always bound, and only the filters that are set appear, so the planner picks the
+-- The filters and order placeholders take the pieces below (storage/paging.py); values
+-- are always bound, and only the filters that are set appear, so the planner picks the
 -- index that serves both the filter and the order. One status is an equality, served
 -- with the order by (namespace_id, status, created_at, id).
 SELECT * FROM stepline_workflow_runs
@@ -100,6 +138,23 @@ created_at ASC, id ASC
 
 -- name: keyset_descending
 created_at DESC, id DESC
+
+-- name: step_list
+-- The filters and order placeholders take the keyset pieces above.
+SELECT * FROM stepline_step_attempts
+WHERE workflow_run_id = %(run_id)s {filters}
+ORDER BY {order}
+LIMIT %(limit)s
+
+-- name: run_count_by_queue
+-- Queue depth for metrics: non-terminal runs only, each status served by a claim index.
+SELECT namespace_id, task_queue, status, count(*) AS runs
+FROM stepline_workflow_runs
+WHERE status IN ('PENDING', 'SLEEPING', 'RUNNING')
+GROUP BY namespace_id, task_queue, status
+ORDER BY namespace_id, task_queue, status
+
+-- --- claim ------------------------------------------------------------------------------
 
 -- name: run_claim
 -- Due PENDING/SLEEPING runs first, then RUNNING runs whose lease expired (their
@@ -176,8 +231,8 @@ WITH overdue AS (
 SELECT * FROM claimed
 
 -- name: run_next_due
--- Seconds until a run of the queue becomes due (negative when one is due already).
-SELECT extract(EPOCH FROM least(
+-- How long until a run of the queue becomes due (negative when one is due already).
+SELECT least(
     (SELECT min(available_at) FROM stepline_workflow_runs
         WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
             AND status IN ('PENDING', 'SLEEPING')
@@ -186,184 +241,23 @@ SELECT extract(EPOCH FROM least(
         WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
             AND status = 'RUNNING'
             AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[])))
-) - now())::float8 AS due_in
+) - now() AS due_in
 
 -- name: steps_of_runs
 SELECT * FROM stepline_step_attempts
 WHERE workflow_run_id = ANY(%(run_ids)s::uuid[])
 ORDER BY workflow_run_id, created_at, id
 
--- name: run_heartbeat
-UPDATE stepline_workflow_runs SET
-    lease_expires_at = now() + %(lease_duration)s,
-    available_at = now() + %(lease_duration)s,
-    worker_id = coalesce(%(worker_id)s, worker_id),
-    updated_at = now()
-WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
-    AND status = 'RUNNING' AND lease_id = %(lease_id)s AND lease_expires_at > now()
-    AND (deadline_at IS NULL OR deadline_at > now())
-RETURNING lease_expires_at
-
--- name: run_complete
-WITH completed AS (
-    UPDATE stepline_workflow_runs SET
-        status = 'COMPLETED',
-        output = %(output)s::json,
-        error = NULL,
-        worker_id = coalesce(%(worker_id)s, worker_id),
-        finished_at = now(),
-        lease_expires_at = NULL,
-        available_at = NULL,
-        updated_at = now()
-    WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
-        AND status = 'RUNNING' AND lease_id = %(lease_id)s AND lease_expires_at > now()
-        AND (deadline_at IS NULL OR deadline_at > now())
-    RETURNING *
-), closed AS (
-    UPDATE stepline_step_attempts SET
-        status = 'FAILED', error = %(abandoned_error)s::json, finished_at = now(), updated_at = now()
-    WHERE workflow_run_id IN (SELECT id FROM completed) AND status = 'RUNNING'
-)
-SELECT * FROM completed
-
--- name: run_end_execution
--- Ends an execution (retry, failure or sleep) on a run locked by run_lock in this
--- transaction; the fence is repeated so a write can never land on another lease.
-UPDATE stepline_workflow_runs SET
-    status = %(status)s,
-    attempt = %(attempt)s,
-    error = coalesce(%(error)s::json, error),
-    worker_id = coalesce(%(worker_id)s, worker_id),
-    finished_at = %(finished_at)s,
-    wake_up_at = %(wake_up_at)s,
-    available_at = %(available_at)s,
-    lease_expires_at = NULL,
-    updated_at = now()
-WHERE id = %(run_id)s AND status = 'RUNNING' AND lease_id = %(lease_id)s
-RETURNING *
-
--- name: run_release
--- ReleaseRun: the lease holder gives the run back. It is PENDING and due at once, with
--- attempt and error unchanged (a release is not a failure) and no lease or worker; its
--- open attempts fail as RELEASED; the queue's polls are woken (delivered at commit).
-WITH released AS (
-    UPDATE stepline_workflow_runs SET
-        status = 'PENDING',
-        lease_id = NULL,
-        lease_expires_at = NULL,
-        worker_id = NULL,
-        wake_up_at = NULL,
-        available_at = now(),
-        updated_at = now()
-    WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
-        AND status = 'RUNNING' AND lease_id = %(lease_id)s AND lease_expires_at > now()
-        AND (deadline_at IS NULL OR deadline_at > now())
-    RETURNING *
-), closed AS (
-    UPDATE stepline_step_attempts SET
-        status = 'FAILED', error = %(released_error)s::json, finished_at = now(), updated_at = now()
-    WHERE workflow_run_id IN (SELECT id FROM released) AND status = 'RUNNING'
-)
-SELECT released.*
-FROM released,
-    LATERAL (SELECT pg_notify('stepline_wake', released.namespace_id || ':' || released.task_queue)) AS n
-
--- name: run_notify
-SELECT pg_notify('stepline_wake', %(namespace_id)s || ':' || %(task_queue)s)
-
--- name: steps_close_open
-UPDATE stepline_step_attempts SET
-    status = 'FAILED', error = %(error)s::json, finished_at = now(), updated_at = now()
-WHERE workflow_run_id = %(run_id)s AND status = 'RUNNING'
-    AND (%(except_id)s::uuid IS NULL OR id <> %(except_id)s::uuid)
-
--- name: run_cancel
-WITH canceled AS (
-    UPDATE stepline_workflow_runs SET
-        status = 'CANCELED',
-        error = %(error)s::json,
-        finished_at = now(),
-        lease_expires_at = NULL,
-        available_at = NULL,
-        wake_up_at = NULL,
-        updated_at = now()
-    WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
-        AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
-    RETURNING *
-), closed AS (
-    UPDATE stepline_step_attempts SET
-        status = 'FAILED', error = %(error)s::json, finished_at = now(), updated_at = now()
-    WHERE workflow_run_id IN (SELECT id FROM canceled) AND status = 'RUNNING'
-)
-SELECT * FROM canceled
-
--- name: run_fail_overdue
--- The sweep: fails up to `limit` runs past their deadline, skipping rows others hold.
-WITH overdue AS (
-    SELECT id FROM stepline_workflow_runs
-    WHERE status IN ('PENDING', 'RUNNING', 'SLEEPING') AND deadline_at <= now()
-    ORDER BY deadline_at
-    LIMIT %(limit)s
-    FOR NO KEY UPDATE SKIP LOCKED
-), failed AS (
-    UPDATE stepline_workflow_runs AS r SET
-        status = 'FAILED',
-        error = %(error)s::json,
-        finished_at = now(),
-        lease_expires_at = NULL,
-        available_at = NULL,
-        wake_up_at = NULL,
-        updated_at = now()
-    FROM overdue
-    WHERE r.id = overdue.id
-    RETURNING r.id, r.namespace_id, r.workflow_name
-), closed AS (
-    UPDATE stepline_step_attempts SET
-        status = 'FAILED', error = %(error)s::json, finished_at = now(), updated_at = now()
-    WHERE workflow_run_id IN (SELECT id FROM failed) AND status = 'RUNNING'
-)
-SELECT namespace_id, workflow_name, count(*) AS failed FROM failed
-GROUP BY namespace_id, workflow_name
-
--- name: run_fail_overdue_one
--- Fails one run past its deadline, for a worker call that found it so. It waits for
--- the row (unlike the sweep) so that the run is FAILED, by it or by whoever held the
--- row, by the time the call reports RUN_DEADLINE_EXCEEDED.
-WITH overdue AS (
-    SELECT id FROM stepline_workflow_runs
-    WHERE id = %(run_id)s AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
-        AND deadline_at <= now()
-    FOR NO KEY UPDATE
-), failed AS (
-    UPDATE stepline_workflow_runs AS r SET
-        status = 'FAILED',
-        error = %(error)s::json,
-        finished_at = now(),
-        lease_expires_at = NULL,
-        available_at = NULL,
-        wake_up_at = NULL,
-        updated_at = now()
-    FROM overdue
-    WHERE r.id = overdue.id
-    RETURNING r.id, r.namespace_id, r.workflow_name
-), closed AS (
-    UPDATE stepline_step_attempts SET
-        status = 'FAILED', error = %(error)s::json, finished_at = now(), updated_at = now()
-    WHERE workflow_run_id IN (SELECT id FROM failed) AND status = 'RUNNING'
-)
-SELECT namespace_id, workflow_name, count(*) AS failed FROM failed
-GROUP BY namespace_id, workflow_name
+-- --- steps ------------------------------------------------------------------------------
 
 -- name: step_begin
 -- Returns the step's COMPLETED or open attempt when there is one, else opens one.
 WITH run AS (
     SELECT id, namespace_id, worker_id FROM stepline_workflow_runs
-    WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
-        AND status = 'RUNNING' AND lease_id = %(lease_id)s AND lease_expires_at > now()
-        AND (deadline_at IS NULL OR deadline_at > now())
+    WHERE {{lease_fence}}
 ), existing AS (
     -- What stops an insert: the step's COMPLETED or open attempt, or any attempt of
-    -- another kind (store.py raises StepKindMismatch for those).
+    -- another kind (steps.py raises StepKindMismatch for those).
     SELECT s.* FROM stepline_step_attempts AS s JOIN run ON s.workflow_run_id = run.id
     WHERE s.step_id = %(step_id)s
         AND (s.status IN ('COMPLETED', 'RUNNING') OR s.kind <> %(kind)s)
@@ -388,9 +282,7 @@ SELECT * FROM inserted
 -- name: step_complete_attempt
 WITH run AS (
     SELECT id FROM stepline_workflow_runs
-    WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
-        AND status = 'RUNNING' AND lease_id = %(lease_id)s AND lease_expires_at > now()
-        AND (deadline_at IS NULL OR deadline_at > now())
+    WHERE {{lease_fence}}
 )
 UPDATE stepline_step_attempts AS s SET
     status = 'COMPLETED',
@@ -407,9 +299,7 @@ RETURNING s.*
 -- one go. Returns nothing when the step completed before or has attempts of another kind.
 WITH run AS (
     SELECT id, namespace_id, worker_id FROM stepline_workflow_runs
-    WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
-        AND status = 'RUNNING' AND lease_id = %(lease_id)s AND lease_expires_at > now()
-        AND (deadline_at IS NULL OR deadline_at > now())
+    WHERE {{lease_fence}}
 ), updated AS (
     UPDATE stepline_step_attempts AS s SET
         status = 'COMPLETED',
@@ -449,12 +339,13 @@ SELECT * FROM inserted
 SELECT * FROM stepline_step_attempts
 WHERE id = %(step_attempt_id)s AND workflow_run_id = %(run_id)s
 
--- name: steps_by_step_id
+-- name: steps_of_step_id
 SELECT * FROM stepline_step_attempts
 WHERE workflow_run_id = %(run_id)s AND step_id = %(step_id)s
 ORDER BY created_at, id
 
 -- name: step_insert
+-- The attempt number counts the step_id's earlier attempts in the run.
 INSERT INTO stepline_step_attempts (
     id, namespace_id, workflow_run_id, step_id, kind, status, attempt, config, context,
     output, error, worker_id, wake_up_at, started_at, finished_at
@@ -462,8 +353,7 @@ INSERT INTO stepline_step_attempts (
 SELECT %(id)s, %(namespace_id)s, %(run_id)s, %(step_id)s, %(kind)s, %(status)s,
     (SELECT count(*) + 1 FROM stepline_step_attempts
         WHERE workflow_run_id = %(run_id)s AND step_id = %(step_id)s),
-    %(config)s::json, %(context)s::json, %(output)s::json, %(error)s::json,
-    coalesce(%(worker_id)s, (SELECT worker_id FROM stepline_workflow_runs WHERE id = %(run_id)s)),
+    %(config)s::json, %(context)s::json, %(output)s::json, %(error)s::json, %(worker_id)s,
     %(wake_up_at)s, now(), %(finished_at)s
 RETURNING *
 
@@ -477,17 +367,136 @@ UPDATE stepline_step_attempts SET
 WHERE id = %(step_attempt_id)s AND status = 'RUNNING'
 RETURNING *
 
--- name: step_list
--- The filters and order placeholders take the keyset fragments above.
-SELECT * FROM stepline_step_attempts
-WHERE workflow_run_id = %(run_id)s {filters}
-ORDER BY {order}
-LIMIT %(limit)s
+-- --- execution --------------------------------------------------------------------------
 
--- name: run_count_by_queue
--- Queue depth for metrics: non-terminal runs only, each status served by a claim index.
-SELECT namespace_id, task_queue, status, count(*) AS runs
-FROM stepline_workflow_runs
-WHERE status IN ('PENDING', 'SLEEPING', 'RUNNING')
-GROUP BY namespace_id, task_queue, status
-ORDER BY namespace_id, task_queue, status
+-- name: run_heartbeat
+UPDATE stepline_workflow_runs SET
+    lease_expires_at = now() + %(lease_duration)s,
+    available_at = now() + %(lease_duration)s,
+    worker_id = coalesce(%(worker_id)s, worker_id),
+    updated_at = now()
+WHERE {{lease_fence}}
+RETURNING lease_expires_at
+
+-- name: run_complete
+-- COMPLETED; attempts still open fail with %(error)s (ABANDONED).
+WITH ended AS (
+    UPDATE stepline_workflow_runs SET
+        status = 'COMPLETED',
+        output = %(output)s::json,
+        error = NULL,
+        worker_id = coalesce(%(worker_id)s, worker_id),
+        finished_at = now(),
+        lease_expires_at = NULL,
+        available_at = NULL,
+        updated_at = now()
+    WHERE {{lease_fence}}
+    RETURNING *
+), closed AS (
+    {{close_open_steps}}
+)
+SELECT * FROM ended
+
+-- name: run_release
+-- ReleaseRun: the lease holder gives the run back. It is PENDING and due at once, with
+-- attempt and error unchanged (a release is not a failure) and no lease or worker; its
+-- open attempts fail with %(error)s (RELEASED); the queue's polls are woken (delivered
+-- at commit).
+WITH ended AS (
+    UPDATE stepline_workflow_runs SET
+        status = 'PENDING',
+        lease_id = NULL,
+        lease_expires_at = NULL,
+        worker_id = NULL,
+        wake_up_at = NULL,
+        available_at = now(),
+        updated_at = now()
+    WHERE {{lease_fence}}
+    RETURNING *
+), closed AS (
+    {{close_open_steps}}
+)
+SELECT ended.*
+FROM ended,
+    LATERAL (SELECT pg_notify('stepline_wake', ended.namespace_id || ':' || ended.task_queue)) AS n
+
+-- name: run_notify
+SELECT pg_notify('stepline_wake', %(namespace_id)s || ':' || %(task_queue)s)
+
+-- --- endings ----------------------------------------------------------------------------
+
+-- fragment: close_open_steps
+-- Whenever a run leaves RUNNING (or a SLEEPING run ends), its open step attempts fail
+-- with %(error)s. A statement names the runs it ended `ended` and includes this as its
+-- `closed` step.
+UPDATE stepline_step_attempts SET
+    status = 'FAILED', error = %(error)s::json, finished_at = now(), updated_at = now()
+WHERE workflow_run_id IN (SELECT id FROM ended) AND status = 'RUNNING'
+
+-- fragment: ended_with_error
+-- A run ended from outside its execution (canceled, past its deadline) keeps %(error)s,
+-- finishes now, and has no lease, due time or wake-up left.
+error = %(error)s::json,
+finished_at = now(),
+lease_expires_at = NULL,
+available_at = NULL,
+wake_up_at = NULL,
+updated_at = now()
+
+-- name: steps_close_open
+WITH ended AS (SELECT %(run_id)s::uuid AS id)
+{{close_open_steps}}
+
+-- name: run_end_execution
+-- Ends an execution (retry, failure or sleep) on a run locked by run_lock in this
+-- transaction; the fence is repeated so a write can never land on another lease. The
+-- caller closed the run's open attempts first.
+UPDATE stepline_workflow_runs SET
+    status = %(status)s,
+    attempt = %(attempt)s,
+    error = coalesce(%(error)s::json, error),
+    worker_id = coalesce(%(worker_id)s, worker_id),
+    finished_at = %(finished_at)s,
+    wake_up_at = %(wake_up_at)s,
+    available_at = %(available_at)s,
+    lease_expires_at = NULL,
+    updated_at = now()
+WHERE {{lease_fence}}
+RETURNING *
+
+-- fragment: fail_overdue_runs
+-- The runs the statement picked as `overdue` become FAILED by their deadline with
+-- %(error)s, and so do their open attempts; it answers how many per workflow.
+ended AS (
+    UPDATE stepline_workflow_runs AS r SET
+        status = 'FAILED',
+        {{ended_with_error}}
+    FROM overdue
+    WHERE r.id = overdue.id
+    RETURNING r.id, r.namespace_id, r.workflow_name
+), closed AS (
+    {{close_open_steps}}
+)
+SELECT namespace_id, workflow_name, count(*) AS failed FROM ended
+GROUP BY namespace_id, workflow_name
+
+-- name: run_fail_overdue
+-- The sweep: fails up to `limit` runs past their deadline, skipping rows others hold.
+WITH overdue AS (
+    SELECT id FROM stepline_workflow_runs
+    WHERE status IN ('PENDING', 'RUNNING', 'SLEEPING') AND deadline_at <= now()
+    ORDER BY deadline_at
+    LIMIT %(limit)s
+    FOR NO KEY UPDATE SKIP LOCKED
+), {{fail_overdue_runs}}
+
+-- name: run_fail_overdue_one
+-- Fails one run past its deadline, for a worker call that found it so. It waits for
+-- the row (unlike the sweep) so that the run is FAILED, by it or by whoever held the
+-- row, by the time the call reports RUN_DEADLINE_EXCEEDED.
+WITH overdue AS (
+    SELECT id FROM stepline_workflow_runs
+    WHERE id = %(run_id)s AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
+        AND deadline_at <= now()
+    FOR NO KEY UPDATE
+), {{fail_overdue_runs}}

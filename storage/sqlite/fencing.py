@@ -1,55 +1,54 @@
-"""Fencing: a worker call writes only under the run's current, unexpired lease."""
+"""Fencing: a worker call writes only under the run's current, unexpired lease.
+
+The call reads the run under the write lock (BEGIN IMMEDIATE) and checks the lease
+before its first write; the statements that write the run repeat the fence.
+"""
 
 from __future__ import annotations
 
 import sqlite3
+from typing import NoReturn
 
-from storage.errors import RunDeadlineExceeded, RunNotFound
-from storage.records import Lease, Run, RunStatus
-from storage.rules import LeaseState, failure_from_json, lease_error
-from storage.sqlite.codec import moment_or_none, run_from_row
+from storage import rules
+from storage.errors import RunNotFound, StoreError
+from storage.records import Lease, Run
+from storage.rows import lease_state_from_row, run_from_row
+from storage.sqlite.codec import CODEC
 from storage.sqlite.database import CommitThenRaise, Tx
-from storage.sqlite.endings import fail_past_deadline
+from storage.sqlite.endings import fail_overdue_one
 
 
 def fence(tx: Tx, lease: Lease) -> Run:
     """The run `lease` holds, or raise why the call may not write (changing nothing).
     Must come before the call's first write: a deadline failure commits what came before."""
-    return run_from_row(enforce(tx, lease, lease_row(tx, lease)))
+    return run_from_row(enforce(tx, lease, lease_row(tx, lease)), CODEC)
 
 
 def lease_row(tx: Tx, lease: Lease) -> sqlite3.Row | None:
     return tx.row("run_get", namespace_id=lease.namespace_id, run_id=lease.run_id)
 
 
+def lease_state(row: sqlite3.Row | None) -> rules.LeaseState | None:
+    return None if row is None else lease_state_from_row(row, CODEC)
+
+
 def enforce(tx: Tx, lease: Lease, row: sqlite3.Row | None) -> sqlite3.Row:
     """The run's row when the lease may write; otherwise raise by rules.lease_error."""
-    state = None if row is None else lease_state(row)
-    error = lease_error(lease.namespace_id, lease.run_id, lease.lease_id, state, tx.now_at)
+    error = verdict(tx, lease, row)
     if error is None and row is not None:
         return row
-    if isinstance(error, RunDeadlineExceeded) and state and not state.status.is_terminal:
-        # The overdue run is failed and committed, then the worker is told why.
-        fail_past_deadline(tx, lease.run_id)
+    refuse(tx, lease, row, error or RunNotFound(lease.namespace_id, lease.run_id))
+
+
+def verdict(tx: Tx, lease: Lease, row: sqlite3.Row | None) -> StoreError | None:
+    """rules.lease_error for the run's row (None: no such run), by the transaction's clock."""
+    state = lease_state(row)
+    return rules.lease_error(lease.namespace_id, lease.run_id, lease.lease_id, state, tx.now_at)
+
+
+def refuse(tx: Tx, lease: Lease, row: sqlite3.Row | None, error: StoreError) -> NoReturn:
+    """Raise `error`; an active run past its deadline is failed (and committed) first."""
+    if rules.fails_run_first(error, lease_state(row)):
+        fail_overdue_one(tx, lease.run_id)
         raise CommitThenRaise(error)
-    raise error or RunNotFound(lease.namespace_id, lease.run_id)
-
-
-def lease_state(row: sqlite3.Row) -> LeaseState:
-    error = failure_from_json(row["error"])
-    return LeaseState(
-        status=RunStatus(row["status"]),
-        lease_id=row["lease_id"],
-        lease_expires_at=moment_or_none(row["lease_expires_at"]),
-        deadline_at=moment_or_none(row["deadline_at"]),
-        error_type=None if error is None else error.type,
-    )
-
-
-def canceled_under(row: sqlite3.Row | None, lease: Lease) -> bool:
-    """The run was canceled while `lease` held it."""
-    return (
-        row is not None
-        and row["status"] == RunStatus.CANCELED.value
-        and row["lease_id"] == lease.lease_id
-    )
+    raise error

@@ -1,8 +1,13 @@
 -- Every statement of the SQLite backend. Times are microseconds since the Unix epoch;
--- :now is the transaction's clock reading. Statements that write a run the worker holds
--- repeat the fence (RUNNING under :lease_id, lease unexpired) in their WHERE clause.
+-- :now is the transaction's clock reading. A worker call checks its lease under the
+-- write lock before it writes (fencing.py), and statements that write a run the worker
+-- holds repeat the fence in their WHERE clause.
+--
+-- Sections follow the backend's modules, as in storage/postgres/queries.sql: a statement
+-- has the same name in both files (tests/storage/test_queries.py compares them).
+-- `{{name}}` includes the `-- fragment: name` written once below (storage/sqlfile.py).
 
--- --- connection and transactions ----------------------------------------------------
+-- --- database ---------------------------------------------------------------------------
 
 -- name: pragma_busy_timeout
 PRAGMA busy_timeout = 5000
@@ -31,7 +36,7 @@ ROLLBACK
 -- name: ping
 SELECT 1
 
--- --- migrations ---------------------------------------------------------------------
+-- --- schema -----------------------------------------------------------------------------
 
 -- name: migrations_create_table
 CREATE TABLE IF NOT EXISTS stepline_schema_migrations (
@@ -40,14 +45,24 @@ CREATE TABLE IF NOT EXISTS stepline_schema_migrations (
     applied_at INTEGER NOT NULL
 )
 
--- name: migration_is_applied
-SELECT 1 FROM stepline_schema_migrations WHERE version = :version
+-- name: migrations_applied
+SELECT version FROM stepline_schema_migrations ORDER BY version
 
--- name: migration_record
+-- name: migrations_record
 INSERT INTO stepline_schema_migrations (version, name, applied_at)
 VALUES (:version, :name, :now)
 
--- --- runs: client calls -------------------------------------------------------------
+-- --- fencing ----------------------------------------------------------------------------
+
+-- fragment: lease_fence
+-- The lease fence: the run is RUNNING under the caller's lease, unexpired and not past
+-- its deadline. Every statement that writes under a worker's lease includes it in its
+-- WHERE clause, so a worker that lost its lease can never write.
+id = :run_id AND namespace_id = :namespace_id
+  AND status = 'RUNNING' AND lease_id = :lease_id AND lease_expires_at > :now
+  AND (deadline_at IS NULL OR deadline_at > :now)
+
+-- --- runs -------------------------------------------------------------------------------
 
 -- name: run_insert
 -- A second create with the same idempotency key inserts nothing and returns no row.
@@ -60,7 +75,7 @@ INSERT INTO stepline_workflow_runs (
     :id, :namespace_id, :workflow_name, :version, 'PENDING', :task_queue, :input, :context,
     :idempotency_key, :deadline_at, 1, :retry_initial_interval,
     :retry_backoff_coefficient, :retry_maximum_interval, :retry_maximum_attempts,
-    :now, :now, :available_at
+    :now, :now, COALESCE(:start_at, :now)
 )
 ON CONFLICT (namespace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING *
@@ -74,14 +89,17 @@ SELECT * FROM stepline_workflow_runs
 WHERE namespace_id = :namespace_id AND id = :run_id
 
 -- name: run_cancel
+-- The caller closes the run's open attempts (steps_close_open).
 UPDATE stepline_workflow_runs
-SET status = 'CANCELED', error = :error, finished_at = :now, available_at = NULL,
-    lease_expires_at = NULL, wake_up_at = NULL, updated_at = :now
+SET status = 'CANCELED', {{ended_with_error}}
 WHERE id = :run_id AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
 RETURNING *
 
+-- --- listing ----------------------------------------------------------------------------
+
 -- name: run_list
--- The filters and order placeholders take the fragments below; values are always bound.
+-- The filters and order placeholders take the pieces below (storage/paging.py); values
+-- are always bound.
 SELECT * FROM stepline_workflow_runs
 WHERE namespace_id = :namespace_id {filters}
 ORDER BY {order}
@@ -119,10 +137,26 @@ created_at ASC, id ASC
 -- name: keyset_descending
 created_at DESC, id DESC
 
--- --- runs: claims -------------------------------------------------------------------
+-- name: step_list
+-- The filters and order placeholders take the keyset pieces above.
+SELECT * FROM stepline_step_attempts
+WHERE workflow_run_id = :run_id {filters}
+ORDER BY {order}
+LIMIT :limit
+
+-- name: run_count_by_queue
+-- Queue depth for metrics: non-terminal runs only, each status served by a claim index.
+SELECT namespace_id, task_queue, status, count(*) AS runs
+FROM stepline_workflow_runs
+WHERE status IN ('PENDING', 'SLEEPING', 'RUNNING')
+GROUP BY namespace_id, task_queue, status
+ORDER BY namespace_id, task_queue, status
+
+-- --- claim ------------------------------------------------------------------------------
 
 -- name: run_claim_overdue
--- Due runs past their deadline: failed instead of claimed.
+-- Due runs past their deadline: failed instead of claimed, up to 100 a claim (the sweep
+-- does the rest).
 SELECT id FROM (
     SELECT id, available_at FROM stepline_workflow_runs
     WHERE namespace_id = :namespace_id AND task_queue = :task_queue
@@ -137,7 +171,7 @@ SELECT id FROM (
       AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
 )
 ORDER BY available_at, id
-LIMIT :limit
+LIMIT 100
 
 -- name: run_claim_candidates
 -- Due PENDING/SLEEPING runs oldest first, then RUNNING runs whose lease expired.
@@ -166,6 +200,7 @@ ORDER BY tier, available_at, id
 LIMIT :limit
 
 -- name: run_claim
+-- Claims one candidate of run_claim_candidates, still in the status it was read in.
 UPDATE stepline_workflow_runs
 SET status = 'RUNNING', lease_id = :lease_id, lease_expires_at = :lease_expires_at,
     available_at = :lease_expires_at, worker_id = :worker_id,
@@ -173,9 +208,16 @@ SET status = 'RUNNING', lease_id = :lease_id, lease_expires_at = :lease_expires_
 WHERE id = :run_id AND status = :expected_status
 RETURNING *
 
--- name: run_next_available_at
--- The earliest available_at of each claim index, read from the front of the index.
-SELECT MIN(available_at) AS next_available_at FROM (
+-- name: steps_complete_open_sleep
+-- A SLEEPING run was claimed: its sleep is over.
+UPDATE stepline_step_attempts
+SET status = 'COMPLETED', finished_at = :now, updated_at = :now
+WHERE workflow_run_id = :run_id AND status = 'RUNNING' AND kind = 'SLEEP'
+
+-- name: run_next_due
+-- How long until a run of the queue becomes due (negative when one is due already): the
+-- earliest available_at of each claim index, read from the front of the index.
+SELECT MIN(available_at) - :now AS due_in FROM (
     SELECT * FROM (
         SELECT available_at FROM stepline_workflow_runs
         WHERE namespace_id = :namespace_id AND task_queue = :task_queue
@@ -195,76 +237,29 @@ SELECT MIN(available_at) AS next_available_at FROM (
     )
 )
 
--- --- runs: worker calls -------------------------------------------------------------
+-- name: steps_of_runs
+SELECT * FROM stepline_step_attempts
+WHERE workflow_run_id IN (SELECT value FROM json_each(:run_ids))
+ORDER BY workflow_run_id, created_at, id
 
--- name: run_heartbeat
-UPDATE stepline_workflow_runs
-SET lease_expires_at = :lease_expires_at, available_at = :lease_expires_at,
-    worker_id = COALESCE(:worker_id, worker_id), updated_at = :now
-WHERE id = :run_id AND status = 'RUNNING' AND lease_id = :lease_id
-  AND lease_expires_at > :now
-RETURNING lease_expires_at
+-- --- steps ------------------------------------------------------------------------------
 
--- name: run_complete
-UPDATE stepline_workflow_runs
-SET status = 'COMPLETED', output = :output, error = NULL, finished_at = :now,
-    available_at = NULL, lease_expires_at = NULL, worker_id = COALESCE(:worker_id, worker_id),
-    updated_at = :now
-WHERE id = :run_id AND status = 'RUNNING' AND lease_id = :lease_id
-  AND lease_expires_at > :now
+-- name: step_complete_attempt
+UPDATE stepline_step_attempts
+SET status = 'COMPLETED', output = :output, worker_id = COALESCE(:worker_id, worker_id),
+    finished_at = :now, updated_at = :now
+WHERE id = :step_attempt_id AND status = 'RUNNING'
 RETURNING *
 
--- name: run_retry
-UPDATE stepline_workflow_runs
-SET status = 'PENDING', attempt = attempt + 1, error = :error, available_at = :available_at,
-    lease_expires_at = NULL, worker_id = COALESCE(:worker_id, worker_id), updated_at = :now
-WHERE id = :run_id AND status = 'RUNNING' AND lease_id = :lease_id
-  AND lease_expires_at > :now
-RETURNING *
+-- name: step_get
+SELECT * FROM stepline_step_attempts
+WHERE workflow_run_id = :run_id AND id = :step_attempt_id
 
--- name: run_fail
-UPDATE stepline_workflow_runs
-SET status = 'FAILED', error = :error, finished_at = :now, available_at = NULL,
-    lease_expires_at = NULL, worker_id = COALESCE(:worker_id, worker_id), updated_at = :now
-WHERE id = :run_id AND status = 'RUNNING' AND lease_id = :lease_id
-  AND lease_expires_at > :now
-RETURNING *
-
--- name: run_park
-UPDATE stepline_workflow_runs
-SET status = 'SLEEPING', wake_up_at = :wake_up_at, available_at = :wake_up_at,
-    lease_expires_at = NULL, worker_id = COALESCE(:worker_id, worker_id), updated_at = :now
-WHERE id = :run_id AND status = 'RUNNING' AND lease_id = :lease_id
-  AND lease_expires_at > :now
-RETURNING *
-
--- name: run_release
--- ReleaseRun: PENDING and due now, attempt and error unchanged, no lease or worker.
-UPDATE stepline_workflow_runs
-SET status = 'PENDING', available_at = :now, lease_id = NULL, lease_expires_at = NULL,
-    worker_id = NULL, wake_up_at = NULL, updated_at = :now
-WHERE id = :run_id AND status = 'RUNNING' AND lease_id = :lease_id
-  AND lease_expires_at > :now
-RETURNING *
-
--- --- runs: deadlines ----------------------------------------------------------------
-
--- name: run_fail_past_deadline
-UPDATE stepline_workflow_runs
-SET status = 'FAILED', error = :error, finished_at = :now, available_at = NULL,
-    lease_expires_at = NULL, wake_up_at = NULL, updated_at = :now
-WHERE id = :run_id AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
-  AND deadline_at <= :now
-RETURNING namespace_id, workflow_name
-
--- name: run_overdue
-SELECT id FROM stepline_workflow_runs
-WHERE deadline_at IS NOT NULL AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
-  AND deadline_at <= :now
-ORDER BY deadline_at
-LIMIT :limit
-
--- --- step attempts ------------------------------------------------------------------
+-- name: steps_of_step_id
+-- Unordered, so that SQLite searches the by_step index rather than walking the run's
+-- whole history in order (rules.recorded_step needs no order).
+SELECT * FROM stepline_step_attempts
+WHERE workflow_run_id = :run_id AND step_id = :step_id
 
 -- name: step_insert
 -- The attempt number counts the step_id's earlier attempts in the run.
@@ -280,60 +275,87 @@ INSERT INTO stepline_step_attempts (
 )
 RETURNING *
 
--- name: step_get
-SELECT * FROM stepline_step_attempts
-WHERE workflow_run_id = :run_id AND id = :step_attempt_id
-
--- name: steps_of_step_id
--- Unordered, so that SQLite searches the by_step index rather than walking the run's
--- whole history in order; the caller sorts the few rows.
-SELECT * FROM stepline_step_attempts
-WHERE workflow_run_id = :run_id AND step_id = :step_id
-
--- name: steps_of_run
-SELECT * FROM stepline_step_attempts
-WHERE workflow_run_id = :run_id
-ORDER BY created_at, id
-
--- name: step_list
--- The filters and order placeholders take the keyset fragments above.
-SELECT * FROM stepline_step_attempts
-WHERE workflow_run_id = :run_id {filters}
-ORDER BY {order}
-LIMIT :limit
-
--- name: step_complete
-UPDATE stepline_step_attempts
-SET status = 'COMPLETED', output = :output, worker_id = COALESCE(:worker_id, worker_id),
-    finished_at = :now, updated_at = :now
-WHERE id = :step_attempt_id AND status = 'RUNNING'
-RETURNING *
-
--- name: step_fail
+-- name: step_fail_attempt
 UPDATE stepline_step_attempts
 SET status = 'FAILED', error = :error, worker_id = COALESCE(:worker_id, worker_id),
     finished_at = :now, updated_at = :now
 WHERE id = :step_attempt_id AND status = 'RUNNING'
 RETURNING *
 
--- name: steps_fail_open
--- Close every open attempt of a run that leaves RUNNING (or ends while SLEEPING).
+-- --- execution --------------------------------------------------------------------------
+
+-- name: run_heartbeat
+UPDATE stepline_workflow_runs
+SET lease_expires_at = :lease_expires_at, available_at = :lease_expires_at,
+    worker_id = COALESCE(:worker_id, worker_id), updated_at = :now
+WHERE {{lease_fence}}
+RETURNING lease_expires_at
+
+-- name: run_complete
+-- The caller closed the run's open attempts (steps_close_open).
+UPDATE stepline_workflow_runs
+SET status = 'COMPLETED', output = :output, error = NULL, finished_at = :now,
+    available_at = NULL, lease_expires_at = NULL, worker_id = COALESCE(:worker_id, worker_id),
+    updated_at = :now
+WHERE {{lease_fence}}
+RETURNING *
+
+-- name: run_release
+-- ReleaseRun: PENDING and due now, attempt and error unchanged, no lease or worker. The
+-- caller closed the run's open attempts (steps_close_open).
+UPDATE stepline_workflow_runs
+SET status = 'PENDING', available_at = :now, lease_id = NULL, lease_expires_at = NULL,
+    worker_id = NULL, wake_up_at = NULL, updated_at = :now
+WHERE {{lease_fence}}
+RETURNING *
+
+-- --- endings ----------------------------------------------------------------------------
+
+-- fragment: ended_with_error
+-- A run ended from outside its execution (canceled, past its deadline) keeps :error,
+-- finishes now, and has no lease, due time or wake-up left.
+error = :error, finished_at = :now, available_at = NULL, lease_expires_at = NULL,
+    wake_up_at = NULL, updated_at = :now
+
+-- name: steps_close_open
+-- Whenever a run leaves RUNNING (or a SLEEPING run ends), its open step attempts fail
+-- with :error.
 UPDATE stepline_step_attempts
 SET status = 'FAILED', error = :error, finished_at = :now, updated_at = :now
 WHERE workflow_run_id = :run_id AND status = 'RUNNING'
 
--- name: steps_complete_open_sleep
--- A SLEEPING run was claimed: its sleep is over.
-UPDATE stepline_step_attempts
-SET status = 'COMPLETED', finished_at = :now, updated_at = :now
-WHERE workflow_run_id = :run_id AND status = 'RUNNING' AND kind = 'SLEEP'
+-- name: run_end_execution
+-- Ends an execution (retry, failure or sleep): the run leaves RUNNING for :status. The
+-- caller closed the run's open attempts first.
+UPDATE stepline_workflow_runs
+SET status = :status, attempt = :attempt, error = COALESCE(:error, error),
+    worker_id = COALESCE(:worker_id, worker_id), finished_at = :finished_at,
+    wake_up_at = :wake_up_at, available_at = :available_at, lease_expires_at = NULL,
+    updated_at = :now
+WHERE {{lease_fence}}
+RETURNING *
 
--- --- metrics ------------------------------------------------------------------------
+-- fragment: fail_overdue_runs
+-- Active runs past their deadline become FAILED with :error; the statement says which
+-- (the caller closes their open attempts).
+UPDATE stepline_workflow_runs
+SET status = 'FAILED', {{ended_with_error}}
+WHERE status IN ('PENDING', 'RUNNING', 'SLEEPING') AND deadline_at <= :now
 
--- name: run_count_by_queue
--- Queue depth: non-terminal runs only, each status served by a claim index.
-SELECT namespace_id, task_queue, status, count(*) AS runs
-FROM stepline_workflow_runs
-WHERE status IN ('PENDING', 'SLEEPING', 'RUNNING')
-GROUP BY namespace_id, task_queue, status
-ORDER BY namespace_id, task_queue, status
+-- name: run_fail_overdue
+-- The sweep: fails up to :limit runs past their deadline, the earliest deadline first.
+{{fail_overdue_runs}}
+  AND id IN (
+    SELECT id FROM stepline_workflow_runs
+    WHERE deadline_at IS NOT NULL AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
+      AND deadline_at <= :now
+    ORDER BY deadline_at
+    LIMIT :limit
+  )
+RETURNING id, namespace_id, workflow_name
+
+-- name: run_fail_overdue_one
+-- Fails one run past its deadline: at claim, or for a worker call that found it so.
+{{fail_overdue_runs}}
+  AND id = :run_id
+RETURNING id, namespace_id, workflow_name

@@ -25,11 +25,11 @@ def migrate(database: Database) -> list[str]:
 
 
 def _apply(tx: Tx, migration: Migration) -> bool:
-    if tx.row("migration_is_applied", version=migration.version) is not None:
+    if migration.version in {row["version"] for row in tx.rows("migrations_applied")}:
         return False
     for statement in statements(migration.sql):
         tx.execute_sql(statement)
-    tx.execute("migration_record", version=migration.version, name=migration.name)
+    tx.execute("migrations_record", version=migration.version, name=migration.name)
     return True
 
 

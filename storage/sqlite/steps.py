@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from storage.errors import StepAlreadyCompleted, StepNotRunning
+from storage import rules
 from storage.records import (
-    Json,
-    Lease,
     Run,
     StepAttempt,
     StepBeginParams,
@@ -14,9 +12,8 @@ from storage.records import (
     StepFailResult,
     StepStatus,
 )
-from storage.rules import failure_to_json
+from storage.rows import NewAttempt
 from storage.sqlite.attempts import (
-    NewAttempt,
     attempt_by_id,
     complete_attempt,
     ended,
@@ -49,12 +46,10 @@ def complete(tx: Tx, params: StepCompleteParams) -> StepAttempt:
     run = fence(tx, params.lease)
     if params.step_attempt_id is not None:
         attempt = attempt_by_id(tx, run.run_id, params.step_attempt_id)
-        if attempt.status is StepStatus.FAILED:
-            raise StepNotRunning(attempt.step_attempt_id, attempt.status)
-        if attempt.status is StepStatus.COMPLETED:
+        if rules.already_completed(attempt):
             return attempt
         return complete_attempt(tx, params.lease, attempt, params.output)
-    step_id = _step_id(params.step_id)
+    step_id = rules.required_step_id(params.step_id)
     existing = recorded(tx, run.run_id, step_id, params.kind)
     if existing is not None and existing.status is StepStatus.COMPLETED:
         return existing
@@ -74,42 +69,24 @@ def complete(tx: Tx, params: StepCompleteParams) -> StepAttempt:
 def fail(tx: Tx, params: StepFailParams) -> StepFailResult:
     """Close (or record) the attempt FAILED, then end the execution like run_fail."""
     run = fence(tx, params.lease)
-    error = failure_to_json(params.error)
     if params.step_attempt_id is not None:
-        step = _fail_by_id(tx, run, params.lease, params.step_attempt_id, error)
+        step = _fail_by_id(tx, run, params, params.step_attempt_id)
     else:
-        step = _fail_by_step_id(tx, run, params, error)
+        step = _fail_by_step_id(tx, run, params)
     return StepFailResult(step, end_with_failure(tx, run, params.lease, params.error))
 
 
-def _fail_by_id(tx: Tx, run: Run, lease: Lease, step_attempt_id: str, error: Json) -> StepAttempt:
+def _fail_by_id(tx: Tx, run: Run, params: StepFailParams, step_attempt_id: str) -> StepAttempt:
     attempt = attempt_by_id(tx, run.run_id, step_attempt_id)
-    if attempt.status is StepStatus.COMPLETED:
-        raise StepAlreadyCompleted(attempt.step_id, attempt.step_attempt_id)
-    if attempt.status is StepStatus.FAILED:
-        raise StepNotRunning(attempt.step_attempt_id, attempt.status)
-    return fail_attempt(tx, lease, attempt, error)
+    rules.ensure_failable(attempt)
+    return fail_attempt(tx, params.lease, attempt, params.error)
 
 
-def _fail_by_step_id(tx: Tx, run: Run, params: StepFailParams, error: Json) -> StepAttempt:
-    step_id = _step_id(params.step_id)
+def _fail_by_step_id(tx: Tx, run: Run, params: StepFailParams) -> StepAttempt:
+    step_id = rules.required_step_id(params.step_id)
     existing = recorded(tx, run.run_id, step_id, params.kind)
-    if existing is not None and existing.status is StepStatus.COMPLETED:
-        raise StepAlreadyCompleted(existing.step_id, existing.step_attempt_id)
     if existing is not None:
-        return fail_attempt(tx, params.lease, existing, error)
-    new = NewAttempt(
-        step_id,
-        params.kind,
-        StepStatus.FAILED,
-        config=params.config,
-        context=params.context,
-        error=error,
-    )
+        rules.ensure_failable(existing)
+        return fail_attempt(tx, params.lease, existing, params.error)
+    new = NewAttempt.failed(params, step_id)
     return ended(tx, insert_attempt(tx, run, params.lease, new))
-
-
-def _step_id(step_id: str | None) -> str:
-    if step_id is None:
-        raise ValueError("a step call names a step_attempt_id or a step_id")
-    return step_id

@@ -19,10 +19,11 @@ import psycopg
 import pytest
 
 from storage import sqlite_path_from_url
-from storage.postgres import listing as pg_listing
-from storage.postgres.transitions import Q as PG
-from storage.records import Cursor, RunFilter, RunStatus
-from storage.sqlite import listing as lite_listing
+from storage.paging import run_list_query, step_list_query
+from storage.postgres.codec import CODEC as PG_CODEC
+from storage.postgres.database import Q as PG
+from storage.records import Cursor, RunFilter, RunListParams, RunStatus, StepListParams
+from storage.sqlite.codec import CODEC as LITE_CODEC
 from storage.sqlite.database import QUERIES as LITE
 from tests.storage.rawsql import Backend
 
@@ -79,19 +80,11 @@ async def test_plan__run_list_reads_an_index_in_order(
     private_backend: Backend, filter_name: str, cursor_name: str
 ) -> None:
     backend = private_backend
-    wanted, cursor = FILTERS[filter_name], CURSORS[cursor_name]
+    params = RunListParams("ns", FILTERS[filter_name], limit=50, cursor=CURSORS[cursor_name])
     if backend.name == "postgres":
-        fragments, values = pg_listing.run_filter(wanted)
-        statement, values = pg_listing.keyset_query(
-            "run_list", fragments, {**values, "namespace_id": "ns"}, cursor, 50
-        )
-        plan = await _pg_plan(backend.url, statement, values)
+        plan = await _pg_plan(backend.url, *run_list_query(PG, PG_CODEC, params))
     else:
-        lite_fragments, lite_values = lite_listing.run_filter(wanted)
-        lite_statement, lite_values = lite_listing.keyset_query(
-            "run_list", lite_fragments, {**lite_values, "namespace_id": "ns"}, cursor, 50
-        )
-        plan = _lite_plan(backend.url, lite_statement, lite_values)
+        plan = _lite_plan(backend.url, *run_list_query(LITE, LITE_CODEC, params))
     _assert_served_by_index(plan, EXPECTED_INDEX[filter_name])
 
 
@@ -100,17 +93,11 @@ async def test_plan__step_list_reads_the_run_index_in_order(
     private_backend: Backend, cursor_name: str
 ) -> None:
     backend = private_backend
-    cursor = CURSORS[cursor_name]
+    params = StepListParams("ns", CURSOR_ID, limit=50, cursor=CURSORS[cursor_name])
     if backend.name == "postgres":
-        statement, values = pg_listing.keyset_query(
-            "step_list", [], {"run_id": CURSOR_ID}, cursor, 50
-        )
-        plan = await _pg_plan(backend.url, statement, values)
+        plan = await _pg_plan(backend.url, *step_list_query(PG, PG_CODEC, params))
     else:
-        lite_statement, lite_values = lite_listing.keyset_query(
-            "step_list", [], {"run_id": CURSOR_ID}, cursor, 50
-        )
-        plan = _lite_plan(backend.url, lite_statement, lite_values)
+        plan = _lite_plan(backend.url, *step_list_query(LITE, LITE_CODEC, params))
     assert "stepline_step_attempts_by_run" in plan, plan
     assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
 

@@ -1,0 +1,265 @@
+"""Between database rows and records, for every backend: rows to records, records to
+statement parameters.
+
+Both backends keep the same columns under the same names; they differ in how a value
+is stored. A backend passes its `Codec`: PostgreSQL's driver returns and takes
+datetime and timedelta itself, SQLite stores microseconds (storage/sqlite/codec.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from storage.ids import uuid7
+from storage.records import (
+    ClaimedRun,
+    Failure,
+    Json,
+    Lease,
+    QueueDepth,
+    RetryPolicy,
+    Run,
+    RunCreateParams,
+    RunStatus,
+    StepAttempt,
+    StepFailParams,
+    StepKind,
+    StepStatus,
+)
+from storage.rules import Ending, LeaseState, failure_from_json, failure_to_json
+
+
+class Row(Protocol):
+    """A result row, by column name: psycopg's dict or sqlite3.Row."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+class Codec:
+    """How a backend stores what records hold as Python values. This base passes every
+    value through, for a driver that converts them itself; a backend overrides the rest."""
+
+    def moment(self, value: Any) -> datetime:
+        """A time column as an aware datetime."""
+        return value  # type: ignore[no-any-return]
+
+    def moment_or_none(self, value: Any) -> datetime | None:
+        return None if value is None else self.moment(value)
+
+    def interval(self, value: Any) -> timedelta:
+        """An interval column as a timedelta."""
+        return value  # type: ignore[no-any-return]
+
+    def moment_param(self, value: datetime) -> Any:
+        """A datetime as a statement parameter."""
+        return value
+
+    def moment_param_or_none(self, value: datetime | None) -> Any:
+        return None if value is None else self.moment_param(value)
+
+    def interval_param(self, value: timedelta) -> Any:
+        return value
+
+    def list_param(self, values: list[str]) -> Any:
+        """A list of strings as one parameter."""
+        return values
+
+    def id_param(self, value: str) -> str:
+        """An ID as a parameter the statement can compare (see PostgreSQL's uuid columns)."""
+        return value
+
+
+# --- rows to records --------------------------------------------------------------------
+
+
+def run_from_row(row: Row, codec: Codec) -> Run:
+    return Run(
+        run_id=row["id"],
+        namespace_id=row["namespace_id"],
+        workflow_name=row["workflow_name"],
+        version=row["version"],
+        status=RunStatus(row["status"]),
+        task_queue=row["task_queue"],
+        input=row["input"],
+        output=row["output"],
+        error=failure_from_json(row["error"]),
+        context=row["context"],
+        idempotency_key=row["idempotency_key"],
+        deadline_at=codec.moment_or_none(row["deadline_at"]),
+        worker_id=row["worker_id"],
+        attempt=row["attempt"],
+        retry_policy=RetryPolicy(
+            initial_interval=codec.interval(row["retry_initial_interval"]),
+            backoff_coefficient=row["retry_backoff_coefficient"],
+            maximum_interval=codec.interval(row["retry_maximum_interval"]),
+            maximum_attempts=row["retry_maximum_attempts"],
+        ),
+        parent_run_id=row["parent_run_id"],
+        parent_step_attempt_id=row["parent_step_attempt_id"],
+        created_at=codec.moment(row["created_at"]),
+        updated_at=codec.moment(row["updated_at"]),
+        started_at=codec.moment_or_none(row["started_at"]),
+        finished_at=codec.moment_or_none(row["finished_at"]),
+        wake_up_at=codec.moment_or_none(row["wake_up_at"]),
+        available_at=codec.moment_or_none(row["available_at"]),
+    )
+
+
+def step_from_row(row: Row, codec: Codec) -> StepAttempt:
+    return StepAttempt(
+        step_attempt_id=row["id"],
+        namespace_id=row["namespace_id"],
+        workflow_run_id=row["workflow_run_id"],
+        step_id=row["step_id"],
+        kind=StepKind(row["kind"]),
+        status=StepStatus(row["status"]),
+        attempt=row["attempt"],
+        config=row["config"],
+        context=row["context"],
+        output=row["output"],
+        error=failure_from_json(row["error"]),
+        child_workflow_run_id=row["child_workflow_run_id"],
+        worker_id=row["worker_id"],
+        wake_up_at=codec.moment_or_none(row["wake_up_at"]),
+        started_at=codec.moment_or_none(row["started_at"]),
+        finished_at=codec.moment_or_none(row["finished_at"]),
+        created_at=codec.moment(row["created_at"]),
+        updated_at=codec.moment(row["updated_at"]),
+    )
+
+
+def lease_state_from_row(row: Row, codec: Codec) -> LeaseState:
+    """What fencing needs of a run's row (status, lease_id, lease_expires_at,
+    deadline_at and error are enough)."""
+    error = failure_from_json(row["error"])
+    return LeaseState(
+        status=RunStatus(row["status"]),
+        lease_id=row["lease_id"],
+        lease_expires_at=codec.moment_or_none(row["lease_expires_at"]),
+        deadline_at=codec.moment_or_none(row["deadline_at"]),
+        error_type=None if error is None else error.type,
+    )
+
+
+def claimed_runs(rows: Iterable[Row], steps: Iterable[Row], codec: Codec) -> list[ClaimedRun]:
+    """The runs a claim took, each with its step attempts (`steps` in run order)."""
+    by_run: dict[str, list[StepAttempt]] = {}
+    for step in steps:
+        by_run.setdefault(step["workflow_run_id"], []).append(step_from_row(step, codec))
+    return [
+        ClaimedRun(
+            run=run_from_row(row, codec),
+            lease_id=row["lease_id"],
+            lease_expires_at=codec.moment(row["lease_expires_at"]),
+            steps=by_run.get(row["id"], []),
+        )
+        for row in rows
+    ]
+
+
+def next_due_in(row: Row, codec: Codec) -> timedelta | None:
+    """From a run_next_due row: how long until a run becomes due, None when none will."""
+    due_in = row["due_in"]
+    return None if due_in is None else codec.interval(due_in)
+
+
+def queue_depth_from_row(row: Row) -> QueueDepth:
+    return QueueDepth(row["namespace_id"], row["task_queue"], RunStatus(row["status"]), row["runs"])
+
+
+# --- records to parameters --------------------------------------------------------------
+
+
+def lease_params(lease: Lease, codec: Codec) -> dict[str, Any]:
+    """The parameters of the lease fence (`lease_fence` in queries.sql)."""
+    return {
+        "namespace_id": lease.namespace_id,
+        "run_id": codec.id_param(lease.run_id),
+        "lease_id": codec.id_param(lease.lease_id),
+        "worker_id": lease.worker_id,
+    }
+
+
+def run_insert_params(params: RunCreateParams, codec: Codec) -> dict[str, Any]:
+    """The parameters of run_insert (and run_by_idempotency_key) for a new run."""
+    policy = params.retry_policy
+    return {
+        "id": uuid7(),
+        "namespace_id": params.namespace_id,
+        "workflow_name": params.workflow_name,
+        "version": params.version,
+        "task_queue": params.task_queue,
+        "input": params.input,
+        "context": params.context,
+        "idempotency_key": params.idempotency_key,
+        "deadline_at": codec.moment_param_or_none(params.deadline_at),
+        "start_at": codec.moment_param_or_none(params.start_at),
+        "retry_initial_interval": codec.interval_param(policy.initial_interval),
+        "retry_backoff_coefficient": policy.backoff_coefficient,
+        "retry_maximum_interval": codec.interval_param(policy.maximum_interval),
+        "retry_maximum_attempts": policy.maximum_attempts,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class NewAttempt:
+    """A step attempt to record: started now, and finished now unless it is RUNNING."""
+
+    step_id: str
+    kind: StepKind
+    status: StepStatus
+    config: Json | None = None
+    context: Json | None = None
+    output: Json | None = None
+    error: Failure | None = None
+    wake_up_at: datetime | None = None
+
+    @classmethod
+    def failed(cls, params: StepFailParams, step_id: str) -> NewAttempt:
+        """A step that fails in one call, with no attempt begun."""
+        return cls(
+            step_id,
+            params.kind,
+            StepStatus.FAILED,
+            config=params.config,
+            context=params.context,
+            error=params.error,
+        )
+
+
+def step_insert_params(
+    new: NewAttempt, run: Run, lease: Lease, now: datetime, codec: Codec
+) -> dict[str, Any]:
+    """The parameters of step_insert: an attempt of `run`, recorded by `lease`'s worker
+    (else the run's), `now` by the database clock."""
+    return {
+        "id": uuid7(),
+        "namespace_id": run.namespace_id,
+        "run_id": codec.id_param(run.run_id),
+        "step_id": new.step_id,
+        "kind": new.kind.value,
+        "status": new.status.value,
+        "config": new.config,
+        "context": new.context,
+        "output": new.output,
+        "error": None if new.error is None else failure_to_json(new.error),
+        "worker_id": lease.worker_id or run.worker_id,
+        "wake_up_at": codec.moment_param_or_none(new.wake_up_at),
+        "finished_at": None if new.status is StepStatus.RUNNING else codec.moment_param(now),
+    }
+
+
+def end_execution_params(lease: Lease, ending: Ending, codec: Codec) -> dict[str, Any]:
+    """The parameters of run_end_execution: the lease's run leaves RUNNING by `ending`."""
+    return {
+        **lease_params(lease, codec),
+        "status": ending.status.value,
+        "attempt": ending.attempt,
+        "error": None if ending.error is None else failure_to_json(ending.error),
+        "finished_at": codec.moment_param_or_none(ending.finished_at),
+        "wake_up_at": codec.moment_param_or_none(ending.wake_up_at),
+        "available_at": codec.moment_param_or_none(ending.available_at),
+    }
