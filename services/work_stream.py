@@ -172,7 +172,9 @@ class WorkSession:
                     self._credit_added.clear()
                     await first_of((self._credit_added, self._closing), None)
                     continue
+                # What comes from now on wakes the wait below: this claim sees all before.
                 woken.clear()
+                self._credit_added.clear()
                 wanted = min(self._credits, MAX_RUNS_PER_CLAIM)
                 result = await self._store.run_claim(dataclasses.replace(params, max_runs=wanted))
                 if not self._claiming() and not result.claimed:

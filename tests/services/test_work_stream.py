@@ -93,6 +93,27 @@ async def test_stream__an_idle_stream_is_woken_by_a_start(api: Api, ns: str) -> 
     assert task.run.run_id == run.run_id
 
 
+async def test_stream__an_idle_stream_does_not_claim_again_and_again(
+    api: Api, ns: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claims: list[str] = []
+    store = api.server.store
+    claim = store.run_claim
+
+    async def counted(params: Any) -> Any:
+        if params.namespace_id == ns:
+            claims.append(params.namespace_id)
+        return await claim(params)
+
+    monkeypatch.setattr(store, "run_claim", counted)
+    async with Stream(api, ns, credits=5) as stream:
+        await stream.send(run_credits=1)  # credits that find nothing due
+        await asyncio.sleep(0.5)
+    # One claim at the opening, perhaps one for the added credit; then it waits for a
+    # wake-up (the fallback re-check is 60 s here).
+    assert 1 <= len(claims) <= 2
+
+
 async def test_stream__answers_calls_by_id_once_committed(api: Api, ns: str) -> None:
     async with Stream(api, ns, credits=1) as stream:
         run_id = (await start(api, ns)).run.run_id
