@@ -254,7 +254,10 @@ WITH overdue AS (
     FROM picked AS p
     WHERE r.id = p.id
     -- For metrics: how long the run waited to be claimed since it became claimable.
-    RETURNING r.*, p.previous_status, extract(EPOCH FROM now() - p.due_at)::float8 AS claim_wait
+    -- has_steps: whether the run's history must be read (a fresh run has none).
+    RETURNING r.*, p.previous_status, extract(EPOCH FROM now() - p.due_at)::float8 AS claim_wait,
+        EXISTS (SELECT 1 FROM stepline_step_attempts AS h WHERE h.workflow_run_id = r.id)
+            AS has_steps
 ), closed AS (
     UPDATE stepline_step_attempts AS s SET
         status = CASE
