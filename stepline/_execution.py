@@ -98,12 +98,14 @@ class Execution:
         self.log = LogAdapter(logger, fields)
         self.user_log = LogAdapter(logging.getLogger("stepline.workflow"), fields)
         self.span: Span = INVALID_SPAN
+        self.spans_on = tracing.active()
+        """Whether spans are recorded: asked once, not at every step."""
 
     @contextlib.contextmanager
     def traced(self) -> Iterator[None]:
         """The execution's span (from now) and run id current for the block; the span
         ends with the block, recording why the execution ended."""
-        self.span = _spans.run_span(self.task.run)
+        self.span = _spans.run_span(self.task.run, self.spans_on)
         with _spans.running(self.span, self.run_id, lambda: self.end_reason or "crashed"):
             yield
 
@@ -310,7 +312,9 @@ class Execution:
         else:
             request.duration.CopyFrom(to_duration(max(until, timedelta(0))))
         attempt = self.step_attempt(step_id)
-        with _spans.step_span(f"sleep {step_id}", self.run_id, step_id, attempt) as span:
+        with _spans.step_span(
+            f"sleep {step_id}", self.run_id, step_id, attempt, self.spans_on
+        ) as span:
             response = await self.call("schedule_sleep", request)
             if response.run.HasField("wake_up_at"):
                 span.set_attribute(tracing.WAKE_UP_AT, response.run.wake_up_at.ToJsonString())

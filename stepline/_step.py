@@ -49,7 +49,9 @@ class StepRunner:
         execution = self.execution
         attempt = execution.step_attempt(self.step_id)
         name = f"step {self.step_id}"
-        with _spans.step_span(name, execution.run_id, self.step_id, attempt) as self.span:
+        with _spans.step_span(
+            name, execution.run_id, self.step_id, attempt, execution.spans_on
+        ) as self.span:
             try:
                 return await self._run(fn, args, kwargs)
             finally:
