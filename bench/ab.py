@@ -47,6 +47,7 @@ class Options:
     postgres_admin_url: str
     before_args: tuple[str, ...] = ()
     after_args: tuple[str, ...] = ()
+    driver_args: tuple[str, ...] = ()
 
 
 @dataclass
@@ -82,6 +83,9 @@ def parse_options(argv: Sequence[str]) -> Options:
     )
     parser.add_argument("--before-arg", action="append", default=[], help="before side only")
     parser.add_argument("--after-arg", action="append", default=[], help="after side only")
+    parser.add_argument(
+        "--driver-arg", action="append", default=[], help="a bench.peer_stepline flag, both sides"
+    )
     parser.add_argument("--postgres-admin-url", default=pg.default_admin_url())
     args = parser.parse_args(argv)
     return Options(
@@ -93,6 +97,7 @@ def parse_options(argv: Sequence[str]) -> Options:
         args.postgres_admin_url,
         tuple(args.before_arg),
         tuple(args.after_arg),
+        tuple(args.driver_arg),
     )
 
 
@@ -142,6 +147,7 @@ def _driver(side: Side, mode: str, options: Options) -> list[str]:
         f"--mode={mode}",
         f"--runs={options.runs}",
         f"--trials={options.trials}",
+        *options.driver_args,
     ]
 
 

@@ -97,23 +97,42 @@ def _worker(target: str, namespace: str, concurrency: int, clock: FirstStepClock
     )
 
 
-async def overlap(target: str, namespace: str, runs: int, concurrency: int) -> dict[str, Any]:
+async def overlap(
+    target: str, namespace: str, runs: int, concurrency: int, connections: int = 1
+) -> dict[str, Any]:
+    """With `connections` > 1 (to spread the load over server processes): that many
+    workers, sharing the slots, and clients, sharing the starts, each on its own channel."""
     clock = FirstStepClock()
-    worker = _worker(target, namespace, concurrency, clock)
-    serving = asyncio.create_task(worker.run())
-    async with Client(target, namespace=namespace) as client:
+    shares = [
+        concurrency // connections + (n < concurrency % connections) for n in range(connections)
+    ]
+    workers = [_worker(target, namespace, share, clock) for share in shares]
+    serving = [asyncio.create_task(worker.run()) for worker in workers]
+    clients = [Client(target, namespace=namespace) for _ in range(connections)]
+    try:
         await asyncio.sleep(IDLE_BEFORE_START)
         t0 = time.perf_counter()
         started = await asyncio.gather(
-            *(client.start(WORKFLOW_NAME, task_queue=TASK_QUEUE) for _ in range(runs))
+            *(
+                clients[n % connections].start(WORKFLOW_NAME, task_queue=TASK_QUEUE)
+                for n in range(runs)
+            )
         )
         enqueued = time.perf_counter()
         async with asyncio.timeout(OVERLAP_TIMEOUT):
-            await worker.wait_for_ended(runs)
-        done = worker.stats.last_ended_at
-    await worker.shutdown()
-    await serving
+            await _all_ended(workers, runs)
+        done = max(worker.stats.last_ended_at for worker in workers)
+    finally:
+        for client in clients:
+            await client.close()
+    for worker in workers:
+        await worker.shutdown()
+    await asyncio.gather(*serving)
     wall = done - t0
+    ended: dict[str, int] = {}
+    for worker in workers:
+        for reason, count in worker.stats.ended.items():
+            ended[reason] = ended.get(reason, 0) + count
     return {
         "engine": "stepline",
         "mode": "overlap",
@@ -123,9 +142,22 @@ async def overlap(target: str, namespace: str, runs: int, concurrency: int) -> d
         "wall_s": round(wall, 3),
         "wf_per_s": round(runs / wall, 1),
         "steps_per_s": round(4 * runs / wall, 1),
-        "ended": dict(worker.stats.ended),
+        "ended": ended,
         "run_ids": len({run.run_id for run in started}),
+        "connections": connections,
     }
+
+
+async def _all_ended(workers: list[Worker], runs: int) -> None:
+    """Until the workers together have ended `runs` executions. (The clock stops at the
+    last end, `last_ended_at`, not when this notices it.)"""
+    if len(workers) == 1:
+        await workers[0].wait_for_ended(runs)
+        return
+    while True:
+        if sum(worker.stats.ended.total() for worker in workers) >= runs:
+            return
+        await asyncio.sleep(0.005)
 
 
 async def latency(target: str, namespace: str, trials: int, concurrency: int) -> dict[str, Any]:
@@ -164,9 +196,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=1,
+        help="workers and clients, each on a channel of its own (overlap mode); default 1",
+    )
     args = parser.parse_args(argv)
     if args.mode == "overlap":
-        coro = overlap(args.target, args.namespace, args.runs, args.concurrency)
+        coro = overlap(args.target, args.namespace, args.runs, args.concurrency, args.connections)
     else:
         coro = latency(args.target, args.namespace, args.trials, args.concurrency)
     result = asyncio.run(coro)

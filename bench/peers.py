@@ -97,6 +97,7 @@ class Options:
     processes: int
     postgres_admin_url: str
     systems: tuple[str, ...] = ("openworkflow", "stepline")
+    connections: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,12 @@ def parse_options(argv: Sequence[str]) -> Options:
     parser.add_argument(
         "--processes", type=positive_int, default=1, help="stepline server processes; default 1"
     )
+    parser.add_argument(
+        "--connections",
+        type=positive_int,
+        help="stepline workers and clients, each on a channel of its own, sharing the slots "
+        "and the starts (to spread the load over server processes); default: --processes",
+    )
     parser.add_argument("--postgres-admin-url", default=pg.default_admin_url())
     parser.add_argument(
         "--systems",
@@ -162,6 +169,7 @@ def parse_options(argv: Sequence[str]) -> Options:
         args.processes,
         args.postgres_admin_url,
         args.systems,
+        args.connections or args.processes,
     )
 
 
@@ -254,6 +262,7 @@ class Bench:
             f"--runs={o.runs}",
             f"--concurrency={o.concurrency}",
             f"--trials={o.trials}",
+            f"--connections={o.connections}",
         ]
         return command, {}, REPO_ROOT
 
@@ -365,7 +374,8 @@ def markdown(results: dict[str, SystemResult], version: str, options: Options, c
     lines.append(
         f"`{command}` on {today}: {options.runs} runs x 4 no-op steps, {options.concurrency} "
         f"worker slots, {options.rounds} rounds alternating, {options.processes} stepline "
-        f"server process(es); {version}; {os.cpu_count()} CPU cores shared by everything; "
+        f"server process(es), {options.connections} SDK worker and client connection(s); "
+        f"{version}; {os.cpu_count()} CPU cores shared by everything; "
         f"Python {platform.python_version()}."
     )
     return "\n".join(lines)
