@@ -523,7 +523,7 @@ WITH overdue AS (
 
 -- name: run_batch_pick
 -- One chunk of a batch: the next %(limit)s runs matching the list filters, oldest first
--- ({filters} takes run_filter_*, run_batch_as_of and keyset_after), with the clock that
+-- (the filters placeholder takes run_filter_*, run_batch_as_of and keyset_after), with the clock that
 -- bounds the batch when its first chunk gives none.
 SELECT id, created_at, status, context, now() AS db_now FROM stepline_workflow_runs
 WHERE namespace_id = %(namespace_id)s {filters}

@@ -382,7 +382,7 @@ RETURNING id, namespace_id, workflow_name
 
 -- name: run_batch_pick
 -- One chunk of a batch: the next :limit runs matching the list filters, oldest first
--- ({filters} takes run_filter_*, run_batch_as_of and keyset_after).
+-- (the filters placeholder takes run_filter_*, run_batch_as_of and keyset_after).
 SELECT id, created_at, status, context FROM stepline_workflow_runs
 WHERE namespace_id = :namespace_id {filters}
 ORDER BY created_at ASC, id ASC
