@@ -163,7 +163,8 @@ async def batch_replay(api: Api, ns: str, **fields: Any) -> wf.BatchReplayWorkfl
 async def test_batch_cancel__pages_until_has_more_is_false(api: Api, ns: str) -> None:
     runs = [(await start(api, ns, task_queue=f"{ns}-q")).run.run_id for _ in range(5)]
     done = [(await failed_at_step_3(api, ns)).run_id]
-    seen, calls, token = [], 0, ""
+    seen: list[str] = []
+    calls, token = 0, ""
     while True:
         page = await batch_cancel(api, ns, page_size=2, page_token=token, reason="cleanup")
         seen.extend(page.run_ids)
