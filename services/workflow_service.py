@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import grpc
 
-from services import batch_tokens, convert, page_tokens, tracecontext
+from services import batch_tokens, batches, convert, filters, page_tokens, tracecontext
 from services import validation as v
 from services.errors import rpc
 from services.metrics import Metrics
@@ -21,11 +21,9 @@ from storage.records import (
     Cursor,
     Page,
     RunBatchCancelParams,
-    RunBatchParams,
     RunBatchReplayParams,
     RunCancelParams,
     RunCreateParams,
-    RunFilter,
     RunGetParams,
     RunListParams,
     RunReplayParams,
@@ -53,53 +51,6 @@ def _tokens(page: Page[T], key: Callable[[T], tuple[datetime, str]], scope: str)
         else ""
     )
     return {"next_page_token": next_token, "prev_page_token": prev_token, "has_more": page.has_next}
-
-
-FilteredRequest = (
-    pb.ListWorkflowRunsRequest
-    | pb.BatchCancelWorkflowRunsRequest
-    | pb.BatchReplayWorkflowRunsRequest
-)
-
-
-def _run_filter(request: FilteredRequest) -> RunFilter:
-    """The list filters, which the batch calls take too."""
-    return RunFilter(
-        statuses=tuple(v.enum_values(request.statuses, convert.RUN_STATUS_FROM_PROTO, "statuses")),
-        workflow_name=v.optional_name(request.workflow_name, "workflow_name"),
-        task_queue=v.optional_name(request.task_queue, "task_queue"),
-        created_after=v.timestamp(request, "created_after"),
-        created_before=v.timestamp(request, "created_before"),
-        replay_of_run_id=v.optional_identifier(request.replay_of_run_id, "replay_of_run_id"),
-    )
-
-
-def _filter_scope(run_filter: RunFilter) -> list[object]:
-    """What a token's scope holds of the filters: a token works with the same filters only."""
-    return [
-        sorted(s.value for s in run_filter.statuses),
-        run_filter.workflow_name,
-        run_filter.task_queue,
-        run_filter.created_after,
-        run_filter.created_before,
-        run_filter.replay_of_run_id,
-    ]
-
-
-def _batch(
-    request: pb.BatchCancelWorkflowRunsRequest | pb.BatchReplayWorkflowRunsRequest,
-    namespace_id: str,
-    run_filter: RunFilter,
-    position: batch_tokens.Position,
-) -> RunBatchParams:
-    return RunBatchParams(
-        namespace_id=namespace_id,
-        filter=run_filter,
-        limit=v.page_size(request.page_size, v.DEFAULT_BATCH_SIZE),
-        after=position.after,
-        as_of=position.as_of,
-        dry_run=request.dry_run,
-    )
 
 
 def _caller_trace(context: Context) -> str | None:
@@ -157,8 +108,8 @@ class WorkflowService(pb_grpc.WorkflowServiceServicer):
         self, request: pb.ListWorkflowRunsRequest, context: Context
     ) -> pb.ListWorkflowRunsResponse:
         namespace_id = v.namespace(request.namespace_id)
-        run_filter = _run_filter(request)
-        scope = page_tokens.scope_of("runs", namespace_id, *_filter_scope(run_filter))
+        run_filter = filters.run_filter(request)
+        scope = page_tokens.scope_of("runs", namespace_id, *filters.scope_parts(run_filter))
         page = await self._store.run_list(
             RunListParams(
                 namespace_id=namespace_id,
@@ -207,47 +158,24 @@ class WorkflowService(pb_grpc.WorkflowServiceServicer):
     async def BatchCancelWorkflowRuns(
         self, request: pb.BatchCancelWorkflowRunsRequest, context: Context
     ) -> pb.BatchCancelWorkflowRunsResponse:
-        namespace_id = v.namespace(request.namespace_id)
-        run_filter = _run_filter(request)
+        chunk = batches.chunk_of(request, "batchCancel")
         reason = v.text(request.reason, "reason", max_length=1024)
-        scope = page_tokens.scope_of(
-            "batchCancel", namespace_id, *_filter_scope(run_filter), request.dry_run
-        )
-        position = batch_tokens.decode(request.page_token, scope)
-        batch = _batch(request, namespace_id, run_filter, position)
-        result = await self._store.run_batch_cancel(RunBatchCancelParams(batch, reason))
-        return pb.BatchCancelWorkflowRunsResponse(
-            affected_count=result.affected,
-            skipped_count=result.skipped,
-            run_ids=result.run_ids,
-            next_page_token=batch_tokens.next_token(result, None, scope),
-            has_more=result.has_more,
-        )
+        result = await self._store.run_batch_cancel(RunBatchCancelParams(chunk.params, reason))
+        return pb.BatchCancelWorkflowRunsResponse(**batches.answer(result, chunk))
 
     @rpc
     async def BatchReplayWorkflowRuns(
         self, request: pb.BatchReplayWorkflowRunsRequest, context: Context
     ) -> pb.BatchReplayWorkflowRunsResponse:
-        namespace_id = v.namespace(request.namespace_id)
-        run_filter = _run_filter(request)
         from_step_id = v.optional_name(request.from_step_id, "from_step_id")
         requested_id = v.optional_name(request.batch_id, "batch_id")
-        scope = page_tokens.scope_of(
-            "batchReplay", namespace_id, *_filter_scope(run_filter), from_step_id, request.dry_run
-        )
-        position = batch_tokens.decode(request.page_token, scope)
-        batch_id = batch_tokens.batch_id_of(position, requested_id, minted=uuid7())
-        batch = _batch(request, namespace_id, run_filter, position)
+        chunk = batches.chunk_of(request, "batchReplay", from_step_id)
+        batch_id = batch_tokens.batch_id_of(chunk.position, requested_id, minted=uuid7())
         result = await self._store.run_batch_replay(
-            RunBatchReplayParams(batch, batch_id, from_step_id, _caller_trace(context))
+            RunBatchReplayParams(chunk.params, batch_id, from_step_id, _caller_trace(context))
         )
         return pb.BatchReplayWorkflowRunsResponse(
-            affected_count=result.affected,
-            skipped_count=result.skipped,
-            run_ids=result.run_ids,
-            next_page_token=batch_tokens.next_token(result, batch_id, scope),
-            has_more=result.has_more,
-            batch_id=batch_id,
+            **batches.answer(result, chunk, batch_id), batch_id=batch_id
         )
 
     @rpc
