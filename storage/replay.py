@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storage.errors import IdempotencyConflict, RunNotTerminal, StepNotFound, StoreError
-from storage.ids import uuid7
+from storage.ids import sorted_uuid7s
 from storage.records import (
     Json,
     Run,
@@ -66,6 +66,8 @@ def replay_context(original: Json | None, trace: Json | None) -> Json | None:
     """The replay's context: the original's keys, with "trace" holding the replay's
     caller's trace context (`trace`, when the call carried one) and a link to the
     original's trace (when it had one)."""
+    if trace is None and (original is None or f'"{TRACE_KEY}"' not in original):
+        return original  # nothing to replace: the original's text as it is
     context: dict[str, Any] = json.loads(original) if original is not None else {}
     stored = context.pop(TRACE_KEY, None)
     new_trace: dict[str, Any] = json.loads(trace) if trace is not None else {}
@@ -116,8 +118,8 @@ def plan_replays(
             plan.refused.append(StepNotFound(run_id, from_step_id or ""))
             continue
         chosen.append((run_id, replay_context(run["context"], trace), copied))
-    new_runs = sorted(uuid7() for _ in chosen)
-    new_steps = iter(sorted(uuid7() for _, _, copied in chosen for _ in copied))
+    new_runs = sorted_uuid7s(len(chosen))
+    new_steps = iter(sorted_uuid7s(sum(len(copied) for _, _, copied in chosen)))
     for (run_id, context, copied), new_run in zip(chosen, new_runs, strict=True):
         plan.sources.append(run_id)
         plan.ids.append(new_run)

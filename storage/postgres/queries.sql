@@ -591,10 +591,13 @@ WITH wanted AS (
     FROM wanted AS w JOIN stepline_workflow_runs AS o ON o.id = w.source
     ON CONFLICT DO NOTHING
     RETURNING *
+), woken AS (
+    -- Once per queue, not per run: a chunk of 1000 runs mostly has one queue.
+    SELECT pg_notify('stepline_wake', q.namespace_id || ':' || q.task_queue)
+    FROM (SELECT DISTINCT namespace_id, task_queue FROM inserted) AS q
 )
-SELECT inserted.*
-FROM inserted,
-    LATERAL (SELECT pg_notify('stepline_wake', inserted.namespace_id || ':' || inserted.task_queue)) AS n
+SELECT inserted.*, (SELECT count(*) FROM woken) AS queues_woken
+FROM inserted
 
 -- name: steps_copy
 -- Copies attempts into replays: %(copies)s is a JSON array of {source, id, run}. Every

@@ -3,6 +3,7 @@ server on each backend: the calls, their tokens and their errors."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import grpc
@@ -278,3 +279,18 @@ async def test_batch__tokens_belong_to_their_batch(api: Api, ns: str) -> None:
         "INVALID_ARGUMENT",
         field="replay_of_run_id",
     )
+
+
+async def test_replays__wake_a_waiting_poll_at_once(api: Api, ns: str) -> None:
+    """The server's poll fallback is a minute long here: only a wake-up is this quick."""
+    original = await failed_at_step_3(api, ns)
+    for make in (
+        lambda: replay(api, ns, original.run_id),
+        lambda: batch_replay(api, ns, statuses=[FAILED]),
+    ):
+        polling = asyncio.create_task(poll(api, ns, wait=30))
+        await asyncio.sleep(0.2)
+        await make()
+        (task,) = await asyncio.wait_for(polling, 5)
+        assert task.run.replay_of_run_id == original.run_id
+        await api.worker.CompleteWorkflow(wk.CompleteWorkflowRequest(lease=task.lease))
