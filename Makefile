@@ -10,7 +10,7 @@ GOOGLEAPIS := third_party/googleapis
 DESCRIPTORS := gateway/stepline.binpb
 BUILD_DESCRIPTORS = $(BUF) build --as-file-descriptor-set --exclude-imports --path api/stepline -o
 
-.PHONY: install run test check lint typecheck proto-check breaking docs docs-check generate googleapis bench bench-rest bench-sdk bench-tracing clean
+.PHONY: install run test check lint typecheck proto-check breaking docs docs-check generate googleapis bench bench-rest bench-sdk bench-tracing bench-batches clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -107,6 +107,10 @@ bench-sdk: $(INSTALLED)
 ## What tracing costs the server: OTEL_* unset vs exporting, in one run.
 bench-tracing: $(INSTALLED)
 	$(PY) -m bench.tracing
+
+## Batch cancel and batch replay over 100,000 runs each, with a worker claiming meanwhile.
+bench-batches: $(INSTALLED)
+	$(PY) -m bench.batches
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(GOOGLEAPIS) site

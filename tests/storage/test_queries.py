@@ -41,6 +41,8 @@ SQLITE_ONLY = {
     "run_claim_overdue": "the claim in steps (PostgreSQL's run_claim does it all at once)",
     "run_claim_candidates": "the claim in steps (PostgreSQL's run_claim does it all at once)",
     "steps_complete_open_sleep": "the claim in steps (PostgreSQL's run_claim does it all at once)",
+    "steps_close_open_of_runs": "a batch cancel in steps (PostgreSQL's run_batch_cancel does it "
+    "all at once)",
 }
 
 _SECTION = re.compile(r"^-- --- (.+?) -+$", re.MULTILINE)
