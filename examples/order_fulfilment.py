@@ -34,6 +34,10 @@ def reserve_stock(order: dict[str, Any], run_attempt: int) -> str:
 
 
 async def ship(order: dict[str, Any], bin_id: str) -> str:
+    if order.get("address") == "unknown":
+        # Fails the run for good, after the card was charged: fix the order and replay the
+        # run from "ship" (`stepline runs replay RUN --from-step ship --input …`).
+        raise NonRetryableError("no such address: unknown")
     return f"TRACK-{order['id']}-{bin_id}"
 
 

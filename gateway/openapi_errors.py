@@ -50,6 +50,13 @@ METHOD_STATUSES: dict[str, dict[int, str]] = {
         **_RUN_NOT_FOUND,
     },
     f"{_PACKAGE}.WorkflowService.ListStepAttempts": _RUN_NOT_FOUND,
+    f"{_PACKAGE}.WorkflowService.ReplayWorkflowRun": {
+        400: "The request is invalid (INVALID_ARGUMENT), the run has no step from_step_id "
+        "(INVALID_ARGUMENT, reason STEP_NOT_FOUND), or the run is not COMPLETED, FAILED or "
+        "CANCELED (FAILED_PRECONDITION, reason RUN_NOT_TERMINAL).",
+        **_RUN_NOT_FOUND,
+        409: "The idempotency key belongs to another run (IDEMPOTENCY_CONFLICT).",
+    },
     f"{_PACKAGE}.WorkflowService.GetStepAttempt": {
         404: "No such run (RUN_NOT_FOUND), or no step attempt with that ID in that run "
         "(STEP_ATTEMPT_NOT_FOUND).",

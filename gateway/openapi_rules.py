@@ -24,16 +24,6 @@ _NAME = FieldRule({"maxLength": 255, "pattern": f"^{_NAME_CHARS}*$"})
 # Free text: any characters but NUL (PostgreSQL text cannot hold it; refused on both backends).
 _NO_NUL = "^[^\\u0000]*$"
 
-# By field name, for every field of that name in a request of a REST service.
-_BY_NAME = {
-    # Empty means "default"; in a path it is never empty.
-    "namespace_id": FieldRule({"pattern": "^[A-Za-z0-9._-]{0,63}$"}),
-    "run_id": FieldRule({"pattern": _UUID}, required=True),
-    "step_attempt_id": FieldRule({"pattern": _UUID}, required=True),
-    "page_size": FieldRule({"minimum": 0, "maximum": 1000}),
-    "workflow_name": _NAME,
-    "task_queue": _NAME,
-}
 _RUN_STATUS = (
     REST_SERVICES[0]
     .methods_by_name["ListWorkflowRuns"]
@@ -44,6 +34,29 @@ assert _RUN_STATUS is not None
 _SPECIFIED_STATUSES = {
     "type": "string",
     "enum": [value.name for value in _RUN_STATUS.values if value.number != 0],
+}
+# By field name, for every field of that name in a request of a REST service.
+_BY_NAME = {
+    # Empty means "default"; in a path it is never empty.
+    "namespace_id": FieldRule({"pattern": "^[A-Za-z0-9._-]{0,63}$"}),
+    "run_id": FieldRule({"pattern": _UUID}, required=True),
+    "step_attempt_id": FieldRule({"pattern": _UUID}, required=True),
+    "page_size": FieldRule({"minimum": 0, "maximum": 1000}),
+    "workflow_name": _NAME,
+    "task_queue": _NAME,
+    # A filter: empty means none.
+    "replay_of_run_id": FieldRule({"pattern": f"^({_UUID[1:-1]})?$"}),
+    # Empty: replay from the start.
+    "from_step_id": _NAME,
+    # Empty: the server names the batch.
+    "batch_id": _NAME,
+    # Free text, at most 255 characters: version, idempotency keys.
+    "version": FieldRule({"maxLength": 255, "pattern": _NO_NUL}),
+    "idempotency_key": FieldRule({"maxLength": 255, "pattern": _NO_NUL}),
+    # Why runs are canceled (CancelWorkflowRun, BatchCancelWorkflowRuns).
+    "reason": FieldRule({"maxLength": 1024, "pattern": _NO_NUL}),
+    # The server refuses WORKFLOW_RUN_STATUS_UNSPECIFIED as a filter value.
+    "statuses": FieldRule({"items": _SPECIFIED_STATUSES}),
 }
 # Retry intervals: positive (after the server truncates to microseconds) and at most
 # 10 years, 315576000s. As a pattern over the Duration string: 1 to 315575999 seconds with
@@ -64,15 +77,6 @@ _BY_FULL_NAME = {
     f"{_PACKAGE}.StartWorkflowRequest.workflow_name": FieldRule(
         {"minLength": 1, "maxLength": 255, "pattern": f"^{_NAME_CHARS}+$"}, required=True
     ),
-    f"{_PACKAGE}.StartWorkflowRequest.version": FieldRule({"maxLength": 255, "pattern": _NO_NUL}),
-    f"{_PACKAGE}.StartWorkflowRequest.idempotency_key": FieldRule(
-        {"maxLength": 255, "pattern": _NO_NUL}
-    ),
-    f"{_PACKAGE}.CancelWorkflowRunRequest.reason": FieldRule(
-        {"maxLength": 1024, "pattern": _NO_NUL}
-    ),
-    # The server refuses WORKFLOW_RUN_STATUS_UNSPECIFIED as a filter value.
-    f"{_PACKAGE}.ListWorkflowRunsRequest.statuses": FieldRule({"items": _SPECIFIED_STATUSES}),
 }
 
 

@@ -184,6 +184,8 @@ def run_to_proto(run: Run) -> workflow_run_pb2.WorkflowRun:
         attempt=run.attempt,
         parent_run_id=run.parent_run_id or "",
         parent_step_attempt_id=run.parent_step_attempt_id or "",
+        replay_of_run_id=run.replay_of_run_id or "",
+        replay_count=run.replay_count,
     )
     _set_time(msg.created_at, run.created_at)
     _set_time(msg.updated_at, run.updated_at)
@@ -212,6 +214,7 @@ def step_to_proto(step: StepAttempt) -> step_attempt_pb2.StepAttempt:
         attempt=step.attempt,
         child_workflow_run_id=step.child_workflow_run_id or "",
         worker_id=step.worker_id or "",
+        copied_from_step_attempt_id=step.copied_from_step_attempt_id or "",
     )
     _set_time(msg.created_at, step.created_at)
     _set_time(msg.updated_at, step.updated_at)

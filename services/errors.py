@@ -121,6 +121,17 @@ def from_store_error(exc: store_errors.StoreError) -> ApiError:
         case store_errors.RunAlreadyTerminal():
             meta = {"run_id": exc.run_id, "run_status": exc.status.value}
             return ApiError(_FAILED, R.ERROR_REASON_RUN_ALREADY_TERMINAL, str(exc), meta)
+        case store_errors.RunNotTerminal():
+            meta = {"run_id": exc.run_id, "run_status": exc.status.value}
+            return ApiError(_FAILED, R.ERROR_REASON_RUN_NOT_TERMINAL, str(exc), meta)
+        case store_errors.StepNotFound():
+            return ApiError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                R.ERROR_REASON_STEP_NOT_FOUND,
+                str(exc),
+                {"run_id": exc.run_id, "step_id": exc.step_id},
+                field="from_step_id",
+            )
         case store_errors.RunDeadlineExceeded():
             meta = {"run_id": exc.run_id}
             return ApiError(_FAILED, R.ERROR_REASON_RUN_DEADLINE_EXCEEDED, str(exc), meta)

@@ -166,6 +166,10 @@ class Metrics(StoreEvents):
     def run_ended(self, namespace_id: str, workflow_name: str, status: RunStatus) -> None:
         self._runs_ended[status].of(namespace_id, workflow_name).inc()
 
+    def run_replayed(self, namespace_id: str, workflow_name: str) -> None:
+        # A replay is a new run: counted with the runs started.
+        self.run_started(namespace_id, workflow_name)
+
     def run_claimed(self, namespace_id: str, task_queue: str, waited: float) -> None:
         self._claim_latency.of(namespace_id, task_queue).observe(waited)
 

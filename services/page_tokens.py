@@ -14,7 +14,8 @@ import binascii
 import hashlib
 import hmac
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from services import convert
 from services.errors import invalid
@@ -33,18 +34,28 @@ def scope_of(*parts: object) -> str:
 
 
 def encode(cursor: Cursor, scope: str) -> str:
-    delta = cursor.created_at - convert.EPOCH
-    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    body = json.dumps(
-        {"d": "n" if cursor.forward else "p", "t": micros, "i": cursor.id, "s": scope},
-        separators=(",", ":"),
-    ).encode()
-    mac = hmac.new(_KEY, body, hashlib.blake2b).digest()[:_MAC_BYTES]
-    return base64.urlsafe_b64encode(mac + body).rstrip(b"=").decode()
+    doc = {"d": "n" if cursor.forward else "p", "t": micros(cursor.created_at), "i": cursor.id}
+    return seal(doc, scope)
 
 
 def decode(token: str, scope: str) -> Cursor | None:
     """The cursor of `token`, None for an empty token; INVALID_ARGUMENT when bad."""
+    doc = unseal(token, scope)
+    if doc is None:
+        return None
+    return Cursor(created_at=moment(doc["t"]), id=doc["i"], forward=doc["d"] == "n")
+
+
+def seal(doc: dict[str, Any], scope: str) -> str:
+    """`doc` (JSON) and `scope` as an opaque token, sealed by a keyed checksum."""
+    body = json.dumps({**doc, "s": scope}, separators=(",", ":")).encode()
+    mac = hmac.new(_KEY, body, hashlib.blake2b).digest()[:_MAC_BYTES]
+    return base64.urlsafe_b64encode(mac + body).rstrip(b"=").decode()
+
+
+def unseal(token: str, scope: str) -> dict[str, Any] | None:
+    """The doc sealed in `token`, None for an empty token; INVALID_ARGUMENT when the
+    token is malformed, altered, or of another scope."""
     if not token:
         return None
     try:
@@ -55,11 +66,20 @@ def decode(token: str, scope: str) -> Cursor | None:
     expected = hmac.new(_KEY, body, hashlib.blake2b).digest()[:_MAC_BYTES]
     if not hmac.compare_digest(mac, expected):
         raise _bad("is corrupted or was altered")
-    doc = json.loads(body)
+    doc: dict[str, Any] = json.loads(body)
     if doc["s"] != scope:
         raise _bad("belongs to a different query; use the same filters as the first page")
-    created_at = convert.EPOCH + timedelta(microseconds=doc["t"])
-    return Cursor(created_at=created_at, id=doc["i"], forward=doc["d"] == "n")
+    return doc
+
+
+def micros(at: datetime) -> int:
+    """A time as microseconds since the Unix epoch, as tokens hold it."""
+    delta = at - convert.EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def moment(value: int) -> datetime:
+    return convert.EPOCH + timedelta(microseconds=value)
 
 
 def _bad(message: str) -> Exception:

@@ -22,6 +22,7 @@ T = TypeVar("T")
 DEFAULT_NAMESPACE = "default"
 DEFAULT_TASK_QUEUE = "default"
 DEFAULT_PAGE_SIZE = 50
+DEFAULT_BATCH_SIZE = 100
 MAX_PAGE_SIZE = 1000
 MAX_TEXT = 255
 
@@ -91,6 +92,10 @@ def identifier(value: str, field: str) -> str:
     return value.lower()
 
 
+def optional_identifier(value: str, field: str) -> str | None:
+    return identifier(value, field) if value else None
+
+
 def timestamp(msg: message.Message, field: str) -> datetime | None:
     """The field's time, or None when unset; out of Timestamp's range is invalid."""
     if not msg.HasField(field):
@@ -117,9 +122,9 @@ def duration(msg: message.Message, field: str, label: str | None = None) -> time
     return timedelta(seconds=seconds, microseconds=nanos // 1000)
 
 
-def page_size(value: int) -> int:
+def page_size(value: int, default: int = DEFAULT_PAGE_SIZE) -> int:
     if value == 0:
-        return DEFAULT_PAGE_SIZE
+        return default
     if not 1 <= value <= MAX_PAGE_SIZE:
         raise invalid("page_size", f"must be between 1 and {MAX_PAGE_SIZE}")
     return value

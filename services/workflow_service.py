@@ -1,4 +1,5 @@
-"""WorkflowService: the client API (start, get, list, cancel runs; get and list steps)."""
+"""WorkflowService: the client API (start, get, list, cancel and replay runs, one or a
+batch at a time; get and list steps)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,24 @@ from typing import Any, TypeVar
 
 import grpc
 
-from services import convert, page_tokens, tracecontext
+from services import batch_tokens, batches, convert, filters, page_tokens, tracecontext
 from services import validation as v
 from services.errors import rpc
 from services.metrics import Metrics
 from stepline.v1 import workflow_service_pb2 as pb
 from stepline.v1 import workflow_service_pb2_grpc as pb_grpc
 from storage import Store
+from storage.ids import uuid7
 from storage.records import (
     Cursor,
     Page,
+    RunBatchCancelParams,
+    RunBatchReplayParams,
     RunCancelParams,
     RunCreateParams,
-    RunFilter,
     RunGetParams,
     RunListParams,
+    RunReplayParams,
     StepGetParams,
     StepListParams,
 )
@@ -47,6 +51,12 @@ def _tokens(page: Page[T], key: Callable[[T], tuple[datetime, str]], scope: str)
         else ""
     )
     return {"next_page_token": next_token, "prev_page_token": prev_token, "has_more": page.has_next}
+
+
+def _caller_trace(context: Context) -> str | None:
+    """The caller's W3C trace context as JSON, for a run that continues the trace."""
+    trace = tracecontext.trace_context(context.invocation_metadata())
+    return None if trace is None else convert.json_text(trace)
 
 
 class WorkflowService(pb_grpc.WorkflowServiceServicer):
@@ -98,24 +108,8 @@ class WorkflowService(pb_grpc.WorkflowServiceServicer):
         self, request: pb.ListWorkflowRunsRequest, context: Context
     ) -> pb.ListWorkflowRunsResponse:
         namespace_id = v.namespace(request.namespace_id)
-        run_filter = RunFilter(
-            statuses=tuple(
-                v.enum_values(request.statuses, convert.RUN_STATUS_FROM_PROTO, "statuses")
-            ),
-            workflow_name=v.optional_name(request.workflow_name, "workflow_name"),
-            task_queue=v.optional_name(request.task_queue, "task_queue"),
-            created_after=v.timestamp(request, "created_after"),
-            created_before=v.timestamp(request, "created_before"),
-        )
-        scope = page_tokens.scope_of(
-            "runs",
-            namespace_id,
-            sorted(s.value for s in run_filter.statuses),
-            run_filter.workflow_name,
-            run_filter.task_queue,
-            run_filter.created_after,
-            run_filter.created_before,
-        )
+        run_filter = filters.run_filter(request)
+        scope = page_tokens.scope_of("runs", namespace_id, *filters.scope_parts(run_filter))
         page = await self._store.run_list(
             RunListParams(
                 namespace_id=namespace_id,
@@ -141,6 +135,48 @@ class WorkflowService(pb_grpc.WorkflowServiceServicer):
             )
         )
         return pb.CancelWorkflowRunResponse(run=convert.run_to_proto(run))
+
+    @rpc
+    async def ReplayWorkflowRun(
+        self, request: pb.ReplayWorkflowRunRequest, context: Context
+    ) -> pb.ReplayWorkflowRunResponse:
+        result = await self._store.run_replay(
+            RunReplayParams(
+                namespace_id=v.namespace(request.namespace_id),
+                run_id=v.identifier(request.run_id, "run_id"),
+                from_step_id=v.optional_name(request.from_step_id, "from_step_id"),
+                input=v.payload(request, "input", self._limits),
+                idempotency_key=v.text(request.idempotency_key, "idempotency_key") or None,
+                trace=_caller_trace(context),
+            )
+        )
+        return pb.ReplayWorkflowRunResponse(
+            run=convert.run_to_proto(result.run), existing=result.existing
+        )
+
+    @rpc
+    async def BatchCancelWorkflowRuns(
+        self, request: pb.BatchCancelWorkflowRunsRequest, context: Context
+    ) -> pb.BatchCancelWorkflowRunsResponse:
+        chunk = batches.chunk_of(request, "batchCancel")
+        reason = v.text(request.reason, "reason", max_length=1024)
+        result = await self._store.run_batch_cancel(RunBatchCancelParams(chunk.params, reason))
+        return pb.BatchCancelWorkflowRunsResponse(**batches.answer(result, chunk))
+
+    @rpc
+    async def BatchReplayWorkflowRuns(
+        self, request: pb.BatchReplayWorkflowRunsRequest, context: Context
+    ) -> pb.BatchReplayWorkflowRunsResponse:
+        from_step_id = v.optional_name(request.from_step_id, "from_step_id")
+        requested_id = v.optional_name(request.batch_id, "batch_id")
+        chunk = batches.chunk_of(request, "batchReplay", from_step_id)
+        batch_id = batch_tokens.batch_id_of(chunk.position, requested_id, minted=uuid7())
+        result = await self._store.run_batch_replay(
+            RunBatchReplayParams(chunk.params, batch_id, from_step_id, _caller_trace(context))
+        )
+        return pb.BatchReplayWorkflowRunsResponse(
+            **batches.answer(result, chunk, batch_id), batch_id=batch_id
+        )
 
     @rpc
     async def ListStepAttempts(

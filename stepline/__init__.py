@@ -50,13 +50,15 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
         RunDeadlineExceeded,
         RunFailed,
         RunNotFound,
+        RunNotTerminal,
         ServerUnavailable,
         StepAttemptNotFound,
         SteplineError,
+        StepNotFound,
         StepStateError,
     )
     from stepline._sync import SyncClient
-    from stepline._values import Failure, Page, RetryPolicy, Run, RunStatus, Step
+    from stepline._values import BatchResult, Failure, Page, RetryPolicy, Run, RunStatus, Step
     from stepline._worker import Worker, WorkerStats
     from stepline._workflow import Workflow, workflow
 
@@ -78,19 +80,30 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "RunDeadlineExceeded",
         "RunFailed",
         "RunNotFound",
+        "RunNotTerminal",
         "ServerUnavailable",
         "StepAttemptNotFound",
         "SteplineError",
+        "StepNotFound",
         "StepStateError",
     ),
     "stepline._sync": ("SyncClient",),
-    "stepline._values": ("Failure", "Page", "RetryPolicy", "Run", "RunStatus", "Step"),
+    "stepline._values": (
+        "BatchResult",
+        "Failure",
+        "Page",
+        "RetryPolicy",
+        "Run",
+        "RunStatus",
+        "Step",
+    ),
     "stepline._worker": ("Worker", "WorkerStats"),
     "stepline._workflow": ("Workflow", "workflow"),
 }
 _HOMES = {name: module for module, names in _MODULES.items() for name in names}
 
 __all__ = [
+    "BatchResult",
     "Client",
     "DuplicateStepError",
     "Failure",
@@ -109,11 +122,13 @@ __all__ = [
     "RunDeadlineExceeded",
     "RunFailed",
     "RunNotFound",
+    "RunNotTerminal",
     "RunStatus",
     "ServerUnavailable",
     "Step",
     "StepAttemptNotFound",
     "StepContext",
+    "StepNotFound",
     "StepStateError",
     "SteplineError",
     "SyncClient",

@@ -1,10 +1,12 @@
-"""The asynchronous client: start, inspect, list, cancel and await workflow runs."""
+"""The asynchronous client: start, inspect, list, cancel, replay and await workflow runs,
+one or a batch at a time."""
 
 from __future__ import annotations
 
 import asyncio
 import builtins
 import logging
+import uuid
 from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -12,11 +14,12 @@ from typing import Any, TypeVar
 
 import grpc
 
+from stepline._batch import Progress, RunFilter, run_pages
 from stepline._convert import fill_struct, fill_value, to_timestamp
 from stepline._errors import RunCanceled, RunFailed, ServerUnavailable, from_rpc_error
 from stepline._retry import Backoff
 from stepline._spans import client_interceptors
-from stepline._values import Page, RetryPolicy, Run, RunStatus, Step
+from stepline._values import BatchResult, Page, RetryPolicy, Run, RunStatus, Step
 from stepline.v1 import workflow_service_pb2 as wf
 from stepline.v1 import workflow_service_pb2_grpc as wf_grpc
 
@@ -29,6 +32,16 @@ _WAIT_FIRST_INTERVAL = 0.05
 _WAIT_MAX_INTERVAL = 2.0
 _WAIT_GROWTH = 1.5
 _STEPS_PAGE_SIZE = 1000
+_BATCH_PAGE_SIZE = 500
+
+
+class _Keep:
+    def __repr__(self) -> str:
+        return "KEEP_INPUT"
+
+
+KEEP_INPUT: Any = _Keep()
+"""replay()'s default input: the replay keeps the original run's input."""
 
 
 def _list_request(
@@ -218,6 +231,111 @@ class Client:
         )
         response = await self._call(self._stub.CancelWorkflowRun, request)
         return Run.from_proto(response.run)
+
+    async def replay(
+        self,
+        run_id: str,
+        *,
+        from_step: str = "",
+        input: Any = KEEP_INPUT,
+        idempotency_key: str = "",
+    ) -> Run:
+        """A new run replaying `run_id`, which must be COMPLETED, FAILED or CANCELED: the
+        steps it completed before `from_step` are copied into the new run as completed
+        history, so `from_step` and what follows run again (with your worker's current
+        code) and nothing before it does. With no `from_step` the run starts over.
+        `input` replaces the original's input when given. The original is never changed;
+        the new run's `replay_of_run_id` names it. RunNotTerminal, StepNotFound,
+        RunNotFound; a repeated `idempotency_key` returns the first replay
+        (`run.existing`)."""
+        request = wf.ReplayWorkflowRunRequest(
+            namespace_id=self.namespace,
+            run_id=run_id,
+            from_step_id=from_step,
+            idempotency_key=idempotency_key,
+        )
+        if input is not KEEP_INPUT:
+            fill_value(request.input, input, "input")
+        response = await self._call(self._stub.ReplayWorkflowRun, request)
+        return Run.from_proto(response.run, existing=response.existing)
+
+    async def batch_cancel(
+        self,
+        *,
+        statuses: Iterable[RunStatus | str] = (),
+        workflow_name: str = "",
+        task_queue: str = "",
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        replay_of_run_id: str = "",
+        reason: str = "",
+        dry_run: bool = False,
+        page_size: int = _BATCH_PAGE_SIZE,
+        page_token: str = "",
+        progress: Progress | None = None,
+    ) -> BatchResult:
+        """Cancel every run matching the filters (those that have not ended), a page of
+        up to `page_size` runs per call, each page one transaction on the server; runs
+        created after the batch began are left alone. `dry_run` counts and lists them
+        and changes nothing. `progress(totals)` is called after each page; `page_token`
+        resumes a batch from a `next_page_token` it reported."""
+        run_filter = RunFilter.of(
+            statuses, workflow_name, task_queue, created_after, created_before, replay_of_run_id
+        )
+
+        async def page(token: str) -> Any:
+            request = wf.BatchCancelWorkflowRunsRequest(
+                namespace_id=self.namespace,
+                reason=reason,
+                dry_run=dry_run,
+                page_size=page_size,
+                page_token=token,
+            )
+            run_filter.fill(request)
+            return await self._call(self._stub.BatchCancelWorkflowRuns, request)
+
+        return await run_pages(page, page_token, progress)
+
+    async def batch_replay(
+        self,
+        *,
+        statuses: Iterable[RunStatus | str] = (),
+        workflow_name: str = "",
+        task_queue: str = "",
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        replay_of_run_id: str = "",
+        from_step: str = "",
+        dry_run: bool = False,
+        batch_id: str = "",
+        page_size: int = _BATCH_PAGE_SIZE,
+        page_token: str = "",
+        progress: Progress | None = None,
+    ) -> BatchResult:
+        """Replay every run matching the filters that has ended (as `replay()` does,
+        keeping each one's input), a page per call, each page one transaction. Runs that
+        never reached `from_step`, or have not ended, are skipped. The batch replays each
+        run at most once, however often a page is sent again: its `batch_id` (made here
+        when not given; reported in the result) names it, and resuming with
+        `page_token` needs the same one. `run_ids` are the new runs."""
+        run_filter = RunFilter.of(
+            statuses, workflow_name, task_queue, created_after, created_before, replay_of_run_id
+        )
+        batch_id = batch_id or str(uuid.uuid4())
+
+        async def page(token: str) -> Any:
+            request = wf.BatchReplayWorkflowRunsRequest(
+                namespace_id=self.namespace,
+                from_step_id=from_step,
+                dry_run=dry_run,
+                batch_id=batch_id,
+                page_size=page_size,
+                page_token=token,
+            )
+            run_filter.fill(request)
+            return await self._call(self._stub.BatchReplayWorkflowRuns, request)
+
+        return await run_pages(page, page_token, progress)
 
     async def steps(self, run_id: str) -> builtins.list[Step]:
         """Every step attempt of the run, oldest first."""

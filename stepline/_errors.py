@@ -66,6 +66,14 @@ class RunAlreadyTerminal(SteplineError):
     """Canceling a COMPLETED or FAILED run."""
 
 
+class RunNotTerminal(SteplineError):
+    """Replaying a run that has not ended: only COMPLETED, FAILED or CANCELED runs replay."""
+
+
+class StepNotFound(InvalidArgument):
+    """Replaying from a step the run never recorded; `metadata["step_id"]` names it."""
+
+
 class RunDeadlineExceeded(SteplineError):
     """A worker call after the run's deadline: the run is now FAILED."""
 
@@ -129,6 +137,8 @@ _BY_REASON: dict[str, type[SteplineError]] = {
     "LEASE_LOST": LeaseLost,
     "RUN_ALREADY_TERMINAL": RunAlreadyTerminal,
     "RUN_DEADLINE_EXCEEDED": RunDeadlineExceeded,
+    "RUN_NOT_TERMINAL": RunNotTerminal,
+    "STEP_NOT_FOUND": StepNotFound,
     "STEP_NOT_RUNNING": StepStateError,
     "STEP_KIND_MISMATCH": StepStateError,
     "STEP_ALREADY_COMPLETED": StepStateError,

@@ -51,15 +51,18 @@ def _stored_trace(run: wr.WorkflowRun) -> dict[str, Any]:
 
 def run_span(run: wr.WorkflowRun, traced: bool) -> Span:
     """The span of one execution of `run`: a CONSUMER of the work its caller handed over,
-    child of the span that started the run (a new trace if none was stored). `traced`:
-    tracing.active(), asked once per execution (it reads os.environ each time)."""
-    parent = tracing.continued(_stored_trace(run))
+    child of the span that started the run (a new trace if none was stored); a replay's
+    links to the trace of the run it replays. `traced`: tracing.active(), asked once per
+    execution (it reads os.environ each time)."""
+    stored = _stored_trace(run)
+    parent = tracing.continued(stored)
     if not traced:
         # What the no-op tracer would give (the stored span, non-recording), for less.
         return trace.get_current_span(parent)
     return tracing.tracer().start_span(
         f"run {run.workflow_name}",
         context=parent,
+        links=[trace.Link(linked) for linked in tracing.linked(stored)],
         kind=SpanKind.CONSUMER,
         attributes={
             tracing.NAMESPACE_ID: run.namespace_id,

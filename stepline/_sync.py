@@ -12,8 +12,9 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
-from stepline._client import DEFAULT_TARGET, Client
-from stepline._values import Page, RetryPolicy, Run, RunStatus, Step
+from stepline._batch import Progress
+from stepline._client import DEFAULT_TARGET, KEEP_INPUT, Client
+from stepline._values import BatchResult, Page, RetryPolicy, Run, RunStatus, Step
 
 T = TypeVar("T")
 
@@ -170,6 +171,86 @@ class SyncClient:
 
     def cancel(self, run_id: str, reason: str = "") -> Run:
         return self._run(self._client.cancel(run_id, reason))
+
+    def replay(
+        self,
+        run_id: str,
+        *,
+        from_step: str = "",
+        input: Any = KEEP_INPUT,
+        idempotency_key: str = "",
+    ) -> Run:
+        return self._run(
+            self._client.replay(
+                run_id, from_step=from_step, input=input, idempotency_key=idempotency_key
+            )
+        )
+
+    def batch_cancel(
+        self,
+        *,
+        statuses: Iterable[RunStatus | str] = (),
+        workflow_name: str = "",
+        task_queue: str = "",
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        replay_of_run_id: str = "",
+        reason: str = "",
+        dry_run: bool = False,
+        page_size: int = 500,
+        page_token: str = "",
+        progress: Progress | None = None,
+    ) -> BatchResult:
+        """`progress` is called on the client's own thread, between pages."""
+        return self._run(
+            self._client.batch_cancel(
+                statuses=statuses,
+                workflow_name=workflow_name,
+                task_queue=task_queue,
+                created_after=created_after,
+                created_before=created_before,
+                replay_of_run_id=replay_of_run_id,
+                reason=reason,
+                dry_run=dry_run,
+                page_size=page_size,
+                page_token=page_token,
+                progress=progress,
+            )
+        )
+
+    def batch_replay(
+        self,
+        *,
+        statuses: Iterable[RunStatus | str] = (),
+        workflow_name: str = "",
+        task_queue: str = "",
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        replay_of_run_id: str = "",
+        from_step: str = "",
+        dry_run: bool = False,
+        batch_id: str = "",
+        page_size: int = 500,
+        page_token: str = "",
+        progress: Progress | None = None,
+    ) -> BatchResult:
+        """`progress` is called on the client's own thread, between pages."""
+        return self._run(
+            self._client.batch_replay(
+                statuses=statuses,
+                workflow_name=workflow_name,
+                task_queue=task_queue,
+                created_after=created_after,
+                created_before=created_before,
+                replay_of_run_id=replay_of_run_id,
+                from_step=from_step,
+                dry_run=dry_run,
+                batch_id=batch_id,
+                page_size=page_size,
+                page_token=page_token,
+                progress=progress,
+            )
+        )
 
     def steps(self, run_id: str) -> builtins.list[Step]:
         return self._run(self._client.steps(run_id))

@@ -156,8 +156,12 @@ class Run:
     available_at: datetime | None
     worker_id: str
     retry_policy: RetryPolicy | None
+    replay_of_run_id: str = ""
+    """The run this one replays; empty for a run that was started."""
+    replay_count: int = 0
+    """How many runs replay this one."""
     existing: bool = False
-    """True when start() matched an existing run by its idempotency key."""
+    """True when start() or replay() matched an earlier run by its idempotency key."""
     proto: workflow_run_pb2.WorkflowRun = field(repr=False, compare=False, kw_only=True)
 
     @classmethod
@@ -186,6 +190,8 @@ class Run:
             retry_policy=(
                 RetryPolicy.from_proto(msg.retry_policy) if msg.HasField("retry_policy") else None
             ),
+            replay_of_run_id=msg.replay_of_run_id,
+            replay_count=msg.replay_count,
             existing=existing,
             proto=msg,
         )
@@ -215,6 +221,8 @@ class Step:
     started_at: datetime | None
     finished_at: datetime | None
     wake_up_at: datetime | None
+    copied_from_step_attempt_id: str = ""
+    """For a step a replay copied: the replayed run's attempt; empty when it ran here."""
     proto: step_attempt_pb2.StepAttempt = field(repr=False, compare=False, kw_only=True)
 
     @classmethod
@@ -234,6 +242,7 @@ class Step:
             started_at=optional_time(msg, "started_at"),
             finished_at=optional_time(msg, "finished_at"),
             wake_up_at=optional_time(msg, "wake_up_at"),
+            copied_from_step_attempt_id=msg.copied_from_step_attempt_id,
             proto=msg,
         )
 
@@ -248,3 +257,31 @@ class Page(Generic[T]):
     next_page_token: str
     prev_page_token: str
     has_more: bool
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """What a batch (`batch_cancel`, `batch_replay`) did, over every page; also handed to
+    the progress callback after each page, with the totals so far."""
+
+    affected_count: int = 0
+    """Runs canceled, or replays made (with dry_run: runs a real batch would act on)."""
+    skipped_count: int = 0
+    """Runs that matched but were left alone (already ended for a cancel; not ended, or
+    never at from_step, for a replay)."""
+    run_ids: list[str] = field(default_factory=list)
+    """The runs canceled, or the new runs (with dry_run: the runs a real batch would act on)."""
+    pages: int = 0
+    """Calls made so far."""
+    batch_id: str = ""
+    """The batch replay's id (empty for a cancel)."""
+    next_page_token: str = ""
+    """Where the batch goes on after the pages done so far: give it back (with the same
+    filters, and the same batch_id for a replay) to resume a batch that was cut short."""
+    done: bool = False
+    """True once the last page is done."""
+
+    @property
+    def matched_count(self) -> int:
+        """Runs the batch looked at so far."""
+        return self.affected_count + self.skipped_count

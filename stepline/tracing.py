@@ -43,6 +43,8 @@ WAKE_UP_AT = "stepline.wake_up_at"
 
 # The key of a run's context that holds the W3C trace context of its caller.
 TRACE_KEY = "trace"
+# Inside it, for a replay: the trace contexts the run links to (the replayed run's).
+LINKS_KEY = "links"
 
 # The run a server handler or a worker is busy with, for log lines (trace_id and
 # span_id come from the current span).
@@ -168,6 +170,22 @@ def continued(run_context: Mapping[str, Any] | None) -> otel_context.Context:
     if not isinstance(stored, Mapping):
         return otel_context.Context()
     return extracted(stored)
+
+
+def linked(run_context: Mapping[str, Any] | None) -> list[trace.SpanContext]:
+    """The valid span contexts a run's stored trace links to: a replay links to the trace
+    of the run it replays. Malformed entries are left out, never an error."""
+    stored = (run_context or {}).get(TRACE_KEY)
+    links = stored.get(LINKS_KEY) if isinstance(stored, Mapping) else None
+    if not isinstance(links, list):
+        return []
+    found = []
+    for link in links:
+        if isinstance(link, Mapping):
+            span = trace.get_current_span(extracted(link)).get_span_context()
+            if span.is_valid:
+                found.append(span)
+    return found
 
 
 def extracted(carrier: Mapping[str, Any]) -> otel_context.Context:

@@ -53,6 +53,27 @@ class RunAlreadyTerminal(StoreError):
         self.status = status
 
 
+class RunNotTerminal(StoreError):
+    """Only a COMPLETED, FAILED or CANCELED run can be replayed."""
+
+    def __init__(self, run_id: str, status: RunStatus) -> None:
+        super().__init__(
+            f"workflow run {run_id} is {status.value}; only a COMPLETED, FAILED or CANCELED "
+            "run can be replayed"
+        )
+        self.run_id = run_id
+        self.status = status
+
+
+class StepNotFound(StoreError):
+    """The run recorded no step with this step_id."""
+
+    def __init__(self, run_id: str, step_id: str) -> None:
+        super().__init__(f"workflow run {run_id} has no step {step_id!r}")
+        self.run_id = run_id
+        self.step_id = step_id
+
+
 class RunDeadlineExceeded(StoreError):
     """The run passed its deadline; it is FAILED now (if it was not already)."""
 

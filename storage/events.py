@@ -20,6 +20,9 @@ class StoreEvents:
     def run_ended(self, namespace_id: str, workflow_name: str, status: RunStatus) -> None:
         """A run became COMPLETED, FAILED or CANCELED."""
 
+    def run_replayed(self, namespace_id: str, workflow_name: str) -> None:
+        """A run was made by replaying another (ReplayWorkflowRun, a batch replay)."""
+
     def run_claimed(self, namespace_id: str, task_queue: str, waited: float) -> None:
         """A run was claimed `waited` seconds (database clock) after it became claimable:
         its start, retry or wake-up time, or the expiry of its previous lease."""
@@ -45,6 +48,9 @@ class PendingEvents(StoreEvents):
 
     def run_ended(self, namespace_id: str, workflow_name: str, status: RunStatus) -> None:
         self._calls.append(lambda to: to.run_ended(namespace_id, workflow_name, status))
+
+    def run_replayed(self, namespace_id: str, workflow_name: str) -> None:
+        self._calls.append(lambda to: to.run_replayed(namespace_id, workflow_name))
 
     def run_claimed(self, namespace_id: str, task_queue: str, waited: float) -> None:
         self._calls.append(lambda to: to.run_claimed(namespace_id, task_queue, waited))

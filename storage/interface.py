@@ -42,6 +42,9 @@ from storage.records import (
     Page,
     QueueDepth,
     Run,
+    RunBatchCancelParams,
+    RunBatchReplayParams,
+    RunBatchResult,
     RunCancelParams,
     RunClaimParams,
     RunClaimResult,
@@ -54,6 +57,8 @@ from storage.records import (
     RunHeartbeatResult,
     RunListParams,
     RunReleaseParams,
+    RunReplayParams,
+    RunReplayResult,
     RunSleepParams,
     RunSleepResult,
     StepAttempt,
@@ -120,6 +125,32 @@ class Store(abc.ABC):
         """PENDING/RUNNING/SLEEPING become CANCELED now, the lease void and open step
         attempts FAILED. A CANCELED run is returned as is. COMPLETED or FAILED raise
         RunAlreadyTerminal; a missing run RunNotFound."""
+
+    @abc.abstractmethod
+    async def run_replay(self, params: RunReplayParams) -> RunReplayResult:
+        """A new PENDING run replaying a COMPLETED, FAILED or CANCELED run: the original's
+        workflow, version, task queue, retry policy and context (its "trace" replaced,
+        storage/replay.py), its deadline as far after the start, `input` when given, and
+        copies of the steps it completed before `from_step_id`. The original is only
+        read. RunNotFound, RunNotTerminal, StepNotFound (no step `from_step_id`). With
+        an idempotency key already used: that run when it replays the same run
+        (`existing=True`), IdempotencyConflict otherwise; concurrent replays with one
+        key collapse to one run."""
+
+    @abc.abstractmethod
+    async def run_batch_cancel(self, params: RunBatchCancelParams) -> RunBatchResult:
+        """One chunk of a batch cancel, in one transaction: of the next `limit` runs
+        matching the filters (after `after`, created before `as_of`), the active ones
+        are canceled as by run_cancel, the terminal ones skipped. A dry run changes
+        nothing. The chunk never locks the table: on PostgreSQL it locks its runs' rows,
+        on SQLite it holds the write lock for this chunk only."""
+
+    @abc.abstractmethod
+    async def run_batch_replay(self, params: RunBatchReplayParams) -> RunBatchResult:
+        """One chunk of a batch replay, in one transaction: each of the next `limit`
+        matching runs that is terminal and reached `from_step_id` is replayed as by
+        run_replay, the others skipped. A run is replayed at most once per `batch_id`:
+        a repeated chunk answers the replays it made before. A dry run changes nothing."""
 
     @abc.abstractmethod
     async def step_get(self, params: StepGetParams) -> StepAttempt:

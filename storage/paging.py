@@ -11,9 +11,18 @@ encoded by the backend's Codec.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
-from storage.records import Page, RunFilter, RunListParams, StepListParams
+from storage.records import (
+    Cursor,
+    Page,
+    RunBatchParams,
+    RunBatchResult,
+    RunFilter,
+    RunListParams,
+    StepListParams,
+)
 from storage.rows import Codec, Row
 
 T = TypeVar("T")
@@ -45,9 +54,60 @@ def run_filter(
         "task_queue": wanted.task_queue,
         "created_after": codec.moment_param_or_none(wanted.created_after),
         "created_before": codec.moment_param_or_none(wanted.created_before),
+        "replay_of_run_id": (
+            None if wanted.replay_of_run_id is None else codec.id_param(wanted.replay_of_run_id)
+        ),
     }
     values = {name: value for name, value in chosen.items() if value is not None}
     return [queries[f"run_filter_{name}"] for name in values], values
+
+
+def run_batch_query(
+    queries: Mapping[str, str],
+    codec: Codec,
+    query: str,
+    params: RunBatchParams,
+    *,
+    after: Cursor | None,
+    limit: int,
+    as_of: Any,
+) -> Statement:
+    """A batch statement (run_batch_pick, run_batch_cancel) for the next `limit` runs
+    matching the filters after `after`, created before `as_of` (a statement parameter;
+    None asks PostgreSQL's for its own clock)."""
+    fragments, values = run_filter(queries, codec, params.filter)
+    fragments.append(queries["run_batch_as_of"])
+    values.update(namespace_id=params.namespace_id, as_of=as_of, limit=max(limit, 0))
+    if after is not None:
+        fragments.append(queries["keyset_after"])
+        values.update(cursor_created_at=codec.moment_param(after.created_at), cursor_id=after.id)
+    return queries[query].format(filters="\n    ".join(fragments)), values
+
+
+def last_of(picked: Sequence[Row], codec: Codec) -> Cursor | None:
+    """The cursor after a chunk's last run (`id`, `created_at`), None for an empty chunk."""
+    if not picked:
+        return None
+    return Cursor(codec.moment(picked[-1]["created_at"]), picked[-1]["id"], forward=True)
+
+
+def batch_result(
+    picked: Sequence[Row],
+    run_ids: list[str],
+    has_more: bool,
+    as_of: datetime | None,
+    codec: Codec,
+) -> RunBatchResult:
+    """A chunk's answer: it acted on `run_ids` (a cancel: those runs; a replay: the new
+    runs), and skipped the rest of the runs it `picked`."""
+    return RunBatchResult(
+        run_ids=run_ids,
+        affected=len(run_ids),
+        skipped=len(picked) - len(run_ids),
+        last=last_of(picked, codec),
+        has_more=has_more,
+        as_of=as_of,
+    )
 
 
 def _keyset_query(

@@ -88,6 +88,12 @@ class Run:
     finished_at: datetime | None
     wake_up_at: datetime | None
     available_at: datetime | None
+    replay_of_run_id: str | None
+    """The run this one replays; None for a run that was started."""
+    replay_count: int = 0
+    """How many runs replay this one. Counted by the reads a client makes (get, list, an
+    idempotent start or replay); other calls return 0, which is exact for them: only a
+    terminal run can have replays, and a run a call has just ended has none yet."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +116,8 @@ class StepAttempt:
     finished_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    copied_from_step_attempt_id: str | None
+    """For an attempt copied into a replay: the replayed run's attempt it was copied from."""
 
 
 T = TypeVar("T")
@@ -171,6 +179,7 @@ class RunFilter:
     """Inclusive."""
     created_before: datetime | None = None
     """Exclusive."""
+    replay_of_run_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +195,78 @@ class RunCancelParams:
     namespace_id: str
     run_id: str
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RunReplayParams:
+    """Replay `run_id`: a new run with the original's workflow, version, task queue,
+    context and retry policy, whose history holds copies of the steps the original
+    completed before `from_step_id` (None: start over)."""
+
+    namespace_id: str
+    run_id: str
+    from_step_id: str | None = None
+    input: Json | None = None
+    """The replay's input; None keeps the original's (the JSON value null is "null")."""
+    idempotency_key: str | None = None
+    trace: Json | None = None
+    """The caller's W3C trace context ({"traceparent", ["tracestate"]}), or None: the
+    replay's context continues it, with a link to the original's trace."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunReplayResult:
+    run: Run
+    existing: bool
+    """True when the idempotency key matched an earlier replay of the same run."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunBatchParams:
+    """One chunk of a batch over the runs matching `filter`, oldest first: up to `limit`
+    runs after `after`, created before `as_of` (None on the first chunk: the chunk's own
+    clock, reported back in the result for the chunks that follow)."""
+
+    namespace_id: str
+    filter: RunFilter
+    limit: int
+    after: Cursor | None = None
+    as_of: datetime | None = None
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RunBatchCancelParams:
+    batch: RunBatchParams
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RunBatchReplayParams:
+    batch: RunBatchParams
+    batch_id: str
+    """Each run is replayed at most once per batch id, however often a chunk is repeated."""
+    from_step_id: str | None = None
+    trace: Json | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunBatchResult:
+    run_ids: list[str]
+    """Cancel: the runs canceled. Replay: the new runs, in their originals' order (a
+    repeated chunk answers the replays the batch made before). Dry run: the runs a real
+    call would act on."""
+    affected: int
+    skipped: int
+    """Runs that matched but were left alone: terminal for a cancel; not terminal, or
+    never reached from_step_id, for a replay."""
+    last: Cursor | None
+    """The last run the chunk looked at, or None when it matched none."""
+    has_more: bool
+    """Whether matching runs lie after `last` (created before `as_of`)."""
+    as_of: datetime | None
+    """The batch's upper bound on created_at: runs created after the first chunk began
+    are not part of the batch (None when the chunk matched nothing)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ datetime and timedelta itself, SQLite stores microseconds (storage/sqlite/codec.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -63,7 +63,7 @@ class Codec:
     def interval_param(self, value: timedelta) -> Any:
         return value
 
-    def list_param(self, values: list[str]) -> Any:
+    def list_param(self, values: Sequence[str | None]) -> Any:
         """A list of strings as one parameter."""
         return values
 
@@ -75,7 +75,8 @@ class Codec:
 # --- rows to records --------------------------------------------------------------------
 
 
-def run_from_row(row: Row, codec: Codec) -> Run:
+def run_from_row(row: Row, codec: Codec, replay_count: int = 0) -> Run:
+    """A run from a statement that does not count its replays (see Run.replay_count)."""
     return Run(
         run_id=row["id"],
         namespace_id=row["namespace_id"],
@@ -105,7 +106,14 @@ def run_from_row(row: Row, codec: Codec) -> Run:
         finished_at=codec.moment_or_none(row["finished_at"]),
         wake_up_at=codec.moment_or_none(row["wake_up_at"]),
         available_at=codec.moment_or_none(row["available_at"]),
+        replay_of_run_id=row["replay_of_run_id"],
+        replay_count=replay_count,
     )
+
+
+def run_read_from_row(row: Row, codec: Codec) -> Run:
+    """A run from a client's read, which counts its replays (the `replay_count` fragment)."""
+    return run_from_row(row, codec, row["replay_count"])
 
 
 def step_from_row(row: Row, codec: Codec) -> StepAttempt:
@@ -128,6 +136,7 @@ def step_from_row(row: Row, codec: Codec) -> StepAttempt:
         finished_at=codec.moment_or_none(row["finished_at"]),
         created_at=codec.moment(row["created_at"]),
         updated_at=codec.moment(row["updated_at"]),
+        copied_from_step_attempt_id=row["copied_from_step_attempt_id"],
     )
 
 

@@ -1,8 +1,10 @@
-"""The `stepline` command: `stepline runs start|get|list|cancel|steps` and `stepline worker`.
+"""The `stepline` command: `stepline runs start|get|list|cancel|steps|replay|batch-cancel|
+batch-replay` and `stepline worker`.
 
-Exit codes: 0 success; 1 an error (one line on stderr, never a traceback), or a run
-waited for with `runs start --wait` that FAILED or was CANCELED; 2 a usage error (an
-OTEL_* variable asking for what stepline cannot do included).
+Exit codes: 0 success; 1 an error (one line on stderr, never a traceback), a run waited
+for with `runs start|replay --wait` that FAILED or was CANCELED, or a batch the user did
+not confirm; 2 a usage error (an OTEL_* variable asking for what stepline cannot do
+included).
 
 Tracing is set up from the OTEL_* variables (`stepline.tracing`), as service
 "stepline-worker" for `stepline worker` and "stepline-cli" otherwise; spans are flushed
@@ -22,8 +24,10 @@ from stepline import (
     NotSerializableError,
     RunAlreadyTerminal,
     RunNotFound,
+    RunNotTerminal,
     ServerUnavailable,
     SteplineError,
+    StepNotFound,
     tracing,
 )
 from stepline.cli import parser as cli_parser
@@ -86,6 +90,12 @@ def _describe(error: SteplineError, args: argparse.Namespace) -> str:
         return f"run not found: {run_id}" if run_id else "run not found"
     if isinstance(error, RunAlreadyTerminal):
         return f"run {run_id} has already ended; only a running run can be canceled"
+    if isinstance(error, RunNotTerminal):
+        return f"run {run_id} has not ended; only a COMPLETED, FAILED or CANCELED run replays"
+    if isinstance(error, StepNotFound):
+        return f"run {run_id} has no step {args.from_step!r}"
+    if isinstance(error, IdempotencyConflict) and args.action == "replay":
+        return f"idempotency key {args.idempotency_key!r} belongs to another run"
     if isinstance(error, IdempotencyConflict):
         return f"idempotency key {args.idempotency_key!r} belongs to a run of another workflow"
     return " ".join(str(error).split()) or type(error).__name__

@@ -22,14 +22,15 @@ def run_status(text: str) -> RunStatus:
 
 def build() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="stepline", description="Start, inspect and cancel workflow runs; run workers."
+        prog="stepline",
+        description="Start, inspect, cancel and replay workflow runs; run workers.",
     )
     _add_global_flags(parser, with_defaults=True)
     # The global flags work after the command too (`stepline runs list --output json`).
     anywhere = argparse.ArgumentParser(add_help=False)
     _add_global_flags(anywhere, with_defaults=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_runs(commands.add_parser("runs", help="start, inspect and cancel runs"), anywhere)
+    _add_runs(commands.add_parser("runs", help="start, inspect, cancel and replay runs"), anywhere)
     worker = commands.add_parser("worker", parents=[anywhere], help="run a worker from your module")
     _add_worker(worker)
     return parser
@@ -70,6 +71,97 @@ def _add_runs(runs: argparse.ArgumentParser, anywhere: argparse.ArgumentParser) 
     cancel.add_argument("run_id", metavar="RUN_ID")
     cancel.add_argument("--reason", default="", help="recorded with the cancellation")
     action("steps", "list a run's step attempts").add_argument("run_id", metavar="RUN_ID")
+    _add_replay(action("replay", "replay an ended run as a new run, from a step or the start"))
+    cancels = action("batch-cancel", "cancel every run matching filters, a page at a time")
+    _add_batch(cancels, "cancel")
+    cancels.add_argument("--reason", default="", help="recorded with each cancellation")
+    replays = action("batch-replay", "replay every ended run matching filters, a page at a time")
+    _add_batch(replays, "replay")
+    replays.add_argument(
+        "--from-step",
+        metavar="STEP",
+        default="",
+        help="replay each run from this step (runs that never reached it are skipped); "
+        "default: from the start",
+    )
+    replays.add_argument(
+        "--batch-id",
+        metavar="ID",
+        default="",
+        help="name the batch, to resume it (with --page-token) without replaying a run twice",
+    )
+
+
+def _add_replay(replay: argparse.ArgumentParser) -> None:
+    replay.add_argument("run_id", metavar="RUN_ID", help="a COMPLETED, FAILED or CANCELED run")
+    replay.add_argument(
+        "--from-step",
+        metavar="STEP",
+        default="",
+        help="the first step to run again; the steps completed before it are copied "
+        "(default: start over)",
+    )
+    replay.add_argument(
+        "--input",
+        metavar="JSON",
+        type=values.json_value,
+        default=argparse.SUPPRESS,
+        help="a new input (JSON, @file or -); default: the original's",
+    )
+    replay.add_argument(
+        "--idempotency-key", metavar="KEY", default="", help="a second replay returns the first"
+    )
+    replay.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait for the new run to end and print it (exit 1 if it failed or was canceled)",
+    )
+
+
+def _add_batch(batch: argparse.ArgumentParser, verb: str) -> None:
+    """The list filters, and how the batch goes."""
+    batch.add_argument(
+        "--status",
+        dest="statuses",
+        metavar="STATUS",
+        type=run_status,
+        nargs="+",
+        action="extend",
+        default=[],
+        help="only runs in these statuses (repeatable)",
+    )
+    batch.add_argument("--workflow", metavar="NAME", default="", help="only runs of this workflow")
+    batch.add_argument("--task-queue", metavar="QUEUE", default="", help="only runs on this queue")
+    for edge, meaning in (("after", "at or after"), ("before", "before")):
+        batch.add_argument(
+            f"--created-{edge}",
+            metavar="TIME",
+            type=values.point_in_past,
+            default=None,
+            help=f"only runs created {meaning}: RFC 3339 time or a duration ago (1h)",
+        )
+    batch.add_argument(
+        "--replay-of", metavar="RUN_ID", default="", help="only the replays of this run"
+    )
+    batch.add_argument(
+        "--dry-run", action="store_true", help=f"count the runs it would {verb}; change nothing"
+    )
+    batch.add_argument(
+        "--yes", "-y", action="store_true", help=f"{verb} without asking for confirmation"
+    )
+    batch.add_argument(
+        "--page-size",
+        metavar="N",
+        type=values.positive_int,
+        default=500,
+        help="runs per request, each one transaction (at most 1000; default %(default)s)",
+    )
+    batch.add_argument(
+        "--page-token",
+        metavar="TOKEN",
+        default="",
+        help="resume a batch that was cut short, from the token it printed",
+    )
 
 
 def _add_start(start: argparse.ArgumentParser) -> None:

@@ -92,6 +92,8 @@ def run_detail(run: Run) -> Table:
         ("task queue", run.task_queue),
         ("attempt", str(run.attempt)),
         ("idempotency key", run.idempotency_key),
+        ("replay of", run.replay_of_run_id),
+        ("replays", str(run.replay_count) if run.replay_count else ""),
         ("created", _utc(run.created_at)),
         ("started", _utc(run.started_at)),
         ("finished", _utc(run.finished_at)),

@@ -1,4 +1,5 @@
-"""`stepline runs start|get|list|cancel|steps`, through the async Client."""
+"""`stepline runs start|get|list|cancel|steps|replay` through the async Client; the batch
+actions are in batches.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from collections.abc import Awaitable, Callable
 from rich.text import Text
 
 from stepline import Client, Run, RunStatus, SteplineError
-from stepline.cli import render
+from stepline._client import KEEP_INPUT
+from stepline.cli import batches, render
 
 # The spinner asks the server for the run's status this often while it waits: seldom, as
 # `client.wait` polls too (with its own backoff, up to one call every couple of seconds).
@@ -109,6 +111,31 @@ async def _collect(client: Client, args: argparse.Namespace) -> list[Run]:
         token = page.next_page_token
 
 
+async def replay(client: Client, args: argparse.Namespace) -> int:
+    run = await client.replay(
+        args.run_id,
+        from_step=args.from_step,
+        input=getattr(args, "input", KEEP_INPUT),
+        idempotency_key=args.idempotency_key,
+    )
+    if args.wait:
+        run = await _wait_with_spinner(client, run)
+        _show_run(run, args)
+        return 0 if run.status == RunStatus.COMPLETED else 1
+    if args.output == "json":
+        render.print_json(run.to_dict())
+    else:
+        note = "existing replay (idempotency key matched)" if run.existing else "replayed run"
+        origin = f" from step {args.from_step}" if args.from_step else ""
+        render.show(
+            Text.assemble(
+                f"{note} {args.run_id}{origin} as run {run.run_id} ",
+                render.status_text(run.status),
+            )
+        )
+    return 0
+
+
 async def steps(client: Client, args: argparse.Namespace) -> int:
     attempts = await client.steps(args.run_id)
     if args.output == "json":
@@ -131,4 +158,7 @@ ACTIONS: dict[str, Callable[[Client, argparse.Namespace], Awaitable[int]]] = {
     "list": list_runs,
     "cancel": cancel,
     "steps": steps,
+    "replay": replay,
+    "batch-cancel": batches.batch_cancel,
+    "batch-replay": batches.batch_replay,
 }

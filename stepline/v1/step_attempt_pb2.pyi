@@ -32,7 +32,7 @@ STEP_ATTEMPT_STATUS_COMPLETED: StepAttemptStatus
 STEP_ATTEMPT_STATUS_FAILED: StepAttemptStatus
 
 class StepAttempt(_message.Message):
-    __slots__ = ("step_attempt_id", "namespace_id", "workflow_run_id", "step_id", "kind", "status", "attempt", "config", "context", "output", "error", "child_workflow_run_id", "worker_id", "started_at", "finished_at", "created_at", "updated_at", "wake_up_at")
+    __slots__ = ("step_attempt_id", "namespace_id", "workflow_run_id", "step_id", "kind", "status", "attempt", "config", "context", "output", "error", "child_workflow_run_id", "worker_id", "started_at", "finished_at", "created_at", "updated_at", "wake_up_at", "copied_from_step_attempt_id")
     STEP_ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_RUN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -51,6 +51,7 @@ class StepAttempt(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     WAKE_UP_AT_FIELD_NUMBER: _ClassVar[int]
+    COPIED_FROM_STEP_ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
     step_attempt_id: str
     namespace_id: str
     workflow_run_id: str
@@ -69,4 +70,5 @@ class StepAttempt(_message.Message):
     created_at: _timestamp_pb2.Timestamp
     updated_at: _timestamp_pb2.Timestamp
     wake_up_at: _timestamp_pb2.Timestamp
-    def __init__(self, step_attempt_id: _Optional[str] = ..., namespace_id: _Optional[str] = ..., workflow_run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., kind: _Optional[_Union[StepKind, str]] = ..., status: _Optional[_Union[StepAttemptStatus, str]] = ..., attempt: _Optional[int] = ..., config: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., output: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., error: _Optional[_Union[_common_pb2.Failure, _Mapping]] = ..., child_workflow_run_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., wake_up_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    copied_from_step_attempt_id: str
+    def __init__(self, step_attempt_id: _Optional[str] = ..., namespace_id: _Optional[str] = ..., workflow_run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., kind: _Optional[_Union[StepKind, str]] = ..., status: _Optional[_Union[StepAttemptStatus, str]] = ..., attempt: _Optional[int] = ..., config: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., output: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., error: _Optional[_Union[_common_pb2.Failure, _Mapping]] = ..., child_workflow_run_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., wake_up_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., copied_from_step_attempt_id: _Optional[str] = ...) -> None: ...

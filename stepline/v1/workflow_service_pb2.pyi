@@ -61,7 +61,7 @@ class GetWorkflowRunResponse(_message.Message):
     def __init__(self, run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ...) -> None: ...
 
 class ListWorkflowRunsRequest(_message.Message):
-    __slots__ = ("namespace_id", "page_size", "page_token", "statuses", "workflow_name", "task_queue", "created_after", "created_before")
+    __slots__ = ("namespace_id", "page_size", "page_token", "statuses", "workflow_name", "task_queue", "created_after", "created_before", "replay_of_run_id")
     NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
@@ -70,6 +70,7 @@ class ListWorkflowRunsRequest(_message.Message):
     TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
     CREATED_AFTER_FIELD_NUMBER: _ClassVar[int]
     CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    REPLAY_OF_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     namespace_id: str
     page_size: int
     page_token: str
@@ -78,7 +79,8 @@ class ListWorkflowRunsRequest(_message.Message):
     task_queue: str
     created_after: _timestamp_pb2.Timestamp
     created_before: _timestamp_pb2.Timestamp
-    def __init__(self, namespace_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[_workflow_run_pb2.WorkflowRunStatus, str]]] = ..., workflow_name: _Optional[str] = ..., task_queue: _Optional[str] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    replay_of_run_id: str
+    def __init__(self, namespace_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[_workflow_run_pb2.WorkflowRunStatus, str]]] = ..., workflow_name: _Optional[str] = ..., task_queue: _Optional[str] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replay_of_run_id: _Optional[str] = ...) -> None: ...
 
 class ListWorkflowRunsResponse(_message.Message):
     __slots__ = ("workflow_runs", "next_page_token", "prev_page_token", "has_more")
@@ -147,3 +149,109 @@ class GetStepAttemptResponse(_message.Message):
     STEP_ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     step_attempt: _step_attempt_pb2.StepAttempt
     def __init__(self, step_attempt: _Optional[_Union[_step_attempt_pb2.StepAttempt, _Mapping]] = ...) -> None: ...
+
+class ReplayWorkflowRunRequest(_message.Message):
+    __slots__ = ("namespace_id", "run_id", "from_step_id", "input", "idempotency_key")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    run_id: str
+    from_step_id: str
+    input: _struct_pb2.Value
+    idempotency_key: str
+    def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ..., from_step_id: _Optional[str] = ..., input: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class ReplayWorkflowRunResponse(_message.Message):
+    __slots__ = ("run", "existing")
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    EXISTING_FIELD_NUMBER: _ClassVar[int]
+    run: _workflow_run_pb2.WorkflowRun
+    existing: bool
+    def __init__(self, run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ..., existing: _Optional[bool] = ...) -> None: ...
+
+class BatchCancelWorkflowRunsRequest(_message.Message):
+    __slots__ = ("namespace_id", "statuses", "workflow_name", "task_queue", "created_after", "created_before", "replay_of_run_id", "reason", "dry_run", "page_size", "page_token")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUSES_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
+    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AFTER_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    REPLAY_OF_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    statuses: _containers.RepeatedScalarFieldContainer[_workflow_run_pb2.WorkflowRunStatus]
+    workflow_name: str
+    task_queue: str
+    created_after: _timestamp_pb2.Timestamp
+    created_before: _timestamp_pb2.Timestamp
+    replay_of_run_id: str
+    reason: str
+    dry_run: bool
+    page_size: int
+    page_token: str
+    def __init__(self, namespace_id: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[_workflow_run_pb2.WorkflowRunStatus, str]]] = ..., workflow_name: _Optional[str] = ..., task_queue: _Optional[str] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replay_of_run_id: _Optional[str] = ..., reason: _Optional[str] = ..., dry_run: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class BatchCancelWorkflowRunsResponse(_message.Message):
+    __slots__ = ("affected_count", "skipped_count", "run_ids", "next_page_token", "has_more")
+    AFFECTED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    RUN_IDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    HAS_MORE_FIELD_NUMBER: _ClassVar[int]
+    affected_count: int
+    skipped_count: int
+    run_ids: _containers.RepeatedScalarFieldContainer[str]
+    next_page_token: str
+    has_more: bool
+    def __init__(self, affected_count: _Optional[int] = ..., skipped_count: _Optional[int] = ..., run_ids: _Optional[_Iterable[str]] = ..., next_page_token: _Optional[str] = ..., has_more: _Optional[bool] = ...) -> None: ...
+
+class BatchReplayWorkflowRunsRequest(_message.Message):
+    __slots__ = ("namespace_id", "statuses", "workflow_name", "task_queue", "created_after", "created_before", "replay_of_run_id", "from_step_id", "dry_run", "page_size", "page_token", "batch_id")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUSES_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
+    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AFTER_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    REPLAY_OF_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    statuses: _containers.RepeatedScalarFieldContainer[_workflow_run_pb2.WorkflowRunStatus]
+    workflow_name: str
+    task_queue: str
+    created_after: _timestamp_pb2.Timestamp
+    created_before: _timestamp_pb2.Timestamp
+    replay_of_run_id: str
+    from_step_id: str
+    dry_run: bool
+    page_size: int
+    page_token: str
+    batch_id: str
+    def __init__(self, namespace_id: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[_workflow_run_pb2.WorkflowRunStatus, str]]] = ..., workflow_name: _Optional[str] = ..., task_queue: _Optional[str] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replay_of_run_id: _Optional[str] = ..., from_step_id: _Optional[str] = ..., dry_run: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., batch_id: _Optional[str] = ...) -> None: ...
+
+class BatchReplayWorkflowRunsResponse(_message.Message):
+    __slots__ = ("affected_count", "skipped_count", "run_ids", "next_page_token", "has_more", "batch_id")
+    AFFECTED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    RUN_IDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    HAS_MORE_FIELD_NUMBER: _ClassVar[int]
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    affected_count: int
+    skipped_count: int
+    run_ids: _containers.RepeatedScalarFieldContainer[str]
+    next_page_token: str
+    has_more: bool
+    batch_id: str
+    def __init__(self, affected_count: _Optional[int] = ..., skipped_count: _Optional[int] = ..., run_ids: _Optional[_Iterable[str]] = ..., next_page_token: _Optional[str] = ..., has_more: _Optional[bool] = ..., batch_id: _Optional[str] = ...) -> None: ...

@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class WorkflowServiceStub:
-    """WorkflowService is the client API: start, inspect, list and cancel workflow runs.
+    """WorkflowService is the client API: start, inspect, list, cancel and replay workflow runs.
     Served over gRPC and, through the google.api.http annotations, over REST/JSON.
     """
 
@@ -66,10 +66,25 @@ class WorkflowServiceStub:
                 request_serializer=stepline_dot_v1_dot_workflow__service__pb2.GetStepAttemptRequest.SerializeToString,
                 response_deserializer=stepline_dot_v1_dot_workflow__service__pb2.GetStepAttemptResponse.FromString,
                 _registered_method=True)
+        self.ReplayWorkflowRun = channel.unary_unary(
+                '/stepline.v1.WorkflowService/ReplayWorkflowRun',
+                request_serializer=stepline_dot_v1_dot_workflow__service__pb2.ReplayWorkflowRunRequest.SerializeToString,
+                response_deserializer=stepline_dot_v1_dot_workflow__service__pb2.ReplayWorkflowRunResponse.FromString,
+                _registered_method=True)
+        self.BatchCancelWorkflowRuns = channel.unary_unary(
+                '/stepline.v1.WorkflowService/BatchCancelWorkflowRuns',
+                request_serializer=stepline_dot_v1_dot_workflow__service__pb2.BatchCancelWorkflowRunsRequest.SerializeToString,
+                response_deserializer=stepline_dot_v1_dot_workflow__service__pb2.BatchCancelWorkflowRunsResponse.FromString,
+                _registered_method=True)
+        self.BatchReplayWorkflowRuns = channel.unary_unary(
+                '/stepline.v1.WorkflowService/BatchReplayWorkflowRuns',
+                request_serializer=stepline_dot_v1_dot_workflow__service__pb2.BatchReplayWorkflowRunsRequest.SerializeToString,
+                response_deserializer=stepline_dot_v1_dot_workflow__service__pb2.BatchReplayWorkflowRunsResponse.FromString,
+                _registered_method=True)
 
 
 class WorkflowServiceServicer:
-    """WorkflowService is the client API: start, inspect, list and cancel workflow runs.
+    """WorkflowService is the client API: start, inspect, list, cancel and replay workflow runs.
     Served over gRPC and, through the google.api.http annotations, over REST/JSON.
     """
 
@@ -115,6 +130,32 @@ class WorkflowServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReplayWorkflowRun(self, request, context):
+        """Makes a new run that replays a COMPLETED, FAILED or CANCELED run: the steps it completed
+        before from_step_id are copied as completed history, so only from_step_id and what
+        follows run again. The original run and its steps are never changed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchCancelWorkflowRuns(self, request, context):
+        """Cancels up to page_size runs matching the filters, oldest first, in one transaction;
+        repeat with next_page_token until has_more is false.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchReplayWorkflowRuns(self, request, context):
+        """Replays up to page_size terminal runs matching the filters, oldest first, in one
+        transaction; repeat with next_page_token until has_more is false. One batch never
+        replays a run twice.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkflowServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -148,6 +189,21 @@ def add_WorkflowServiceServicer_to_server(servicer, server):
                     request_deserializer=stepline_dot_v1_dot_workflow__service__pb2.GetStepAttemptRequest.FromString,
                     response_serializer=stepline_dot_v1_dot_workflow__service__pb2.GetStepAttemptResponse.SerializeToString,
             ),
+            'ReplayWorkflowRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplayWorkflowRun,
+                    request_deserializer=stepline_dot_v1_dot_workflow__service__pb2.ReplayWorkflowRunRequest.FromString,
+                    response_serializer=stepline_dot_v1_dot_workflow__service__pb2.ReplayWorkflowRunResponse.SerializeToString,
+            ),
+            'BatchCancelWorkflowRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCancelWorkflowRuns,
+                    request_deserializer=stepline_dot_v1_dot_workflow__service__pb2.BatchCancelWorkflowRunsRequest.FromString,
+                    response_serializer=stepline_dot_v1_dot_workflow__service__pb2.BatchCancelWorkflowRunsResponse.SerializeToString,
+            ),
+            'BatchReplayWorkflowRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchReplayWorkflowRuns,
+                    request_deserializer=stepline_dot_v1_dot_workflow__service__pb2.BatchReplayWorkflowRunsRequest.FromString,
+                    response_serializer=stepline_dot_v1_dot_workflow__service__pb2.BatchReplayWorkflowRunsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'stepline.v1.WorkflowService', rpc_method_handlers)
@@ -157,7 +213,7 @@ def add_WorkflowServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class WorkflowService:
-    """WorkflowService is the client API: start, inspect, list and cancel workflow runs.
+    """WorkflowService is the client API: start, inspect, list, cancel and replay workflow runs.
     Served over gRPC and, through the google.api.http annotations, over REST/JSON.
     """
 
@@ -313,6 +369,87 @@ class WorkflowService:
             '/stepline.v1.WorkflowService/GetStepAttempt',
             stepline_dot_v1_dot_workflow__service__pb2.GetStepAttemptRequest.SerializeToString,
             stepline_dot_v1_dot_workflow__service__pb2.GetStepAttemptResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplayWorkflowRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stepline.v1.WorkflowService/ReplayWorkflowRun',
+            stepline_dot_v1_dot_workflow__service__pb2.ReplayWorkflowRunRequest.SerializeToString,
+            stepline_dot_v1_dot_workflow__service__pb2.ReplayWorkflowRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCancelWorkflowRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stepline.v1.WorkflowService/BatchCancelWorkflowRuns',
+            stepline_dot_v1_dot_workflow__service__pb2.BatchCancelWorkflowRunsRequest.SerializeToString,
+            stepline_dot_v1_dot_workflow__service__pb2.BatchCancelWorkflowRunsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchReplayWorkflowRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stepline.v1.WorkflowService/BatchReplayWorkflowRuns',
+            stepline_dot_v1_dot_workflow__service__pb2.BatchReplayWorkflowRunsRequest.SerializeToString,
+            stepline_dot_v1_dot_workflow__service__pb2.BatchReplayWorkflowRunsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -17,12 +17,12 @@ from storage.records import (
     StepGetParams,
     StepListParams,
 )
-from storage.rows import queue_depth_from_row, run_from_row, step_from_row
+from storage.rows import queue_depth_from_row, run_read_from_row, step_from_row
 
 
 async def list_runs(db: Database, params: RunListParams) -> Page[Run]:
     rows = await db.fetch_sql(*run_list_query(Q, CODEC, params))
-    return page_of(rows, params, run_from_row, CODEC)
+    return page_of(rows, params, run_read_from_row, CODEC)
 
 
 async def get_step(db: Database, params: StepGetParams) -> StepAttempt:

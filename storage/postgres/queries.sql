@@ -122,8 +122,22 @@ WITH input AS (
 SELECT i.n, r.* FROM inserted AS r JOIN input AS i ON i.id = r.id, woken
 
 -- name: run_by_idempotency_key
-SELECT * FROM stepline_workflow_runs
-WHERE namespace_id = %(namespace_id)s AND idempotency_key = %(idempotency_key)s
+SELECT run.*, {{replay_count}}
+FROM stepline_workflow_runs AS run
+WHERE run.namespace_id = %(namespace_id)s AND run.idempotency_key = %(idempotency_key)s
+
+-- fragment: replay_count
+-- How many runs replay the run `run`, read from the replays index: a client's reads
+-- show it (Run.replay_count); worker calls never pay for it.
+(SELECT count(*) FROM stepline_workflow_runs AS replay
+    WHERE replay.namespace_id = run.namespace_id AND replay.replay_of_run_id = run.id)
+    AS replay_count
+
+-- name: run_read
+-- A run as a client reads it, with its replay_count.
+SELECT run.*, {{replay_count}}
+FROM stepline_workflow_runs AS run
+WHERE run.id = %(run_id)s AND run.namespace_id = %(namespace_id)s
 
 -- name: run_get
 SELECT * FROM stepline_workflow_runs
@@ -149,7 +163,8 @@ SELECT * FROM ended
 -- are always bound, and only the filters that are set appear, so the planner picks the
 -- index that serves both the filter and the order. One status is an equality, served
 -- with the order by (namespace_id, status, created_at, id).
-SELECT * FROM stepline_workflow_runs
+SELECT run.*, {{replay_count}}
+FROM stepline_workflow_runs AS run
 WHERE namespace_id = %(namespace_id)s {filters}
 ORDER BY {order}
 LIMIT %(limit)s
@@ -171,6 +186,9 @@ AND created_at >= %(created_after)s
 
 -- name: run_filter_created_before
 AND created_at < %(created_before)s
+
+-- name: run_filter_replay_of_run_id
+AND replay_of_run_id = %(replay_of_run_id)s::uuid
 
 -- name: keyset_after
 AND (created_at, id) > (%(cursor_created_at)s::timestamptz, %(cursor_id)s::uuid)
@@ -628,3 +646,102 @@ WITH overdue AS (
         AND deadline_at <= now()
     FOR NO KEY UPDATE
 ), {{fail_overdue_runs}}
+
+-- --- batches ----------------------------------------------------------------------------
+
+-- name: run_batch_pick
+-- One chunk of a batch: the next %(limit)s runs matching the list filters, oldest first
+-- (the filters placeholder takes run_filter_*, run_batch_as_of and keyset_after), with the clock that
+-- bounds the batch when its first chunk gives none.
+SELECT id, created_at, status, context, now() AS db_now FROM stepline_workflow_runs
+WHERE namespace_id = %(namespace_id)s {filters}
+ORDER BY created_at ASC, id ASC
+LIMIT %(limit)s
+
+-- name: run_batch_as_of
+-- A batch covers the runs created before its first chunk began.
+AND created_at < coalesce(%(as_of)s::timestamptz, now())
+
+-- name: run_batch_cancel
+-- One chunk of a batch cancel, as one statement: the chunk's runs (run_batch_pick's) are
+-- locked, the active ones become CANCELED with %(error)s and their open attempts fail.
+-- A run a worker holds is waited for; claims skip the locked rows. Every picked run is
+-- answered, with its workflow_name when this statement canceled it.
+WITH picked AS (
+    SELECT id, created_at FROM stepline_workflow_runs
+    WHERE namespace_id = %(namespace_id)s {filters}
+    ORDER BY created_at ASC, id ASC
+    LIMIT %(limit)s
+    FOR NO KEY UPDATE
+), ended AS (
+    UPDATE stepline_workflow_runs AS r SET
+        status = 'CANCELED',
+        {{ended_with_error}}
+    FROM picked
+    WHERE r.id = picked.id AND r.status IN ('PENDING', 'RUNNING', 'SLEEPING')
+    RETURNING r.id, r.namespace_id, r.workflow_name
+), closed AS (
+    {{close_open_steps}}
+)
+SELECT picked.id, picked.created_at, ended.namespace_id, ended.workflow_name,
+    now() AS db_now
+FROM picked LEFT JOIN ended ON ended.id = picked.id
+ORDER BY picked.created_at, picked.id
+
+-- --- replays ----------------------------------------------------------------------------
+
+-- name: step_history_of_runs
+-- What a replay plan reads of the originals' histories (storage/replay.py).
+SELECT id, workflow_run_id, step_id, status FROM stepline_step_attempts
+WHERE workflow_run_id = ANY(%(run_ids)s::uuid[])
+ORDER BY workflow_run_id, created_at, id
+
+-- name: run_replay_insert
+-- The new runs of a replay plan: %(replays)s is a JSON array of {source, id, context}.
+-- Each copies its source's workflow, version, task queue and retry policy, and its
+-- deadline as long after now as the source's was after its creation. A run batch
+-- %(batch_id)s replayed before, or an idempotency key taken, inserts nothing (the caller
+-- reads what is there). The queues' polls are woken (delivered at commit).
+WITH wanted AS (
+    SELECT * FROM json_to_recordset(%(replays)s::json) AS w(source uuid, id uuid, context text)
+), inserted AS (
+    INSERT INTO stepline_workflow_runs (
+        id, namespace_id, workflow_name, version, status, task_queue, input, context,
+        idempotency_key, deadline_at, attempt, retry_initial_interval,
+        retry_backoff_coefficient, retry_maximum_interval, retry_maximum_attempts,
+        created_at, updated_at, available_at, replay_of_run_id, replay_batch_id
+    )
+    SELECT w.id, o.namespace_id, o.workflow_name, o.version, 'PENDING', o.task_queue,
+        CASE WHEN %(has_input)s THEN %(input)s::json ELSE o.input END, w.context::json,
+        %(idempotency_key)s, now() + (o.deadline_at - o.created_at), 1,
+        o.retry_initial_interval, o.retry_backoff_coefficient, o.retry_maximum_interval,
+        o.retry_maximum_attempts, now(), now(), now(), o.id, %(batch_id)s
+    FROM wanted AS w JOIN stepline_workflow_runs AS o ON o.id = w.source
+    ON CONFLICT DO NOTHING
+    RETURNING *
+), woken AS (
+    -- Once per queue, not per run: a chunk of 1000 runs mostly has one queue.
+    SELECT pg_notify('stepline_wake', q.namespace_id || ':' || q.task_queue)
+    FROM (SELECT DISTINCT namespace_id, task_queue FROM inserted) AS q
+)
+SELECT inserted.*, (SELECT count(*) FROM woken) AS queues_woken
+FROM inserted
+
+-- name: steps_copy
+-- Copies attempts into replays: %(copies)s is a JSON array of {source, id, run}. Every
+-- column is copied but the attempt's identity, run and record times, whatever its kind.
+INSERT INTO stepline_step_attempts (
+    id, namespace_id, workflow_run_id, step_id, kind, status, attempt, config, context,
+    output, error, child_workflow_run_id, worker_id, wake_up_at, started_at, finished_at,
+    created_at, updated_at, copied_from_step_attempt_id
+)
+SELECT c.id, s.namespace_id, c.run, s.step_id, s.kind, s.status, s.attempt, s.config,
+    s.context, s.output, s.error, s.child_workflow_run_id, s.worker_id, s.wake_up_at,
+    s.started_at, s.finished_at, now(), now(), s.id
+FROM json_to_recordset(%(copies)s::json) AS c(source uuid, id uuid, run uuid)
+JOIN stepline_step_attempts AS s ON s.id = c.source
+
+-- name: run_replays_of_batch
+-- The replays batch %(batch_id)s made of %(sources)s, for a repeated chunk.
+SELECT id, replay_of_run_id FROM stepline_workflow_runs
+WHERE replay_of_run_id = ANY(%(sources)s::uuid[]) AND replay_batch_id = %(batch_id)s

@@ -18,7 +18,7 @@ from storage.records import (
     RunGetParams,
     RunStatus,
 )
-from storage.rows import run_from_row, run_insert_params
+from storage.rows import run_from_row, run_insert_params, run_read_from_row
 
 
 async def create(db: Database, params: RunCreateParams) -> RunCreateResult:
@@ -30,7 +30,7 @@ async def create(db: Database, params: RunCreateParams) -> RunCreateResult:
     existing = await db.fetch_one("run_by_idempotency_key", values)
     if existing is None:  # pragma: no cover - keys are never deleted
         raise StoreError("idempotency key conflict on a run that no longer exists")
-    run = run_from_row(existing, CODEC)
+    run = run_read_from_row(existing, CODEC)
     if run.workflow_name != params.workflow_name:
         raise IdempotencyConflict(params.idempotency_key or "", run.run_id, run.workflow_name)
     return RunCreateResult(run=run, existing=True)
@@ -50,12 +50,13 @@ async def create_many(
 
 
 async def get(db: Database, params: RunGetParams) -> Run:
+    """The run as a client reads it, with its replay_count."""
     row = await db.fetch_one(
-        "run_get", {"namespace_id": params.namespace_id, "run_id": CODEC.id_param(params.run_id)}
+        "run_read", {"namespace_id": params.namespace_id, "run_id": CODEC.id_param(params.run_id)}
     )
     if row is None:
         raise RunNotFound(params.namespace_id, params.run_id)
-    return run_from_row(row, CODEC)
+    return run_read_from_row(row, CODEC)
 
 
 async def cancel(db: Database, params: RunCancelParams) -> Run:

@@ -1,7 +1,8 @@
 """The PostgreSQL Store: psycopg 3 AsyncConnectionPool, SQL from queries.sql.
 
 Each method hands its call to the module of the same name in both backends (runs,
-listing, claim, steps, execution, endings, schema); see PostgresStore for how they write.
+listing, claim, steps, execution, endings, batches, replays, schema); see PostgresStore
+for how they write.
 """
 
 from __future__ import annotations
@@ -12,13 +13,26 @@ from storage.events import StoreEvents
 from storage.group_commit import GroupCommit
 from storage.interface import Store
 from storage.notify import WakeHub
-from storage.postgres import claim, endings, execution, listing, runs, schema, steps
+from storage.postgres import (
+    batches,
+    claim,
+    endings,
+    execution,
+    listing,
+    replays,
+    runs,
+    schema,
+    steps,
+)
 from storage.postgres.database import Database, mask_password
 from storage.postgres.listener import Listener
 from storage.records import (
     Page,
     QueueDepth,
     Run,
+    RunBatchCancelParams,
+    RunBatchReplayParams,
+    RunBatchResult,
     RunCancelParams,
     RunClaimParams,
     RunClaimResult,
@@ -31,6 +45,8 @@ from storage.records import (
     RunHeartbeatResult,
     RunListParams,
     RunReleaseParams,
+    RunReplayParams,
+    RunReplayResult,
     RunSleepParams,
     RunSleepResult,
     StepAttempt,
@@ -139,6 +155,15 @@ class PostgresStore(Store):
 
     async def run_cancel(self, params: RunCancelParams) -> Run:
         return await runs.cancel(self._db, params)
+
+    async def run_replay(self, params: RunReplayParams) -> RunReplayResult:
+        return await replays.replay(self._db, params)
+
+    async def run_batch_cancel(self, params: RunBatchCancelParams) -> RunBatchResult:
+        return await batches.cancel(self._db, params)
+
+    async def run_batch_replay(self, params: RunBatchReplayParams) -> RunBatchResult:
+        return await replays.replay_batch(self._db, params)
 
     async def step_get(self, params: StepGetParams) -> StepAttempt:
         return await listing.get_step(self._db, params)

@@ -4,6 +4,7 @@ as INTEGER microseconds, lists as JSON text (read with json_each)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -45,7 +46,7 @@ class SqliteCodec(Codec):
     def interval_param(self, value: timedelta) -> int:
         return interval_micros(value)
 
-    def list_param(self, values: list[str]) -> str:
+    def list_param(self, values: Sequence[str | None]) -> str:
         return json.dumps(values)
 
 

@@ -13,7 +13,7 @@ from storage.records import (
     StepGetParams,
     StepListParams,
 )
-from storage.rows import queue_depth_from_row, run_from_row, step_from_row
+from storage.rows import queue_depth_from_row, run_read_from_row, step_from_row
 from storage.sqlite.attempts import attempt_by_id
 from storage.sqlite.codec import CODEC
 from storage.sqlite.database import QUERIES, Tx
@@ -22,7 +22,7 @@ from storage.sqlite.runs import get as run_get
 
 def list_runs(tx: Tx, params: RunListParams) -> Page[Run]:
     rows = tx.rows_sql(*run_list_query(QUERIES, CODEC, params))
-    return page_of(rows, params, run_from_row, CODEC)
+    return page_of(rows, params, run_read_from_row, CODEC)
 
 
 def get_step(tx: Tx, params: StepGetParams) -> StepAttempt:

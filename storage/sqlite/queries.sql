@@ -92,8 +92,22 @@ ON CONFLICT (namespace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO
 RETURNING *
 
 -- name: run_by_idempotency_key
-SELECT * FROM stepline_workflow_runs
-WHERE namespace_id = :namespace_id AND idempotency_key = :idempotency_key
+SELECT run.*, {{replay_count}}
+FROM stepline_workflow_runs AS run
+WHERE run.namespace_id = :namespace_id AND run.idempotency_key = :idempotency_key
+
+-- fragment: replay_count
+-- How many runs replay the run `run`, read from the replays index: a client's reads
+-- show it (Run.replay_count); worker calls never pay for it.
+(SELECT count(*) FROM stepline_workflow_runs AS replay
+ WHERE replay.namespace_id = run.namespace_id AND replay.replay_of_run_id = run.id)
+  AS replay_count
+
+-- name: run_read
+-- A run as a client reads it, with its replay_count.
+SELECT run.*, {{replay_count}}
+FROM stepline_workflow_runs AS run
+WHERE run.namespace_id = :namespace_id AND run.id = :run_id
 
 -- name: run_get
 SELECT * FROM stepline_workflow_runs
@@ -111,7 +125,8 @@ RETURNING *
 -- name: run_list
 -- The filters and order placeholders take the pieces below (storage/paging.py); values
 -- are always bound.
-SELECT * FROM stepline_workflow_runs
+SELECT run.*, {{replay_count}}
+FROM stepline_workflow_runs AS run
 WHERE namespace_id = :namespace_id {filters}
 ORDER BY {order}
 LIMIT :limit
@@ -135,6 +150,9 @@ AND created_at >= :created_after
 
 -- name: run_filter_created_before
 AND created_at < :created_before
+
+-- name: run_filter_replay_of_run_id
+AND replay_of_run_id = :replay_of_run_id
 
 -- name: keyset_after
 AND (created_at, id) > (:cursor_created_at, :cursor_id)
@@ -370,3 +388,83 @@ RETURNING id, namespace_id, workflow_name
 {{fail_overdue_runs}}
   AND id = :run_id
 RETURNING id, namespace_id, workflow_name
+
+-- --- batches ----------------------------------------------------------------------------
+
+-- name: run_batch_pick
+-- One chunk of a batch: the next :limit runs matching the list filters, oldest first
+-- (the filters placeholder takes run_filter_*, run_batch_as_of and keyset_after).
+SELECT id, created_at, status, context FROM stepline_workflow_runs
+WHERE namespace_id = :namespace_id {filters}
+ORDER BY created_at ASC, id ASC
+LIMIT :limit
+
+-- name: run_batch_as_of
+-- A batch covers the runs created before its first chunk began.
+AND created_at < :as_of
+
+-- name: run_batch_cancel
+-- The active runs among :run_ids (a JSON array) become CANCELED with :error; the caller
+-- closes their open attempts (steps_close_open_of_runs).
+UPDATE stepline_workflow_runs
+SET status = 'CANCELED', {{ended_with_error}}
+WHERE id IN (SELECT value FROM json_each(:run_ids))
+  AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
+RETURNING id, namespace_id, workflow_name
+
+-- name: steps_close_open_of_runs
+-- steps_close_open for every run of :run_ids (a JSON array) at once.
+UPDATE stepline_step_attempts
+SET status = 'FAILED', error = :error, finished_at = :now, updated_at = :now
+WHERE workflow_run_id IN (SELECT value FROM json_each(:run_ids)) AND status = 'RUNNING'
+
+-- --- replays ----------------------------------------------------------------------------
+
+-- name: step_history_of_runs
+-- What a replay plan reads of the originals' histories (storage/replay.py).
+SELECT id, workflow_run_id, step_id, status FROM stepline_step_attempts
+WHERE workflow_run_id IN (SELECT value FROM json_each(:run_ids))
+ORDER BY workflow_run_id, created_at, id
+
+-- name: run_replay_insert
+-- The new runs of a replay plan: :replays is a JSON array of {source, id, context}. Each
+-- copies its source's workflow, version, task queue and retry policy, and its deadline
+-- as long after now as the source's was after its creation. A run batch :batch_id
+-- replayed before, or an idempotency key taken, inserts nothing (the caller reads what
+-- is there). (`WHERE true` keeps SQLite from reading ON CONFLICT as a join's ON.)
+INSERT INTO stepline_workflow_runs (
+    id, namespace_id, workflow_name, version, status, task_queue, input, context,
+    idempotency_key, deadline_at, attempt, retry_initial_interval,
+    retry_backoff_coefficient, retry_maximum_interval, retry_maximum_attempts,
+    created_at, updated_at, available_at, replay_of_run_id, replay_batch_id
+)
+SELECT new.value ->> '$.id', o.namespace_id, o.workflow_name, o.version, 'PENDING',
+    o.task_queue, CASE WHEN :has_input THEN :input ELSE o.input END,
+    new.value ->> '$.context', :idempotency_key, :now + (o.deadline_at - o.created_at), 1,
+    o.retry_initial_interval, o.retry_backoff_coefficient, o.retry_maximum_interval,
+    o.retry_maximum_attempts, :now, :now, :now, o.id, :batch_id
+FROM json_each(:replays) AS new
+JOIN stepline_workflow_runs AS o ON o.id = new.value ->> '$.source'
+WHERE true
+ON CONFLICT DO NOTHING
+RETURNING *
+
+-- name: steps_copy
+-- Copies attempts into replays: :copies is a JSON array of {source, id, run}. Every
+-- column is copied but the attempt's identity, run and record times, whatever its kind.
+INSERT INTO stepline_step_attempts (
+    id, namespace_id, workflow_run_id, step_id, kind, status, attempt, config, context,
+    output, error, child_workflow_run_id, worker_id, wake_up_at, started_at, finished_at,
+    created_at, updated_at, copied_from_step_attempt_id
+)
+SELECT copy.value ->> '$.id', s.namespace_id, copy.value ->> '$.run', s.step_id, s.kind,
+    s.status, s.attempt, s.config, s.context, s.output, s.error, s.child_workflow_run_id,
+    s.worker_id, s.wake_up_at, s.started_at, s.finished_at, :now, :now, s.id
+FROM json_each(:copies) AS copy
+JOIN stepline_step_attempts AS s ON s.id = copy.value ->> '$.source'
+
+-- name: run_replays_of_batch
+-- The replays batch :batch_id made of :sources (a JSON array), for a repeated chunk.
+SELECT id, replay_of_run_id FROM stepline_workflow_runs
+WHERE replay_of_run_id IN (SELECT value FROM json_each(:sources))
+  AND replay_batch_id = :batch_id

@@ -12,7 +12,7 @@ from storage.records import (
     RunGetParams,
     RunStatus,
 )
-from storage.rows import run_from_row, run_insert_params
+from storage.rows import run_from_row, run_insert_params, run_read_from_row
 from storage.sqlite.codec import CODEC
 from storage.sqlite.database import Tx
 from storage.sqlite.endings import close_open_steps
@@ -24,7 +24,7 @@ def create(tx: Tx, params: RunCreateParams) -> RunCreateResult:
     if row is not None:
         return RunCreateResult(run_from_row(row, CODEC), existing=False)
     # The idempotency key is taken: the insert did nothing.
-    existing = run_from_row(tx.one("run_by_idempotency_key", **values), CODEC)
+    existing = run_read_from_row(tx.one("run_by_idempotency_key", **values), CODEC)
     if existing.workflow_name != params.workflow_name:
         raise IdempotencyConflict(
             existing.idempotency_key or "", existing.run_id, existing.workflow_name
@@ -33,10 +33,11 @@ def create(tx: Tx, params: RunCreateParams) -> RunCreateResult:
 
 
 def get(tx: Tx, params: RunGetParams) -> Run:
-    row = tx.row("run_get", namespace_id=params.namespace_id, run_id=params.run_id)
+    """The run as a client reads it, with its replay_count."""
+    row = tx.row("run_read", namespace_id=params.namespace_id, run_id=params.run_id)
     if row is None:
         raise RunNotFound(params.namespace_id, params.run_id)
-    return run_from_row(row, CODEC)
+    return run_read_from_row(row, CODEC)
 
 
 def cancel(tx: Tx, params: RunCancelParams) -> Run:

@@ -24,6 +24,9 @@ from storage.records import (
     Page,
     QueueDepth,
     Run,
+    RunBatchCancelParams,
+    RunBatchReplayParams,
+    RunBatchResult,
     RunCancelParams,
     RunClaimParams,
     RunClaimResult,
@@ -36,6 +39,8 @@ from storage.records import (
     RunHeartbeatResult,
     RunListParams,
     RunReleaseParams,
+    RunReplayParams,
+    RunReplayResult,
     RunSleepParams,
     RunSleepResult,
     RunStatus,
@@ -47,7 +52,17 @@ from storage.records import (
     StepGetParams,
     StepListParams,
 )
-from storage.sqlite import claim, endings, execution, listing, runs, schema, steps
+from storage.sqlite import (
+    batches,
+    claim,
+    endings,
+    execution,
+    listing,
+    replays,
+    runs,
+    schema,
+    steps,
+)
 from storage.sqlite.database import Database, Tx
 
 T = TypeVar("T")
@@ -117,6 +132,24 @@ class SqliteStore(Store):
 
     async def run_cancel(self, params: RunCancelParams) -> Run:
         return await self._write(lambda tx: runs.cancel(tx, params))
+
+    async def run_replay(self, params: RunReplayParams) -> RunReplayResult:
+        result, queues = await self._write(lambda tx: replays.replay(tx, params))
+        self._wake(queues)
+        return result
+
+    async def run_batch_cancel(self, params: RunBatchCancelParams) -> RunBatchResult:
+        if params.batch.dry_run:
+            return await self._read(lambda tx: batches.cancel(tx, params))
+        return await self._write(lambda tx: batches.cancel(tx, params))
+
+    async def run_batch_replay(self, params: RunBatchReplayParams) -> RunBatchResult:
+        if params.batch.dry_run:
+            result, _ = await self._read(lambda tx: replays.replay_batch(tx, params))
+            return result
+        result, queues = await self._write(lambda tx: replays.replay_batch(tx, params))
+        self._wake(queues)
+        return result
 
     async def step_get(self, params: StepGetParams) -> StepAttempt:
         return await self._read(lambda tx: listing.get_step(tx, params))
@@ -202,6 +235,11 @@ class SqliteStore(Store):
     def _notify(self, run: Run) -> None:
         """Wake the queue's long polls; called on the event loop once committed."""
         self.wake_hub.notify(run.namespace_id, run.task_queue)
+
+    def _wake(self, queues: set[tuple[str, str]]) -> None:
+        """Wake the long polls of the queues new runs went to; once committed."""
+        for namespace_id, task_queue in queues:
+            self.wake_hub.notify(namespace_id, task_queue)
 
     async def _write(self, op: Callable[[Tx], T]) -> T:
         database = self._open_database()

@@ -145,5 +145,8 @@ def test_bindings_for__workflow_service_exposes_every_rpc() -> None:
         ("POST", "/v1/namespaces/{namespace_id}/runs/{run_id}:cancel"),
         ("GET", "/v1/namespaces/{namespace_id}/runs/{run_id}/steps"),
         ("GET", "/v1/namespaces/{namespace_id}/runs/{run_id}/steps/{step_attempt_id}"),
+        ("POST", "/v1/namespaces/{namespace_id}/runs/{run_id}:replay"),
+        ("POST", "/v1/namespaces/{namespace_id}/runs:batchCancel"),
+        ("POST", "/v1/namespaces/{namespace_id}/runs:batchReplay"),
     }
     assert {b.method.name for b in bindings_for(service)} == {m.name for m in service.methods}

@@ -85,6 +85,9 @@ def test_every_rpc_is_one_operation_named_after_it(document: Schema) -> None:
         "CancelWorkflowRun": ("post", RUN + ":cancel"),
         "ListStepAttempts": ("get", RUN + "/steps"),
         "GetStepAttempt": ("get", RUN + "/steps/{step_attempt_id}"),
+        "ReplayWorkflowRun": ("post", RUN + ":replay"),
+        "BatchCancelWorkflowRuns": ("post", RUNS + ":batchCancel"),
+        "BatchReplayWorkflowRuns": ("post", RUNS + ":batchReplay"),
     }
     for operation_id, (http_method, path) in methods.items():
         operation = document["paths"][path][http_method]
@@ -114,6 +117,7 @@ def test_list_filters_are_query_parameters(document: Schema) -> None:
         "task_queue",
         "created_after",
         "created_before",
+        "replay_of_run_id",
     ]
     statuses = query["statuses"]
     # The server refuses WORKFLOW_RUN_STATUS_UNSPECIFIED as a filter: not offered.
@@ -202,6 +206,9 @@ def test_each_rpc_documents_its_error_statuses(document: Schema) -> None:
         "CancelWorkflowRun": ["400", "404", "413", "415", "431", "500", "503", "504"],
         "ListStepAttempts": ["400", "404", "413", "431", "500", "503", "504"],
         "GetStepAttempt": ["400", "404", "413", "431", "500", "503", "504"],
+        "ReplayWorkflowRun": ["400", "404", "409", "413", "415", "431", "500", "503", "504"],
+        "BatchCancelWorkflowRuns": ["400", "413", "415", "431", "500", "503", "504"],
+        "BatchReplayWorkflowRuns": ["400", "413", "415", "431", "500", "503", "504"],
     }
     status_ref = {"$ref": "#/components/schemas/google.rpc.Status"}
     for operation_id, statuses in expected.items():
@@ -440,6 +447,9 @@ BOUNDARIES: dict[str, tuple[list[Any], list[Any]]] = {
     "version": (["v" * 255], ["v" * 256]),
     "idempotency_key": (["k" * 255], ["k" * 256]),
     "reason": (["r" * 1024], ["r" * 1025]),
+    "replay_of_run_id": ([UUID, ""], ["not-a-uuid"]),
+    "from_step_id": (["s" * 255, ""], ["s" * 256, "a b"]),
+    "batch_id": (["b" * 255], ["b" * 256, "a\tb"]),
 }
 PATH_DEFAULTS = {"namespace_id": "rules", "run_id": UUID, "step_attempt_id": UUID}
 

@@ -174,6 +174,24 @@ async def test_worker__a_failing_step_marks_its_span_and_the_run_span_failed(
         assert (await client.get(run_id)).status is RunStatus.FAILED
 
 
+async def test_worker__a_replay_continues_its_callers_trace_and_links_to_the_originals(
+    receiver: OtlpReceiver, address: str, ns: str
+) -> None:
+    started = await start_traced(address, ns, "traced.fails", None)
+    replayer_trace = "5bf92f3577b34da6a3ce929d0e0e4736"
+    replayer = f"00-{replayer_trace}-{CALLER_SPAN}-01"
+    client = Client(address, namespace=ns, metadata=[("traceparent", replayer)])
+    async with client, traced_app(receiver, "worker", "worker", address, ns):
+        await spans_when(receiver, has("run traced.fails"))
+        replay = await client.replay(started.run_id, from_step="explode")
+        spans = await spans_when(receiver, lambda s: len(named(s, "run traced.fails")) == 2)
+    first, second = sorted(named(spans, "run traced.fails"), key=lambda s: s.trace_id)
+    assert (first.trace_id, first.links) == (TRACE_ID, ())
+    assert second.trace_id == replayer_trace
+    assert second.attributes[tracing.RUN_ID] == replay.run_id
+    assert second.links == ((TRACE_ID, started.parent_span_id),)
+
+
 async def test_worker__a_failing_workflow_marks_the_run_span_failed(
     receiver: OtlpReceiver, address: str, ns: str
 ) -> None:

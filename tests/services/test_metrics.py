@@ -34,6 +34,7 @@ from tests.support import postgres
 
 FAST_RETRY = common_pb2.RetryPolicy(initial_interval=seconds(0.001), maximum_attempts=3)
 FATAL = common_pb2.Failure(type="Fatal", non_retryable=True)
+CANCELED = wr.WORKFLOW_RUN_STATUS_CANCELED
 
 DOCUMENTED = {
     "stepline_runs_started": "counter",
@@ -194,6 +195,23 @@ async def test_run_canceled__counted_once(api: Api, ns: str) -> None:
     await api.workflow.CancelWorkflowRun(cancel)  # returns the canceled run, changes nothing
     got = await scrape_of(api)
     assert got.value("stepline_runs_canceled_total", namespace=ns, workflow="report") == 1
+
+
+async def test_replays__count_as_started_and_batch_cancels_as_canceled(api: Api, ns: str) -> None:
+    runs = [(await start(api, ns, name="report")).run for _ in range(2)]
+    await api.workflow.BatchCancelWorkflowRuns(wf.BatchCancelWorkflowRunsRequest(namespace_id=ns))
+    await api.workflow.BatchCancelWorkflowRuns(wf.BatchCancelWorkflowRunsRequest(namespace_id=ns))
+    replay = wf.ReplayWorkflowRunRequest(
+        namespace_id=ns, run_id=runs[0].run_id, idempotency_key="r"
+    )
+    await api.workflow.ReplayWorkflowRun(replay)
+    await api.workflow.ReplayWorkflowRun(replay)  # the same replay: not a start
+    batch = wf.BatchReplayWorkflowRunsRequest(namespace_id=ns, statuses=[CANCELED], batch_id="b")
+    await api.workflow.BatchReplayWorkflowRuns(batch)
+    await api.workflow.BatchReplayWorkflowRuns(batch)  # a repeated chunk makes nothing
+    got = await scrape_of(api)
+    assert got.value("stepline_runs_canceled_total", namespace=ns, workflow="report") == 2
+    assert got.value("stepline_runs_started_total", namespace=ns, workflow="report") == 2 + 1 + 2
 
 
 @pytest_asyncio.fixture(params=BACKENDS)

@@ -94,3 +94,46 @@ async def set_created_at(backend: Backend, table: str, ids: Sequence[str], when:
 
 async def set_deadline(backend: Backend, run_id: str, when: datetime) -> None:
     await set_times(backend, RUNS_TABLE, [run_id], deadline_at=when)
+
+
+async def raw_rows(backend: Backend, table: str, column: str, value: str) -> list[str]:
+    """Every row of `table` whose `column` equals `value`, as the database's own text of
+    all its columns, in id order: what "byte for byte unchanged" compares."""
+    if backend.name == "postgres":
+        statement = sql.SQL("SELECT t::text FROM {} AS t WHERE {} = %s::uuid ORDER BY id").format(
+            sql.Identifier(table), sql.Identifier(column)
+        )
+        async with await psycopg.AsyncConnection.connect(backend.url) as conn:
+            cursor = await conn.execute(statement, [value])
+            return [str(row[0]) for row in await cursor.fetchall()]
+    with closing(sqlite3.connect(sqlite_path_from_url(backend.url), timeout=10)) as conn:
+        rows = conn.execute(
+            f'SELECT * FROM "{table}" WHERE "{column}" = ? ORDER BY id', [value]
+        ).fetchall()
+    return [repr(tuple(row)) for row in rows]
+
+
+async def table_columns(backend: Backend, table: str) -> set[str]:
+    """The names of `table`'s columns, from the database's catalog."""
+    if backend.name == "postgres":
+        async with await psycopg.AsyncConnection.connect(backend.url) as conn:
+            cursor = await conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s",
+                [table],
+            )
+            return {str(row[0]) for row in await cursor.fetchall()}
+    with closing(sqlite3.connect(sqlite_path_from_url(backend.url), timeout=10)) as conn:
+        return {str(row[1]) for row in conn.execute(f'PRAGMA table_info("{table}")')}
+
+
+async def execute(backend: Backend, statements: Sequence[LiteralString]) -> None:
+    """Run statements without parameters (DDL such as a test's trigger), committed."""
+    if backend.name == "postgres":
+        async with await psycopg.AsyncConnection.connect(backend.url, autocommit=True) as conn:
+            for statement in statements:
+                await conn.execute(statement)
+        return
+    with closing(sqlite3.connect(sqlite_path_from_url(backend.url), timeout=10)) as conn:
+        for statement in statements:
+            conn.execute(statement)
+        conn.commit()

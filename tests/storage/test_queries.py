@@ -51,6 +51,8 @@ SQLITE_ONLY = {
     "statement over arrays)",
     "savepoint_release": "group commit (PostgreSQL: one statement over arrays)",
     "savepoint_rollback": "group commit (PostgreSQL: one statement over arrays)",
+    "steps_close_open_of_runs": "a batch cancel in steps (PostgreSQL's run_batch_cancel does it "
+    "all at once)",
 }
 
 _SECTION = re.compile(r"^-- --- (.+?) -+$", re.MULTILINE)

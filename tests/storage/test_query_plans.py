@@ -19,10 +19,17 @@ import psycopg
 import pytest
 
 from storage import sqlite_path_from_url
-from storage.paging import run_list_query, step_list_query
+from storage.paging import run_batch_query, run_list_query, step_list_query
 from storage.postgres.codec import CODEC as PG_CODEC
 from storage.postgres.database import Q as PG
-from storage.records import Cursor, RunFilter, RunListParams, RunStatus, StepListParams
+from storage.records import (
+    Cursor,
+    RunBatchParams,
+    RunFilter,
+    RunListParams,
+    RunStatus,
+    StepListParams,
+)
 from storage.sqlite.codec import CODEC as LITE_CODEC
 from storage.sqlite.database import QUERIES as LITE
 from tests.storage.rawsql import Backend
@@ -37,6 +44,7 @@ FILTERS = {
     "task_queue": RunFilter(task_queue="q"),
     "created_after": RunFilter(created_after=NOW),
     "created_before": RunFilter(created_before=NOW),
+    "replay_of_run_id": RunFilter(replay_of_run_id=CURSOR_ID),
 }
 CURSORS = {
     "first": None,
@@ -59,7 +67,9 @@ def _lite_plan(url: str, statement: str, values: dict[str, Any]) -> str:
 
 
 def _assert_served_by_index(plan: str, index: str) -> None:
-    assert index in plan, plan
+    # The scan of the runs listed (aliased `run`), not only of a subquery's (replay_count).
+    outer = (f"{index} on stepline_workflow_runs run", f"SEARCH run USING INDEX {index} ")
+    assert any(scan in plan for scan in outer), plan
     for unwanted in ("Seq Scan", "Sort", "TEMP B-TREE", "SCAN stepline_workflow_runs\n"):
         assert unwanted not in plan + "\n", plan
 
@@ -71,6 +81,7 @@ EXPECTED_INDEX = {
     "task_queue": "stepline_workflow_runs_list_queue",
     "created_after": "stepline_workflow_runs_list",
     "created_before": "stepline_workflow_runs_list",
+    "replay_of_run_id": "stepline_workflow_runs_list_replay_of",
 }
 
 
@@ -134,3 +145,49 @@ async def test_plan__claim_reads_both_claim_indexes_in_order(private_backend: Ba
     assert "Seq Scan" not in plan and "SCAN stepline_workflow_runs\n" not in plan + "\n", plan
     if backend.name == "postgres":
         assert "Sort" not in plan, plan
+
+
+@pytest.mark.parametrize("statement", ["run_batch_pick", "run_batch_cancel"])
+@pytest.mark.parametrize("filter_name", ["none", "one_status", "task_queue"])
+async def test_plan__a_batch_chunk_reads_an_index_in_order(
+    private_backend: Backend, statement: str, filter_name: str
+) -> None:
+    backend = private_backend
+    params = RunBatchParams("ns", FILTERS[filter_name], 1000)
+    after = Cursor(NOW, CURSOR_ID, forward=True)
+    if backend.name == "postgres":
+        query, values = run_batch_query(
+            PG, PG_CODEC, statement, params, after=after, limit=1000, as_of=NOW
+        )
+        plan = await _pg_plan(backend.url, query, {**values, "error": "{}"})
+        if statement == "run_batch_cancel":
+            # The chunk's pick; the answer's own order is a sort of its <= 1000 rows.
+            plan = plan[plan.index("CTE picked") : plan.index("CTE ended")]
+    elif statement == "run_batch_cancel":
+        # SQLite cancels the runs run_batch_pick read, by their IDs.
+        values = {"run_ids": "[]", "error": "{}", "now": 0}
+        plan = _lite_plan(backend.url, LITE[statement], values)
+        assert "SEARCH stepline_workflow_runs USING INDEX sqlite_autoindex" in plan, plan
+        closing = _lite_plan(backend.url, LITE["steps_close_open_of_runs"], values)
+        assert "SEARCH stepline_step_attempts USING INDEX" in closing, closing
+        return
+    else:
+        query, values = run_batch_query(
+            LITE, LITE_CODEC, statement, params, after=after, limit=1000, as_of=0
+        )
+        plan = _lite_plan(backend.url, query, values)
+    assert EXPECTED_INDEX[filter_name] in plan, plan
+    for unwanted in ("Seq Scan", "Sort", "TEMP B-TREE", "SCAN stepline_workflow_runs\n"):
+        assert unwanted not in plan + "\n", plan
+
+
+async def test_plan__replay_of_a_chunk_reads_the_history_by_run(private_backend: Backend) -> None:
+    backend = private_backend
+    if backend.name == "postgres":
+        plan = await _pg_plan(backend.url, PG["step_history_of_runs"], {"run_ids": [CURSOR_ID]})
+    else:
+        plan = _lite_plan(
+            backend.url, LITE["step_history_of_runs"], {"run_ids": f'["{CURSOR_ID}"]'}
+        )
+    assert "stepline_step_attempts_by_run" in plan, plan
+    assert "Seq Scan" not in plan and "SCAN stepline_step_attempts\n" not in plan + "\n", plan

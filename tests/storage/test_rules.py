@@ -58,6 +58,7 @@ RUN = Run(
     finished_at=None,
     wake_up_at=None,
     available_at=NOW,
+    replay_of_run_id=None,
 )
 
 ATTEMPT = StepAttempt(
@@ -79,6 +80,7 @@ ATTEMPT = StepAttempt(
     finished_at=None,
     created_at=NOW,
     updated_at=NOW,
+    copied_from_step_attempt_id=None,
 )
 
 

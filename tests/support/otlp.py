@@ -37,6 +37,8 @@ class Span:
     service: str
     attributes: dict[str, Any]
     status_code: int  # 0 unset, 1 ok, 2 error
+    links: tuple[tuple[str, str], ...] = ()
+    """(trace_id, span_id) of each span this one links to."""
 
 
 class _Received:
@@ -153,6 +155,7 @@ def _spans_of(request: ExportTraceServiceRequest) -> Iterator[Span]:
                     service=service,
                     attributes={a.key: _value(a.value) for a in span.attributes},
                     status_code=span.status.code,
+                    links=tuple((link.trace_id.hex(), link.span_id.hex()) for link in span.links),
                 )
 
 
