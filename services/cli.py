@@ -14,12 +14,12 @@ from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from services.config import EVENT_LOOPS, LOG_FORMATS, ServerConfig, parse_duration
-from services.processes import Supervisor, stop_when_supervisor_goes
+from services.processes import Supervisor, apply_migrations, stop_when_supervisor_goes
 from services.rest import loopback_backend, rest_server, start_http
 from services.server import Server, StartupError
 from stepline import tracing
 from stepline.logs import configure as configure_logs
-from storage import StoreError, create_store
+from storage import StoreError
 
 _DEFAULTS = ServerConfig()
 
@@ -241,14 +241,9 @@ def _stop_on_signals() -> asyncio.Event:
 
 
 async def _migrate(database_url: str) -> None:
-    store = create_store(database_url)
-    await store.start()
-    try:
-        applied = await store.migrate()
-    finally:
-        await store.close()
+    shown, applied = await apply_migrations(database_url)
     names = ", ".join(applied) if applied else "none (up to date)"
-    print(f"stepline-server: database {store.url_for_display}; migrations applied: {names}")
+    print(f"stepline-server: database {shown}; migrations applied: {names}")
 
 
 def _run(main: Coroutine[Any, Any, None], event_loop: str) -> None:

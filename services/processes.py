@@ -26,7 +26,6 @@ import socket
 import sys
 from collections.abc import Iterator, Sequence
 
-from gateway.serve import split_address
 from services.config import ServerConfig
 from services.server import StartupError
 from storage import create_store
@@ -38,10 +37,18 @@ _GRPC_READY = "gRPC listening on "
 _REST_READY = "REST listening on "
 
 
+def _split(address: str) -> tuple[str, int]:
+    """("host", port) of "host:port" or "[v6]:port"; ValueError otherwise."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise ValueError(f"not a host:port address: {address!r}")
+    return host.strip("[]"), int(port)
+
+
 def reserve(address: str) -> tuple[str, socket.socket]:
     """`address` with a concrete port, and a bound (not listening) SO_REUSEPORT socket
     that holds it for the processes that will listen on it."""
-    host, port = split_address(address)
+    host, port = _split(address)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
@@ -54,11 +61,13 @@ def reserve(address: str) -> tuple[str, socket.socket]:
     return f"{shown}:{sock.getsockname()[1]}", sock
 
 
-async def _migrate(database_url: str) -> None:
+async def apply_migrations(database_url: str) -> tuple[str, list[str]]:
+    """Migrate the database (`stepline-server migrate`, and a supervisor before it starts
+    its processes): (the URL to show, the migrations applied)."""
     store = create_store(database_url)
     await store.start()
     try:
-        await store.migrate()
+        return store.url_for_display, await store.migrate()
     finally:
         await store.close()
 
@@ -90,7 +99,7 @@ class Supervisor:
 
     async def run(self, stop: asyncio.Event) -> int:
         """Serve until `stop` is set (SIGTERM/SIGINT); the exit status."""
-        await _migrate(self.config.database_url)
+        await apply_migrations(self.config.database_url)
         with self._reserved() as (grpc_address, http_address):
             command = self.child_command(grpc_address, http_address)
             for _ in range(self.processes):

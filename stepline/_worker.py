@@ -72,7 +72,7 @@ class Worker:
 
     `await worker.run()` serves until SIGTERM/SIGINT (handlers are installed when it runs
     on the main thread, unless `install_signal_handlers=False`; the previous ones are put
-    back when it returns) or `await worker.shutdown()`. Shutdown is graceful: polling stops,
+    back when it returns) or `await worker.shutdown()`. Shutdown is graceful: claiming stops,
     in-flight runs get `shutdown_grace` seconds to finish, then they are cancelled without
     writing anything more and released (ReleaseRun): another worker resumes them at once
     from their last completed step. A second signal skips the grace period (and the short
@@ -178,7 +178,7 @@ class Worker:
             self._end_waiters.remove(entry)
 
     async def shutdown(self) -> None:
-        """Stop polling, let in-flight runs finish within the grace period, and return
+        """Stop taking runs, let in-flight runs finish within the grace period, and return
         when `run()` has returned."""
         self._stopping.set()
         if self._running:
