@@ -10,7 +10,7 @@ GOOGLEAPIS := third_party/googleapis
 DESCRIPTORS := gateway/stepline.binpb
 BUILD_DESCRIPTORS = $(BUF) build --as-file-descriptor-set --exclude-imports --path api/stepline -o
 
-.PHONY: install run test check lint typecheck proto-check breaking docs docs-check generate googleapis bench bench-rest bench-sdk bench-tracing bench-batches clean
+.PHONY: install run test check lint typecheck proto-check breaking docs docs-check generate googleapis bench bench-rest bench-sdk bench-tracing bench-batches bench-peers clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -111,6 +111,24 @@ bench-tracing: $(INSTALLED)
 ## Batch cancel and batch replay over 100,000 runs each, with a worker claiming meanwhile.
 bench-batches: $(INSTALLED)
 	$(PY) -m bench.batches
+
+## stepline next to OpenWorkflow on its own workload, one PostgreSQL, alternating rounds.
+## OpenWorkflow's harness is copied from ../shared/peers/openworkflow (found from the
+## checkout or any folder above it; PEERS_HARNESS=dir to point elsewhere) into the ignored
+## folder .bench-peers/ and installed there with `npm ci`, once. Without node or npm,
+## stepline is measured alone. BENCH_PEERS_ARGS="--rounds 5" passes options.
+PEERS_DIR := .bench-peers
+PEERS_HARNESS ?= $(firstword $(wildcard $(foreach up,.. ../.. ../../..,$(up)/shared/peers/openworkflow)))
+bench-peers: $(INSTALLED)
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+	  echo "bench-peers: node/npm not found: OpenWorkflow is skipped, stepline is measured alone"; \
+	elif [ ! -d $(PEERS_DIR)/node_modules ]; then \
+	  if [ -z "$(PEERS_HARNESS)" ]; then \
+	    echo "bench-peers: no ../shared/peers/openworkflow found (set PEERS_HARNESS=dir)"; exit 1; fi; \
+	  rm -rf $(PEERS_DIR) && mkdir -p $(PEERS_DIR) && cp -r $(PEERS_HARNESS)/. $(PEERS_DIR)/ && \
+	  (cd $(PEERS_DIR) && npm ci --no-audit --no-fund); \
+	fi
+	$(PY) -m bench.peers $(BENCH_PEERS_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(GOOGLEAPIS) site

@@ -32,9 +32,10 @@ class RunningServer:
     """host:port of the REST gateway, when the server was started with it."""
 
 
-def server_command(database_url: str, *, rest: bool = False) -> list[str]:
+def server_command(database_url: str, *, rest: bool = False, processes: int = 1) -> list[str]:
     # Port 0: the server binds a free port and prints it, so there is no race for one.
     # No REST gateway unless asked for: its default port (8080) may be taken.
+    more = [] if processes == 1 else ["--processes", str(processes)]
     return [
         sys.executable,
         "-m",
@@ -46,18 +47,23 @@ def server_command(database_url: str, *, rest: bool = False) -> list[str]:
         "127.0.0.1:0",
         "--http-address",
         "127.0.0.1:0" if rest else "",
+        *more,
     ]
 
 
 @contextlib.asynccontextmanager
 async def running_server(
-    database_url: str, *, rest: bool = False, environ: Mapping[str, str] | None = None
+    database_url: str,
+    *,
+    rest: bool = False,
+    environ: Mapping[str, str] | None = None,
+    processes: int = 1,
 ) -> AsyncIterator[RunningServer]:
     """Start a server (with the REST gateway if `rest`; with `environ` instead of this
-    process's environment if given), yield its addresses once it listens, then SIGTERM
-    it and wait."""
+    process's environment if given; `processes` server processes on one port), yield its
+    addresses once it listens, then SIGTERM it and wait."""
     patterns = [READY_LINE, REST_LINE] if rest else [READY_LINE]
-    command = server_command(database_url, rest=rest)
+    command = server_command(database_url, rest=rest, processes=processes)
     async with _running(command, patterns, environ) as (pid, found):
         yield RunningServer(address=found[0], pid=pid, http_address=found[1] if rest else None)
 
@@ -85,14 +91,17 @@ async def running_gateway(grpc_backend: str) -> AsyncIterator[RunningServer]:
 
 @contextlib.asynccontextmanager
 async def _running(
-    command: list[str], patterns: list[re.Pattern[str]], environ: Mapping[str, str] | None = None
+    command: list[str],
+    patterns: list[re.Pattern[str]],
+    environ: Mapping[str, str] | None = None,
+    cwd: Path = REPO_ROOT,
 ) -> AsyncIterator[tuple[int, list[str]]]:
-    """Run `command`; yield (pid, the first group of each pattern, matched in order on
-    stdout); then SIGTERM it and wait."""
+    """Run `command` in `cwd`; yield (pid, the first group of each pattern, matched in
+    order on stdout); then SIGTERM it and wait."""
     with tempfile.TemporaryFile("w+") as stderr:
         process = await asyncio.create_subprocess_exec(
             *command,
-            cwd=REPO_ROOT,
+            cwd=cwd,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=stderr,

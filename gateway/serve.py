@@ -35,8 +35,16 @@ def split_address(address: str) -> tuple[str, int]:
 class HttpServer:
     """uvicorn serving `app` on `address`. `start()`, then `stop()`; `address` is bound."""
 
-    def __init__(self, app: ASGIApp, address: str, *, shutdown_grace: float = 10.0) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        address: str,
+        *,
+        shutdown_grace: float = 10.0,
+        reuse_port: bool = False,
+    ) -> None:
         self._app = traced_app(app)
+        self._reuse_port = reuse_port
         self._host, self._port = split_address(address)
         self._grace = shutdown_grace
         self._server: _EmbeddedServer | None = None
@@ -50,7 +58,7 @@ class HttpServer:
 
     async def start(self) -> None:
         """Bind (OSError if the address is taken), run the lifespan, start serving."""
-        sock = _bind(self._host, self._port)
+        sock = _bind(self._host, self._port, self._reuse_port)
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
             self._app,
@@ -83,7 +91,7 @@ class HttpServer:
         self._task = None
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def _bind(host: str, port: int, reuse_port: bool) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that name their
     # protocol. Without it every response waits ~40 ms for the client's delayed ACK
@@ -91,6 +99,8 @@ def _bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:  # several processes listen on the port; the kernel spreads connections
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((host, port))
         sock.listen(2048)

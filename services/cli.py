@@ -9,15 +9,17 @@ import argparse
 import asyncio
 import os
 import signal
+import sys
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from services.config import EVENT_LOOPS, LOG_FORMATS, ServerConfig, parse_duration
+from services.processes import Supervisor, apply_migrations, stop_when_supervisor_goes
 from services.rest import loopback_backend, rest_server, start_http
 from services.server import Server, StartupError
 from stepline import tracing
 from stepline.logs import configure as configure_logs
-from storage import StoreError, create_store
+from storage import StoreError
 
 _DEFAULTS = ServerConfig()
 
@@ -82,6 +84,20 @@ def _parser() -> argparse.ArgumentParser:
         choices=EVENT_LOOPS,
         default=_env("EVENT_LOOP", _DEFAULTS.event_loop),
         help="uvloop (faster) or asyncio (env STEPLINE_EVENT_LOOP; default %(default)s)",
+    )
+    serve.add_argument(
+        "--processes",
+        type=int,
+        default=int(_env("PROCESSES", 1)),
+        help="server processes sharing the ports, PostgreSQL only: about one core each "
+        "(env STEPLINE_PROCESSES; default %(default)s)",
+    )
+    serve.add_argument(
+        "--reuse-port",
+        action="store_true",
+        default=_env("REUSE_PORT", "") in ("1", "true"),
+        help="bind with SO_REUSEPORT, so that several processes share the ports "
+        "(set by --processes for its own; env STEPLINE_REUSE_PORT)",
     )
     serve.add_argument(
         "--db-pool-size",
@@ -158,11 +174,13 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         log_level=args.log_level,
         log_format=args.log_format,
         event_loop=args.event_loop,
+        reuse_port=args.reuse_port,
     )
 
 
 async def _serve(config: ServerConfig) -> None:
     stop = _stop_on_signals()
+    orphaned = asyncio.create_task(stop_when_supervisor_goes(stop))
     server = Server(config)
     await server.start()
     print(
@@ -188,6 +206,7 @@ async def _serve(config: ServerConfig) -> None:
         server.shutting_down.set()  # waiting long polls end now, not after the REST drain
         await http.stop()  # before the gRPC server, so REST calls in flight still reach it
     await server.stop()
+    orphaned.cancel()
     print("stepline-server: stopped", flush=True)
 
 
@@ -222,14 +241,9 @@ def _stop_on_signals() -> asyncio.Event:
 
 
 async def _migrate(database_url: str) -> None:
-    store = create_store(database_url)
-    await store.start()
-    try:
-        applied = await store.migrate()
-    finally:
-        await store.close()
+    shown, applied = await apply_migrations(database_url)
     names = ", ".join(applied) if applied else "none (up to date)"
-    print(f"stepline-server: database {store.url_for_display}; migrations applied: {names}")
+    print(f"stepline-server: database {shown}; migrations applied: {names}")
 
 
 def _run(main: Coroutine[Any, Any, None], event_loop: str) -> None:
@@ -244,7 +258,12 @@ def _run(main: Coroutine[Any, Any, None], event_loop: str) -> None:
     asyncio.run(main)
 
 
+async def _supervise(config: ServerConfig, processes: int, argv: Sequence[str]) -> int:
+    return await Supervisor(config, processes, argv).run(_stop_on_signals())
+
+
 def main(argv: Sequence[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
     configure_logs(args.log_level.upper(), args.log_format)
     try:
@@ -253,6 +272,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         elif args.command == "gateway":
             tracing.configure_from_env("stepline-gateway")
             _run(_gateway(args), _DEFAULTS.event_loop)
+        elif args.processes != 1:
+            if args.processes < 1:
+                raise ValueError("--processes must be at least 1")
+            sys.exit(asyncio.run(_supervise(_config(args), args.processes, argv)))
         else:
             config = _config(args)
             # Before the server is built: it installs tracing interceptors only if on.

@@ -43,6 +43,9 @@ class ServerConfig:
     # "json": one JSON object a line, with trace_id, span_id and run_id.
     log_format: str = "text"
     event_loop: str = "uvloop"
+    # Bind the gRPC and REST ports with SO_REUSEPORT, so that several server processes
+    # share them (set for its processes by `serve --processes N`).
+    reuse_port: bool = False
 
     def __post_init__(self) -> None:
         if self.lease_duration <= timedelta(0):

@@ -14,8 +14,9 @@ from typing import Any
 
 from google.protobuf import struct_pb2, timestamp_pb2
 
-from stepline.v1 import common_pb2, step_attempt_pb2, workflow_run_pb2
+from stepline.v1 import common_pb2, step_attempt_pb2, worker_service_pb2, workflow_run_pb2
 from storage.records import (
+    ClaimedRun,
     Failure,
     Json,
     RetryPolicy,
@@ -226,3 +227,20 @@ def step_to_proto(step: StepAttempt) -> step_attempt_pb2.StepAttempt:
     _set_time(msg.finished_at, step.finished_at)
     _set_time(msg.wake_up_at, step.wake_up_at)
     return msg
+
+
+def task_to_proto(claimed: ClaimedRun) -> worker_service_pb2.RunTask:
+    """A claimed run as PollActivity and the worker stream hand it out."""
+    run = claimed.run
+    lease = worker_service_pb2.RunLease(
+        namespace_id=run.namespace_id,
+        run_id=run.run_id,
+        lease_id=claimed.lease_id,
+        worker_id=run.worker_id or "",
+    )
+    return worker_service_pb2.RunTask(
+        run=run_to_proto(run),
+        lease=lease,
+        lease_expires_at=timestamp(claimed.lease_expires_at),
+        steps=[step_to_proto(step) for step in claimed.steps],
+    )

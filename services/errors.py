@@ -51,7 +51,8 @@ class ApiError(Exception):
     def reason_name(self) -> str:
         return error_reason_pb2.ErrorReason.Name(self.reason).removeprefix(_PREFIX)
 
-    def to_status(self) -> grpc.Status:
+    def to_proto(self) -> status_pb2.Status:
+        """The google.rpc.Status: code, message, ErrorInfo and, for a bad field, BadRequest."""
         info = error_details_pb2.ErrorInfo(
             reason=self.reason_name, domain=DOMAIN, metadata=self.metadata
         )
@@ -61,8 +62,10 @@ class ApiError(Exception):
                 field=self.field, description=self.message
             )
             details.append(_pack(error_details_pb2.BadRequest(field_violations=[violation])))
-        status = status_pb2.Status(code=self.code.value[0], message=self.message, details=details)
-        return rpc_status.to_status(status)
+        return status_pb2.Status(code=self.code.value[0], message=self.message, details=details)
+
+    def to_status(self) -> grpc.Status:
+        return rpc_status.to_status(self.to_proto())
 
 
 def _pack(message: Any) -> any_pb2.Any:
@@ -165,6 +168,16 @@ Servicer = TypeVar("Servicer")
 Handler = Callable[[Servicer, Request, grpc.aio.ServicerContext[Any, Any]], Awaitable[Response]]
 
 
+def api_error(exc: Exception, where: str) -> ApiError:
+    """What the client is told of `exc`, raised by `where` (unexpected ones are logged)."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, store_errors.StoreError):
+        return from_store_error(exc)
+    log.error("unexpected error in %s", where, exc_info=exc)
+    return _internal()
+
+
 def rpc(
     handler: Handler[Servicer, Request, Response],
 ) -> Handler[Servicer, Request, Response]:
@@ -176,13 +189,8 @@ def rpc(
     ) -> Response:
         try:
             return await handler(self, request, context)
-        except ApiError as exc:
-            error = exc
-        except store_errors.StoreError as exc:
-            error = from_store_error(exc)
-        except Exception:
-            log.exception("unexpected error in %s", handler.__qualname__)
-            error = _internal()
+        except Exception as exc:
+            error = api_error(exc, handler.__qualname__)
         status = error.to_status()
         await context.abort(status.code, status.details, status.trailing_metadata)
         raise AssertionError("abort returned")  # pragma: no cover

@@ -140,6 +140,11 @@ class Metrics(StoreEvents):
             "PollActivity calls in progress on this server.",
             registry=self.registry,
         )
+        self.open_worker_streams = Gauge(
+            "stepline_open_worker_streams",
+            "Worker streams (WorkStream calls) open on this server.",
+            registry=self.registry,
+        )
         self._queue_depth = _QueueDepth()
         self.registry.register(self._queue_depth)
 

@@ -38,7 +38,10 @@ def rest_server(config: ServerConfig, backend: str, server: Server | None = None
         metrics=None if server is None else metrics_source(server),
     )
     return HttpServer(
-        app, config.http_address, shutdown_grace=config.shutdown_grace.total_seconds()
+        app,
+        config.http_address,
+        shutdown_grace=config.shutdown_grace.total_seconds(),
+        reuse_port=config.reuse_port,
     )
 
 

@@ -54,7 +54,8 @@ def _logs_name_runs(config: ServerConfig) -> bool:
 def _grpc_options(config: ServerConfig) -> list[tuple[str, int]]:
     return [
         ("grpc.max_receive_message_length", max_request_bytes(config)),
-        ("grpc.so_reuseport", 0),
+        # Off, so that a port in use is an error, unless processes share it on purpose.
+        ("grpc.so_reuseport", 1 if config.reuse_port else 0),
         # Long polls sit idle for up to a minute: let clients keep the connection alive.
         ("grpc.keepalive_permit_without_calls", 1),
         ("grpc.http2.min_recv_ping_interval_without_data_ms", 5000),

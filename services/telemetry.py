@@ -39,7 +39,8 @@ from storage.sqlite import SqliteStore
 log = logging.getLogger(__name__)
 
 _STEPLINE = "/stepline.v1."
-_UNTRACED_METHODS = ("PollActivity",)
+# A worker stream lives as long as its worker: one span for it would say nothing.
+_UNTRACED_METHODS = ("PollActivity", "WorkStream")
 _REQUEST_FIELDS = {
     "namespace_id": tracing.NAMESPACE_ID,
     "run_id": tracing.RUN_ID,

@@ -4,6 +4,7 @@ their steps and results. Fencing itself happens in storage, in the writing state
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -14,11 +15,11 @@ from services import convert
 from services import validation as v
 from services.errors import invalid, rpc
 from services.metrics import Metrics
+from services.work_stream import WorkSession, first_of
 from stepline.v1 import worker_service_pb2 as pb
 from stepline.v1 import worker_service_pb2_grpc as pb_grpc
 from storage import Store
 from storage.records import (
-    ClaimedRun,
     Lease,
     RunClaimParams,
     RunClaimResult,
@@ -70,6 +71,47 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
         self._limits = settings.limits
         self._metrics = metrics
 
+    # --- for the worker stream ----------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    @property
+    def shutting_down(self) -> asyncio.Event:
+        return self._shutting_down
+
+    @property
+    def lease_duration(self) -> timedelta:
+        return self._settings.lease_duration
+
+    @property
+    def poll_fallback(self) -> float:
+        return self._settings.poll_fallback.total_seconds()
+
+    def stream_operations(self) -> dict[str, Callable[[Any], Awaitable[Any]]]:
+        """The calls a worker stream carries, by their WorkCall field name."""
+        return {
+            "record_heartbeat": self.record_heartbeat,
+            "begin_step": self.begin_step,
+            "complete_step": self.complete_step,
+            "fail_step": self.fail_step,
+            "schedule_sleep": self.schedule_sleep,
+            "complete_workflow": self.complete_workflow,
+            "fail_workflow": self.fail_workflow,
+            "release_run": self.release_run,
+        }
+
+    async def WorkStream(
+        self, request_iterator: Any, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> None:
+        """The worker stream (services/work_stream.py); its messages are read from `context`."""
+        self._metrics.open_worker_streams.inc()
+        try:
+            await WorkSession(self, context).serve()
+        finally:
+            self._metrics.open_worker_streams.dec()
+
     # --- claiming -----------------------------------------------------------------------
 
     @rpc
@@ -88,7 +130,7 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
         )
         wait = _wait(request, context)
         result = await self._measured_poll(params, wait)
-        return pb.PollActivityResponse(tasks=[_task(c) for c in result.claimed])
+        return pb.PollActivityResponse(tasks=[convert.task_to_proto(c) for c in result.claimed])
 
     async def _measured_poll(self, params: RunClaimParams, wait: float) -> RunClaimResult:
         metrics = self._metrics
@@ -114,7 +156,7 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
                 remaining = give_up_at - loop.time()
                 if result.claimed or remaining <= 0 or self._shutting_down.is_set():
                     return result
-                await _first_of(woken, self._shutting_down, self._recheck_in(result, remaining))
+                await first_of((woken, self._shutting_down), self._recheck_in(result, remaining))
 
     def _recheck_in(self, result: RunClaimResult, remaining: float) -> float:
         timeout = min(remaining, self._settings.poll_fallback.total_seconds())
@@ -128,6 +170,11 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
     async def RecordHeartbeat(
         self, request: pb.RecordHeartbeatRequest, context: Context
     ) -> pb.RecordHeartbeatResponse:
+        return await self.record_heartbeat(request)
+
+    async def record_heartbeat(
+        self, request: pb.RecordHeartbeatRequest
+    ) -> pb.RecordHeartbeatResponse:
         result = await self._store.run_heartbeat(
             RunHeartbeatParams(_lease(request.lease), self._settings.lease_duration)
         )
@@ -140,6 +187,9 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
     async def BeginStep(
         self, request: pb.BeginStepRequest, context: Context
     ) -> pb.BeginStepResponse:
+        return await self.begin_step(request)
+
+    async def begin_step(self, request: pb.BeginStepRequest) -> pb.BeginStepResponse:
         step = await self._store.step_begin(
             StepBeginParams(
                 lease=_lease(request.lease),
@@ -155,6 +205,9 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
     async def CompleteStep(
         self, request: pb.CompleteStepRequest, context: Context
     ) -> pb.CompleteStepResponse:
+        return await self.complete_step(request)
+
+    async def complete_step(self, request: pb.CompleteStepRequest) -> pb.CompleteStepResponse:
         attempt_id, step_id = _step_ref(request)
         step = await self._store.step_complete(
             StepCompleteParams(
@@ -171,6 +224,9 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
 
     @rpc
     async def FailStep(self, request: pb.FailStepRequest, context: Context) -> pb.FailStepResponse:
+        return await self.fail_step(request)
+
+    async def fail_step(self, request: pb.FailStepRequest) -> pb.FailStepResponse:
         attempt_id, step_id = _step_ref(request)
         result = await self._store.step_fail(
             StepFailParams(
@@ -191,6 +247,9 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
     async def ScheduleSleep(
         self, request: pb.ScheduleSleepRequest, context: Context
     ) -> pb.ScheduleSleepResponse:
+        return await self.schedule_sleep(request)
+
+    async def schedule_sleep(self, request: pb.ScheduleSleepRequest) -> pb.ScheduleSleepResponse:
         lease = _lease(request.lease)
         step_id = v.name(request.step_id, "step_id")
         wake_up_at = v.timestamp(request, "wake_up_at")
@@ -210,6 +269,11 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
     async def CompleteWorkflow(
         self, request: pb.CompleteWorkflowRequest, context: Context
     ) -> pb.CompleteWorkflowResponse:
+        return await self.complete_workflow(request)
+
+    async def complete_workflow(
+        self, request: pb.CompleteWorkflowRequest
+    ) -> pb.CompleteWorkflowResponse:
         run = await self._store.run_complete(
             RunCompleteParams(
                 lease=_lease(request.lease), output=v.payload(request, "output", self._limits)
@@ -221,6 +285,9 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
     async def FailWorkflow(
         self, request: pb.FailWorkflowRequest, context: Context
     ) -> pb.FailWorkflowResponse:
+        return await self.fail_workflow(request)
+
+    async def fail_workflow(self, request: pb.FailWorkflowRequest) -> pb.FailWorkflowResponse:
         run = await self._store.run_fail(
             RunFailParams(
                 lease=_lease(request.lease), error=v.failure(request, "error", self._limits)
@@ -232,6 +299,9 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
     async def ReleaseRun(
         self, request: pb.ReleaseRunRequest, context: Context
     ) -> pb.ReleaseRunResponse:
+        return await self.release_run(request)
+
+    async def release_run(self, request: pb.ReleaseRunRequest) -> pb.ReleaseRunResponse:
         # A worker shutting down hands the run back so another claims it now, not when
         # the lease would have expired.
         run = await self._store.run_release(
@@ -296,29 +366,3 @@ def _lease(lease: pb.RunLease) -> Lease:
         lease_id=v.identifier(lease.lease_id, "lease.lease_id"),
         worker_id=v.text(lease.worker_id, "lease.worker_id") or None,
     )
-
-
-def _task(claimed: ClaimedRun) -> pb.RunTask:
-    run = claimed.run
-    lease = pb.RunLease(
-        namespace_id=run.namespace_id,
-        run_id=run.run_id,
-        lease_id=claimed.lease_id,
-        worker_id=run.worker_id or "",
-    )
-    return pb.RunTask(
-        run=convert.run_to_proto(run),
-        lease=lease,
-        lease_expires_at=convert.timestamp(claimed.lease_expires_at),
-        steps=[convert.step_to_proto(step) for step in claimed.steps],
-    )
-
-
-async def _first_of(woken: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:
-    """Wait until either event is set or `seconds` pass."""
-    waiters = [asyncio.ensure_future(woken.wait()), asyncio.ensure_future(stop.wait())]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

@@ -67,7 +67,7 @@ class StepContext:
     ) -> Any:
         """Run `fn(*args, **kwargs)` as the step `step_id` and return its (JSON) output.
 
-        Async functions are awaited; sync ones run on a daemon thread each. With
+        Async functions are awaited; sync ones run on pooled daemon threads. With
         `retry`, a failing attempt is retried in process with backoff; when the step
         still fails, the execution ends and the run is retried from the top by its own
         retry policy. `NonRetryableError` fails the run at once."""

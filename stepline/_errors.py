@@ -150,12 +150,8 @@ _BY_CODE: dict[grpc.StatusCode, type[SteplineError]] = {
 }
 
 
-def _error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo | None:
-    metadata: Any = error.trailing_metadata()
-    value = metadata.get(_STATUS_DETAILS_KEY) if metadata else None
-    if not isinstance(value, bytes):
-        return None
-    for detail in status_pb2.Status.FromString(value).details:
+def _error_info(status: status_pb2.Status) -> error_details_pb2.ErrorInfo | None:
+    for detail in status.details:
         if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
             info = error_details_pb2.ErrorInfo()
             detail.Unpack(info)
@@ -163,12 +159,26 @@ def _error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo | No
     return None
 
 
-def from_rpc_error(error: grpc.aio.AioRpcError) -> SteplineError:
-    """The SDK error for a failed call: by ErrorInfo reason, else by status code."""
-    code = error.code()
-    message = error.details() or code.name
-    info = _error_info(error)
+def _error(code: grpc.StatusCode, message: str, status: status_pb2.Status | None) -> SteplineError:
+    info = _error_info(status) if status is not None else None
     reason = info.reason if info is not None else ""
     metadata = dict(info.metadata) if info is not None else {}
     cls = _BY_REASON.get(reason) or _BY_CODE.get(code, SteplineError)
-    return cls(message, code=code, reason=reason, metadata=metadata)
+    return cls(message or code.name, code=code, reason=reason, metadata=metadata)
+
+
+def from_rpc_error(error: grpc.aio.AioRpcError) -> SteplineError:
+    """The SDK error for a failed call: by ErrorInfo reason, else by status code."""
+    metadata: Any = error.trailing_metadata()
+    value = metadata.get(_STATUS_DETAILS_KEY) if metadata else None
+    status = status_pb2.Status.FromString(value) if isinstance(value, bytes) else None
+    return _error(error.code(), error.details() or "", status)
+
+
+_CODES = {code.value[0]: code for code in grpc.StatusCode}
+
+
+def from_status(status: status_pb2.Status) -> SteplineError:
+    """The SDK error for a call answered with an error on the worker stream."""
+    code = _CODES.get(status.code, grpc.StatusCode.UNKNOWN)
+    return _error(code, status.message, status)

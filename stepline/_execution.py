@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import grpc
 from opentelemetry.trace import INVALID_SPAN, Span
 
 from stepline import _spans, tracing
+from stepline._calls import WorkerCalls
 from stepline._common import ExecutionEnded, LogAdapter, failure_of, lease_seconds, slim_failure
 from stepline._context import WorkflowContext
 from stepline._convert import to_duration, to_python, to_timestamp, to_value
@@ -35,7 +35,7 @@ from stepline._errors import (
     NonRetryableError,
     RunDeadlineExceeded,
     ServerUnavailable,
-    from_rpc_error,
+    SteplineError,
 )
 from stepline._retry import Backoff
 from stepline._step import StepRunner
@@ -45,7 +45,6 @@ from stepline._workflow import AnyWorkflow
 from stepline.v1 import common_pb2
 from stepline.v1 import step_attempt_pb2 as sa
 from stepline.v1 import worker_service_pb2 as wk
-from stepline.v1 import worker_service_pb2_grpc as wk_grpc
 from stepline.v1 import workflow_run_pb2 as wr
 
 _FUNCTION = sa.STEP_KIND_FUNCTION
@@ -61,8 +60,6 @@ class ExecutionSettings:
     step_begin_after: float
     """A step still running after this many seconds is recorded as RUNNING (BeginStep);
     quicker steps cost one CompleteStep call."""
-    metadata: tuple[tuple[str, str], ...] | None = None
-    """gRPC metadata sent with every call (`Worker(metadata=...)`)."""
 
 
 class Execution:
@@ -70,7 +67,7 @@ class Execution:
 
     def __init__(
         self,
-        stub: wk_grpc.WorkerServiceStub,
+        calls: WorkerCalls,
         task: wk.RunTask,
         workflow: AnyWorkflow,
         settings: ExecutionSettings,
@@ -83,7 +80,7 @@ class Execution:
         self.task = task
         self.workflow = workflow
         self.settings = settings
-        self.stub = stub
+        self.calls = calls
         self._completed = {
             step.step_id: step
             for step in task.steps
@@ -101,12 +98,14 @@ class Execution:
         self.log = LogAdapter(logger, fields)
         self.user_log = LogAdapter(logging.getLogger("stepline.workflow"), fields)
         self.span: Span = INVALID_SPAN
+        self.spans_on = tracing.active()
+        """Whether spans are recorded: asked once, not at every step."""
 
     @contextlib.contextmanager
     def traced(self) -> Iterator[None]:
         """The execution's span (from now) and run id current for the block; the span
         ends with the block, recording why the execution ended."""
-        self.span = _spans.run_span(self.task.run)
+        self.span = _spans.run_span(self.task.run, self.spans_on)
         with _spans.running(self.span, self.run_id, lambda: self.end_reason or "crashed"):
             yield
 
@@ -177,8 +176,7 @@ class Execution:
             return
         try:
             await self.call(
-                self.stub.CompleteWorkflow,
-                wk.CompleteWorkflowRequest(lease=self.lease, output=output),
+                "complete_workflow", wk.CompleteWorkflowRequest(lease=self.lease, output=output)
             )
         except InvalidArgument as exc:
             # The run would otherwise stay RUNNING and crash again at every reclaim.
@@ -196,7 +194,7 @@ class Execution:
             "workflow raised %s: %s", type(exc).__qualname__, exc, exc_info=not non_retryable
         )
         response = await self.call_with_failure(
-            self.stub.FailWorkflow,
+            "fail_workflow",
             lambda error: wk.FailWorkflowRequest(lease=self.lease, error=error),
             failure_of(exc, non_retryable),
         )
@@ -204,15 +202,15 @@ class Execution:
         self.log_failed_run(response.run)
 
     async def call_with_failure(
-        self, method: Any, request: Callable[[common_pb2.Failure], Any], error: Any
+        self, kind: str, request: Callable[[common_pb2.Failure], Any], error: Any
     ) -> Any:
         """A FailWorkflow or FailStep; when the server refuses the failure as invalid
         (details or trace over its payload limit), once more with a slimmed failure."""
         try:
-            return await self.call(method, request(error))
+            return await self.call(kind, request(error))
         except InvalidArgument as exc:
             self.log.warning("server refused the failure (%s); sending it slimmed", exc.message)
-            return await self.call(method, request(slim_failure(error)))
+            return await self.call(kind, request(slim_failure(error)))
 
     def log_failed_run(self, run: wr.WorkflowRun) -> None:
         if run.status == wr.WORKFLOW_RUN_STATUS_FAILED:
@@ -222,17 +220,18 @@ class Execution:
 
     # --- calls --------------------------------------------------------------------------
 
-    async def call(self, method: Any, request: Any) -> Any:
-        """A lease-fenced call. Every worker call is safe to repeat, so UNAVAILABLE is
-        retried with backoff; LEASE_LOST or a passed deadline ends the execution."""
+    async def call(self, kind: str, request: Any) -> Any:
+        """A lease-fenced call (`kind`: its WorkCall field name). Every worker call is safe
+        to repeat, so UNAVAILABLE is retried with backoff; LEASE_LOST or a passed deadline
+        ends the execution."""
         backoff = None
         while True:
             if self.ended:
                 raise ExecutionEnded(self.end_reason)
             try:
-                return await method(request, metadata=self.settings.metadata)
-            except grpc.aio.AioRpcError as error:
-                exc = from_rpc_error(error)
+                return await self.calls.call(kind, request)
+            except SteplineError as error:
+                exc = error
             if isinstance(exc, LeaseLost | RunDeadlineExceeded):
                 self.end("lease lost" if isinstance(exc, LeaseLost) else "deadline exceeded")
                 self.log.warning("execution stopped (%s): %s", self.end_reason, exc.message)
@@ -246,8 +245,8 @@ class Execution:
 
     async def heartbeat(self, deadline: float) -> wk.RecordHeartbeatResponse:
         request = wk.RecordHeartbeatRequest(lease=self.lease)
-        response: wk.RecordHeartbeatResponse = await self.stub.RecordHeartbeat(
-            request, timeout=deadline, metadata=self.settings.metadata
+        response: wk.RecordHeartbeatResponse = await self.calls.call(
+            "record_heartbeat", request, deadline=deadline
         )
         return response
 
@@ -313,8 +312,10 @@ class Execution:
         else:
             request.duration.CopyFrom(to_duration(max(until, timedelta(0))))
         attempt = self.step_attempt(step_id)
-        with _spans.step_span(f"sleep {step_id}", self.run_id, step_id, attempt) as span:
-            response = await self.call(self.stub.ScheduleSleep, request)
+        with _spans.step_span(
+            f"sleep {step_id}", self.run_id, step_id, attempt, self.spans_on
+        ) as span:
+            response = await self.call("schedule_sleep", request)
             if response.run.HasField("wake_up_at"):
                 span.set_attribute(tracing.WAKE_UP_AT, response.run.wake_up_at.ToJsonString())
         if response.run.status == wr.WORKFLOW_RUN_STATUS_SLEEPING:
@@ -324,7 +325,7 @@ class Execution:
             raise ExecutionEnded(self.end_reason)
 
     async def invoke(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
-        """Call a step function: async ones on the loop, sync ones on a thread of their own."""
+        """Call a step function: async ones on the loop, sync ones on a pooled thread."""
         if inspect.iscoroutinefunction(fn):
             return await fn(*args, **kwargs)
         result = await run_in_thread(fn, args, kwargs)

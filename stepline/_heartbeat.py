@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-import grpc
-
-from stepline._errors import LeaseLost, RunDeadlineExceeded, from_rpc_error
+from stepline._errors import LeaseLost, RunDeadlineExceeded, SteplineError
 from stepline._execution import Execution
 
 # Never beat more often than this, whatever the lease (a very short test lease included).
@@ -52,8 +50,7 @@ class Heartbeat:
         try:
             # A beat slower than the interval is stale; the next one replaces it.
             response = await execution.heartbeat(deadline=self._interval)
-        except grpc.aio.AioRpcError as error:
-            exc = from_rpc_error(error)
+        except SteplineError as exc:
             if isinstance(exc, LeaseLost | RunDeadlineExceeded):
                 _stop(execution, "lease lost", exc.message)
                 return

@@ -10,41 +10,32 @@ from collections.abc import Iterable
 import grpc
 from opentelemetry import trace
 
-from stepline._errors import LeaseLost, ServerUnavailable, from_rpc_error
+from stepline._calls import WorkerCalls
+from stepline._errors import LeaseLost, ServerUnavailable, SteplineError
 from stepline._execution import Execution
 from stepline.v1 import worker_service_pb2 as wk
-from stepline.v1 import worker_service_pb2_grpc as wk_grpc
 
 # Shutdown must not hang on a server that does not answer: the lease expires anyway.
 RELEASE_TIMEOUT = 2.0
 REASON = "worker shutdown"
 
 
-async def release_runs(
-    stub: wk_grpc.WorkerServiceStub,
-    executions: Iterable[Execution],
-    metadata: tuple[tuple[str, str], ...] | None,
-) -> None:
-    await asyncio.gather(*(_release(stub, execution, metadata) for execution in executions))
+async def release_runs(calls: WorkerCalls, executions: Iterable[Execution]) -> None:
+    await asyncio.gather(*(_release(calls, execution) for execution in executions))
 
 
-async def _release(
-    stub: wk_grpc.WorkerServiceStub,
-    execution: Execution,
-    metadata: tuple[tuple[str, str], ...] | None,
-) -> None:
+async def _release(calls: WorkerCalls, execution: Execution) -> None:
     request = wk.ReleaseRunRequest(lease=execution.lease, reason=REASON)
     try:
         # In the run's trace, under its (ended) execution span: not a trace of its own.
         with trace.use_span(
             execution.span, end_on_exit=False, record_exception=False, set_status_on_exception=False
         ):
-            await stub.ReleaseRun(request, timeout=RELEASE_TIMEOUT, metadata=metadata)
-    except grpc.aio.AioRpcError as error:
-        exc = from_rpc_error(error)
+            await calls.call("release_run", request, deadline=RELEASE_TIMEOUT)
+    except SteplineError as exc:
         # Lost lease: someone else has the run. Unavailable: its lease expires instead.
         quiet = isinstance(exc, LeaseLost | ServerUnavailable)
-        if error.code() is grpc.StatusCode.DEADLINE_EXCEEDED:
+        if exc.code is grpc.StatusCode.DEADLINE_EXCEEDED:
             quiet = True
         execution.log.log(
             logging.INFO if quiet else logging.WARNING,

@@ -49,13 +49,14 @@ def _stored_trace(run: wr.WorkflowRun) -> dict[str, Any]:
     return {tracing.TRACE_KEY: to_python(fields[tracing.TRACE_KEY])}
 
 
-def run_span(run: wr.WorkflowRun) -> Span:
+def run_span(run: wr.WorkflowRun, traced: bool) -> Span:
     """The span of one execution of `run`: a CONSUMER of the work its caller handed over,
     child of the span that started the run (a new trace if none was stored); a replay's
-    links to the trace of the run it replays."""
+    links to the trace of the run it replays. `traced`: tracing.active(), asked once per
+    execution (it reads os.environ each time)."""
     stored = _stored_trace(run)
     parent = tracing.continued(stored)
-    if not tracing.active():
+    if not traced:
         # What the no-op tracer would give (the stored span, non-recording), for less.
         return trace.get_current_span(parent)
     return tracing.tracer().start_span(
@@ -101,12 +102,12 @@ def _has_error(span: Span) -> bool:
 
 
 def step_span(
-    name: str, run_id: str, step_id: str, attempt: int
+    name: str, run_id: str, step_id: str, attempt: int, traced: bool
 ) -> contextlib.AbstractContextManager[Span]:
     """A span for one step of the current execution, current for a `with` block. An
     exception escaping it marks it failed; ExecutionEnded and cancellation (which are
     not Exceptions) do not. With tracing off, nothing (the run's span stays current)."""
-    if not tracing.active():
+    if not traced:
         return contextlib.nullcontext(trace.INVALID_SPAN)
     return tracing.tracer().start_as_current_span(
         name,

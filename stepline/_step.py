@@ -49,7 +49,9 @@ class StepRunner:
         execution = self.execution
         attempt = execution.step_attempt(self.step_id)
         name = f"step {self.step_id}"
-        with _spans.step_span(name, execution.run_id, self.step_id, attempt) as self.span:
+        with _spans.step_span(
+            name, execution.run_id, self.step_id, attempt, execution.spans_on
+        ) as self.span:
             try:
                 return await self._run(fn, args, kwargs)
             finally:
@@ -99,9 +101,7 @@ class StepRunner:
         request = wk.BeginStepRequest(
             lease=self.execution.lease, step_id=self.step_id, config=self._config
         )
-        self._begin = asyncio.ensure_future(
-            self.execution.call(self.execution.stub.BeginStep, request)
-        )
+        self._begin = asyncio.ensure_future(self.execution.call("begin_step", request))
 
     async def _await_begin(self) -> None:
         """A BeginStep in flight must land before the step is closed."""
@@ -115,7 +115,7 @@ class StepRunner:
             lease=self.execution.lease, step_id=self.step_id, config=self._config, output=output
         )
         try:
-            response = await self.execution.call(self.execution.stub.CompleteStep, request)
+            response = await self.execution.call("complete_step", request)
         except (InvalidArgument, StepStateError) as exc:
             # A refused output fails the step for good, like any failed step: workflow
             # code must not be able to catch it and carry on.
@@ -140,7 +140,7 @@ class StepRunner:
         await self._await_begin()
         try:
             response = await self.execution.call_with_failure(
-                self.execution.stub.FailStep,
+                "fail_step",
                 lambda error: wk.FailStepRequest(
                     lease=self.execution.lease,
                     step_id=self.step_id,

@@ -19,13 +19,15 @@ from typing import Any
 
 import grpc
 
-from stepline import _spans
+from stepline import _spans, tracing
+from stepline._calls import UnaryCalls, WorkerCalls
 from stepline._convert import seconds_duration
 from stepline._errors import InvalidArgument, ServerUnavailable, SteplineError, from_rpc_error
 from stepline._execution import Execution, ExecutionSettings
 from stepline._heartbeat import Heartbeat
 from stepline._release import release_runs
 from stepline._retry import Backoff
+from stepline._stream import CLOSE_TIMEOUT, StreamUnsupported, WorkStream
 from stepline._workflow import AnyWorkflow
 from stepline.v1 import worker_service_pb2 as wk
 from stepline.v1 import worker_service_pb2_grpc as wk_grpc
@@ -51,6 +53,8 @@ class WorkerStats:
 
     polls: int = 0
     empty_polls: int = 0
+    streams: int = 0
+    """Worker streams opened (the first, then one per reconnect); 0 when long-polling."""
     claimed: int = 0
     ended: Counter[str] = field(default_factory=Counter)
     """Executions ended, by reason: completed, failed, step failed, sleeping, canceled,
@@ -68,7 +72,7 @@ class Worker:
 
     `await worker.run()` serves until SIGTERM/SIGINT (handlers are installed when it runs
     on the main thread, unless `install_signal_handlers=False`; the previous ones are put
-    back when it returns) or `await worker.shutdown()`. Shutdown is graceful: polling stops,
+    back when it returns) or `await worker.shutdown()`. Shutdown is graceful: claiming stops,
     in-flight runs get `shutdown_grace` seconds to finish, then they are cancelled without
     writing anything more and released (ReleaseRun): another worker resumes them at once
     from their last completed step. A second signal skips the grace period (and the short
@@ -89,6 +93,7 @@ class Worker:
         step_begin_after: float = 0.5,
         metadata: Sequence[tuple[str, str]] = (),
         install_signal_handlers: bool = True,
+        stream: bool = True,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -101,6 +106,10 @@ class Worker:
         self.poll_wait = poll_wait
         self._metadata = tuple(metadata) or None
         self._install_signals = install_signal_handlers
+        self._stream_wanted = stream
+        self._releasing: set[asyncio.Task[None]] = set()
+        # The stream's credit grant while a worker stream serves: one per slot freed.
+        self._grant: Callable[[int], None] | None = None
         self._workflows = _by_name(workflows)
         self._step_begin_after = step_begin_after
         self._active: dict[asyncio.Task[None], Execution] = {}
@@ -127,19 +136,28 @@ class Worker:
             self.target, options=_CHANNEL_OPTIONS, interceptors=_spans.client_interceptors()
         )
         stub = wk_grpc.WorkerServiceStub(channel)  # type: ignore[no-untyped-call]
-        settings = ExecutionSettings(self._step_begin_after, self._metadata)
+        settings = ExecutionSettings(self._step_begin_after)
         restore = self._install_signal_handlers()
         log.info(
-            "worker %s polling %s queue %r for %s",
+            "worker %s serving %s queue %r for %s",
             self.worker_id,
             self.target,
             self.task_queue,
             ", ".join(self._workflows),
         )
         try:
-            await self._poll_loop(stub, settings)
+            if self._stream_wanted and not tracing.active():
+                try:
+                    await self._serve_stream(stub, settings)
+                    return
+                except StreamUnsupported:
+                    log.info("the server has no worker stream: long-polling instead")
+            calls = UnaryCalls(stub, self._metadata)
+            try:
+                await self._poll_loop(stub, calls, settings)
+            finally:
+                await self._drain(calls)
         finally:
-            await self._drain(stub)
             restore()
             await channel.close(grace=None)
             self._running = False
@@ -160,16 +178,71 @@ class Worker:
             self._end_waiters.remove(entry)
 
     async def shutdown(self) -> None:
-        """Stop polling, let in-flight runs finish within the grace period, and return
+        """Stop taking runs, let in-flight runs finish within the grace period, and return
         when `run()` has returned."""
         self._stopping.set()
         if self._running:
             await self._done.wait()
 
+    # --- the worker stream --------------------------------------------------------------
+
+    async def _serve_stream(
+        self, stub: wk_grpc.WorkerServiceStub, settings: ExecutionSettings
+    ) -> None:
+        """Run what the stream brings until shutdown, then drain over the same stream.
+        StreamUnsupported (before any run started) when the server has no stream."""
+        opening = wk.WorkStreamOpen(
+            namespace_id=self.namespace,
+            task_queue=self.task_queue,
+            worker_id=self.worker_id,
+            workflow_names=list(self._workflows),
+        )
+        stream = WorkStream(
+            stub,
+            opening,
+            self._metadata,
+            on_task=lambda task: self._on_task(stream, task, settings),
+            free_slots=lambda: max(self.concurrency - len(self._active), 0),
+            on_open=self._stream_opened,
+        )
+        self._grant = stream.grant
+        connection = asyncio.create_task(stream.run())
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({connection, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if connection.done():
+                connection.result()  # StreamUnsupported, InvalidArgument
+            stream.drain()
+            await self._drain(stream)
+            if self._releasing:
+                await asyncio.gather(*self._releasing)
+        finally:
+            self._grant = None
+            stopping.cancel()
+            await stream.close()
+            done, _ = await asyncio.wait({connection}, timeout=CLOSE_TIMEOUT)
+            if not done:
+                connection.cancel()
+            await asyncio.gather(connection, return_exceptions=True)
+
+    def _stream_opened(self) -> None:
+        self.stats.streams += 1
+
+    def _on_task(self, stream: WorkStream, task: wk.RunTask, settings: ExecutionSettings) -> None:
+        self.stats.claimed += 1
+        if not self._stopping.is_set():
+            self._launch(stream, task, settings)
+            return
+        # Pushed as the worker began to shut down: hand it back at once.
+        execution = Execution(stream, task, self._workflows[task.run.workflow_name], settings, log)
+        releasing = asyncio.create_task(release_runs(stream, [execution]))
+        self._releasing.add(releasing)
+        releasing.add_done_callback(self._releasing.discard)
+
     # --- polling ------------------------------------------------------------------------
 
     async def _poll_loop(
-        self, stub: wk_grpc.WorkerServiceStub, settings: ExecutionSettings
+        self, stub: wk_grpc.WorkerServiceStub, calls: WorkerCalls, settings: ExecutionSettings
     ) -> None:
         backoff = Backoff()
         while not self._stopping.is_set():
@@ -195,7 +268,8 @@ class Worker:
                 continue
             backoff.reset()
             for task in tasks:
-                self._launch(stub, task, settings)
+                self.stats.claimed += 1
+                self._launch(calls, task, settings)
 
     def _returned_early(self, elapsed: float) -> bool:
         """An empty poll that came back well before its wait was up."""
@@ -255,13 +329,10 @@ class Worker:
 
     # --- executions ---------------------------------------------------------------------
 
-    def _launch(
-        self, stub: wk_grpc.WorkerServiceStub, task: wk.RunTask, settings: ExecutionSettings
-    ) -> None:
+    def _launch(self, calls: WorkerCalls, task: wk.RunTask, settings: ExecutionSettings) -> None:
         workflow = self._workflows[task.run.workflow_name]
-        execution = Execution(stub, task, workflow, settings, log)
+        execution = Execution(calls, task, workflow, settings, log)
         execution.log.debug("run claimed")
-        self.stats.claimed += 1
         running = asyncio.create_task(self._execute(execution))
         execution.attach(running)
         self._active[running] = execution
@@ -291,9 +362,11 @@ class Worker:
             for count, waiter in self._end_waiters:
                 if count <= total and not waiter.done():
                     waiter.set_result(None)
+            if self._grant is not None and not self._stopping.is_set():
+                self._grant(1)
         self._slot_freed.set()
 
-    async def _drain(self, stub: wk_grpc.WorkerServiceStub) -> None:
+    async def _drain(self, calls: WorkerCalls) -> None:
         """Give in-flight runs the grace period, then cancel them without writing and
         release their runs to other workers."""
         if not self._active:
@@ -315,7 +388,7 @@ class Worker:
         if stuck:
             log.warning("%d runs ignore cancellation; leaving them to expire", len(stuck))
         stopped = [ex for task, ex in leftover.items() if task not in stuck]
-        await release_runs(stub, stopped, self._metadata)
+        await release_runs(calls, stopped)
 
     async def _wait_for(
         self, tasks: set[asyncio.Task[None]], seconds: float

@@ -61,6 +61,10 @@ class PendingEvents(StoreEvents):
     def step_ended(self, namespace_id: str, status: StepStatus) -> None:
         self._calls.append(lambda to: to.step_ended(namespace_id, status))
 
+    def adopt(self, other: PendingEvents) -> None:
+        """Take `other`'s events as this transaction's own (a savepoint released)."""
+        self._calls.extend(other._calls)
+
     def deliver(self, receiver: StoreEvents) -> None:
         for call in self._calls:
             call(receiver)

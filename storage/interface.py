@@ -22,6 +22,10 @@ Rules every implementation keeps:
 - A step_id is COMPLETED at most once per run.
 - Starts, retries, sleeps and releases notify `wake_hub` subscribers of the run's
   (namespace_id, task_queue) once committed, on every server sharing the database.
+- Group commit: `run_create`, `step_complete` and `run_complete` calls made at once are
+  committed together (storage/group_commit.py) by their `*_many` operation: one
+  transaction for the batch, in which each call's change is whole or absent, and each
+  caller is answered once it is committed. A call's error is its own: the others commit.
 - Once committed, the changes metrics count are reported to `events` by the store that
   made them, exactly once: runs ending (completed, failed, by a deadline too, canceled),
   claims, expired leases taken back, step attempts a worker completed or failed.
@@ -30,6 +34,7 @@ Rules every implementation keeps:
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 
 from storage.events import StoreEvents
 from storage.notify import WakeHub
@@ -213,6 +218,24 @@ class Store(abc.ABC):
         available now, lease_id, lease expiry and worker_id cleared, `attempt` and `error`
         unchanged (a release is not a failure); open attempts FAILED with
         `rules.released_failure(reason)`. Fenced like every worker call."""
+
+    # --- group commit -------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def run_create_many(
+        self, params: Sequence[RunCreateParams]
+    ) -> list[RunCreateResult | Exception]:
+        """run_create for each, in one transaction: per call its result or its error."""
+
+    @abc.abstractmethod
+    async def step_complete_many(
+        self, params: Sequence[StepCompleteParams]
+    ) -> list[StepAttempt | Exception]:
+        """step_complete for each, in one transaction: per call its result or its error."""
+
+    @abc.abstractmethod
+    async def run_complete_many(self, params: Sequence[RunCompleteParams]) -> list[Run | Exception]:
+        """run_complete for each, in one transaction: per call its result or its error."""
 
     # --- maintenance --------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
-"""Copy google/api/{annotations,http}.proto from the installed googleapis-common-protos.
+"""Copy google/api/{annotations,http}.proto and google/rpc/status.proto from the installed
+googleapis-common-protos.
 
-buf cannot reach a schema registry here, so the contract's one external import
-comes from the wheel that already ships these files next to their _pb2 modules.
+buf cannot reach a schema registry here, so the contract's external imports come from
+the wheel that already ships these files next to their _pb2 modules.
 The copy is a build input (git-ignored), never edited or committed.
 """
 
@@ -12,15 +13,22 @@ import sys
 from pathlib import Path
 
 import google.api
+import google.rpc
 
-FILES = ("annotations.proto", "http.proto")
+# (package, file): google/api for the HTTP annotations, google/rpc for the worker stream's
+# per-call error status.
+FILES = (
+    (google.api, "annotations.proto"),
+    (google.api, "http.proto"),
+    (google.rpc, "status.proto"),
+)
 
 
 def main() -> None:
-    target = Path(sys.argv[1]) / "google" / "api"
-    target.mkdir(parents=True, exist_ok=True)
-    source = Path(next(iter(google.api.__path__)))
-    for name in FILES:
+    for package, name in FILES:
+        source = Path(next(iter(package.__path__)))
+        target = Path(sys.argv[1]) / "google" / source.name
+        target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source / name, target / name)
 
 

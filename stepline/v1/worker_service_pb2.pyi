@@ -3,6 +3,7 @@ import datetime
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.rpc import status_pb2 as _status_pb2
 from stepline.v1 import common_pb2 as _common_pb2
 from stepline.v1 import step_attempt_pb2 as _step_attempt_pb2
 from stepline.v1 import workflow_run_pb2 as _workflow_run_pb2
@@ -205,3 +206,81 @@ class ReleaseRunResponse(_message.Message):
     RUN_FIELD_NUMBER: _ClassVar[int]
     run: _workflow_run_pb2.WorkflowRun
     def __init__(self, run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ...) -> None: ...
+
+class WorkStreamRequest(_message.Message):
+    __slots__ = ("open", "run_credits", "calls", "draining")
+    OPEN_FIELD_NUMBER: _ClassVar[int]
+    RUN_CREDITS_FIELD_NUMBER: _ClassVar[int]
+    CALLS_FIELD_NUMBER: _ClassVar[int]
+    DRAINING_FIELD_NUMBER: _ClassVar[int]
+    open: WorkStreamOpen
+    run_credits: int
+    calls: _containers.RepeatedCompositeFieldContainer[WorkCall]
+    draining: bool
+    def __init__(self, open: _Optional[_Union[WorkStreamOpen, _Mapping]] = ..., run_credits: _Optional[int] = ..., calls: _Optional[_Iterable[_Union[WorkCall, _Mapping]]] = ..., draining: _Optional[bool] = ...) -> None: ...
+
+class WorkStreamOpen(_message.Message):
+    __slots__ = ("namespace_id", "task_queue", "worker_id", "workflow_names")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_NAMES_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    task_queue: str
+    worker_id: str
+    workflow_names: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, namespace_id: _Optional[str] = ..., task_queue: _Optional[str] = ..., worker_id: _Optional[str] = ..., workflow_names: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class WorkCall(_message.Message):
+    __slots__ = ("call_id", "record_heartbeat", "begin_step", "complete_step", "fail_step", "schedule_sleep", "complete_workflow", "fail_workflow", "release_run")
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    RECORD_HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    BEGIN_STEP_FIELD_NUMBER: _ClassVar[int]
+    COMPLETE_STEP_FIELD_NUMBER: _ClassVar[int]
+    FAIL_STEP_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_SLEEP_FIELD_NUMBER: _ClassVar[int]
+    COMPLETE_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
+    FAIL_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
+    RELEASE_RUN_FIELD_NUMBER: _ClassVar[int]
+    call_id: int
+    record_heartbeat: RecordHeartbeatRequest
+    begin_step: BeginStepRequest
+    complete_step: CompleteStepRequest
+    fail_step: FailStepRequest
+    schedule_sleep: ScheduleSleepRequest
+    complete_workflow: CompleteWorkflowRequest
+    fail_workflow: FailWorkflowRequest
+    release_run: ReleaseRunRequest
+    def __init__(self, call_id: _Optional[int] = ..., record_heartbeat: _Optional[_Union[RecordHeartbeatRequest, _Mapping]] = ..., begin_step: _Optional[_Union[BeginStepRequest, _Mapping]] = ..., complete_step: _Optional[_Union[CompleteStepRequest, _Mapping]] = ..., fail_step: _Optional[_Union[FailStepRequest, _Mapping]] = ..., schedule_sleep: _Optional[_Union[ScheduleSleepRequest, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflowRequest, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflowRequest, _Mapping]] = ..., release_run: _Optional[_Union[ReleaseRunRequest, _Mapping]] = ...) -> None: ...
+
+class WorkStreamResponse(_message.Message):
+    __slots__ = ("tasks", "results")
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    tasks: _containers.RepeatedCompositeFieldContainer[RunTask]
+    results: _containers.RepeatedCompositeFieldContainer[WorkResult]
+    def __init__(self, tasks: _Optional[_Iterable[_Union[RunTask, _Mapping]]] = ..., results: _Optional[_Iterable[_Union[WorkResult, _Mapping]]] = ...) -> None: ...
+
+class WorkResult(_message.Message):
+    __slots__ = ("call_id", "record_heartbeat", "begin_step", "complete_step", "fail_step", "schedule_sleep", "complete_workflow", "fail_workflow", "release_run", "error")
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    RECORD_HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    BEGIN_STEP_FIELD_NUMBER: _ClassVar[int]
+    COMPLETE_STEP_FIELD_NUMBER: _ClassVar[int]
+    FAIL_STEP_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_SLEEP_FIELD_NUMBER: _ClassVar[int]
+    COMPLETE_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
+    FAIL_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
+    RELEASE_RUN_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    call_id: int
+    record_heartbeat: RecordHeartbeatResponse
+    begin_step: BeginStepResponse
+    complete_step: CompleteStepResponse
+    fail_step: FailStepResponse
+    schedule_sleep: ScheduleSleepResponse
+    complete_workflow: CompleteWorkflowResponse
+    fail_workflow: FailWorkflowResponse
+    release_run: ReleaseRunResponse
+    error: _status_pb2.Status
+    def __init__(self, call_id: _Optional[int] = ..., record_heartbeat: _Optional[_Union[RecordHeartbeatResponse, _Mapping]] = ..., begin_step: _Optional[_Union[BeginStepResponse, _Mapping]] = ..., complete_step: _Optional[_Union[CompleteStepResponse, _Mapping]] = ..., fail_step: _Optional[_Union[FailStepResponse, _Mapping]] = ..., schedule_sleep: _Optional[_Union[ScheduleSleepResponse, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflowResponse, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflowResponse, _Mapping]] = ..., release_run: _Optional[_Union[ReleaseRunResponse, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...

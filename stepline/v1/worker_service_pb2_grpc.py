@@ -84,6 +84,11 @@ class WorkerServiceStub:
                 request_serializer=stepline_dot_v1_dot_worker__service__pb2.ReleaseRunRequest.SerializeToString,
                 response_deserializer=stepline_dot_v1_dot_worker__service__pb2.ReleaseRunResponse.FromString,
                 _registered_method=True)
+        self.WorkStream = channel.stream_stream(
+                '/stepline.v1.WorkerService/WorkStream',
+                request_serializer=stepline_dot_v1_dot_worker__service__pb2.WorkStreamRequest.SerializeToString,
+                response_deserializer=stepline_dot_v1_dot_worker__service__pb2.WorkStreamResponse.FromString,
+                _registered_method=True)
 
 
 class WorkerServiceServicer:
@@ -159,6 +164,21 @@ class WorkerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WorkStream(self, request_iterator, context):
+        """The worker stream: the calls above over one bidirectional stream per worker, for less work
+        per call on both ends. The worker opens it (WorkStreamRequest.open) and grants run credits
+        as slots free up; the server claims due runs as PollActivity does, and pushes them as
+        RunTasks, never more than the credits granted (back-pressure). Calls on claimed runs go in
+        `calls`, each under its own call_id, and are answered in WorkStreamResponse.results, in any
+        order, each once its change is committed, with the unary call's response or its error.
+        Fencing, validation and errors are the unary calls'. The server ends the stream when it
+        shuts down; a worker then opens a new one and sends again the calls still unanswered
+        (every worker call is safe to repeat).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -206,6 +226,11 @@ def add_WorkerServiceServicer_to_server(servicer, server):
                     servicer.ReleaseRun,
                     request_deserializer=stepline_dot_v1_dot_worker__service__pb2.ReleaseRunRequest.FromString,
                     response_serializer=stepline_dot_v1_dot_worker__service__pb2.ReleaseRunResponse.SerializeToString,
+            ),
+            'WorkStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.WorkStream,
+                    request_deserializer=stepline_dot_v1_dot_worker__service__pb2.WorkStreamRequest.FromString,
+                    response_serializer=stepline_dot_v1_dot_worker__service__pb2.WorkStreamResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -456,6 +481,33 @@ class WorkerService:
             '/stepline.v1.WorkerService/ReleaseRun',
             stepline_dot_v1_dot_worker__service__pb2.ReleaseRunRequest.SerializeToString,
             stepline_dot_v1_dot_worker__service__pb2.ReleaseRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WorkStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/stepline.v1.WorkerService/WorkStream',
+            stepline_dot_v1_dot_worker__service__pb2.WorkStreamRequest.SerializeToString,
+            stepline_dot_v1_dot_worker__service__pb2.WorkStreamResponse.FromString,
             options,
             channel_credentials,
             insecure,

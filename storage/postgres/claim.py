@@ -1,14 +1,17 @@
 """Claiming due runs of a queue: one statement, FOR NO KEY UPDATE SKIP LOCKED.
 
 Concurrent claims skip the rows others hold instead of waiting for them, so no run is
-taken twice and no claim waits behind another.
+taken twice and no claim waits behind another. The claim commits alone (autocommit):
+from then on the claimed runs' leases are this claim's, so their step history, read
+after it, cannot change under it; and a fresh run has none to read, so claiming new
+work is one round trip.
 """
 
 from __future__ import annotations
 
 from storage.events import StoreEvents
 from storage.postgres.codec import CODEC
-from storage.postgres.database import Database, Row, fetch
+from storage.postgres.database import Database, Row
 from storage.records import RunClaimParams, RunClaimResult, RunStatus
 from storage.rows import claimed_runs, next_due_in
 from storage.rules import ABANDONED_ERROR, DEADLINE_ERROR, LEASE_EXPIRED_ERROR
@@ -26,12 +29,12 @@ async def claim(db: Database, params: RunClaimParams) -> RunClaimResult:
         "lease_expired_error": LEASE_EXPIRED_ERROR,
         "abandoned_error": ABANDONED_ERROR,
     }
-    async with db.transaction() as conn:
-        # Runs failed by their deadline come back too; only RUNNING ones are claimed.
-        changed = await fetch(conn, "run_claim", query)
-        rows = [r for r in changed if r["status"] == "RUNNING"]
-        steps = await fetch(conn, "steps_of_runs", {"run_ids": [r["id"] for r in rows]})
+    # Runs failed by their deadline come back too; only RUNNING ones are claimed.
+    changed = await db.fetch("run_claim", query)
     _report(db.events, changed)
+    rows = [r for r in changed if r["status"] == "RUNNING"]
+    with_history = [r["id"] for r in rows if r["has_steps"]]
+    steps = await db.fetch("steps_of_runs", {"run_ids": with_history}) if with_history else []
     if rows:
         return RunClaimResult(claimed=claimed_runs(rows, steps, CODEC), next_due_in=None)
     due = await db.fetch_one("run_next_due", query)

@@ -7,8 +7,9 @@ statements run through the module-level `fetch` with that connection.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -54,6 +55,27 @@ async def _configure(conn: Conn) -> None:
     # Payloads stay JSON text end to end; IDs are strings in records.
     for type_name in ("json", "uuid"):
         conn.adapters.register_loader(type_name, TextLoader)
+
+
+def arrays(calls: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """The parameters of a statement over many calls (group commit): one array per
+    parameter, one element per call, and `n`, each call's place."""
+    columns: dict[str, list[Any]] = {"n": list(range(len(calls)))}
+    for name in calls[0]:
+        columns[name] = [call[name] for call in calls]
+    return columns
+
+
+async def alone(
+    calls: Sequence[Any], left: Sequence[int], one: Callable[[Any], Awaitable[Any]]
+) -> dict[int, Any]:
+    """The calls at places `left` that a statement over many left out, each done again
+    alone, at once: its result, or the error it raised (StoreError, ValueError)."""
+    answers = await asyncio.gather(*(one(calls[n]) for n in left), return_exceptions=True)
+    for answer in answers:
+        if isinstance(answer, BaseException) and not isinstance(answer, Exception):
+            raise answer  # cancellation
+    return dict(zip(left, answers, strict=True))
 
 
 async def fetch(conn: Conn, query: str, params: Mapping[str, Any]) -> list[Row]:

@@ -1,18 +1,21 @@
 """Worker calls on the run itself: heartbeat, sleep, complete, fail, release.
 
-Heartbeat, complete and release are single fenced statements (the hot path); sleep
-and fail read the run's history or retry policy, so they run in the locked transaction.
+Heartbeat, complete and release are single fenced statements (the hot path), and
+concurrent completions are done together by one (group commit); sleep and fail read the
+run's history or retry policy, so they run in the locked transaction.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from storage import rules
 from storage.errors import LeaseLost
 from storage.postgres.attempts import insert_attempt, recorded
 from storage.postgres.codec import CODEC
-from storage.postgres.database import Database
+from storage.postgres.database import Database, alone, arrays
 from storage.postgres.endings import (
     close_open_steps,
     end_execution,
@@ -62,6 +65,26 @@ async def run_complete(db: Database, params: RunCompleteParams) -> Run:
         return ended(db.events, run_from_row(row, CODEC))
     await check_lease(db, params.lease)
     raise LeaseLost(params.lease.run_id, RunStatus.RUNNING)  # pragma: no cover - raced
+
+
+async def run_complete_many(
+    db: Database, params: Sequence[RunCompleteParams]
+) -> list[Run | Exception]:
+    """run_complete for each call, by one statement fenced call by call (group commit);
+    a call it left out, or a second one for the same run, is done alone after it."""
+    batch: dict[str, int] = {}
+    for n, call in enumerate(params):
+        batch.setdefault(str(uuid.UUID(CODEC.id_param(call.lease.run_id))), n)
+    values = [
+        {**lease_params(params[n].lease, CODEC), "output": params[n].output} for n in batch.values()
+    ]
+    columns = {**arrays(values), "error": rules.ABANDONED_ERROR}
+    done: dict[int, Run | Exception] = {}
+    for row in await db.fetch("runs_complete", columns):
+        done[batch[row["id"]]] = ended(db.events, run_from_row(row, CODEC))
+    left = [n for n in range(len(params)) if n not in done]
+    done.update(await alone(params, left, lambda p: run_complete(db, p)))
+    return [done[n] for n in range(len(params))]
 
 
 async def run_fail(db: Database, params: RunFailParams) -> Run:

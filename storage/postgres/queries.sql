@@ -33,13 +33,22 @@ INSERT INTO stepline_schema_migrations (version, name) VALUES (%(version)s, %(na
 
 -- --- fencing ----------------------------------------------------------------------------
 
+-- fragment: lease_live
+-- A live lease: the run is RUNNING, its lease unexpired and its deadline not passed.
+status = 'RUNNING' AND lease_expires_at > now() AND (deadline_at IS NULL OR deadline_at > now())
+
 -- fragment: lease_fence
 -- The lease fence: the run is RUNNING under the caller's lease, unexpired and not past
 -- its deadline. Every statement that writes under a worker's lease includes it in its
 -- WHERE clause, so a worker that lost its lease can never write.
-id = %(run_id)s AND namespace_id = %(namespace_id)s
-    AND status = 'RUNNING' AND lease_id = %(lease_id)s AND lease_expires_at > now()
-    AND (deadline_at IS NULL OR deadline_at > now())
+id = %(run_id)s AND namespace_id = %(namespace_id)s AND lease_id = %(lease_id)s
+    AND {{lease_live}}
+
+-- fragment: lease_fence_of_each
+-- The lease fence of a statement over many calls (group commit): each call of the input
+-- (its columns named call_*) fences its own run, as lease_fence does for one.
+id = call_run_id AND namespace_id = call_namespace_id AND lease_id = call_lease_id
+    AND {{lease_live}}
 
 -- name: run_lock
 -- The locked transaction's first statement: the run's row lock, and the clock its
@@ -75,6 +84,42 @@ WITH inserted AS (
 SELECT inserted.*
 FROM inserted,
     LATERAL (SELECT pg_notify('stepline_wake', inserted.namespace_id || ':' || inserted.task_queue)) AS n
+
+-- name: runs_insert
+-- run_insert for many starts at once (group commit): the arrays hold one start each, `n`
+-- its place. Answers (n, run) for each run inserted; a start left out (its idempotency
+-- key was taken) changed nothing and is done again alone, which finds the run that has
+-- the key. One wake-up per queue.
+WITH input AS (
+    SELECT * FROM unnest(
+        %(n)s::int[], %(id)s::uuid[], %(namespace_id)s::text[], %(workflow_name)s::text[],
+        %(version)s::text[], %(task_queue)s::text[], %(input)s::json[], %(context)s::json[],
+        %(idempotency_key)s::text[], %(deadline_at)s::timestamptz[],
+        %(retry_initial_interval)s::interval[], %(retry_backoff_coefficient)s::float8[],
+        %(retry_maximum_interval)s::interval[], %(retry_maximum_attempts)s::int[],
+        %(start_at)s::timestamptz[]
+    ) AS i(
+        n, id, namespace_id, workflow_name, version, task_queue, input, context,
+        idempotency_key, deadline_at, retry_initial_interval, retry_backoff_coefficient,
+        retry_maximum_interval, retry_maximum_attempts, start_at
+    )
+), inserted AS (
+    INSERT INTO stepline_workflow_runs (
+        id, namespace_id, workflow_name, version, status, task_queue, input, context,
+        idempotency_key, deadline_at, retry_initial_interval, retry_backoff_coefficient,
+        retry_maximum_interval, retry_maximum_attempts, available_at
+    )
+    SELECT id, namespace_id, workflow_name, version, 'PENDING', task_queue, input, context,
+        idempotency_key, deadline_at, retry_initial_interval, retry_backoff_coefficient,
+        retry_maximum_interval, retry_maximum_attempts, COALESCE(start_at, now())
+    FROM input ORDER BY n
+    ON CONFLICT (namespace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING *
+), woken AS (
+    SELECT count(pg_notify('stepline_wake', queue)) AS queues
+    FROM (SELECT DISTINCT namespace_id || ':' || task_queue AS queue FROM inserted) AS q
+)
+SELECT i.n, r.* FROM inserted AS r JOIN input AS i ON i.id = r.id, woken
 
 -- name: run_by_idempotency_key
 SELECT run.*, {{replay_count}}
@@ -227,7 +272,10 @@ WITH overdue AS (
     FROM picked AS p
     WHERE r.id = p.id
     -- For metrics: how long the run waited to be claimed since it became claimable.
-    RETURNING r.*, p.previous_status, extract(EPOCH FROM now() - p.due_at)::float8 AS claim_wait
+    -- has_steps: whether the run's history must be read (a fresh run has none).
+    RETURNING r.*, p.previous_status, extract(EPOCH FROM now() - p.due_at)::float8 AS claim_wait,
+        EXISTS (SELECT 1 FROM stepline_step_attempts AS h WHERE h.workflow_run_id = r.id)
+            AS has_steps
 ), closed AS (
     UPDATE stepline_step_attempts AS s SET
         status = CASE
@@ -353,6 +401,59 @@ SELECT * FROM updated
 UNION ALL
 SELECT * FROM inserted
 
+-- name: steps_complete_by_step_id
+-- step_complete_by_step_id for many calls at once (group commit): the arrays hold one
+-- call each, `n` its place; each call is fenced on its own run and lease. Answers
+-- (n, attempt) for each step it completed; a call left out changed nothing and is
+-- done again alone, which says why (memoized, lease lost, another kind).
+WITH input AS (
+    SELECT * FROM unnest(
+        %(n)s::int[], %(id)s::uuid[], %(namespace_id)s::text[], %(run_id)s::uuid[],
+        %(lease_id)s::uuid[], %(worker_id)s::text[], %(step_id)s::text[], %(kind)s::text[],
+        %(config)s::json[], %(context)s::json[], %(output)s::json[]
+    ) AS i(
+        n, new_id, call_namespace_id, call_run_id, call_lease_id, call_worker_id,
+        call_step_id, call_kind, call_config, call_context, call_output
+    )
+), run AS (
+    SELECT i.*, r.worker_id AS run_worker_id
+    FROM input AS i JOIN stepline_workflow_runs AS r ON {{lease_fence_of_each}}
+), updated AS (
+    UPDATE stepline_step_attempts AS s SET
+        status = 'COMPLETED',
+        output = run.call_output,
+        worker_id = coalesce(run.call_worker_id, s.worker_id),
+        finished_at = now(),
+        updated_at = now()
+    FROM run
+    WHERE s.workflow_run_id = run.call_run_id AND s.step_id = run.call_step_id
+        AND s.status = 'RUNNING' AND s.kind = run.call_kind
+    RETURNING run.n, s.*
+), inserted AS (
+    INSERT INTO stepline_step_attempts (
+        id, namespace_id, workflow_run_id, step_id, kind, status, attempt, config, context,
+        output, worker_id, started_at, finished_at
+    )
+    SELECT run.new_id, run.call_namespace_id, run.call_run_id, run.call_step_id,
+        run.call_kind, 'COMPLETED',
+        (SELECT count(*) + 1 FROM stepline_step_attempts
+            WHERE workflow_run_id = run.call_run_id AND step_id = run.call_step_id),
+        run.call_config, run.call_context, run.call_output,
+        coalesce(run.call_worker_id, run.run_worker_id), now(), now()
+    FROM run
+    WHERE NOT EXISTS (SELECT 1 FROM updated WHERE updated.n = run.n)
+        AND NOT EXISTS (
+            SELECT 1 FROM stepline_step_attempts
+            WHERE workflow_run_id = run.call_run_id AND step_id = run.call_step_id
+                AND (status = 'RUNNING' OR kind <> run.call_kind)
+        )
+    ON CONFLICT DO NOTHING
+    RETURNING *
+)
+SELECT * FROM updated
+UNION ALL
+SELECT i.n, s.* FROM inserted AS s JOIN input AS i ON i.new_id = s.id
+
 -- name: step_get
 SELECT * FROM stepline_step_attempts
 WHERE id = %(step_attempt_id)s AND workflow_run_id = %(run_id)s
@@ -410,6 +511,33 @@ WITH ended AS (
         updated_at = now()
     WHERE {{lease_fence}}
     RETURNING *
+), closed AS (
+    {{close_open_steps}}
+)
+SELECT * FROM ended
+
+-- name: runs_complete
+-- run_complete for many calls at once (group commit), each fenced on its own run and
+-- lease. Answers the runs it completed; a call left out changed nothing and is done
+-- again alone, which says why.
+WITH input AS (
+    SELECT * FROM unnest(
+        %(namespace_id)s::text[], %(run_id)s::uuid[], %(lease_id)s::uuid[],
+        %(worker_id)s::text[], %(output)s::json[]
+    ) AS i(call_namespace_id, call_run_id, call_lease_id, call_worker_id, call_output)
+), ended AS (
+    UPDATE stepline_workflow_runs AS r SET
+        status = 'COMPLETED',
+        output = i.call_output,
+        error = NULL,
+        worker_id = coalesce(i.call_worker_id, r.worker_id),
+        finished_at = now(),
+        lease_expires_at = NULL,
+        available_at = NULL,
+        updated_at = now()
+    FROM input AS i
+    WHERE {{lease_fence_of_each}}
+    RETURNING r.*
 ), closed AS (
     {{close_open_steps}}
 )

@@ -1,11 +1,14 @@
-"""Client calls on runs: create, get, cancel. Each is one statement."""
+"""Client calls on runs: create, get, cancel. Each is one statement; concurrent creates
+are inserted together by one (group commit)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from storage import rules
 from storage.errors import IdempotencyConflict, RunAlreadyTerminal, RunNotFound, StoreError
 from storage.postgres.codec import CODEC
-from storage.postgres.database import Database
+from storage.postgres.database import Database, alone, arrays
 from storage.postgres.endings import ended
 from storage.records import (
     Run,
@@ -31,6 +34,19 @@ async def create(db: Database, params: RunCreateParams) -> RunCreateResult:
     if run.workflow_name != params.workflow_name:
         raise IdempotencyConflict(params.idempotency_key or "", run.run_id, run.workflow_name)
     return RunCreateResult(run=run, existing=True)
+
+
+async def create_many(
+    db: Database, params: Sequence[RunCreateParams]
+) -> list[RunCreateResult | Exception]:
+    """create for each start, the new runs inserted by one statement (group commit)."""
+    rows = await db.fetch("runs_insert", arrays([run_insert_params(p, CODEC) for p in params]))
+    done: dict[int, RunCreateResult | Exception] = {
+        row["n"]: RunCreateResult(run_from_row(row, CODEC), existing=False) for row in rows
+    }
+    left = [n for n in range(len(params)) if n not in done]
+    done.update(await alone(params, left, lambda p: create(db, p)))
+    return [done[n] for n in range(len(params))]
 
 
 async def get(db: Database, params: RunGetParams) -> Run:

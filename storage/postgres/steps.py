@@ -1,17 +1,21 @@
 """Worker calls on step attempts: begin, complete, fail.
 
-Begin and complete are single fenced statements (the hot path); fail ends the
-execution too, so it runs in the locked transaction.
+Begin and complete are single fenced statements (the hot path), and concurrent
+completions are done together by one (group commit); fail ends the execution too, so
+it runs in the locked transaction.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 from storage import rules
 from storage.errors import LeaseLost, StepAttemptNotFound, StepNotRunning
 from storage.ids import uuid7
 from storage.postgres.attempts import attempt_by_id, fail_attempt, insert_attempt, recorded
 from storage.postgres.codec import CODEC
-from storage.postgres.database import Conn, Database, Row
+from storage.postgres.database import Conn, Database, Row, alone, arrays
 from storage.postgres.endings import end_with_failure, ended
 from storage.postgres.fencing import check_lease, fenced
 from storage.records import (
@@ -77,15 +81,7 @@ async def _complete_attempt(
 
 async def _complete_by_step_id(db: Database, params: StepCompleteParams) -> StepAttempt:
     step_id = rules.required_step_id(params.step_id)
-    values = {
-        **lease_params(params.lease, CODEC),
-        "id": uuid7(),
-        "step_id": step_id,
-        "kind": params.kind.value,
-        "config": params.config,
-        "context": params.context,
-        "output": params.output,
-    }
+    values = _by_step_id_params(params, step_id)
     for _ in range(2):
         row = await db.fetch_one("step_complete_by_step_id", values)
         if row is not None:
@@ -97,6 +93,41 @@ async def _complete_by_step_id(db: Database, params: StepCompleteParams) -> Step
             return step  # memoized: the first output stands
         values["id"] = uuid7()
     raise LeaseLost(params.lease.run_id, RunStatus.RUNNING)  # pragma: no cover - raced
+
+
+async def complete_many(
+    db: Database, params: Sequence[StepCompleteParams]
+) -> list[StepAttempt | Exception]:
+    """complete for each call. Calls by step_id (the one-round-trip path) are done by one
+    statement (group commit), fenced call by call; the others, and a second call for
+    the same step in the batch, are done alone after it."""
+    batch: list[int] = []
+    seen: set[tuple[str, str | None]] = set()
+    for n, call in enumerate(params):
+        key = (call.lease.run_id, call.step_id)
+        if call.step_attempt_id is None and call.step_id and key not in seen:
+            seen.add(key)
+            batch.append(n)
+    done: dict[int, StepAttempt | Exception] = {}
+    if batch:
+        values = [_by_step_id_params(params[n], params[n].step_id or "") for n in batch]
+        for row in await db.fetch("steps_complete_by_step_id", arrays(values)):
+            done[batch[row["n"]]] = _completed(db, row)
+    left = [n for n in range(len(params)) if n not in done]
+    done.update(await alone(params, left, lambda p: complete(db, p)))
+    return [done[n] for n in range(len(params))]
+
+
+def _by_step_id_params(params: StepCompleteParams, step_id: str) -> dict[str, Any]:
+    return {
+        **lease_params(params.lease, CODEC),
+        "id": uuid7(),
+        "step_id": step_id,
+        "kind": params.kind.value,
+        "config": params.config,
+        "context": params.context,
+        "output": params.output,
+    }
 
 
 def _completed(db: Database, row: Row) -> StepAttempt:

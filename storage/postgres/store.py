@@ -7,7 +7,10 @@ for how they write.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from storage.events import StoreEvents
+from storage.group_commit import GroupCommit
 from storage.interface import Store
 from storage.notify import WakeHub
 from storage.postgres import (
@@ -81,6 +84,11 @@ class PostgresStore(Store):
 
     The claim is one statement of its own (FOR NO KEY UPDATE SKIP LOCKED over the
     claim indexes), run in a transaction with the read of the claimed runs' steps.
+
+    Group commit: starts, step completions and run completions that come at once are
+    committed together (storage/group_commit.py), each kind by one statement over arrays
+    (runs_insert, steps_complete_by_step_id, runs_complete) that fences every call on its
+    own run and lease; what one leaves out is done alone after it, to say why.
     """
 
     def __init__(self, url: str, *, pool_size: int = 10, pool_timeout: float = 10.0) -> None:
@@ -88,6 +96,9 @@ class PostgresStore(Store):
         self.wake_hub = WakeHub()
         self._db = Database(url, pool_size=pool_size, pool_timeout=pool_timeout)
         self._listener = Listener(url, self.wake_hub)
+        self._creates = GroupCommit(self._create_one, self.run_create_many)
+        self._step_completions = GroupCommit(self._complete_step_one, self.step_complete_many)
+        self._run_completions = GroupCommit(self._complete_run_one, self.run_complete_many)
 
     @property
     def events(self) -> StoreEvents:
@@ -116,7 +127,25 @@ class PostgresStore(Store):
     # --- client calls -------------------------------------------------------------------
 
     async def run_create(self, params: RunCreateParams) -> RunCreateResult:
-        return await runs.create(self._db, params)
+        return await self._creates(params)
+
+    async def _create_one(self, params: RunCreateParams) -> RunCreateResult:
+        result = await runs.create(self._db, params)
+        self._wake_for([result])
+        return result
+
+    def _wake_for(self, results: Sequence[RunCreateResult | Exception]) -> None:
+        """Wake this server's own polls and streams for new runs at once, without waiting
+        for the NOTIFY (sent too, for every server) to come back through the listener:
+        one process hop less on the way to an idle worker. A poll woken twice claims once
+        more and finds nothing."""
+        queues = {
+            (r.run.namespace_id, r.run.task_queue)
+            for r in results
+            if isinstance(r, RunCreateResult) and not r.existing
+        }
+        for namespace_id, task_queue in queues:
+            self.wake_hub.notify(namespace_id, task_queue)
 
     async def run_get(self, params: RunGetParams) -> Run:
         return await runs.get(self._db, params)
@@ -154,6 +183,9 @@ class PostgresStore(Store):
         return await steps.begin(self._db, params)
 
     async def step_complete(self, params: StepCompleteParams) -> StepAttempt:
+        return await self._step_completions(params)
+
+    async def _complete_step_one(self, params: StepCompleteParams) -> StepAttempt:
         return await steps.complete(self._db, params)
 
     async def step_fail(self, params: StepFailParams) -> StepFailResult:
@@ -163,6 +195,9 @@ class PostgresStore(Store):
         return await execution.run_sleep(self._db, params)
 
     async def run_complete(self, params: RunCompleteParams) -> Run:
+        return await self._run_completions(params)
+
+    async def _complete_run_one(self, params: RunCompleteParams) -> Run:
         return await execution.run_complete(self._db, params)
 
     async def run_fail(self, params: RunFailParams) -> Run:
@@ -170,6 +205,23 @@ class PostgresStore(Store):
 
     async def run_release(self, params: RunReleaseParams) -> Run:
         return await execution.run_release(self._db, params)
+
+    # --- group commit -------------------------------------------------------------------
+
+    async def run_create_many(
+        self, params: Sequence[RunCreateParams]
+    ) -> list[RunCreateResult | Exception]:
+        results = await runs.create_many(self._db, params)
+        self._wake_for(results)
+        return results
+
+    async def step_complete_many(
+        self, params: Sequence[StepCompleteParams]
+    ) -> list[StepAttempt | Exception]:
+        return await steps.complete_many(self._db, params)
+
+    async def run_complete_many(self, params: Sequence[RunCompleteParams]) -> list[Run | Exception]:
+        return await execution.run_complete_many(self._db, params)
 
     # --- maintenance --------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
@@ -23,6 +23,7 @@ from storage.sqlite.codec import moment
 QUERIES = load_queries("storage.sqlite")
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 
 class CommitThenRaise(Exception):
@@ -77,6 +78,31 @@ class Tx:
     def execute_sql(self, sql: str) -> None:
         """Run one statement that takes no parameters, e.g. from a migration file."""
         self._connection.execute(sql)
+
+    def each(self, calls: Sequence[P], op: Callable[[Tx, P], T]) -> list[T | Exception]:
+        """`op` for each call in this transaction (group commit), each in a savepoint: a
+        call that raises (a lost lease, a conflict) keeps nothing of its own and gets its
+        error; the others commit. A driver error fails the whole transaction."""
+        results: list[T | Exception] = []
+        for call in calls:
+            batch_events, self.events = self.events, PendingEvents()
+            self._connection.execute(QUERIES["savepoint"])
+            try:
+                results.append(op(self, call))
+            except sqlite3.Error:
+                raise  # the transaction is rolled back whole
+            except CommitThenRaise as deferred:  # e.g. the run failed by its deadline
+                batch_events.adopt(self.events)
+                results.append(deferred.error)
+            except Exception as error:
+                self._connection.execute(QUERIES["savepoint_rollback"])
+                results.append(error)
+            else:
+                batch_events.adopt(self.events)
+            finally:
+                self.events = batch_events
+            self._connection.execute(QUERIES["savepoint_release"])
+        return results
 
 
 class Database:

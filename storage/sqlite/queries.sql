@@ -33,6 +33,17 @@ COMMIT
 -- name: rollback
 ROLLBACK
 
+-- name: savepoint
+-- Group commit: each call of a batch in a savepoint of the batch's one transaction, so
+-- that a call that fails leaves nothing and the others commit.
+SAVEPOINT call
+
+-- name: savepoint_release
+RELEASE SAVEPOINT call
+
+-- name: savepoint_rollback
+ROLLBACK TO SAVEPOINT call
+
 -- name: ping
 SELECT 1
 

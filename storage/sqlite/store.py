@@ -2,19 +2,22 @@
 
 Every database operation runs in one dedicated worker thread that owns the single
 connection; an async method hands it a function that performs a whole transaction.
-The event loop never blocks on SQLite, and one connection needs no pool.
+The event loop never blocks on SQLite, and one connection needs no pool. Concurrent
+starts and completions are committed together (group commit): one transaction, one
+fsync, for a batch.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
 from storage.errors import StorageUnavailable
 from storage.events import IGNORED, StoreEvents
+from storage.group_commit import GroupCommit
 from storage.interface import Store
 from storage.notify import WakeHub
 from storage.records import (
@@ -73,6 +76,9 @@ class SqliteStore(Store):
         self.events: StoreEvents = IGNORED
         self._executor: ThreadPoolExecutor | None = None
         self._database: Database | None = None
+        self._creates = GroupCommit(self._create_one, self.run_create_many)
+        self._step_completions = GroupCommit(self._complete_step_one, self.step_complete_many)
+        self._run_completions = GroupCommit(self._complete_run_one, self.run_complete_many)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -110,6 +116,9 @@ class SqliteStore(Store):
     # --- client calls -------------------------------------------------------------------
 
     async def run_create(self, params: RunCreateParams) -> RunCreateResult:
+        return await self._creates(params)
+
+    async def _create_one(self, params: RunCreateParams) -> RunCreateResult:
         result = await self._write(lambda tx: runs.create(tx, params))
         if not result.existing:
             self._notify(result.run)
@@ -160,6 +169,9 @@ class SqliteStore(Store):
         return await self._write(lambda tx: steps.begin(tx, params))
 
     async def step_complete(self, params: StepCompleteParams) -> StepAttempt:
+        return await self._step_completions(params)
+
+    async def _complete_step_one(self, params: StepCompleteParams) -> StepAttempt:
         return await self._write(lambda tx: steps.complete(tx, params))
 
     async def step_fail(self, params: StepFailParams) -> StepFailResult:
@@ -175,6 +187,9 @@ class SqliteStore(Store):
         return result
 
     async def run_complete(self, params: RunCompleteParams) -> Run:
+        return await self._run_completions(params)
+
+    async def _complete_run_one(self, params: RunCompleteParams) -> Run:
         return await self._write(lambda tx: execution.run_complete(tx, params))
 
     async def run_fail(self, params: RunFailParams) -> Run:
@@ -187,6 +202,25 @@ class SqliteStore(Store):
         run = await self._write(lambda tx: execution.run_release(tx, params))
         self._notify(run)
         return run
+
+    # --- group commit: the calls of a batch in one transaction, one fsync ---------------
+
+    async def run_create_many(
+        self, params: Sequence[RunCreateParams]
+    ) -> list[RunCreateResult | Exception]:
+        results = await self._write(lambda tx: tx.each(params, runs.create))
+        for result in results:
+            if isinstance(result, RunCreateResult) and not result.existing:
+                self._notify(result.run)
+        return results
+
+    async def step_complete_many(
+        self, params: Sequence[StepCompleteParams]
+    ) -> list[StepAttempt | Exception]:
+        return await self._write(lambda tx: tx.each(params, steps.complete))
+
+    async def run_complete_many(self, params: Sequence[RunCompleteParams]) -> list[Run | Exception]:
+        return await self._write(lambda tx: tx.each(params, execution.run_complete))
 
     # --- maintenance --------------------------------------------------------------------
 

@@ -37,8 +37,8 @@ def test_text_log__lines_of_a_run_end_with_its_ids(cli: Cli) -> None:
     assert failed.endswith(f"{STEP_FAILED} {ids} step_id=explode"), failed
     [user] = [line for line in lines if "about to explode" in line]
     assert user.endswith(f"INFO stepline.workflow: about to explode {ids}"), user
-    polling = [line for line in lines if " polling " in line]
-    assert polling and "run_id=" not in polling[0]
+    serving = [line for line in lines if " serving " in line]  # the worker's start line
+    assert serving and "run_id=" not in serving[0]
 
 
 def test_json_log__records_carry_the_ids_as_keys(cli: Cli) -> None:

@@ -1,5 +1,6 @@
-"""`Worker(metadata=...)` goes with every WorkerService call, not only the polls: the
-server records each call's method and metadata through an interceptor."""
+"""`Worker(metadata=...)` goes with every WorkerService call, not only the polls (or
+with the worker stream that carries them all): the server records each call's method
+and metadata through an interceptor."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 import grpc
+import pytest
 
 from services.config import ServerConfig
 from services.server import Server, _grpc_options
@@ -19,6 +21,7 @@ from tests.sdk.conftest import running
 
 TAG = ("x-tenant", "acme")
 CALLS = {"PollActivity", "BeginStep", "RecordHeartbeat", "CompleteStep", "CompleteWorkflow"}
+UNARY_CALLS = {(call, True) for call in CALLS}
 
 
 Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
@@ -41,7 +44,12 @@ class Recorder(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         return await continuation(handler_call_details)
 
 
-async def test_metadata__is_sent_on_every_worker_call(tmp_path: Path, ns: str) -> None:
+@pytest.mark.parametrize(
+    ("stream", "expected"), [(True, {("WorkStream", True)}), (False, UNARY_CALLS)]
+)
+async def test_metadata__is_sent_on_every_worker_call(
+    tmp_path: Path, ns: str, stream: bool, expected: set[tuple[str, bool]]
+) -> None:
     config = ServerConfig(
         database_url=sqlite_url_for(tmp_path / "stepline.db"),
         grpc_address="127.0.0.1:0",
@@ -66,18 +74,14 @@ async def test_metadata__is_sent_on_every_worker_call(tmp_path: Path, ns: str) -
     try:
         async with (
             Client(address, namespace=ns) as client,
-            running(address, ns, [flow], metadata=[TAG], step_begin_after=0.0),
+            running(address, ns, [flow], metadata=[TAG], step_begin_after=0.0, stream=stream),
         ):
             run = await client.start("tagged")
             assert await client.result(run.run_id, timeout=20) == "done"
     finally:
         await server.stop(grace=1)
 
-    worker_calls = {(method, tagged) for method, tagged in recorder.calls if method in CALLS}
-    assert worker_calls == {
-        ("PollActivity", True),
-        ("BeginStep", True),
-        ("RecordHeartbeat", True),
-        ("CompleteStep", True),
-        ("CompleteWorkflow", True),
+    worker_calls = {
+        (method, tagged) for method, tagged in recorder.calls if method in {*CALLS, "WorkStream"}
     }
+    assert worker_calls == expected

@@ -209,8 +209,15 @@ async def test_shutdown__a_run_that_ignores_cancellation_does_not_hold_it(
         let_go.set()
 
 
+@pytest.mark.parametrize(
+    ("stream", "logged"), [(True, "worker stream closed"), (False, "poll failed")]
+)
 async def test_worker__reconnects_with_backoff_while_the_server_is_down(
-    request: pytest.FixtureRequest, ns: str, caplog: pytest.LogCaptureFixture
+    request: pytest.FixtureRequest,
+    ns: str,
+    caplog: pytest.LogCaptureFixture,
+    stream: bool,
+    logged: str,
 ) -> None:
     api = await _fresh_server(request)
     address = api.server.address
@@ -221,8 +228,8 @@ async def test_worker__reconnects_with_backoff_while_the_server_is_down(
         return await ctx.step.run("hello", lambda: "hello")
 
     caplog.set_level(logging.WARNING, logger="stepline.worker")
-    async with running(address, ns, [flow]):
-        await eventually(lambda: "poll failed" in caplog.text)
+    async with running(address, ns, [flow], stream=stream):
+        await eventually(lambda: logged in caplog.text)
         api = await _fresh_server(request, address)
         try:
             async with Client(address, namespace=ns) as client:
@@ -274,15 +281,22 @@ def _fields(record: logging.LogRecord, *names: str) -> list[Any]:
     return [getattr(record, name, None) for name in names]
 
 
-async def test_worker__misconfigured_namespace_raises_instead_of_retrying(address: str) -> None:
+@pytest.mark.parametrize(
+    ("stream", "field"), [(True, "open.namespace_id"), (False, "namespace_id")]
+)
+async def test_worker__misconfigured_namespace_raises_instead_of_retrying(
+    address: str, stream: bool, field: str
+) -> None:
     @workflow(name="never")
     async def flow(ctx: WorkflowContext, _: Any) -> None:
         return None
 
-    worker = Worker(address, namespace="not a namespace!", workflows=[flow], poll_wait=1)
+    worker = Worker(
+        address, namespace="not a namespace!", workflows=[flow], poll_wait=1, stream=stream
+    )
     with pytest.raises(InvalidArgument) as caught:
         await asyncio.wait_for(worker.run(), 20)
-    assert caught.value.metadata["field"] == "namespace_id"
+    assert caught.value.metadata["field"] == field
 
 
 def test_worker__refuses_two_workflows_with_one_name() -> None:
@@ -298,8 +312,9 @@ def test_worker__refuses_two_workflows_with_one_name() -> None:
         Worker("127.0.0.1:1", workflows=[one, two])
 
 
+@pytest.mark.parametrize("stream", [True, False])
 async def test_poll__a_server_shutting_down_is_not_polled_in_a_tight_loop(
-    request: pytest.FixtureRequest, ns: str
+    request: pytest.FixtureRequest, ns: str, stream: bool
 ) -> None:
     api = await _fresh_server(request)
 
@@ -308,15 +323,16 @@ async def test_poll__a_server_shutting_down_is_not_polled_in_a_tight_loop(
         return None
 
     try:
-        api.server.shutting_down.set()  # its polls now come back empty at once
-        async with running(api.server.address, ns, [flow], poll_wait=5) as worker:
+        # Its polls now come back empty at once, and its streams end as they open.
+        api.server.shutting_down.set()
+        async with running(api.server.address, ns, [flow], poll_wait=5, stream=stream) as worker:
             await asyncio.sleep(1.0)
     finally:
         await stop_api(api)
 
-    # Backing off from 0.1 s doubles up to 10 s: a handful of polls in a second, where
-    # a loop that resets its backoff on every empty answer makes hundreds.
-    assert 1 <= worker.stats.polls < 50
+    # Backing off from 0.1 s doubles up to 10 s: a handful of polls or streams in a
+    # second, where a loop that resets its backoff on every empty answer makes hundreds.
+    assert 1 <= (worker.stats.streams if stream else worker.stats.polls) < 50
 
 
 @pytest.mark.parametrize("install", [True, False])
@@ -333,7 +349,7 @@ async def test_signals__the_host_apps_handler_is_back_after_the_worker(
     previous = signal.signal(signal.SIGTERM, host_handler)
     try:
         async with running(address, ns, [flow], install_signal_handlers=install) as worker:
-            await eventually(lambda: worker.stats.polls > 0)
+            await eventually(lambda: worker.stats.polls + worker.stats.streams > 0)
             during = signal.getsignal(signal.SIGTERM)
         after = signal.getsignal(signal.SIGTERM)
     finally:

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -46,6 +47,7 @@ DOCUMENTED = {
     "stepline_queue_depth": "gauge",
     "stepline_lease_expiries": "counter",
     "stepline_open_long_polls": "gauge",
+    "stepline_open_worker_streams": "gauge",
 }
 
 
@@ -108,10 +110,12 @@ async def until_status(api: Api, ns: str, run_id: str, status: int) -> None:
             await asyncio.sleep(0.02)
 
 
-async def until_open_polls(http: httpx.AsyncClient, count: float) -> None:
+async def until_open_polls(
+    http: httpx.AsyncClient, count: float, gauge: str = "stepline_open_long_polls"
+) -> None:
     async with asyncio.timeout(10):
         while True:
-            if (await scrape(http)).value("stepline_open_long_polls") == count:
+            if (await scrape(http)).value(gauge) == count:
                 return
             await asyncio.sleep(0.01)
 
@@ -287,6 +291,17 @@ async def test_long_polls__open_gauge_and_wait_by_outcome(api: Api, ns: str) -> 
     for outcome in ("task", "empty"):
         count = "stepline_long_poll_wait_seconds_count"
         assert after.value(count, outcome=outcome) == before.value(count, outcome=outcome) + 1
+
+
+async def test_worker_streams__open_gauge(api: Api, ns: str) -> None:
+    gauge = "stepline_open_worker_streams"
+    async with metrics_http(api) as http:
+        before = (await scrape(http)).value(gauge)
+        stream: Any = api.worker.WorkStream()
+        await stream.write(wk.WorkStreamRequest(open=wk.WorkStreamOpen(namespace_id=ns)))
+        await until_open_polls(http, before + 1, gauge)
+        await stream.done_writing()  # the worker closes its side: the stream ends
+        await until_open_polls(http, before, gauge)
 
 
 # --- queue depth ------------------------------------------------------------------------

@@ -28,6 +28,12 @@ POSTGRES_ONLY = {
     "step_insert, under its write lock)",
     "step_complete_by_step_id": "the hot path as one fenced statement (SQLite: "
     "steps_of_step_id, then step_complete_attempt or step_insert)",
+    "runs_insert": "group commit as one statement over arrays (SQLite: run_insert for each "
+    "start, in one transaction)",
+    "steps_complete_by_step_id": "group commit as one statement over arrays (SQLite: the "
+    "single completion for each call, in one transaction)",
+    "runs_complete": "group commit as one statement over arrays (SQLite: run_complete for "
+    "each call, in one transaction)",
 }
 SQLITE_ONLY = {
     "pragma_busy_timeout": "connection settings",
@@ -41,6 +47,10 @@ SQLITE_ONLY = {
     "run_claim_overdue": "the claim in steps (PostgreSQL's run_claim does it all at once)",
     "run_claim_candidates": "the claim in steps (PostgreSQL's run_claim does it all at once)",
     "steps_complete_open_sleep": "the claim in steps (PostgreSQL's run_claim does it all at once)",
+    "savepoint": "group commit: each call of a batch in a savepoint (PostgreSQL: one "
+    "statement over arrays)",
+    "savepoint_release": "group commit (PostgreSQL: one statement over arrays)",
+    "savepoint_rollback": "group commit (PostgreSQL: one statement over arrays)",
     "steps_close_open_of_runs": "a batch cancel in steps (PostgreSQL's run_batch_cancel does it "
     "all at once)",
 }
@@ -82,7 +92,13 @@ def test_queries__each_section_names_a_module_of_both_backends() -> None:
 
 # Statements that write a run under a worker's lease, in each backend.
 FENCED = {"run_heartbeat", "run_complete", "run_release", "run_end_execution"}
-POSTGRES_FENCED = {"step_begin", "step_complete_attempt", "step_complete_by_step_id"}
+POSTGRES_FENCED = {
+    "step_begin",
+    "step_complete_attempt",
+    "step_complete_by_step_id",
+    "steps_complete_by_step_id",
+    "runs_complete",
+}
 FENCED_BY_BACKEND = {"storage.postgres": FENCED | POSTGRES_FENCED, "storage.sqlite": FENCED}
 # Per file: a fragment, and a phrase it holds that nothing else in the file writes.
 RULES = {
