@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from storage import LeaseLost, RunDeadlineExceeded, Store
+from storage import ExecutionAlreadyEnded, RunDeadlineExceeded, Store
 from storage.events import IGNORED, StoreEvents
 from storage.records import (
     RunCancelParams,
@@ -115,7 +115,8 @@ async def test_events__complete_reports_steps_and_the_run_once(
     await store.step_complete(step)
     await store.step_complete(step)  # memoized: the first completion stands
     await store.run_complete(RunCompleteParams(lease, output='"done"'))
-    with pytest.raises(LeaseLost):
+    await store.run_complete(RunCompleteParams(lease, output='"done"'))  # a repeat
+    with pytest.raises(ExecutionAlreadyEnded):
         await store.run_complete(RunCompleteParams(lease, output='"again"'))
     assert recorder.take() == [
         ("run_claimed", queue),
