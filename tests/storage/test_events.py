@@ -4,14 +4,13 @@ refused lease) report nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
 
 from storage import ExecutionAlreadyEnded, RunDeadlineExceeded, Store
-from storage.events import IGNORED, StoreEvents
+from storage.events import StoreEvents
 from storage.records import (
     RunCancelParams,
     RunCompleteParams,
@@ -68,16 +67,6 @@ class Recorder(StoreEvents):
     def take(self) -> list[Event]:
         taken, self.events = self.events, []
         return taken
-
-
-@pytest.fixture
-def recorder(store: Store, ns: str) -> Iterator[Recorder]:
-    recorder = Recorder(ns)
-    store.events = recorder
-    try:
-        yield recorder
-    finally:
-        store.events = IGNORED
 
 
 async def test_events__claim_reports_the_wait_since_the_run_became_due(

@@ -11,13 +11,11 @@ test_deadline.py)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
 from storage import ExecutionAlreadyEnded, LeaseLost, Store
-from storage.events import IGNORED
 from storage.records import (
     ClaimedRun,
     Failure,
@@ -49,16 +47,6 @@ from tests.storage.test_events import Recorder
 OUTPUT = '{"order": 7, "items": ["a", "b"], "total": 12.5}'
 SAME_OUTPUT = '{ "total": 12.50, "items": ["a","b"], "order": 7.0 }'
 """OUTPUT as another encoder writes it: key order, spacing and number form aside."""
-
-
-@pytest.fixture
-def recorder(store: Store, ns: str) -> Iterator[Recorder]:
-    recorder = Recorder(ns)
-    store.events = recorder
-    try:
-        yield recorder
-    finally:
-        store.events = IGNORED
 
 
 async def reclaimed(store: Store, ns: str, queue: str, lease: Lease) -> ClaimedRun:
