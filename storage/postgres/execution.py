@@ -26,7 +26,7 @@ from storage.postgres.endings import (
 )
 from storage.postgres.fencing import (
     check_lease,
-    fenced,
+    fenced_ending,
     lease_state,
     recorded_ending,
     refuse,
@@ -97,7 +97,7 @@ async def run_complete_many(
 
 
 async def run_fail(db: Database, params: RunFailParams) -> Run:
-    async with fenced(db, params.lease) as (conn, run_row, repeat):
+    async with fenced_ending(db, params.lease) as (conn, run_row, repeat):
         if repeat:
             return rules.failed_again(run_from_row(run_row, CODEC), params.error)
         run = await end_with_failure(conn, params.lease, run_row, params.error)
@@ -119,7 +119,7 @@ async def run_release(db: Database, params: RunReleaseParams) -> Run:
 async def run_sleep(db: Database, params: RunSleepParams) -> RunSleepResult:
     """Park the run until the wake-up time, or record the sleep done if that has passed."""
     lease = params.lease
-    async with fenced(db, lease) as (conn, run_row, repeat):
+    async with fenced_ending(db, lease) as (conn, run_row, repeat):
         run = run_from_row(run_row, CODEC)
         if repeat:
             attempts = await attempts_of(conn, run.run_id, params.step_id)

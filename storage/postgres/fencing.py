@@ -5,8 +5,8 @@ nothing, `check_lease` reads the run to say why. A locked transaction (`fenced`)
 reads the run under its row lock and checks the lease before it writes.
 
 A call that ends an execution may repeat the one that ended it (its answer was lost):
-`fenced` lets it in to compare with what was recorded, and `recorded_ending` is the
-slow path of the single statements that end one (rules.repeats_ending).
+`fenced_ending` lets it in to compare with what was recorded, and `recorded_ending` is
+the slow path of the single statements that end one (rules.repeats_ending).
 """
 
 from __future__ import annotations
@@ -72,16 +72,31 @@ def _repeats(lease: Lease, row: Row, error: StoreError | None) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def fenced(db: Database, lease: Lease) -> AsyncIterator[tuple[Conn, Row, bool]]:
-    """A transaction holding the run's row lock, entered when `lease` is current; for the
-    calls that end an execution, also when the call may repeat the one that ended the
-    lease's (rules.repeats_ending), with `repeat` True: the caller then compares its
-    request with what was recorded and changes nothing."""
+async def fenced(db: Database, lease: Lease) -> AsyncIterator[tuple[Conn, Row]]:
+    """A transaction holding the run's row lock, entered only when `lease` is current."""
+    async with _locked(db, lease, repeats=False) as (conn, row, _):
+        yield conn, row
+
+
+@contextlib.asynccontextmanager
+async def fenced_ending(db: Database, lease: Lease) -> AsyncIterator[tuple[Conn, Row, bool]]:
+    """`fenced` for a call that ends an execution: entered too when the call may repeat
+    the one that ended the lease's execution (rules.repeats_ending), with `repeat` True;
+    the caller then compares its request with what was recorded and changes nothing."""
+    async with _locked(db, lease, repeats=True) as entered:
+        yield entered
+
+
+@contextlib.asynccontextmanager
+async def _locked(
+    db: Database, lease: Lease, *, repeats: bool
+) -> AsyncIterator[tuple[Conn, Row, bool]]:
     async with db.transaction() as conn:
         row = await fetch_one(conn, "run_lock", lease_params(lease, CODEC))
         error = verdict(lease, row)
-        if row is not None and (error is None or _repeats(lease, row, error)):
-            yield conn, row, error is not None
+        repeat = repeats and row is not None and _repeats(lease, row, error)
+        if row is not None and (error is None or repeat):
+            yield conn, row, repeat
             return
     assert error is not None
     await refuse(db, lease, row, error)

@@ -23,7 +23,7 @@ from storage.postgres.attempts import (
 from storage.postgres.codec import CODEC
 from storage.postgres.database import Conn, Database, Row, alone, arrays
 from storage.postgres.endings import end_with_failure, ended
-from storage.postgres.fencing import check_lease, fenced
+from storage.postgres.fencing import check_lease, fenced_ending
 from storage.records import (
     RunStatus,
     StepAttempt,
@@ -146,7 +146,7 @@ def _completed(db: Database, row: Row) -> StepAttempt:
 async def fail(db: Database, params: StepFailParams) -> StepFailResult:
     """Close (or record) the attempt FAILED, then end the execution like run_fail."""
     lease = params.lease
-    async with fenced(db, lease) as (conn, run_row, repeat):
+    async with fenced_ending(db, lease) as (conn, run_row, repeat):
         if repeat:
             attempts = await called_attempts(conn, lease.run_id, params)
             return rules.step_failed_again(run_from_row(run_row, CODEC), attempts, params)
