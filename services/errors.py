@@ -107,6 +107,9 @@ def from_store_error(exc: store_errors.StoreError) -> ApiError:
         case store_errors.LeaseLost():
             meta = {"run_id": exc.run_id, "run_status": exc.status.value}
             return ApiError(_FAILED, R.ERROR_REASON_LEASE_LOST, str(exc), meta)
+        case store_errors.ExecutionAlreadyEnded():
+            meta = {"run_id": exc.run_id, "run_status": exc.status.value}
+            return ApiError(_FAILED, R.ERROR_REASON_EXECUTION_ALREADY_ENDED, str(exc), meta)
         case store_errors.IdempotencyConflict():
             return ApiError(
                 grpc.StatusCode.ALREADY_EXISTS,

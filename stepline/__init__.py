@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
     from stepline._context import StepContext, WorkflowContext
     from stepline._errors import (
         DuplicateStepError,
+        ExecutionAlreadyEnded,
         IdempotencyConflict,
         InvalidArgument,
         InvalidPageToken,
@@ -68,6 +69,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "stepline._context": ("StepContext", "WorkflowContext"),
     "stepline._errors": (
         "DuplicateStepError",
+        "ExecutionAlreadyEnded",
         "IdempotencyConflict",
         "InvalidArgument",
         "InvalidPageToken",
@@ -106,6 +108,7 @@ __all__ = [
     "BatchResult",
     "Client",
     "DuplicateStepError",
+    "ExecutionAlreadyEnded",
     "Failure",
     "IdempotencyConflict",
     "InvalidArgument",

@@ -62,6 +62,12 @@ class LeaseLost(SteplineError):
     """The worker's lease on the run is stale, expired, or voided by a cancel."""
 
 
+class ExecutionAlreadyEnded(LeaseLost):
+    """A call that ends an execution (complete, fail, sleep, a failed step) under the lease
+    whose execution already ended with another result: the first result stands. (The
+    same call sent again answers the run as recorded.) A LeaseLost: the execution is over."""
+
+
 class RunAlreadyTerminal(SteplineError):
     """Canceling a COMPLETED or FAILED run."""
 
@@ -135,6 +141,7 @@ _BY_REASON: dict[str, type[SteplineError]] = {
     "STEP_ATTEMPT_NOT_FOUND": StepAttemptNotFound,
     "IDEMPOTENCY_CONFLICT": IdempotencyConflict,
     "LEASE_LOST": LeaseLost,
+    "EXECUTION_ALREADY_ENDED": ExecutionAlreadyEnded,
     "RUN_ALREADY_TERMINAL": RunAlreadyTerminal,
     "RUN_DEADLINE_EXCEEDED": RunDeadlineExceeded,
     "RUN_NOT_TERMINAL": RunNotTerminal,

@@ -8,7 +8,8 @@ claimed runs and carries every call of the runs' executions, in batches.
 - Reconnect and resume: when the stream ends (the server shut down or restarted, the
   connection broke), a new one is opened with backoff, granting the slots free then, and
   every call still unanswered is sent again — every worker call is safe to repeat (a
-  step's first recorded output stands). Runs the old stream pushed that never arrived
+  step's first recorded output stands; an ending the server committed answers what it
+  recorded). Runs the old stream pushed that never arrived
   are claimed again once their lease expires, as after a lost PollActivity answer.
 """
 

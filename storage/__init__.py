@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage.errors import (
+    ExecutionAlreadyEnded,
     IdempotencyConflict,
     LeaseLost,
     RunAlreadyTerminal,
@@ -29,6 +30,7 @@ DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "ExecutionAlreadyEnded",
     "IdempotencyConflict",
     "LeaseLost",
     "RunAlreadyTerminal",

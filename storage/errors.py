@@ -35,6 +35,19 @@ class LeaseLost(StoreError):
         self.status = status
 
 
+class ExecutionAlreadyEnded(StoreError):
+    """A call that ends an execution, under the lease whose execution already ended with
+    another result (rules.repeats_ending): the first result stands; nothing was changed."""
+
+    def __init__(self, run_id: str, status: RunStatus) -> None:
+        super().__init__(
+            f"the execution under this lease already ended with another result "
+            f"(run is {status.value}); nothing was changed"
+        )
+        self.run_id = run_id
+        self.status = status
+
+
 class IdempotencyConflict(StoreError):
     def __init__(self, idempotency_key: str, run_id: str, workflow_name: str) -> None:
         super().__init__(

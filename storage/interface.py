@@ -10,6 +10,15 @@ Rules every implementation keeps:
   checks). Otherwise nothing changes and the call raises, by `rules.lease_error`:
   RunNotFound, RunDeadlineExceeded (after failing the overdue run in its own
   transaction), or LeaseLost.
+- A call that ends an execution (run_complete, run_fail, run_sleep, step_fail) may be a
+  repeat of the one that ended it, sent again because its answer was lost: when the run
+  left RUNNING by an ending of this very lease and no claim came since (its lease_id is
+  still the call's, `rules.repeats_ending`), the call is compared with what was
+  recorded. The same result answers the recorded run (and attempt), changing nothing
+  and reporting no event; another result raises ExecutionAlreadyEnded. Every ending
+  keeps the run's lease_id until the next claim, but a release clears it (a repeated
+  release is LeaseLost). Only the slow path pays for it: on PostgreSQL the fenced
+  statement that changed nothing, or the locked transaction's refusal.
 - A run past `deadline_at` is failed with `rules.DEADLINE_FAILURE` at claim, at any
   worker call and by `run_fail_overdue`; no retry is scheduled at or past a deadline.
 - Invariant: only a RUNNING run has RUNNING step attempts, except the one RUNNING
@@ -195,29 +204,38 @@ class Store(abc.ABC):
         """Close the attempt (or record one) as FAILED and end the execution: the run
         becomes PENDING at now + backoff with attempt + 1 and error set, or FAILED when
         the error is non-retryable, attempts are used up, or the retry would fall at or
-        after the deadline. StepAlreadyCompleted when the step_id completed before."""
+        after the deadline. StepAlreadyCompleted when the step_id completed before.
+        Repeated under the same lease: the attempt and run unchanged when both recorded
+        the same error, else ExecutionAlreadyEnded (rules.step_failed_again)."""
 
     @abc.abstractmethod
     async def run_sleep(self, params: RunSleepParams) -> RunSleepResult:
         """Record a SLEEP attempt and park the run: SLEEPING until wake_up_at, lease
         released. A completed sleep step_id is returned with the run unchanged; a
         wake-up time already passed records the sleep COMPLETED and keeps the run
-        RUNNING under the same lease."""
+        RUNNING under the same lease. Repeated under the lease it parked: the sleep and
+        run unchanged when they are the same step and wake-up, else ExecutionAlreadyEnded
+        (rules.slept_again)."""
 
     @abc.abstractmethod
     async def run_complete(self, params: RunCompleteParams) -> Run:
-        """COMPLETED with output, finished_at set, lease released."""
+        """COMPLETED with output, finished_at set, lease released. Repeated under the same
+        lease: the run unchanged when the output is the same JSON value, else
+        ExecutionAlreadyEnded (rules.completed_again)."""
 
     @abc.abstractmethod
     async def run_fail(self, params: RunFailParams) -> Run:
-        """Like step_fail without a step: retried by the policy or FAILED."""
+        """Like step_fail without a step: retried by the policy or FAILED. Repeated under
+        the same lease: the run unchanged when its recorded error is the same, else
+        ExecutionAlreadyEnded (rules.failed_again)."""
 
     @abc.abstractmethod
     async def run_release(self, params: RunReleaseParams) -> Run:
         """Give the run back before the lease expires (a worker shutting down): PENDING and
         available now, lease_id, lease expiry and worker_id cleared, `attempt` and `error`
         unchanged (a release is not a failure); open attempts FAILED with
-        `rules.released_failure(reason)`. Fenced like every worker call."""
+        `rules.released_failure(reason)`. Fenced like every worker call; with the lease
+        cleared, a repeat is LeaseLost."""
 
     # --- group commit -------------------------------------------------------------------
 

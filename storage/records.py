@@ -93,7 +93,8 @@ class Run:
     replay_count: int = 0
     """How many runs replay this one. Counted by the reads a client makes (get, list, an
     idempotent start or replay); other calls return 0, which is exact for them: only a
-    terminal run can have replays, and a run a call has just ended has none yet."""
+    terminal run can have replays, and a run a call has just ended has none yet (a
+    repeated ending answers the run as that call recorded it, uncounted too)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from storage.errors import (
+    ExecutionAlreadyEnded,
     LeaseLost,
     RunDeadlineExceeded,
     RunNotFound,
@@ -23,10 +24,15 @@ from storage.errors import (
 )
 from storage.records import (
     Failure,
+    Json,
     RetryPolicy,
     Run,
+    RunSleepParams,
+    RunSleepResult,
     RunStatus,
     StepAttempt,
+    StepFailParams,
+    StepFailResult,
     StepKind,
     StepStatus,
 )
@@ -130,6 +136,125 @@ def canceled_under(state: LeaseState | None, lease_id: str) -> bool:
     """The run was canceled while `lease_id` held it: a heartbeat says so (cancel_requested)
     rather than LeaseLost."""
     return state is not None and state.status is RunStatus.CANCELED and state.lease_id == lease_id
+
+
+# --- repeated endings ---------------------------------------------------------------------
+#
+# A call that ends an execution (CompleteWorkflow, FailWorkflow, ScheduleSleep, FailStep)
+# is sent again when its answer was lost: a server that committed and died before it
+# replied, a worker stream that broke (the SDK sends unanswered calls again). Its fenced
+# write then finds no live lease. It is a repeat when the lease's own execution was the
+# run's last one and ended it, and what was recorded is what the call asks for: the repeat
+# answers the run as recorded and changes nothing. Every ending but a release keeps the
+# run's lease_id until the next claim replaces it, so "no claim since" is "the run's
+# lease_id is still the call's". ReleaseRun clears the lease_id (a worker that let a run
+# go is not told of its later life), so its repeat is LeaseLost, as any late call.
+
+ENDED_BY_ITS_LEASE = frozenset(
+    {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.PENDING, RunStatus.SLEEPING}
+)
+"""What a worker's ending leaves a run in: completed, failed for good, retried, parked."""
+
+
+def repeats_ending(error: StoreError | None, state: LeaseState | None, lease_id: str) -> bool:
+    """Whether a call that ends an execution, refused with `error` (lease_error), is
+    compared with what its lease recorded (the *_again rules) instead of refused: the run
+    left RUNNING by an ending of this very lease and no claim came since. A cancel
+    (CANCELED), an expired lease (still RUNNING) and a deadline keep their error."""
+    return (
+        isinstance(error, LeaseLost)
+        and state is not None
+        and state.lease_id == lease_id
+        and state.status in ENDED_BY_ITS_LEASE
+    )
+
+
+def completed_again(run: Run, output: Json | None) -> Run:
+    """A repeated CompleteWorkflow: the run, when its lease completed it with an equal
+    output. Otherwise ExecutionAlreadyEnded: the first ending stands."""
+    if run.status is RunStatus.COMPLETED and same_json(run.output, output):
+        return run
+    raise ExecutionAlreadyEnded(run.run_id, run.status)
+
+
+def failed_again(run: Run, error: Failure) -> Run:
+    """A repeated FailWorkflow: the run, when its lease's failure was recorded with an
+    equal error, retried (PENDING) or for good (FAILED). Otherwise ExecutionAlreadyEnded."""
+    if run.status in (RunStatus.PENDING, RunStatus.FAILED) and same_failure(run.error, error):
+        return run
+    raise ExecutionAlreadyEnded(run.run_id, run.status)
+
+
+def step_failed_again(
+    run: Run, attempts: Iterable[StepAttempt], params: StepFailParams
+) -> StepFailResult:
+    """A repeated FailStep: the call's attempt and the run, when that attempt FAILED with
+    an equal error and the run was retried or failed with it (failed_again). `attempts`:
+    the attempt of `step_attempt_id` (none when unknown), else every attempt of
+    `step_id`, of which the call's is the latest. Otherwise ExecutionAlreadyEnded."""
+    attempt = _called_attempt(attempts, params)
+    if (
+        attempt is not None
+        and attempt.status is StepStatus.FAILED
+        and same_failure(attempt.error, params.error)
+    ):
+        return StepFailResult(attempt, failed_again(run, params.error))
+    raise ExecutionAlreadyEnded(run.run_id, run.status)
+
+
+def _called_attempt(attempts: Iterable[StepAttempt], params: StepFailParams) -> StepAttempt | None:
+    if params.step_attempt_id is not None:
+        return next((a for a in attempts if a.step_attempt_id == params.step_attempt_id), None)
+    latest = max(attempts, key=lambda a: a.attempt, default=None)
+    return latest if latest is not None and latest.kind is params.kind else None
+
+
+def slept_again(run: Run, attempts: Iterable[StepAttempt], sleep: RunSleepParams) -> RunSleepResult:
+    """A repeated ScheduleSleep: the sleep and the run, when the run is SLEEPING on the
+    step's open SLEEP attempt with the same wake-up: `wake_up_at` as asked, or `duration`
+    after the attempt started (the recording call's clock). `attempts`: every attempt of
+    the step_id. Otherwise ExecutionAlreadyEnded."""
+    if run.status is RunStatus.SLEEPING:
+        for attempt in attempts:
+            if (
+                attempt.kind is StepKind.SLEEP
+                and attempt.status is StepStatus.RUNNING
+                and attempt.wake_up_at == run.wake_up_at
+                and _same_wake_up(attempt, sleep)
+            ):
+                return RunSleepResult(attempt, run)
+    raise ExecutionAlreadyEnded(run.run_id, run.status)
+
+
+def _same_wake_up(attempt: StepAttempt, sleep: RunSleepParams) -> bool:
+    if sleep.wake_up_at is not None:
+        return attempt.wake_up_at == sleep.wake_up_at
+    if sleep.duration is None or attempt.started_at is None:
+        return False
+    return attempt.started_at + sleep.duration == attempt.wake_up_at
+
+
+def same_json(recorded: Json | None, asked: Json | None) -> bool:
+    """Whether two payloads hold the same JSON value, key order and spacing aside.
+    Numbers compare as the doubles a protobuf Value holds (1 equals 1.0; true is not 1).
+    No payload (None) equals only no payload."""
+    if recorded is None or asked is None:
+        return recorded is None and asked is None
+    return _canonical_json(recorded) == _canonical_json(asked)
+
+
+def _canonical_json(text: Json) -> str:
+    return json.dumps(json.loads(text, parse_int=float), sort_keys=True, separators=(",", ":"))
+
+
+def same_failure(recorded: Failure | None, asked: Failure) -> bool:
+    """Whether a recorded error is the one asked: every field equal, details as JSON."""
+    return (
+        recorded is not None
+        and (recorded.type, recorded.message, recorded.stack_trace, recorded.non_retryable)
+        == (asked.type, asked.message, asked.stack_trace, asked.non_retryable)
+        and same_json(recorded.details, asked.details)
+    )
 
 
 def backoff(policy: RetryPolicy, failed_attempt: int) -> timedelta:

@@ -30,7 +30,11 @@ class WorkerServiceStub:
     their steps and results under the lease the claim handed out. gRPC only.
     Every call after PollActivity sends back the RunLease of its claim in `lease`; a
     call whose lease is not the run's current, unexpired lease changes nothing and
-    fails with FAILED_PRECONDITION, reason LEASE_LOST.
+    fails with FAILED_PRECONDITION, reason LEASE_LOST. A call that ends an execution
+    (FailStep, ScheduleSleep, CompleteWorkflow, FailWorkflow) sent again under the lease it
+    ended, because its answer was lost, answers the run as the first sending recorded it
+    when no claim came since; with another result it fails FAILED_PRECONDITION, reason
+    EXECUTION_ALREADY_ENDED, and the first result stands.
     """
 
     def __init__(self, channel):
@@ -96,7 +100,11 @@ class WorkerServiceServicer:
     their steps and results under the lease the claim handed out. gRPC only.
     Every call after PollActivity sends back the RunLease of its claim in `lease`; a
     call whose lease is not the run's current, unexpired lease changes nothing and
-    fails with FAILED_PRECONDITION, reason LEASE_LOST.
+    fails with FAILED_PRECONDITION, reason LEASE_LOST. A call that ends an execution
+    (FailStep, ScheduleSleep, CompleteWorkflow, FailWorkflow) sent again under the lease it
+    ended, because its answer was lost, answers the run as the first sending recorded it
+    when no claim came since; with another result it fails FAILED_PRECONDITION, reason
+    EXECUTION_ALREADY_ENDED, and the first result stands.
     """
 
     def PollActivity(self, request, context):
@@ -245,7 +253,11 @@ class WorkerService:
     their steps and results under the lease the claim handed out. gRPC only.
     Every call after PollActivity sends back the RunLease of its claim in `lease`; a
     call whose lease is not the run's current, unexpired lease changes nothing and
-    fails with FAILED_PRECONDITION, reason LEASE_LOST.
+    fails with FAILED_PRECONDITION, reason LEASE_LOST. A call that ends an execution
+    (FailStep, ScheduleSleep, CompleteWorkflow, FailWorkflow) sent again under the lease it
+    ended, because its answer was lost, answers the run as the first sending recorded it
+    when no claim came since; with another result it fails FAILED_PRECONDITION, reason
+    EXECUTION_ALREADY_ENDED, and the first result stands.
     """
 
     @staticmethod

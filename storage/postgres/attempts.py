@@ -7,15 +7,32 @@ from storage import rules
 from storage.errors import StepAttemptNotFound
 from storage.postgres.codec import CODEC
 from storage.postgres.database import Conn, Row, fetch, fetch_one
-from storage.records import Failure, Lease, StepAttempt, StepKind
+from storage.records import Failure, Lease, StepAttempt, StepFailParams, StepKind
 from storage.rows import NewAttempt, run_from_row, step_from_row, step_insert_params
 
 
 async def recorded(conn: Conn, run_id: str, step_id: str, kind: StepKind) -> StepAttempt | None:
     """The step's COMPLETED attempt, else its open one (rules.recorded_step)."""
+    return rules.recorded_step(await attempts_of(conn, run_id, step_id), step_id, kind)
+
+
+async def attempts_of(conn: Conn, run_id: str, step_id: str) -> list[StepAttempt]:
+    """Every attempt of the step."""
     values = {"run_id": CODEC.id_param(run_id), "step_id": step_id}
-    rows = await fetch(conn, "steps_of_step_id", values)
-    return rules.recorded_step((step_from_row(row, CODEC) for row in rows), step_id, kind)
+    return [step_from_row(row, CODEC) for row in await fetch(conn, "steps_of_step_id", values)]
+
+
+async def called_attempts(conn: Conn, run_id: str, params: StepFailParams) -> list[StepAttempt]:
+    """The attempts a FailStep names (rules.step_failed_again): its step_attempt_id's
+    (none when there is no such attempt), else every attempt of its step_id."""
+    if params.step_attempt_id is None:
+        return await attempts_of(conn, run_id, rules.required_step_id(params.step_id))
+    values = {
+        "run_id": CODEC.id_param(run_id),
+        "step_attempt_id": CODEC.id_param(params.step_attempt_id),
+    }
+    row = await fetch_one(conn, "step_get", values)
+    return [] if row is None else [step_from_row(row, CODEC)]
 
 
 async def insert_attempt(conn: Conn, lease: Lease, run_row: Row, new: NewAttempt) -> StepAttempt:

@@ -2,7 +2,9 @@
 
 Heartbeat, complete and release are single fenced statements (the hot path), and
 concurrent completions are done together by one (group commit); sleep and fail read the
-run's history or retry policy, so they run in the locked transaction.
+run's history or retry policy, so they run in the locked transaction. A completion whose
+statement changed nothing, and a sleep or fail refused by the lock's check, may repeat
+the call that ended the lease's execution: compared with what was recorded (rules.py).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import datetime
 
 from storage import rules
 from storage.errors import LeaseLost
-from storage.postgres.attempts import insert_attempt, recorded
+from storage.postgres.attempts import attempts_of, insert_attempt, recorded
 from storage.postgres.codec import CODEC
 from storage.postgres.database import Database, alone, arrays
 from storage.postgres.endings import (
@@ -22,7 +24,14 @@ from storage.postgres.endings import (
     end_with_failure,
     ended,
 )
-from storage.postgres.fencing import check_lease, fenced, lease_state, refuse, verdict
+from storage.postgres.fencing import (
+    check_lease,
+    fenced_ending,
+    lease_state,
+    recorded_ending,
+    refuse,
+    verdict,
+)
 from storage.records import (
     Run,
     RunCompleteParams,
@@ -63,8 +72,8 @@ async def run_complete(db: Database, params: RunCompleteParams) -> Run:
     row = await db.fetch_one("run_complete", values)
     if row is not None:
         return ended(db.events, run_from_row(row, CODEC))
-    await check_lease(db, params.lease)
-    raise LeaseLost(params.lease.run_id, RunStatus.RUNNING)  # pragma: no cover - raced
+    recorded_run = run_from_row(await recorded_ending(db, params.lease), CODEC)
+    return rules.completed_again(recorded_run, params.output)
 
 
 async def run_complete_many(
@@ -88,7 +97,9 @@ async def run_complete_many(
 
 
 async def run_fail(db: Database, params: RunFailParams) -> Run:
-    async with fenced(db, params.lease) as (conn, run_row):
+    async with fenced_ending(db, params.lease) as (conn, run_row, repeat):
+        if repeat:
+            return rules.failed_again(run_from_row(run_row, CODEC), params.error)
         run = await end_with_failure(conn, params.lease, run_row, params.error)
     return ended(db.events, run)
 
@@ -108,8 +119,11 @@ async def run_release(db: Database, params: RunReleaseParams) -> Run:
 async def run_sleep(db: Database, params: RunSleepParams) -> RunSleepResult:
     """Park the run until the wake-up time, or record the sleep done if that has passed."""
     lease = params.lease
-    async with fenced(db, lease) as (conn, run_row):
+    async with fenced_ending(db, lease) as (conn, run_row, repeat):
         run = run_from_row(run_row, CODEC)
+        if repeat:
+            attempts = await attempts_of(conn, run.run_id, params.step_id)
+            return rules.slept_again(run, attempts, params)
         now: datetime = run_row["db_now"]
         wake = rules.wake_up_at(params.wake_up_at, params.duration, now)
         # Only a woken sleep can be recorded here (a parked run has no lease): memoized.

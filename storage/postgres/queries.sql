@@ -63,6 +63,12 @@ SELECT status, lease_id, lease_expires_at, deadline_at, error, now() AS db_now
 FROM stepline_workflow_runs
 WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
 
+-- name: run_recorded
+-- Why a fenced statement that ends an execution changed nothing: the whole run, which a
+-- repeat of the call that ended it is compared with (rules.repeats_ending).
+SELECT *, now() AS db_now FROM stepline_workflow_runs
+WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
+
 -- --- runs -------------------------------------------------------------------------------
 
 -- name: run_insert

@@ -13,11 +13,17 @@ from typing import Any
 from storage import rules
 from storage.errors import LeaseLost, StepAttemptNotFound, StepNotRunning
 from storage.ids import uuid7
-from storage.postgres.attempts import attempt_by_id, fail_attempt, insert_attempt, recorded
+from storage.postgres.attempts import (
+    attempt_by_id,
+    called_attempts,
+    fail_attempt,
+    insert_attempt,
+    recorded,
+)
 from storage.postgres.codec import CODEC
 from storage.postgres.database import Conn, Database, Row, alone, arrays
 from storage.postgres.endings import end_with_failure, ended
-from storage.postgres.fencing import check_lease, fenced
+from storage.postgres.fencing import check_lease, fenced_ending
 from storage.records import (
     RunStatus,
     StepAttempt,
@@ -27,7 +33,7 @@ from storage.records import (
     StepFailResult,
     StepStatus,
 )
-from storage.rows import NewAttempt, lease_params, step_from_row
+from storage.rows import NewAttempt, lease_params, run_from_row, step_from_row
 
 
 async def begin(db: Database, params: StepBeginParams) -> StepAttempt:
@@ -140,7 +146,10 @@ def _completed(db: Database, row: Row) -> StepAttempt:
 async def fail(db: Database, params: StepFailParams) -> StepFailResult:
     """Close (or record) the attempt FAILED, then end the execution like run_fail."""
     lease = params.lease
-    async with fenced(db, lease) as (conn, run_row):
+    async with fenced_ending(db, lease) as (conn, run_row, repeat):
+        if repeat:
+            attempts = await called_attempts(conn, lease.run_id, params)
+            return rules.step_failed_again(run_from_row(run_row, CODEC), attempts, params)
         if params.step_attempt_id is not None:
             step = await _fail_by_id(conn, params, params.step_attempt_id)
         else:

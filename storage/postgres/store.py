@@ -70,8 +70,9 @@ class PostgresStore(Store):
       fragment of queries.sql) in its WHERE clause, so checking the lease and writing
       are one atomic step and one round trip, with no row lock held between statements.
       When it touches no row, fencing.py reads the run afterwards to say why
-      (RunNotFound, RunDeadlineExceeded after failing the overdue run, LeaseLost): only
-      a refused call pays that second read. Client calls (create, cancel) are single
+      (RunNotFound, RunDeadlineExceeded after failing the overdue run, LeaseLost), or,
+      for a completion, whether it repeats the one that ended the run: only a refused
+      or repeated call pays that second read. Client calls (create, cancel) are single
       statements too, with no lease to fence.
     - **The locked transaction** (`fencing.fenced`), for the calls whose write depends
       on what the run holds: failing a step or the run (the retry policy and attempt
@@ -80,7 +81,9 @@ class PostgresStore(Store):
       `run_lock` (SELECT ... FOR NO KEY UPDATE, with the transaction's now()), checks
       the lease in Python by rules.lease_error, and writes with statements that repeat
       the fence; it costs BEGIN, COMMIT and a round trip per statement, so it is used
-      only where a decision needs the run's current values.
+      only where a decision needs the run's current values. These calls end an
+      execution, so they enter it by `fencing.fenced_ending`, which also lets in a
+      repeat of the call that ended it, to compare with what was recorded.
 
     The claim is one statement of its own (FOR NO KEY UPDATE SKIP LOCKED over the
     claim indexes), run in a transaction with the read of the claimed runs' steps.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from storage import rules
 from storage.errors import StepAttemptNotFound
-from storage.records import Failure, Json, Lease, Run, StepAttempt, StepKind
+from storage.records import Failure, Json, Lease, Run, StepAttempt, StepFailParams, StepKind
 from storage.rows import NewAttempt, step_from_row, step_insert_params
 from storage.sqlite.codec import CODEC
 from storage.sqlite.database import Tx
@@ -12,8 +12,22 @@ from storage.sqlite.database import Tx
 
 def recorded(tx: Tx, run_id: str, step_id: str, kind: StepKind) -> StepAttempt | None:
     """The step's COMPLETED attempt, else its open one (rules.recorded_step)."""
+    return rules.recorded_step(attempts_of(tx, run_id, step_id), step_id, kind)
+
+
+def attempts_of(tx: Tx, run_id: str, step_id: str) -> list[StepAttempt]:
+    """Every attempt of the step."""
     rows = tx.rows("steps_of_step_id", run_id=run_id, step_id=step_id)
-    return rules.recorded_step((step_from_row(row, CODEC) for row in rows), step_id, kind)
+    return [step_from_row(row, CODEC) for row in rows]
+
+
+def called_attempts(tx: Tx, run_id: str, params: StepFailParams) -> list[StepAttempt]:
+    """The attempts a FailStep names (rules.step_failed_again): its step_attempt_id's
+    (none when there is no such attempt), else every attempt of its step_id."""
+    if params.step_attempt_id is None:
+        return attempts_of(tx, run_id, rules.required_step_id(params.step_id))
+    row = tx.row("step_get", run_id=run_id, step_attempt_id=params.step_attempt_id)
+    return [] if row is None else [step_from_row(row, CODEC)]
 
 
 def insert_attempt(tx: Tx, run: Run, lease: Lease, new: NewAttempt) -> StepAttempt:

@@ -16,7 +16,7 @@ from storage.records import (
     StepStatus,
 )
 from storage.rows import NewAttempt, lease_params
-from storage.sqlite.attempts import insert_attempt, recorded
+from storage.sqlite.attempts import attempts_of, insert_attempt, recorded
 from storage.sqlite.codec import CODEC, interval_micros, moment
 from storage.sqlite.database import Tx
 from storage.sqlite.endings import (
@@ -27,7 +27,7 @@ from storage.sqlite.endings import (
     end_with_failure,
     fenced_update,
 )
-from storage.sqlite.fencing import enforce, fence, lease_row, lease_state
+from storage.sqlite.fencing import enforce, fence, fence_ending, lease_row, lease_state
 
 
 def heartbeat(tx: Tx, params: RunHeartbeatParams) -> RunHeartbeatResult:
@@ -41,12 +41,16 @@ def heartbeat(tx: Tx, params: RunHeartbeatParams) -> RunHeartbeatResult:
 
 
 def run_complete(tx: Tx, params: RunCompleteParams) -> Run:
-    run = fence(tx, params.lease)
+    run, repeat = fence_ending(tx, params.lease)
+    if repeat:
+        return rules.completed_again(run, params.output)
     return complete(tx, run, params.lease, params.output)
 
 
 def run_fail(tx: Tx, params: RunFailParams) -> Run:
-    run = fence(tx, params.lease)
+    run, repeat = fence_ending(tx, params.lease)
+    if repeat:
+        return rules.failed_again(run, params.error)
     return end_with_failure(tx, run, params.lease, params.error)
 
 
@@ -59,7 +63,9 @@ def run_release(tx: Tx, params: RunReleaseParams) -> Run:
 
 def run_sleep(tx: Tx, params: RunSleepParams) -> RunSleepResult:
     """Park the run until the wake-up time, or record the sleep done if that has passed."""
-    run = fence(tx, params.lease)
+    run, repeat = fence_ending(tx, params.lease)
+    if repeat:
+        return rules.slept_again(run, attempts_of(tx, run.run_id, params.step_id), params)
     wake = rules.wake_up_at(params.wake_up_at, params.duration, tx.now_at)
     # Only a woken sleep can be recorded here (a parked run has no lease): memoized.
     if slept := recorded(tx, run.run_id, params.step_id, StepKind.SLEEP):

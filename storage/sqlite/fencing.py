@@ -1,7 +1,9 @@
 """Fencing: a worker call writes only under the run's current, unexpired lease.
 
 The call reads the run under the write lock (BEGIN IMMEDIATE) and checks the lease
-before its first write; the statements that write the run repeat the fence.
+before its first write; the statements that write the run repeat the fence. A call that
+ends an execution may repeat the one that ended it (its answer was lost): `fence_ending`
+lets it in to compare with what was recorded (rules.repeats_ending).
 """
 
 from __future__ import annotations
@@ -22,6 +24,18 @@ def fence(tx: Tx, lease: Lease) -> Run:
     """The run `lease` holds, or raise why the call may not write (changing nothing).
     Must come before the call's first write: a deadline failure commits what came before."""
     return run_from_row(enforce(tx, lease, lease_row(tx, lease)), CODEC)
+
+
+def fence_ending(tx: Tx, lease: Lease) -> tuple[Run, bool]:
+    """`fence` for a call that ends an execution: the run, and whether the call may repeat
+    the one that ended the lease's execution (rules.repeats_ending), which the caller then
+    compares with what was recorded, changing nothing."""
+    row = lease_row(tx, lease)
+    error = verdict(tx, lease, row)
+    repeat = rules.repeats_ending(error, lease_state(row), lease.lease_id)
+    if row is not None and (error is None or repeat):
+        return run_from_row(row, CODEC), repeat
+    refuse(tx, lease, row, error or RunNotFound(lease.namespace_id, lease.run_id))
 
 
 def lease_row(tx: Tx, lease: Lease) -> sqlite3.Row | None:

@@ -15,6 +15,7 @@ from storage.records import (
 from storage.rows import NewAttempt
 from storage.sqlite.attempts import (
     attempt_by_id,
+    called_attempts,
     complete_attempt,
     ended,
     fail_attempt,
@@ -23,7 +24,7 @@ from storage.sqlite.attempts import (
 )
 from storage.sqlite.database import Tx
 from storage.sqlite.endings import end_with_failure
-from storage.sqlite.fencing import fence
+from storage.sqlite.fencing import fence, fence_ending
 
 
 def begin(tx: Tx, params: StepBeginParams) -> StepAttempt:
@@ -68,7 +69,9 @@ def complete(tx: Tx, params: StepCompleteParams) -> StepAttempt:
 
 def fail(tx: Tx, params: StepFailParams) -> StepFailResult:
     """Close (or record) the attempt FAILED, then end the execution like run_fail."""
-    run = fence(tx, params.lease)
+    run, repeat = fence_ending(tx, params.lease)
+    if repeat:
+        return rules.step_failed_again(run, called_attempts(tx, run.run_id, params), params)
     if params.step_attempt_id is not None:
         step = _fail_by_id(tx, run, params, params.step_attempt_id)
     else:

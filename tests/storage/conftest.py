@@ -15,8 +15,10 @@ import pytest
 import pytest_asyncio
 
 from storage import Store, create_store
+from storage.events import IGNORED
 from tests.conftest import sqlite_url_for
 from tests.storage.rawsql import Backend
+from tests.storage.test_events import Recorder
 from tests.support import postgres
 
 BACKENDS = [
@@ -51,6 +53,17 @@ async def backend(
 @pytest.fixture
 def store(backend: Backend) -> Store:
     return backend.store
+
+
+@pytest.fixture
+def recorder(store: Store, ns: str) -> Iterator[Recorder]:
+    """The store's events of this test's namespace, while the test runs."""
+    recorder = Recorder(ns)
+    store.events = recorder
+    try:
+        yield recorder
+    finally:
+        store.events = IGNORED
 
 
 @pytest.fixture

@@ -109,3 +109,15 @@ OPS: dict[str, Op] = {
     ),
     "run_release": lambda s, lease, _: s.run_release(RunReleaseParams(lease, "shutting down")),
 }
+
+ENDING_OPS = {
+    "step_fail_by_attempt_id",
+    "step_fail_by_step_id",
+    "run_sleep_until",
+    "run_complete",
+    "run_fail",
+    "run_fail_non_retryable",
+}
+"""The OPS that end an execution: under the lease whose execution already ended, each is
+compared with what that ending recorded (tests/storage/test_repeats.py), not refused as
+a late call."""

@@ -4,14 +4,13 @@ refused lease) report nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
 
-from storage import LeaseLost, RunDeadlineExceeded, Store
-from storage.events import IGNORED, StoreEvents
+from storage import ExecutionAlreadyEnded, RunDeadlineExceeded, Store
+from storage.events import StoreEvents
 from storage.records import (
     RunCancelParams,
     RunCompleteParams,
@@ -70,16 +69,6 @@ class Recorder(StoreEvents):
         return taken
 
 
-@pytest.fixture
-def recorder(store: Store, ns: str) -> Iterator[Recorder]:
-    recorder = Recorder(ns)
-    store.events = recorder
-    try:
-        yield recorder
-    finally:
-        store.events = IGNORED
-
-
 async def test_events__claim_reports_the_wait_since_the_run_became_due(
     store: Store, ns: str, queue: str, recorder: Recorder
 ) -> None:
@@ -115,7 +104,8 @@ async def test_events__complete_reports_steps_and_the_run_once(
     await store.step_complete(step)
     await store.step_complete(step)  # memoized: the first completion stands
     await store.run_complete(RunCompleteParams(lease, output='"done"'))
-    with pytest.raises(LeaseLost):
+    await store.run_complete(RunCompleteParams(lease, output='"done"'))  # a repeat
+    with pytest.raises(ExecutionAlreadyEnded):
         await store.run_complete(RunCompleteParams(lease, output='"again"'))
     assert recorder.take() == [
         ("run_claimed", queue),

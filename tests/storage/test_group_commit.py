@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from storage import (
+    ExecutionAlreadyEnded,
     IdempotencyConflict,
     LeaseLost,
     RunDeadlineExceeded,
@@ -169,7 +170,7 @@ async def test_run_complete_many__completes_each_run_on_its_own_lease(
     assert not isinstance(done_a, Exception) and not isinstance(done_c, Exception)
     assert (done_a.status, done_a.output) == (RunStatus.COMPLETED, '"a"')
     assert (done_c.status, done_c.output) == (RunStatus.COMPLETED, None)
-    assert isinstance(lost, LeaseLost) and isinstance(again, LeaseLost)
+    assert isinstance(lost, LeaseLost) and isinstance(again, ExecutionAlreadyEnded)
     assert (await get_run(store, ns, b.run.run_id)).status is RunStatus.RUNNING
     (closed,) = await all_steps(store, ns, a.run.run_id)
     assert (closed.step_attempt_id, closed.status) == (opened.step_attempt_id, StepStatus.FAILED)

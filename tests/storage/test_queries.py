@@ -23,6 +23,8 @@ POSTGRES_ONLY = {
     "database, so its fence reads run_get)",
     "run_lease_state": "why a fenced single statement changed nothing (SQLite checks the "
     "lease before it writes)",
+    "run_recorded": "why a fenced single statement that ends an execution changed nothing, "
+    "to compare a repeat with (SQLite's fence reads run_get, the whole run, anyway)",
     "run_notify": "NOTIFY wakes every server's polls (SQLite wakes its own in process)",
     "step_begin": "the hot path as one fenced statement (SQLite: steps_of_step_id, then "
     "step_insert, under its write lock)",

@@ -8,11 +8,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from storage.errors import LeaseLost, RunDeadlineExceeded, StepAlreadyCompleted, StepNotRunning
+from storage.errors import (
+    ExecutionAlreadyEnded,
+    LeaseLost,
+    RunDeadlineExceeded,
+    StepAlreadyCompleted,
+    StepNotRunning,
+)
 from storage.records import (
     Failure,
+    Lease,
     RetryPolicy,
     Run,
+    RunSleepParams,
     RunStatus,
     StepAttempt,
     StepKind,
@@ -22,11 +30,16 @@ from storage.rules import (
     LeaseState,
     already_completed,
     canceled_under,
+    completed_again,
     ensure_failable,
     failed_ending,
     fails_run_first,
+    repeats_ending,
     required_step_id,
+    same_failure,
+    same_json,
     sleep_ending,
+    slept_again,
     wake_up_at,
 )
 
@@ -146,7 +159,7 @@ def test_ensure_failable__only_a_running_attempt_fails() -> None:
         ensure_failable(replace(ATTEMPT, status=StepStatus.FAILED))
 
 
-def _state(status: RunStatus, lease_id: str = "lease") -> LeaseState:
+def _state(status: RunStatus, lease_id: str | None = "lease") -> LeaseState:
     return LeaseState(status, lease_id, NOW, NOW, None)
 
 
@@ -163,3 +176,84 @@ def test_fails_run_first__only_an_active_run_past_its_deadline() -> None:
     assert not fails_run_first(overdue, _state(RunStatus.FAILED))
     assert not fails_run_first(overdue, None)
     assert not fails_run_first(LeaseLost("run", RunStatus.PENDING), _state(RunStatus.PENDING))
+
+
+def test_repeats_ending__a_lease_lost_on_a_run_its_own_ending_left() -> None:
+    lost = LeaseLost("run", RunStatus.COMPLETED)
+    for status in (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.PENDING, RunStatus.SLEEPING):
+        assert repeats_ending(lost, _state(status), "lease")
+        assert not repeats_ending(lost, _state(status), "another")  # claimed since
+    # An expired lease (still RUNNING) and a cancel keep their LeaseLost.
+    assert not repeats_ending(lost, _state(RunStatus.RUNNING), "lease")
+    assert not repeats_ending(lost, _state(RunStatus.CANCELED), "lease")
+    # A released run has no lease_id left; other errors are not lease losses.
+    assert not repeats_ending(lost, _state(RunStatus.PENDING, lease_id=None), "lease")
+    assert not repeats_ending(RunDeadlineExceeded("run"), _state(RunStatus.FAILED), "lease")
+    assert not repeats_ending(None, _state(RunStatus.RUNNING), "lease")
+    assert not repeats_ending(lost, None, "lease")
+
+
+@pytest.mark.parametrize(
+    ("recorded", "asked"),
+    [
+        ('{"a": 1, "b": [1, 2]}', '{"b":[1.0,2],"a":1.0}'),
+        ("1e2", "100"),
+        ('"x"', ' "x" '),
+        (None, None),
+    ],
+)
+def test_same_json__the_same_value_whatever_its_spelling(
+    recorded: str | None, asked: str | None
+) -> None:
+    assert same_json(recorded, asked)
+
+
+@pytest.mark.parametrize(
+    ("recorded", "asked"),
+    [
+        ("true", "1"),
+        ("false", "0"),
+        ("null", None),
+        ('"1"', "1"),
+        ('{"a": 1}', '{"a": 1, "b": null}'),
+        ("[1, 2]", "[2, 1]"),
+    ],
+)
+def test_same_json__another_value(recorded: str | None, asked: str | None) -> None:
+    assert not same_json(recorded, asked)
+
+
+def test_same_failure__every_field_details_as_json() -> None:
+    error = Failure("Boom", "it broke", "trace", '{"code": 1}', non_retryable=True)
+    assert same_failure(error, replace(error, details='{ "code": 1.0 }'))
+    for other in (
+        replace(error, type="Other"),
+        replace(error, message="other"),
+        replace(error, stack_trace=""),
+        replace(error, details=None),
+        replace(error, non_retryable=False),
+    ):
+        assert not same_failure(error, other)
+    assert not same_failure(None, error)
+
+
+def test_completed_again__the_same_output_or_execution_already_ended() -> None:
+    done = replace(RUN, status=RunStatus.COMPLETED, output='{"n": 1}')
+    assert completed_again(done, '{"n": 1.0}') is done
+    with pytest.raises(ExecutionAlreadyEnded):
+        completed_again(done, '{"n": 2}')
+    with pytest.raises(ExecutionAlreadyEnded):
+        completed_again(replace(RUN, status=RunStatus.PENDING), '{"n": 1}')
+
+
+def test_slept_again__the_same_step_and_wake_up() -> None:
+    wake = NOW + timedelta(hours=1)
+    run = replace(RUN, status=RunStatus.SLEEPING, wake_up_at=wake)
+    nap = replace(ATTEMPT, step_id="nap", kind=StepKind.SLEEP, wake_up_at=wake)
+    asked = RunSleepParams(Lease("default", "run", "lease"), "nap", duration=timedelta(hours=1))
+    assert slept_again(run, [nap], asked).step is nap
+    assert slept_again(run, [nap], replace(asked, duration=None, wake_up_at=wake)).run is run
+    for other in (replace(asked, duration=timedelta(minutes=59)), replace(asked, step_id="x")):
+        attempts = [nap] if other.step_id == "nap" else []
+        with pytest.raises(ExecutionAlreadyEnded):
+            slept_again(run, attempts, other)
