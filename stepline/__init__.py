@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
         SteplineError,
         StepNotFound,
         StepStateError,
+        WorkflowNotFound,
     )
     from stepline._sync import SyncClient
     from stepline._values import BatchResult, Failure, Page, RetryPolicy, Run, RunStatus, Step
@@ -88,6 +89,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "SteplineError",
         "StepNotFound",
         "StepStateError",
+        "WorkflowNotFound",
     ),
     "stepline._sync": ("SyncClient",),
     "stepline._values": (
@@ -139,6 +141,7 @@ __all__ = [
     "WorkerStats",
     "Workflow",
     "WorkflowContext",
+    "WorkflowNotFound",
     "workflow",
 ]
 

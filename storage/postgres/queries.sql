@@ -225,6 +225,22 @@ ORDER BY namespace_id, task_queue, status
 
 -- --- claim ------------------------------------------------------------------------------
 
+-- fragment: claimable
+-- A run is claimed only while its workflow is not paused, and only by a worker that
+-- registered its (workflow_name, version); a run with no version goes to any version of
+-- its name. A worker that registered nothing (an older SDK, or no worker_id) claims any
+-- version. Each test is a primary-key lookup per candidate run.
+NOT EXISTS (SELECT 1 FROM stepline_workflows AS paused
+    WHERE paused.namespace_id = stepline_workflow_runs.namespace_id
+        AND paused.workflow_name = stepline_workflow_runs.workflow_name AND paused.paused)
+AND (NOT EXISTS (SELECT 1 FROM stepline_worker_workflows AS served
+        WHERE served.namespace_id = %(namespace_id)s AND served.worker_id = %(worker_id)s)
+    OR EXISTS (SELECT 1 FROM stepline_worker_workflows AS served
+        WHERE served.namespace_id = %(namespace_id)s AND served.worker_id = %(worker_id)s
+            AND served.workflow_name = stepline_workflow_runs.workflow_name
+            AND (served.version = stepline_workflow_runs.version
+                OR stepline_workflow_runs.version = '')))
+
 -- name: run_claim
 -- Due PENDING/SLEEPING runs first, then RUNNING runs whose lease expired (their
 -- available_at is the lease expiry), each oldest first, skipping rows other claims hold.
@@ -245,6 +261,7 @@ WITH overdue AS (
         AND status IN ('PENDING', 'SLEEPING') AND available_at <= now()
         AND (deadline_at IS NULL OR deadline_at > now())
         AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))
+        AND {{claimable}}
     ORDER BY available_at, id
     LIMIT %(max_runs)s
     FOR NO KEY UPDATE SKIP LOCKED
@@ -254,6 +271,7 @@ WITH overdue AS (
         AND status = 'RUNNING' AND available_at <= now()
         AND (deadline_at IS NULL OR deadline_at > now())
         AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))
+        AND {{claimable}}
     ORDER BY available_at, id
     LIMIT (SELECT %(max_runs)s - count(*) FROM ready)
     FOR NO KEY UPDATE SKIP LOCKED
@@ -308,11 +326,13 @@ SELECT least(
     (SELECT min(available_at) FROM stepline_workflow_runs
         WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
             AND status IN ('PENDING', 'SLEEPING')
-            AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))),
+            AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))
+            AND {{claimable}}),
     (SELECT min(available_at) FROM stepline_workflow_runs
         WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
             AND status = 'RUNNING'
-            AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[])))
+            AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))
+            AND {{claimable}})
 ) - now() AS due_in
 
 -- name: steps_of_runs
@@ -751,3 +771,124 @@ JOIN stepline_step_attempts AS s ON s.id = c.source
 -- The replays batch %(batch_id)s made of %(sources)s, for a repeated chunk.
 SELECT id, replay_of_run_id FROM stepline_workflow_runs
 WHERE replay_of_run_id = ANY(%(sources)s::uuid[]) AND replay_batch_id = %(batch_id)s
+
+-- --- registry ---------------------------------------------------------------------------
+
+-- name: worker_upsert
+-- A worker registering (again): what it runs is replaced by worker_workflows_clear and
+-- worker_workflow_insert in the same transaction.
+INSERT INTO stepline_workers (namespace_id, worker_id, task_queue)
+VALUES (%(namespace_id)s, %(worker_id)s, %(task_queue)s)
+ON CONFLICT (namespace_id, worker_id) DO UPDATE SET
+    task_queue = excluded.task_queue, registered_at = now(), last_seen_at = now()
+
+-- name: worker_workflows_clear
+DELETE FROM stepline_worker_workflows
+WHERE namespace_id = %(namespace_id)s AND worker_id = %(worker_id)s
+
+-- name: worker_workflow_insert
+INSERT INTO stepline_worker_workflows (namespace_id, worker_id, workflow_name, version)
+VALUES (%(namespace_id)s, %(worker_id)s, %(workflow_name)s, %(version)s)
+
+-- name: workflow_insert
+INSERT INTO stepline_workflows (namespace_id, workflow_name)
+VALUES (%(namespace_id)s, %(workflow_name)s)
+ON CONFLICT (namespace_id, workflow_name) DO NOTHING
+
+-- name: workflow_version_upsert
+-- The latest registration describes the version; registered_at stays the first one's.
+INSERT INTO stepline_workflow_versions (
+    namespace_id, workflow_name, version, input_schema, triggers, retry_policy,
+    max_concurrency, max_concurrency_per_key
+) VALUES (
+    %(namespace_id)s, %(workflow_name)s, %(version)s, %(input_schema)s::json,
+    %(triggers)s::json, %(retry_policy)s::json, %(max_concurrency)s,
+    %(max_concurrency_per_key)s
+)
+ON CONFLICT (namespace_id, workflow_name, version) DO UPDATE SET
+    input_schema = excluded.input_schema,
+    triggers = excluded.triggers,
+    retry_policy = excluded.retry_policy,
+    max_concurrency = excluded.max_concurrency,
+    max_concurrency_per_key = excluded.max_concurrency_per_key
+
+-- name: worker_touch
+UPDATE stepline_workers SET last_seen_at = now()
+WHERE namespace_id = %(namespace_id)s AND worker_id = %(worker_id)s
+
+-- name: workers_list
+-- Workers in worker_id order; active_runs reads the queue's RUNNING runs (claim index).
+SELECT k.*, k.last_seen_at > now() - %(online_window)s AS online,
+    (SELECT count(*) FROM stepline_workflow_runs AS r
+        WHERE r.namespace_id = k.namespace_id AND r.task_queue = k.task_queue
+            AND r.status = 'RUNNING' AND r.worker_id = k.worker_id) AS active_runs
+FROM stepline_workers AS k
+WHERE k.namespace_id = %(namespace_id)s
+    AND (%(worker_id)s::text IS NULL OR k.worker_id = %(worker_id)s)
+    AND (%(task_queue)s::text IS NULL OR k.task_queue = %(task_queue)s)
+ORDER BY k.worker_id
+
+-- name: worker_workflows_list
+SELECT worker_id, workflow_name, version FROM stepline_worker_workflows
+WHERE namespace_id = %(namespace_id)s
+    AND (%(worker_id)s::text IS NULL OR worker_id = %(worker_id)s)
+
+-- name: workflows_list
+SELECT w.*,
+    (SELECT count(DISTINCT k.worker_id) FROM stepline_worker_workflows AS ww
+        JOIN stepline_workers AS k
+            ON k.namespace_id = ww.namespace_id AND k.worker_id = ww.worker_id
+        WHERE ww.namespace_id = w.namespace_id AND ww.workflow_name = w.workflow_name
+            AND k.last_seen_at > now() - %(online_window)s) AS workers_online
+FROM stepline_workflows AS w
+WHERE w.namespace_id = %(namespace_id)s
+    AND (%(workflow_name)s::text IS NULL OR w.workflow_name = %(workflow_name)s)
+
+-- name: workflow_versions_list
+SELECT v.*,
+    (SELECT max(k.last_seen_at) FROM stepline_worker_workflows AS ww
+        JOIN stepline_workers AS k
+            ON k.namespace_id = ww.namespace_id AND k.worker_id = ww.worker_id
+        WHERE ww.namespace_id = v.namespace_id AND ww.workflow_name = v.workflow_name
+            AND ww.version = v.version) AS last_seen_at,
+    (SELECT count(*) FROM stepline_worker_workflows AS ww
+        JOIN stepline_workers AS k
+            ON k.namespace_id = ww.namespace_id AND k.worker_id = ww.worker_id
+        WHERE ww.namespace_id = v.namespace_id AND ww.workflow_name = v.workflow_name
+            AND ww.version = v.version
+            AND k.last_seen_at > now() - %(online_window)s) AS workers_online
+FROM stepline_workflow_versions AS v
+WHERE v.namespace_id = %(namespace_id)s
+    AND (%(workflow_name)s::text IS NULL OR v.workflow_name = %(workflow_name)s)
+
+-- name: workflow_run_counts
+-- Every status of one workflow (its list index).
+SELECT workflow_name, version, status, count(*) AS count FROM stepline_workflow_runs
+WHERE namespace_id = %(namespace_id)s AND workflow_name = %(workflow_name)s
+GROUP BY workflow_name, version, status
+
+-- name: workflows_active_run_counts
+-- The non-terminal runs of a namespace (its status index): terminal runs are history.
+SELECT workflow_name, version, status, count(*) AS count FROM stepline_workflow_runs
+WHERE namespace_id = %(namespace_id)s AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
+GROUP BY workflow_name, version, status
+
+-- name: workflow_pause
+-- A name nothing registered can be paused too (before its first deploy); paused_at stays
+-- the first pause's.
+INSERT INTO stepline_workflows (namespace_id, workflow_name, paused, paused_reason, paused_at)
+VALUES (%(namespace_id)s, %(workflow_name)s, true, %(reason)s, now())
+ON CONFLICT (namespace_id, workflow_name) DO UPDATE SET
+    paused = true,
+    paused_reason = excluded.paused_reason,
+    paused_at = coalesce(stepline_workflows.paused_at, now())
+
+-- name: workflow_resume
+UPDATE stepline_workflows SET paused = false, paused_reason = '', paused_at = NULL
+WHERE namespace_id = %(namespace_id)s AND workflow_name = %(workflow_name)s
+
+-- name: workflow_queues
+-- The queues holding the workflow's unfinished runs: woken when it resumes.
+SELECT DISTINCT task_queue FROM stepline_workflow_runs
+WHERE namespace_id = %(namespace_id)s AND workflow_name = %(workflow_name)s
+    AND status IN ('PENDING', 'RUNNING', 'SLEEPING')

@@ -19,6 +19,7 @@ from storage.postgres import (
     endings,
     execution,
     listing,
+    registry,
     replays,
     runs,
     schema,
@@ -26,6 +27,16 @@ from storage.postgres import (
 )
 from storage.postgres.database import Database, mask_password
 from storage.postgres.listener import Listener
+from storage.registry import (
+    Worker,
+    WorkerListParams,
+    WorkerRegisterParams,
+    WorkerTouchParams,
+    Workflow,
+    WorkflowGetParams,
+    WorkflowListParams,
+    WorkflowPauseParams,
+)
 from storage.records import (
     Page,
     QueueDepth,
@@ -208,6 +219,26 @@ class PostgresStore(Store):
 
     async def run_release(self, params: RunReleaseParams) -> Run:
         return await execution.run_release(self._db, params)
+
+    # --- registry -----------------------------------------------------------------------
+
+    async def worker_register(self, params: WorkerRegisterParams) -> Worker:
+        return await registry.register(self._db, params)
+
+    async def worker_touch(self, params: WorkerTouchParams) -> None:
+        await registry.touch(self._db, params)
+
+    async def worker_list(self, params: WorkerListParams) -> list[Worker]:
+        return await registry.list_workers(self._db, params)
+
+    async def workflow_list(self, params: WorkflowListParams) -> list[Workflow]:
+        return await registry.list_workflows(self._db, params)
+
+    async def workflow_get(self, params: WorkflowGetParams) -> Workflow:
+        return await registry.get_workflow(self._db, params)
+
+    async def workflow_pause(self, params: WorkflowPauseParams) -> Workflow:
+        return await registry.pause(self._db, params)
 
     # --- group commit -------------------------------------------------------------------
 

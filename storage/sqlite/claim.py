@@ -33,6 +33,8 @@ def _queue_filter(params: RunClaimParams) -> dict[str, object]:
     return {
         "namespace_id": params.namespace_id,
         "task_queue": params.task_queue,
+        # Whose registration decides the versions claimed (the claimable fragment).
+        "worker_id": params.worker_id,
         "any_workflow": not params.workflow_names,
         "workflow_names": CODEC.list_param(list(params.workflow_names)),
     }

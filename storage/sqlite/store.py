@@ -20,6 +20,16 @@ from storage.events import IGNORED, StoreEvents
 from storage.group_commit import GroupCommit
 from storage.interface import Store
 from storage.notify import WakeHub
+from storage.registry import (
+    Worker,
+    WorkerListParams,
+    WorkerRegisterParams,
+    WorkerTouchParams,
+    Workflow,
+    WorkflowGetParams,
+    WorkflowListParams,
+    WorkflowPauseParams,
+)
 from storage.records import (
     Page,
     QueueDepth,
@@ -58,6 +68,7 @@ from storage.sqlite import (
     endings,
     execution,
     listing,
+    registry,
     replays,
     runs,
     schema,
@@ -202,6 +213,28 @@ class SqliteStore(Store):
         run = await self._write(lambda tx: execution.run_release(tx, params))
         self._notify(run)
         return run
+
+    # --- registry -----------------------------------------------------------------------
+
+    async def worker_register(self, params: WorkerRegisterParams) -> Worker:
+        return await self._write(lambda tx: registry.register(tx, params))
+
+    async def worker_touch(self, params: WorkerTouchParams) -> None:
+        await self._write(lambda tx: registry.touch(tx, params))
+
+    async def worker_list(self, params: WorkerListParams) -> list[Worker]:
+        return await self._read(lambda tx: registry.list_workers(tx, params))
+
+    async def workflow_list(self, params: WorkflowListParams) -> list[Workflow]:
+        return await self._read(lambda tx: registry.list_workflows(tx, params))
+
+    async def workflow_get(self, params: WorkflowGetParams) -> Workflow:
+        return await self._read(lambda tx: registry.get_workflow(tx, params))
+
+    async def workflow_pause(self, params: WorkflowPauseParams) -> Workflow:
+        workflow, queues = await self._write(lambda tx: registry.pause(tx, params))
+        self._wake({(params.namespace_id, queue) for queue in queues})
+        return workflow
 
     # --- group commit: the calls of a batch in one transaction, one fsync ---------------
 
