@@ -100,6 +100,13 @@ def _parser() -> argparse.ArgumentParser:
         "(set by --processes for its own; env STEPLINE_REUSE_PORT)",
     )
     serve.add_argument(
+        "--require-registered",
+        action="store_true",
+        default=_env("REQUIRE_REGISTERED", "") in ("1", "true"),
+        help="refuse StartWorkflow of a workflow no worker ever registered, NOT_FOUND "
+        "WORKFLOW_NOT_FOUND (env STEPLINE_REQUIRE_REGISTERED; default: accept, with a warning)",
+    )
+    serve.add_argument(
         "--db-pool-size",
         type=int,
         default=int(_env("DB_POOL_SIZE", _DEFAULTS.db_pool_size)),
@@ -175,6 +182,7 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         log_format=args.log_format,
         event_loop=args.event_loop,
         reuse_port=args.reuse_port,
+        require_registered=args.require_registered,
     )
 
 

@@ -46,6 +46,9 @@ class ServerConfig:
     # Bind the gRPC and REST ports with SO_REUSEPORT, so that several server processes
     # share them (set for its processes by `serve --processes N`).
     reuse_port: bool = False
+    # StartWorkflow of a workflow no worker ever registered: NOT_FOUND (WORKFLOW_NOT_FOUND)
+    # instead of a run accepted with a warning.
+    require_registered: bool = False
 
     def __post_init__(self) -> None:
         if self.lease_duration <= timedelta(0):

@@ -14,6 +14,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from services.config import ServerConfig
 from services.maintenance import Maintenance
 from services.metrics import Metrics
+from services.registry import Registry
 from services.telemetry import instrument_store, server_interceptors
 from services.validation import Limits
 from services.worker_service import WorkerService, WorkerSettings
@@ -121,11 +122,13 @@ class Server:
             poll_fallback=self.config.poll_fallback,
             limits=limits,
         )
+        registry = Registry(self.store, self.config.lease_duration, self.config.require_registered)
         workflow_service_pb2_grpc.add_WorkflowServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            WorkflowService(self.store, limits, self.metrics), self._grpc
+            WorkflowService(self.store, limits, self.metrics, registry), self._grpc
         )
         worker_service_pb2_grpc.add_WorkerServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            WorkerService(self.store, settings, self.shutting_down, self.metrics), self._grpc
+            WorkerService(self.store, settings, self.shutting_down, self.metrics, registry),
+            self._grpc,
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._grpc)
         reflection.enable_server_reflection(

@@ -47,16 +47,6 @@ from collections.abc import Sequence
 
 from storage.events import StoreEvents
 from storage.notify import WakeHub
-from storage.registry import (
-    Worker,
-    WorkerListParams,
-    WorkerRegisterParams,
-    WorkerTouchParams,
-    Workflow,
-    WorkflowGetParams,
-    WorkflowListParams,
-    WorkflowPauseParams,
-)
 from storage.records import (
     Page,
     QueueDepth,
@@ -87,6 +77,16 @@ from storage.records import (
     StepFailResult,
     StepGetParams,
     StepListParams,
+)
+from storage.registry import (
+    Worker,
+    WorkerListParams,
+    WorkerRegisterParams,
+    WorkerTouchParams,
+    Workflow,
+    WorkflowGetParams,
+    WorkflowListParams,
+    WorkflowPauseParams,
 )
 
 

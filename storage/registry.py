@@ -183,7 +183,9 @@ def workflows_from_rows(
 
 
 def _workflow(row: Row, versions: list[Row], counts: list[Row], codec: Codec) -> Workflow:
-    built = [_version(v, [c for c in counts if c["version"] == v["version"]], codec) for v in versions]
+    built = [
+        _version(v, [c for c in counts if c["version"] == v["version"]], codec) for v in versions
+    ]
     built.sort(key=lambda v: (v.workers_online > 0, v.registered_at), reverse=True)
     return Workflow(
         namespace_id=row["namespace_id"],

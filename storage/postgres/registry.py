@@ -49,7 +49,9 @@ async def register(db: Database, params: WorkerRegisterParams) -> Worker:
 
 
 async def touch(db: Database, params: WorkerTouchParams) -> None:
-    await db.fetch("worker_touch", {"namespace_id": params.namespace_id, "worker_id": params.worker_id})
+    await db.fetch(
+        "worker_touch", {"namespace_id": params.namespace_id, "worker_id": params.worker_id}
+    )
 
 
 async def list_workers(db: Database, params: WorkerListParams) -> list[Worker]:

@@ -27,16 +27,6 @@ from storage.postgres import (
 )
 from storage.postgres.database import Database, mask_password
 from storage.postgres.listener import Listener
-from storage.registry import (
-    Worker,
-    WorkerListParams,
-    WorkerRegisterParams,
-    WorkerTouchParams,
-    Workflow,
-    WorkflowGetParams,
-    WorkflowListParams,
-    WorkflowPauseParams,
-)
 from storage.records import (
     Page,
     QueueDepth,
@@ -67,6 +57,16 @@ from storage.records import (
     StepFailResult,
     StepGetParams,
     StepListParams,
+)
+from storage.registry import (
+    Worker,
+    WorkerListParams,
+    WorkerRegisterParams,
+    WorkerTouchParams,
+    Workflow,
+    WorkflowGetParams,
+    WorkflowListParams,
+    WorkflowPauseParams,
 )
 
 

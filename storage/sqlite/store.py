@@ -20,16 +20,6 @@ from storage.events import IGNORED, StoreEvents
 from storage.group_commit import GroupCommit
 from storage.interface import Store
 from storage.notify import WakeHub
-from storage.registry import (
-    Worker,
-    WorkerListParams,
-    WorkerRegisterParams,
-    WorkerTouchParams,
-    Workflow,
-    WorkflowGetParams,
-    WorkflowListParams,
-    WorkflowPauseParams,
-)
 from storage.records import (
     Page,
     QueueDepth,
@@ -61,6 +51,16 @@ from storage.records import (
     StepFailResult,
     StepGetParams,
     StepListParams,
+)
+from storage.registry import (
+    Worker,
+    WorkerListParams,
+    WorkerRegisterParams,
+    WorkerTouchParams,
+    Workflow,
+    WorkflowGetParams,
+    WorkflowListParams,
+    WorkflowPauseParams,
 )
 from storage.sqlite import (
     batches,
