@@ -162,10 +162,17 @@ class Run:
     """How many runs replay this one."""
     existing: bool = False
     """True when start() or replay() matched an earlier run by its idempotency key."""
+    warnings: tuple[str, ...] = ()
+    """What start() was told, e.g. that no worker ever registered the workflow."""
     proto: workflow_run_pb2.WorkflowRun = field(repr=False, compare=False, kw_only=True)
 
     @classmethod
-    def from_proto(cls, msg: workflow_run_pb2.WorkflowRun, existing: bool = False) -> Run:
+    def from_proto(
+        cls,
+        msg: workflow_run_pb2.WorkflowRun,
+        existing: bool = False,
+        warnings: tuple[str, ...] = (),
+    ) -> Run:
         return cls(
             run_id=msg.run_id,
             namespace_id=msg.namespace_id,
@@ -193,6 +200,7 @@ class Run:
             replay_of_run_id=msg.replay_of_run_id,
             replay_count=msg.replay_count,
             existing=existing,
+            warnings=warnings,
             proto=msg,
         )
 

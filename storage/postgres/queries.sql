@@ -228,8 +228,9 @@ ORDER BY namespace_id, task_queue, status
 -- fragment: claimable
 -- A run is claimed only while its workflow is not paused, and only by a worker that
 -- registered its (workflow_name, version); a run with no version goes to any version of
--- its name. A worker that registered nothing (an older SDK, or no worker_id) claims any
--- version. Each test is a primary-key lookup per candidate run.
+-- its name, and a worker that registered a name with no version (unversioned code) takes
+-- any version of it. A worker that registered nothing (an older SDK, or no worker_id)
+-- claims any version. Each test is a primary-key lookup per candidate run.
 NOT EXISTS (SELECT 1 FROM stepline_workflows AS paused
     WHERE paused.namespace_id = stepline_workflow_runs.namespace_id
         AND paused.workflow_name = stepline_workflow_runs.workflow_name AND paused.paused)
@@ -239,7 +240,7 @@ AND (NOT EXISTS (SELECT 1 FROM stepline_worker_workflows AS served
         WHERE served.namespace_id = %(namespace_id)s AND served.worker_id = %(worker_id)s
             AND served.workflow_name = stepline_workflow_runs.workflow_name
             AND (served.version = stepline_workflow_runs.version
-                OR stepline_workflow_runs.version = '')))
+                OR served.version = '' OR stepline_workflow_runs.version = '')))
 
 -- name: run_claim
 -- Due PENDING/SLEEPING runs first, then RUNNING runs whose lease expired (their

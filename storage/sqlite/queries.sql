@@ -205,8 +205,9 @@ LIMIT 100
 -- fragment: claimable
 -- A run is claimed only while its workflow is not paused, and only by a worker that
 -- registered its (workflow_name, version); a run with no version goes to any version of
--- its name. A worker that registered nothing (an older SDK, or no worker_id) claims any
--- version. Each test is a primary-key lookup per candidate run.
+-- its name, and a worker that registered a name with no version (unversioned code) takes
+-- any version of it. A worker that registered nothing (an older SDK, or no worker_id)
+-- claims any version. Each test is a primary-key lookup per candidate run.
 NOT EXISTS (SELECT 1 FROM stepline_workflows AS paused
     WHERE paused.namespace_id = stepline_workflow_runs.namespace_id
         AND paused.workflow_name = stepline_workflow_runs.workflow_name AND paused.paused)
@@ -216,7 +217,7 @@ AND (NOT EXISTS (SELECT 1 FROM stepline_worker_workflows AS served
         WHERE served.namespace_id = :namespace_id AND served.worker_id = :worker_id
             AND served.workflow_name = stepline_workflow_runs.workflow_name
             AND (served.version = stepline_workflow_runs.version
-                OR stepline_workflow_runs.version = '')))
+                OR served.version = '' OR stepline_workflow_runs.version = '')))
 
 -- name: run_claim_candidates
 -- Due PENDING/SLEEPING runs oldest first, then RUNNING runs whose lease expired.

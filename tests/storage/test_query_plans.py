@@ -133,6 +133,7 @@ async def test_plan__claim_reads_both_claim_indexes_in_order(private_backend: Ba
             "namespace_id": "ns",
             "task_queue": "q",
             "now": 0,
+            "worker_id": "w",
             "any_workflow": 1,
             "workflow_names": "[]",
             "limit": 10,
