@@ -166,7 +166,7 @@ class Client:
             request.retry_policy.CopyFrom(retry_policy.to_proto())
         response = await self._call(self._stub.StartWorkflow, request)
         for warning in response.warnings:
-            log.warning("start %s: %s", workflow_name, warning)
+            log.info("start %s: %s", workflow_name, warning)
         return Run.from_proto(
             response.run, existing=response.existing, warnings=tuple(response.warnings)
         )

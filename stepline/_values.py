@@ -162,7 +162,7 @@ class Run:
     """How many runs replay this one."""
     existing: bool = False
     """True when start() or replay() matched an earlier run by its idempotency key."""
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = field(default=(), compare=False)
     """What start() was told, e.g. that no worker ever registered the workflow."""
     proto: workflow_run_pb2.WorkflowRun = field(repr=False, compare=False, kw_only=True)
 
