@@ -73,10 +73,17 @@ _RETRY_INTERVAL = FieldRule(
     {"pattern": f"^(({_SECONDS_BELOW_CAP}){_FRACTION}|0+\\.({_MICROS})|{_AT_CAP})s$"}
 )
 # By full name: these win over the rules by name.
+_REQUIRED_NAME = FieldRule(
+    {"minLength": 1, "maxLength": 255, "pattern": f"^{_NAME_CHARS}+$"}, required=True
+)
 _BY_FULL_NAME = {
-    f"{_PACKAGE}.StartWorkflowRequest.workflow_name": FieldRule(
-        {"minLength": 1, "maxLength": 255, "pattern": f"^{_NAME_CHARS}+$"}, required=True
-    ),
+    f"{_PACKAGE}.{request}.workflow_name": _REQUIRED_NAME
+    for request in (
+        "StartWorkflowRequest",
+        "GetWorkflowRequest",
+        "PauseWorkflowRequest",
+        "ResumeWorkflowRequest",
+    )
 }
 
 

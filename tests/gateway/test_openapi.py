@@ -36,6 +36,8 @@ from tests.gateway.conftest import RestApi
 Schema = dict[str, Any]
 RUNS = "/v1/namespaces/{namespace_id}/runs"
 RUN = RUNS + "/{run_id}"
+WORKFLOWS = "/v1/namespaces/{namespace_id}/workflows"
+WORKFLOW = WORKFLOWS + "/{workflow_name}"
 
 
 def _document(bindings: list[HttpBinding] | None = None) -> Schema:
@@ -88,6 +90,11 @@ def test_every_rpc_is_one_operation_named_after_it(document: Schema) -> None:
         "ReplayWorkflowRun": ("post", RUN + ":replay"),
         "BatchCancelWorkflowRuns": ("post", RUNS + ":batchCancel"),
         "BatchReplayWorkflowRuns": ("post", RUNS + ":batchReplay"),
+        "ListWorkflows": ("get", WORKFLOWS),
+        "GetWorkflow": ("get", WORKFLOW),
+        "PauseWorkflow": ("post", WORKFLOW + ":pause"),
+        "ResumeWorkflow": ("post", WORKFLOW + ":resume"),
+        "ListWorkers": ("get", "/v1/namespaces/{namespace_id}/workers"),
     }
     for operation_id, (http_method, path) in methods.items():
         operation = document["paths"][path][http_method]
@@ -451,7 +458,12 @@ BOUNDARIES: dict[str, tuple[list[Any], list[Any]]] = {
     "from_step_id": (["s" * 255, ""], ["s" * 256, "a b"]),
     "batch_id": (["b" * 255], ["b" * 256, "a\tb"]),
 }
-PATH_DEFAULTS = {"namespace_id": "rules", "run_id": UUID, "step_attempt_id": UUID}
+PATH_DEFAULTS = {
+    "namespace_id": "rules",
+    "run_id": UUID,
+    "step_attempt_id": UUID,
+    "workflow_name": "rules",
+}
 
 
 def _rule_cases() -> list[Any]:
