@@ -107,6 +107,13 @@ def _parser() -> argparse.ArgumentParser:
         "WORKFLOW_NOT_FOUND (env STEPLINE_REQUIRE_REGISTERED; default: accept, with a warning)",
     )
     serve.add_argument(
+        "--max-crashes",
+        type=int,
+        default=int(_env("MAX_CRASHES", _DEFAULTS.max_crashes)),
+        help="fail a run with WORKER_CRASHED once its lease expired this many times in a row "
+        "with no step completed; 0 for no limit (env STEPLINE_MAX_CRASHES; default %(default)s)",
+    )
+    serve.add_argument(
         "--db-pool-size",
         type=int,
         default=int(_env("DB_POOL_SIZE", _DEFAULTS.db_pool_size)),
@@ -183,6 +190,7 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         event_loop=args.event_loop,
         reuse_port=args.reuse_port,
         require_registered=args.require_registered,
+        max_crashes=args.max_crashes,
     )
 
 

@@ -49,12 +49,17 @@ class ServerConfig:
     # StartWorkflow of a workflow no worker ever registered: NOT_FOUND (WORKFLOW_NOT_FOUND)
     # instead of a run accepted with a warning.
     require_registered: bool = False
+    # A run whose lease expired this many times in a row with no step completed is FAILED
+    # with WORKER_CRASHED (a poison run) instead of claimed again; 0: no limit.
+    max_crashes: int = 3
 
     def __post_init__(self) -> None:
         if self.lease_duration <= timedelta(0):
             raise ValueError("lease duration must be positive")
         if self.max_payload_bytes < 1024:
             raise ValueError("max payload bytes must be at least 1024")
+        if self.max_crashes < 0:
+            raise ValueError("max crashes must be 0 (no limit) or more")
         if self.db_pool_size < 1:
             raise ValueError("database pool size must be at least 1")
         if self.log_format not in LOG_FORMATS:

@@ -121,6 +121,7 @@ class Server:
             lease_duration=self.config.lease_duration,
             poll_fallback=self.config.poll_fallback,
             limits=limits,
+            max_crashes=self.config.max_crashes,
         )
         registry = Registry(self.store, self.config.lease_duration, self.config.require_registered)
         workflow_service_pb2_grpc.add_WorkflowServiceServicer_to_server(  # type: ignore[no-untyped-call]

@@ -111,6 +111,7 @@ class WorkSession:
             ),
             max_runs=1,
             lease_duration=self._service.lease_duration,
+            max_crashes=self._service.max_crashes,
         )
 
     # --- reading ------------------------------------------------------------------------

@@ -59,6 +59,7 @@ class WorkerSettings:
     poll_fallback: timedelta
     """The longest a waiting poll goes without re-checking, in case a wake-up was missed."""
     limits: v.Limits
+    max_crashes: int = 3
 
 
 class WorkerService(pb_grpc.WorkerServiceServicer):
@@ -90,6 +91,10 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
     @property
     def registry(self) -> Registry:
         return self._registry
+
+    @property
+    def max_crashes(self) -> int:
+        return self._settings.max_crashes
 
     @property
     def lease_duration(self) -> timedelta:
@@ -137,6 +142,7 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
             ),
             max_runs=_max_runs(request.max_runs),
             lease_duration=self._settings.lease_duration,
+            max_crashes=self._settings.max_crashes,
         )
         wait = _wait(request, context)
         await self._registry.seen(params.namespace_id, params.worker_id)

@@ -160,6 +160,9 @@ class Run:
     """The run this one replays; empty for a run that was started."""
     replay_count: int = 0
     """How many runs replay this one."""
+    crash_count: int = 0
+    """Lease expiries in a row with no step completed (a poison run fails at the server's
+    max_crashes with error type WORKER_CRASHED)."""
     existing: bool = False
     """True when start() or replay() matched an earlier run by its idempotency key."""
     warnings: tuple[str, ...] = field(default=(), compare=False)
@@ -199,6 +202,7 @@ class Run:
             ),
             replay_of_run_id=msg.replay_of_run_id,
             replay_count=msg.replay_count,
+            crash_count=msg.crash_count,
             existing=existing,
             warnings=warnings,
             proto=msg,

@@ -248,6 +248,9 @@ AND (NOT EXISTS (SELECT 1 FROM stepline_worker_workflows AS served
 -- Due runs past their deadline are failed instead (up to 100 a claim; the sweep does
 -- the rest) and do not count against max_runs. Open step attempts are closed: a woken
 -- run's sleep completes, an expired lease's attempts fail.
+-- An expired lease taken back counts a crash (crash_count + 1), or starts the count again
+-- at 1 when a step completed since that lease's claim (claimed_at); a run reaching
+-- %(max_crashes)s (0: no limit) is FAILED with %(crashed_error)s instead of claimed.
 WITH overdue AS (
     SELECT id, status, available_at FROM stepline_workflow_runs
     WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
@@ -267,7 +270,12 @@ WITH overdue AS (
     LIMIT %(max_runs)s
     FOR NO KEY UPDATE SKIP LOCKED
 ), expired AS (
-    SELECT id, status, available_at FROM stepline_workflow_runs
+    SELECT id, status, available_at,
+        CASE WHEN EXISTS (SELECT 1 FROM stepline_step_attempts AS h
+                WHERE h.workflow_run_id = stepline_workflow_runs.id AND h.status = 'COMPLETED'
+                    AND h.finished_at >= stepline_workflow_runs.claimed_at)
+            THEN 1 ELSE crash_count + 1 END AS crashes
+    FROM stepline_workflow_runs
     WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
         AND status = 'RUNNING' AND available_at <= now()
         AND (deadline_at IS NULL OR deadline_at > now())
@@ -277,28 +285,39 @@ WITH overdue AS (
     LIMIT (SELECT %(max_runs)s - count(*) FROM ready)
     FOR NO KEY UPDATE SKIP LOCKED
 ), picked AS (
-    SELECT id, status AS previous_status, available_at AS due_at, false AS overdue FROM ready
+    -- ending: NULL for a claim, else why the run is failed instead.
+    SELECT id, status AS previous_status, available_at AS due_at, NULL::text AS ending,
+        NULL::integer AS crashes
+    FROM ready
     UNION ALL
-    SELECT id, status, available_at, false FROM expired
+    SELECT id, status, available_at,
+        CASE WHEN %(max_crashes)s > 0 AND crashes >= %(max_crashes)s THEN 'CRASHED' END,
+        crashes
+    FROM expired
     UNION ALL
-    SELECT id, status, available_at, true FROM overdue
+    SELECT id, status, available_at, 'DEADLINE', NULL FROM overdue
 ), claimed AS (
     UPDATE stepline_workflow_runs AS r SET
-        status = CASE WHEN p.overdue THEN 'FAILED' ELSE 'RUNNING' END,
-        lease_id = CASE WHEN p.overdue THEN r.lease_id ELSE gen_random_uuid() END,
-        lease_expires_at = CASE WHEN p.overdue THEN NULL ELSE now() + %(lease_duration)s END,
-        available_at = CASE WHEN p.overdue THEN NULL ELSE now() + %(lease_duration)s END,
-        worker_id = CASE WHEN p.overdue THEN r.worker_id ELSE %(worker_id)s END,
-        started_at = CASE WHEN p.overdue THEN r.started_at ELSE coalesce(r.started_at, now()) END,
-        finished_at = CASE WHEN p.overdue THEN now() END,
-        error = CASE WHEN p.overdue THEN %(deadline_error)s::json ELSE r.error END,
+        status = CASE WHEN p.ending IS NULL THEN 'RUNNING' ELSE 'FAILED' END,
+        lease_id = CASE WHEN p.ending IS NULL THEN gen_random_uuid() ELSE r.lease_id END,
+        lease_expires_at = CASE WHEN p.ending IS NULL THEN now() + %(lease_duration)s END,
+        available_at = CASE WHEN p.ending IS NULL THEN now() + %(lease_duration)s END,
+        worker_id = CASE WHEN p.ending IS NULL THEN %(worker_id)s ELSE r.worker_id END,
+        started_at = CASE WHEN p.ending IS NULL THEN coalesce(r.started_at, now())
+            ELSE r.started_at END,
+        finished_at = CASE WHEN p.ending IS NOT NULL THEN now() END,
+        error = CASE p.ending WHEN 'DEADLINE' THEN %(deadline_error)s::json
+            WHEN 'CRASHED' THEN %(crashed_error)s::json ELSE r.error END,
+        crash_count = coalesce(p.crashes, r.crash_count),
+        claimed_at = CASE WHEN p.ending IS NULL THEN now() ELSE r.claimed_at END,
         wake_up_at = NULL,
         updated_at = now()
     FROM picked AS p
     WHERE r.id = p.id
     -- For metrics: how long the run waited to be claimed since it became claimable.
     -- has_steps: whether the run's history must be read (a fresh run has none).
-    RETURNING r.*, p.previous_status, extract(EPOCH FROM now() - p.due_at)::float8 AS claim_wait,
+    RETURNING r.*, p.previous_status, p.ending,
+        extract(EPOCH FROM now() - p.due_at)::float8 AS claim_wait,
         EXISTS (SELECT 1 FROM stepline_step_attempts AS h WHERE h.workflow_run_id = r.id)
             AS has_steps
 ), closed AS (
@@ -310,7 +329,7 @@ WITH overdue AS (
         error = CASE
             WHEN c.status = 'RUNNING' AND c.previous_status = 'SLEEPING' AND s.kind = 'SLEEP'
                 THEN NULL
-            WHEN c.status = 'FAILED' THEN %(deadline_error)s::json
+            WHEN c.ending = 'DEADLINE' THEN %(deadline_error)s::json
             WHEN c.previous_status = 'RUNNING' THEN %(lease_expired_error)s::json
             ELSE %(abandoned_error)s::json END,
         finished_at = now(),

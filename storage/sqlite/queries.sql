@@ -220,10 +220,12 @@ AND (NOT EXISTS (SELECT 1 FROM stepline_worker_workflows AS served
                 OR served.version = '' OR stepline_workflow_runs.version = '')))
 
 -- name: run_claim_candidates
--- Due PENDING/SLEEPING runs oldest first, then RUNNING runs whose lease expired.
-SELECT id, status, available_at FROM (
+-- Due PENDING/SLEEPING runs oldest first, then RUNNING runs whose lease expired, with the
+-- crashes they count: crash_count + 1, or 1 again when a step completed since the lost
+-- lease's claim (claimed_at).
+SELECT id, status, available_at, crashes FROM (
     SELECT * FROM (
-        SELECT id, status, 0 AS tier, available_at FROM stepline_workflow_runs
+        SELECT id, status, 0 AS tier, available_at, NULL AS crashes FROM stepline_workflow_runs
         WHERE namespace_id = :namespace_id AND task_queue = :task_queue
           AND status IN ('PENDING', 'SLEEPING') AND available_at <= :now
           AND (deadline_at IS NULL OR deadline_at > :now)
@@ -234,7 +236,13 @@ SELECT id, status, available_at FROM (
     )
     UNION ALL
     SELECT * FROM (
-        SELECT id, status, 1 AS tier, available_at FROM stepline_workflow_runs
+        SELECT id, status, 1 AS tier, available_at,
+            CASE WHEN EXISTS (SELECT 1 FROM stepline_step_attempts AS h
+                    WHERE h.workflow_run_id = stepline_workflow_runs.id
+                      AND h.status = 'COMPLETED'
+                      AND h.finished_at >= stepline_workflow_runs.claimed_at)
+                THEN 1 ELSE crash_count + 1 END AS crashes
+        FROM stepline_workflow_runs
         WHERE namespace_id = :namespace_id AND task_queue = :task_queue
           AND status = 'RUNNING' AND available_at <= :now
           AND (deadline_at IS NULL OR deadline_at > :now)
@@ -252,9 +260,19 @@ LIMIT :limit
 UPDATE stepline_workflow_runs
 SET status = 'RUNNING', lease_id = :lease_id, lease_expires_at = :lease_expires_at,
     available_at = :lease_expires_at, worker_id = :worker_id,
-    started_at = COALESCE(started_at, :now), wake_up_at = NULL, updated_at = :now
+    started_at = COALESCE(started_at, :now), wake_up_at = NULL, updated_at = :now,
+    crash_count = COALESCE(:crashes, crash_count), claimed_at = :now
 WHERE id = :run_id AND status = :expected_status
 RETURNING *
+
+-- name: run_fail_crashed
+-- A poison run, failed instead of claimed: its expired leases were taken back
+-- max_crashes times in a row with no step completed in between.
+UPDATE stepline_workflow_runs
+SET status = 'FAILED', error = :error, crash_count = :crashes, finished_at = :now,
+    lease_expires_at = NULL, available_at = NULL, wake_up_at = NULL, updated_at = :now
+WHERE id = :run_id AND status = 'RUNNING'
+RETURNING id, namespace_id, workflow_name
 
 -- name: steps_complete_open_sleep
 -- A SLEEPING run was claimed: its sleep is over.

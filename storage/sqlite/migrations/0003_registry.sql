@@ -50,5 +50,7 @@ CREATE TABLE stepline_worker_workflows (
 CREATE INDEX stepline_worker_workflows_by_workflow
     ON stepline_worker_workflows (namespace_id, workflow_name, version);
 
--- Lease expiries of a run with no progress in between (poison runs).
+-- Poison runs: lease expiries of a run with no progress in between (no step completed
+-- since the lost lease's claim, claimed_at), counted when the expired lease is taken back.
 ALTER TABLE stepline_workflow_runs ADD COLUMN crash_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE stepline_workflow_runs ADD COLUMN claimed_at INTEGER;
