@@ -29,6 +29,8 @@ def register_request(
     )
     for workflow in workflows:
         definition = request.workflows.add(workflow_name=workflow.name, version=workflow.version)
+        if workflow.input_type is not None:
+            fill_struct(definition.input_schema, workflow.input_type.json_schema(), "input schema")
         if workflow.on_event:
             trigger = definition.triggers.add(event_name=workflow.on_event)
             if workflow.match is not None:
