@@ -28,10 +28,11 @@ from stepline import (
     ServerUnavailable,
     SteplineError,
     StepNotFound,
+    WorkflowNotFound,
     tracing,
 )
 from stepline.cli import parser as cli_parser
-from stepline.cli import runs, worker
+from stepline.cli import registry, runs, worker
 from stepline.cli.errors import UsageError
 
 
@@ -74,9 +75,14 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await worker.run(args)
     # One span for the command, so that the calls of `runs start --wait` make one trace
     # (the run's own spans join it too), not a root trace each.
-    with tracing.tracer().start_as_current_span(f"stepline runs {args.action}"):
+    actions = {
+        "runs": runs.ACTIONS,
+        "workflows": registry.WORKFLOW_ACTIONS,
+        "workers": registry.WORKER_ACTIONS,
+    }[args.command]
+    with tracing.tracer().start_as_current_span(f"stepline {args.command} {args.action}"):
         async with Client(args.address, namespace=args.namespace) as client:
-            return await runs.ACTIONS[args.action](client, args)
+            return await actions[args.action](client, args)
 
 
 def _describe(error: SteplineError, args: argparse.Namespace) -> str:
@@ -86,6 +92,8 @@ def _describe(error: SteplineError, args: argparse.Namespace) -> str:
     if isinstance(error, ServerUnavailable):
         return f"cannot reach the stepline server at {args.address} (is it running?)"
     run_id = getattr(args, "run_id", "")
+    if isinstance(error, WorkflowNotFound):
+        return f"workflow not found: {getattr(args, 'workflow', '')} (no worker registered it)"
     if isinstance(error, RunNotFound):
         return f"run not found: {run_id}" if run_id else "run not found"
     if isinstance(error, RunAlreadyTerminal):
