@@ -24,6 +24,16 @@ log = logging.getLogger("stepline")
 Metadata = tuple[tuple[str, str], ...]
 
 
+class Redacted(str):
+    """A metadata value that reprs as `'<redacted>'`: the authorization entry shows in no
+    repr of a tuple, a Client's attributes or a debugger's view (gRPC sends its text)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'<redacted>'"
+
+
 def call_metadata(metadata: Sequence[tuple[str, str]], api_key: str | None) -> Metadata | None:
     """`metadata` plus the key's authorization entry. `api_key=None` takes STEPLINE_API_KEY
     (unless `metadata` already carries an authorization entry); "" sends no key."""
@@ -35,7 +45,7 @@ def call_metadata(metadata: Sequence[tuple[str, str]], api_key: str | None) -> M
         raise ValueError("give the API key as api_key or as authorization metadata, not both")
     if api_key:
         _check_key(api_key)
-        entries = (*entries, (AUTHORIZATION, f"Bearer {api_key}"))
+        entries = (*entries, (AUTHORIZATION, Redacted(f"Bearer {api_key}")))
     return entries or None
 
 
