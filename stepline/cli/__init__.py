@@ -32,6 +32,7 @@ from stepline import (
 )
 from stepline.cli import parser as cli_parser
 from stepline.cli import runs, worker
+from stepline.cli.connect import connection_options
 from stepline.cli.errors import UsageError
 
 
@@ -75,7 +76,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
     # One span for the command, so that the calls of `runs start --wait` make one trace
     # (the run's own spans join it too), not a root trace each.
     with tracing.tracer().start_as_current_span(f"stepline runs {args.action}"):
-        async with Client(args.address, namespace=args.namespace) as client:
+        options = connection_options(args)
+        async with Client(args.address, namespace=args.namespace, **options) as client:
             return await runs.ACTIONS[args.action](client, args)
 
 

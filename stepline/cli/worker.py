@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from stepline import Worker, Workflow, logs
+from stepline.cli.connect import connection_options
 from stepline.cli.errors import UsageError
 
 DEFAULT_TASK_QUEUE = "default"
@@ -55,6 +56,7 @@ def build_worker(app: Any, args: argparse.Namespace) -> Worker:
         task_queue=args.task_queue or DEFAULT_TASK_QUEUE,
         workflows=workflows,
         concurrency=args.concurrency or DEFAULT_CONCURRENCY,
+        **connection_options(args),
     )
 
 
