@@ -166,3 +166,38 @@ def test_serve__refuses_to_start_with_bad_tls_files(
     }[problem]
     assert expected in result.stderr
     assert "BEGIN" not in result.stderr  # no PEM content in the message
+
+
+@pytest.mark.postgres
+def test_serve_processes__serve_tls_on_both_ports(
+    certs: Certs, postgres_url: str, tmp_path: Path
+) -> None:
+    serve = (
+        "serve",
+        "--processes",
+        "2",
+        "--database-url",
+        postgres_url,
+        "--grpc-address",
+        "127.0.0.1:0",
+        "--http-address",
+        "127.0.0.1:0",
+        "--tls-cert",
+        certs.server_cert,
+        "--tls-key",
+        certs.server_key,
+    )
+    trust = ssl.create_default_context(cafile=certs.ca)
+    with spawned(*serve, env={}, lines=2) as banner:
+        assert "; TLS; 2 processes" in banner[0], banner
+        address = banner[0].split("gRPC listening on ")[1].split(";")[0]
+        rest = _REST.search(banner[1])
+        assert rest and rest[1].startswith("https://"), banner
+        # Several connections, so that both processes answer some (the kernel spreads them).
+        for _ in range(4):
+            with httpx.Client(verify=trust) as http:
+                assert http.get(f"{rest[1]}/v1/namespaces/tls-procs/runs").status_code == 200
+        listed = processes.run_cli(
+            "--address", address, "--tls-ca", certs.ca, "--namespace", "tls-procs", "runs", "list"
+        )
+    assert listed.returncode == 0, listed.stderr
