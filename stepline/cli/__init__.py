@@ -81,12 +81,22 @@ async def _dispatch(args: argparse.Namespace) -> int:
             return await runs.ACTIONS[args.action](client, args)
 
 
+def _unreachable_hint(error: SteplineError) -> str:
+    """What to check: TLS failures look like a server that is down, but say so in detail."""
+    detail = error.message.lower()
+    if "handshake" in detail or "certificate" in detail:
+        return "the TLS handshake failed: check --tls-ca, --tls-cert and --tls-key"
+    if "socket closed" in detail:
+        return "is it running? it may want TLS (--tls-ca) or a client certificate (--tls-cert)"
+    return "is it running?"
+
+
 def _describe(error: SteplineError, args: argparse.Namespace) -> str:
     """One line a person can act on."""
     if isinstance(error, ServerUnavailable) and error.reason == "STORAGE_UNAVAILABLE":
         return f"the server at {args.address} cannot reach its database: {error.message}"
     if isinstance(error, ServerUnavailable):
-        return f"cannot reach the stepline server at {args.address} (is it running?)"
+        return f"cannot reach the stepline server at {args.address} ({_unreachable_hint(error)})"
     run_id = getattr(args, "run_id", "")
     if isinstance(error, RunNotFound):
         return f"run not found: {run_id}" if run_id else "run not found"

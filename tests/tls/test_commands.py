@@ -76,6 +76,8 @@ def test_cli_without_a_client_certificate__cannot_reach_the_server(
     refused = processes.run_cli("--address", mtls_address, "--tls-ca", certs.ca, "runs", "list")
     assert refused.returncode == 1
     assert "cannot reach the stepline server" in refused.stderr
+    # The hint points at TLS (how the refusal reads depends on when the server closes).
+    assert "--tls-cert" in refused.stderr
 
 
 def test_cli__names_an_unreadable_tls_file(mtls_address: str, tmp_path: Path) -> None:
