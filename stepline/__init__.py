@@ -23,9 +23,9 @@ a deploy or a week-long sleep resumes at the first unfinished step::
 The SDK speaks to the server only over gRPC; `stepline.v1` holds the generated stubs.
 
 The public names below load on first use (PEP 562), so `import stepline` itself costs
-nothing. That matters to the server: it shares three modules of this package — the
-generated `stepline.v1`, `stepline.tracing` and `stepline.logs` — and must not load the
-client, the worker or the execution engine with them.
+nothing. That matters to the server: it shares four modules of this package — the
+generated `stepline.v1`, `stepline.tracing`, `stepline.logs` and `stepline.tls` — and
+must not load the client, the worker or the execution engine with them.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """`stepline worker --app module:attr`: run a worker from the user's own module.
 
 The attribute may be a `Worker` (run as it is), one workflow, or a list of workflows
-(run by a worker built from `--address`, `--task-queue` and `--concurrency`). The
+(run by a worker built from `--address`, `--task-queue`, `--concurrency` and the
+connection flags `--api-key` and `--tls*`). The
 current directory goes first on `sys.path`, as uvicorn does, so `--app myapp:flows`
 finds `./myapp.py`.
 """
