@@ -24,6 +24,8 @@ from stepline import Client, RunNotFound, SyncClient, Worker, WorkflowContext, w
 from tests.conftest import sqlite_url_for
 from tests.sdk.conftest import running
 
+# Each test has a server and database of its own: the namespace that always exists will do.
+NS = "default"
 Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 
 
@@ -79,14 +81,14 @@ async def keyed(ctx: WorkflowContext, _: Any) -> str:
 
 @pytest.mark.parametrize("stream", [True, False], ids=["stream", "unary"])
 async def test_api_key__goes_with_every_client_and_worker_call(
-    recorded: tuple[str, Recorder], ns: str, stream: bool, caplog: pytest.LogCaptureFixture
+    recorded: tuple[str, Recorder], stream: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     address, recorder = recorded
     client_key, worker_key = new_key(), new_key()
     caplog.set_level(logging.DEBUG)
     async with (
-        Client(address, namespace=ns, api_key=client_key) as client,
-        running(address, ns, [keyed], api_key=worker_key, step_begin_after=0.0, stream=stream),
+        Client(address, namespace=NS, api_key=client_key) as client,
+        running(address, NS, [keyed], api_key=worker_key, step_begin_after=0.0, stream=stream),
     ):
         run = await client.start("keyed")
         assert await client.result(run.run_id, timeout=20) == "done"
@@ -107,14 +109,14 @@ async def test_api_key__goes_with_every_client_and_worker_call(
 
 
 async def test_environment_key__is_sent_by_the_sync_client(
-    recorded: tuple[str, Recorder], ns: str, monkeypatch: pytest.MonkeyPatch
+    recorded: tuple[str, Recorder], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     address, recorder = recorded
     key = new_key()
     monkeypatch.setenv("STEPLINE_API_KEY", key)
 
     def list_runs() -> None:
-        with SyncClient(address, namespace=ns) as client:
+        with SyncClient(address, namespace=NS) as client:
             client.list_page()
 
     await asyncio.to_thread(list_runs)
@@ -122,11 +124,11 @@ async def test_environment_key__is_sent_by_the_sync_client(
 
 
 async def test_empty_key__sends_none_even_with_the_variable_set(
-    recorded: tuple[str, Recorder], ns: str, monkeypatch: pytest.MonkeyPatch
+    recorded: tuple[str, Recorder], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     address, recorder = recorded
     monkeypatch.setenv("STEPLINE_API_KEY", new_key())
-    async with Client(address, namespace=ns, api_key="") as client:
+    async with Client(address, namespace=NS, api_key="") as client:
         await client.list_page()
     assert recorder.calls[-1] == ("ListWorkflowRuns", None)
 

@@ -16,12 +16,11 @@ import pytest
 import pytest_asyncio
 
 from gateway.serve import HttpServer
-from services.config import ServerConfig
 from services.rest import rest_server, start_http
 from services.server import Server
 from stepline import TLSConfig
 from tests.sdk.conftest import ns
-from tests.services.conftest import BACKENDS, database_url
+from tests.services.conftest import BACKENDS, database_url, start_api, stop_api
 from tests.support.certs import Certs
 
 __all__ = ["TlsServer", "ns", "serving"]
@@ -58,30 +57,28 @@ class TlsServer:
 async def serving(
     url: str, certs: Certs, *, mtls: bool = False, **overrides: Any
 ) -> AsyncIterator[TlsServer]:
-    config = ServerConfig(
-        **{
-            "database_url": url,
-            "grpc_address": "127.0.0.1:0",
-            "http_address": "127.0.0.1:0",
-            "lease_duration": timedelta(seconds=2),
-            "tls_cert": certs.server_cert,
-            "tls_key": certs.server_key,
-            "tls_client_ca": certs.ca if mtls else "",
-            **overrides,
-        }
+    """A server through the suite's own `start_api` (so that what it does for every test
+    server, it does for these), with TLS, and its REST gateway as `serve` wires it."""
+    api = await start_api(
+        url,
+        http_address="127.0.0.1:0",
+        lease_duration=timedelta(seconds=2),
+        tls_cert=certs.server_cert,
+        tls_key=certs.server_key,
+        tls_client_ca=certs.ca if mtls else "",
+        **overrides,
     )
-    server = Server(config)
-    await server.start()
     try:
+        server = api.server
         assert server.private_target is not None
-        http = rest_server(config, server.private_target, server)
-        await start_http(http, config.http_address)
+        http = rest_server(server.config, server.private_target, server)
+        await start_http(http, server.config.http_address)
         try:
             yield TlsServer(server, http, certs)
         finally:
             await http.stop()
     finally:
-        await server.stop(grace=1)
+        await stop_api(api)
 
 
 @pytest_asyncio.fixture(scope="session", params=BACKENDS)

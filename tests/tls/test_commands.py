@@ -198,8 +198,8 @@ def test_serve_processes__serve_tls_on_both_ports(
         # Several connections, so that both processes answer some (the kernel spreads them).
         for _ in range(4):
             with httpx.Client(verify=trust) as http:
-                assert http.get(f"{rest[1]}/v1/namespaces/tls-procs/runs").status_code == 200
+                assert http.get(f"{rest[1]}/v1/namespaces/default/runs").status_code == 200
         listed = processes.run_cli(
-            "--address", address, "--tls-ca", certs.ca, "--namespace", "tls-procs", "runs", "list"
+            "--address", address, "--tls-ca", certs.ca, "--namespace", "default", "runs", "list"
         )
     assert listed.returncode == 0, listed.stderr
