@@ -52,6 +52,11 @@ class ServerConfig:
     # A run whose lease expired this many times in a row with no step completed is FAILED
     # with WORKER_CRASHED (a poison run) instead of claimed again; 0: no limit.
     max_crashes: int = 3
+    # PEM files: the server's certificate chain and key serve gRPC and REST over TLS;
+    # with a client CA, gRPC callers must present a certificate it signed (mTLS).
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_client_ca: str = ""
 
     def __post_init__(self) -> None:
         if self.lease_duration <= timedelta(0):
@@ -64,5 +69,13 @@ class ServerConfig:
             raise ValueError("database pool size must be at least 1")
         if self.log_format not in LOG_FORMATS:
             raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("TLS needs both a certificate (--tls-cert) and its key (--tls-key)")
+        if self.tls_client_ca and not self.tls_cert:
+            raise ValueError("--tls-client-ca needs TLS: give --tls-cert and --tls-key too")
         if self.event_loop not in EVENT_LOOPS:
             raise ValueError(f"event loop must be one of {', '.join(EVENT_LOOPS)}")
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.tls_cert)
