@@ -46,6 +46,8 @@ class ServerConfig:
     # Bind the gRPC and REST ports with SO_REUSEPORT, so that several server processes
     # share them (set for its processes by `serve --processes N`).
     reuse_port: bool = False
+    # The dashboard's "view trace" link, e.g. http://jaeger:16686/trace/{trace_id}; "" for none.
+    trace_url_template: str = ""
 
     def __post_init__(self) -> None:
         if self.lease_duration <= timedelta(0):
