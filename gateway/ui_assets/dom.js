@@ -47,13 +47,14 @@ export const TERMINAL = new Set([
   "WORKFLOW_RUN_STATUS_CANCELED",
 ]);
 
+// Short local times ("Dec 6, 11:02:07"); the exact UTC instant is the element's title.
 const timeFormat = new Intl.DateTimeFormat(undefined, {
-  year: "numeric",
-  month: "2-digit",
-  day: "2-digit",
+  month: "short",
+  day: "numeric",
   hour: "2-digit",
   minute: "2-digit",
   second: "2-digit",
+  hourCycle: "h23",
 });
 
 export function time(value) {

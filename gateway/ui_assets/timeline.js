@@ -31,7 +31,7 @@ export function timeline(run, steps, onSelect) {
     const { start, end } = spans[i];
     const status = shortName(step.status);
     const copied = step.copiedFromStepAttemptId ? " (copied)" : "";
-    const label = `${step.stepId}${kindLabel(step)}, attempt ${step.attempt || 1}`;
+    const label = `${step.stepId}${kindLabel(step)} #${step.attempt || 1}`;
     const bar = h("span", { class: `bar bar-${status}${copied ? " bar-copied" : ""}` });
     // CSSOM, not a style attribute: the page's CSP allows no inline styles.
     bar.style.marginLeft = `${((start - origin) / total) * 100}%`;
@@ -42,7 +42,7 @@ export function timeline(run, steps, onSelect) {
         type: "button",
         class: "step",
         "data-step-id": step.stepId,
-        "aria-label": `${label}: ${status}${copied}, ${formatMs(end - start)}`,
+        "aria-label": `${step.stepId}${kindLabel(step)}, attempt ${step.attempt || 1}: ${status}${copied}, ${formatMs(end - start)}`,
         onclick: () => {
           for (const other of list.querySelectorAll("[aria-pressed]")) other.setAttribute("aria-pressed", "false");
           button.setAttribute("aria-pressed", "true");
