@@ -66,14 +66,27 @@ async function send(method, path, query, body) {
   return { status: response.status, body: parsed };
 }
 
+// One key prompt at a time: calls refused together wait for the same answer.
+let pendingAsk = null;
+
+function keyFor(message) {
+  if (!pendingAsk) {
+    pendingAsk = askForKey(message).then((key) => {
+      if (key) apiKey.set(key);
+      pendingAsk = null;
+      return key;
+    });
+  }
+  return pendingAsk;
+}
+
 export async function call(method, path, { query, body } = {}) {
+  const sentKey = apiKey.get();
   let answer = await send(method, path, query, body);
   if (answer.status === 401) {
-    const key = await askForKey(answer.body && answer.body.message);
-    if (key) {
-      apiKey.set(key);
-      answer = await send(method, path, query, body);
-    }
+    // Another call may have got a key while this one was in flight: retry with it.
+    const key = apiKey.get() !== sentKey ? apiKey.get() : await keyFor(answer.body && answer.body.message);
+    if (key) answer = await send(method, path, query, body);
   }
   if (answer.status >= 400) throw new ApiError(answer.status, answer.body);
   return answer.body;

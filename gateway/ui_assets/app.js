@@ -145,7 +145,7 @@ function wireHeader() {
   });
   onKeyNeeded(async (reason) => {
     const key = await askForApiKey(reason);
-    keyButton.hidden = !key;
+    if (key) keyButton.hidden = false;
     return key;
   });
 }

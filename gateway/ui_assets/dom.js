@@ -1,5 +1,5 @@
-// Building DOM without innerHTML: every piece of data becomes a text node, so nothing a
-// run carries (names, inputs, errors) can ever become markup or script.
+// Building DOM from text nodes only (no HTML parsing of strings): every piece of data
+// becomes a text node, so nothing a run carries (names, inputs, errors) can become markup.
 
 // h("a", {href: "#/x", class: "link"}, "text", child, …): attributes set by name, `on*`
 // functions as listeners, children as nodes or text; null/false children are skipped.

@@ -104,3 +104,18 @@ def test_cancel_matching_runs__asks_then_cancels_every_match(
     expect(page.get_by_role("status")).to_have_text("Canceled 3 run(s).")
     for run_id in started:
         assert helpers.run(rest, run_id)["status"] == "WORKFLOW_RUN_STATUS_CANCELED"
+
+
+def test_run_data_is_shown_as_text__never_as_markup(
+    page: Page, dashboard: Dashboard, rest: httpx.Client, queue: str
+) -> None:
+    hostile = "<img/src=x/onerror=document.title='owned'>"
+    run_id = helpers.start(rest, hostile, queue, {"note": "<script>document.title='owned'</script>"})
+
+    page.goto(helpers.runs_url(dashboard.ui, task_queue=queue))
+    expect(page.locator(f'tr[data-run-id="{run_id}"]')).to_contain_text(hostile)
+    page.goto(helpers.run_url(dashboard.ui, run_id))
+    expect(page.locator(".payloads")).to_contain_text("<script>document.title='owned'</script>")
+
+    assert page.locator("main img, main script").count() == 0
+    assert page.title() == "stepline"
