@@ -78,9 +78,7 @@ def _join(base: str, relative: str) -> str:
         "/ui/static/app.JS",
     ],
 )
-async def test_files_outside_the_assets_are_not_served(
-    rest_api_sqlite: RestApi, path: str
-) -> None:
+async def test_files_outside_the_assets_are_not_served(rest_api_sqlite: RestApi, path: str) -> None:
     response = await rest_api_sqlite.http.get(path)
 
     assert response.status_code == 404

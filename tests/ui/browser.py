@@ -11,13 +11,15 @@ import os
 import shutil
 from pathlib import Path
 
+from playwright.sync_api import ViewportSize
+
 CHROMIUM_ENV = "STEPLINE_CHROMIUM"
 SCREENSHOTS_ENV = "STEPLINE_UI_SCREENSHOTS"
 ROOT = Path(__file__).resolve().parents[2]
 # Written by the tests, never committed (.gitignore).
 SCREENSHOTS = ROOT / ".artifacts" / "ui-screenshots"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+DESKTOP = ViewportSize(width=1280, height=800)
+PHONE = ViewportSize(width=390, height=844)
 # Sessions and CI run as root, where Chromium starts only without its sandbox.
 ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
 

@@ -55,9 +55,7 @@ def chromium(playwright: Playwright, chromium_path: str) -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def dashboard(
-    chromium_path: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Dashboard]:
+def dashboard(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     """The server with the dashboard, on a SQLite file, for the whole session."""
     workdir = tmp_path_factory.mktemp("ui-server")
     with dashboard_server(sqlite_url_for(workdir / "stepline.db"), workdir) as started:

@@ -12,11 +12,17 @@ from playwright.sync_api import Page
 from tests.ui import browser
 
 RUNS = "/v1/namespaces/default/runs"
-TERMINAL = {"WORKFLOW_RUN_STATUS_COMPLETED", "WORKFLOW_RUN_STATUS_FAILED", "WORKFLOW_RUN_STATUS_CANCELED"}
+TERMINAL = {
+    "WORKFLOW_RUN_STATUS_COMPLETED",
+    "WORKFLOW_RUN_STATUS_FAILED",
+    "WORKFLOW_RUN_STATUS_CANCELED",
+}
 
 
 def start(rest: httpx.Client, workflow: str, queue: str, job: Any = None) -> str:
-    answer = rest.post(RUNS, json={"workflowName": workflow, "taskQueue": queue, "input": job or {}})
+    answer = rest.post(
+        RUNS, json={"workflowName": workflow, "taskQueue": queue, "input": job or {}}
+    )
     assert answer.status_code == 200, answer.text
     run_id: str = answer.json()["run"]["runId"]
     return run_id

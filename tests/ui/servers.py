@@ -50,7 +50,7 @@ def dashboard_server(database_url: str, workdir: Path) -> Iterator[Dashboard]:
     try:
         assert process.stdout is not None
         grpc_address = rest_url = ""
-        seen = []
+        seen: list[str] = []
         while not rest_url:
             line = process.stdout.readline()
             assert line, f"server ended before REST was up: {seen!r}"

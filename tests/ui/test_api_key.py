@@ -14,9 +14,7 @@ KEY = "sk_test_dashboard_key"
 UNAUTHENTICATED = {
     "code": 16,
     "message": "an API key is required",
-    "details": [
-        {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "UNAUTHENTICATED"}
-    ],
+    "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "UNAUTHENTICATED"}],
 }
 
 

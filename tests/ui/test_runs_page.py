@@ -45,12 +45,16 @@ def test_runs_list__filters_by_status_and_pages_with_keyset_tokens(
     expect(page.locator("table.runs tbody tr")).to_have_count(5)
     expect(page.locator(f'tr[data-run-id="{canceled}"]')).to_have_count(0)
 
-    page.goto(helpers.runs_url(dashboard.ui, task_queue=queue, statuses="WORKFLOW_RUN_STATUS_PENDING", page_size=2))
+    page.goto(
+        helpers.runs_url(
+            dashboard.ui, task_queue=queue, statuses="WORKFLOW_RUN_STATUS_PENDING", page_size=2
+        )
+    )
     seen: list[str] = []
     for expected in (started[0:2], started[2:4], started[4:5]):
         rows = page.locator("table.runs tbody tr")
         expect(rows).to_have_count(len(expected))
-        ids = [rows.nth(i).get_attribute("data-run-id") for i in range(len(expected))]
+        ids = [str(rows.nth(i).get_attribute("data-run-id")) for i in range(len(expected))]
         assert ids == expected
         seen += ids
         if len(expected) == 2:
@@ -110,7 +114,9 @@ def test_run_data_is_shown_as_text__never_as_markup(
     page: Page, dashboard: Dashboard, rest: httpx.Client, queue: str
 ) -> None:
     hostile = "<img/src=x/onerror=document.title='owned'>"
-    run_id = helpers.start(rest, hostile, queue, {"note": "<script>document.title='owned'</script>"})
+    run_id = helpers.start(
+        rest, hostile, queue, {"note": "<script>document.title='owned'</script>"}
+    )
 
     page.goto(helpers.runs_url(dashboard.ui, task_queue=queue))
     expect(page.locator(f'tr[data-run-id="{run_id}"]')).to_contain_text(hostile)
