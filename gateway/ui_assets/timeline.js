@@ -32,7 +32,8 @@ export function timeline(run, steps, onSelect) {
     const status = shortName(step.status);
     const copied = step.copiedFromStepAttemptId ? " (copied)" : "";
     const label = `${step.stepId}${kindLabel(step)} #${step.attempt || 1}`;
-    const bar = h("span", { class: `bar bar-${status}${copied ? " bar-copied" : ""}` });
+    const kind = shortName(step.kind);
+    const bar = h("span", { class: `bar bar-${status} bar-kind-${kind}${copied ? " bar-copied" : ""}` });
     // CSSOM, not a style attribute: the page's CSP allows no inline styles.
     bar.style.marginLeft = `${((start - origin) / total) * 100}%`;
     bar.style.width = `${Math.max(((end - start) / total) * 100, 0.5)}%`;
