@@ -79,7 +79,9 @@ async function buildNav(ns) {
       items.push(h("li", {}, h("a", { href: link(ns, page.path), "data-page": page.path }, page.title)));
     }
   }
-  replace(document.getElementById("nav"), items);
+  const nav = document.getElementById("nav");
+  replace(nav, items);
+  nav.dataset.namespace = ns; // the navigation of `ns` is complete
   markCurrent(parseHash().page);
 }
 
