@@ -63,6 +63,10 @@ async function route() {
   }
   const module = rest.length && DETAIL[page] ? await DETAIL[page]() : await entry.load();
   cleanup = module.render({ ns, rest, params, main, go, link }) || null;
+  // After a navigation (not the first load), screen readers and the keyboard start at
+  // the new page's content, not at the link that led there.
+  if (route.navigated) main.focus({ preventScroll: true });
+  route.navigated = true;
 }
 
 function markCurrent(page) {

@@ -27,6 +27,7 @@ function traceLink(id) {
 
 export function render({ ns, rest, main, link }) {
   const runId = rest[0];
+  document.title = `Run ${runId} · ${ns} · stepline`;
   let stopped = false;
   let selected = null;
   let lastShown = "";

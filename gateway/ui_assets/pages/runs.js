@@ -19,6 +19,14 @@ const TIME_FILTERS = [
   ["created_before", "Created before"],
 ];
 const PAGE_SIZES = ["20", "50", "100", "200"];
+// "Created in the last …": sets created_after when the filters are applied.
+const RECENT = [
+  ["", "any time"],
+  ["900", "15 minutes"],
+  ["3600", "hour"],
+  ["86400", "24 hours"],
+  ["604800", "7 days"],
+];
 const REFRESH_MS = 2000;
 const COLUMNS = ["Run", "Status", "Workflow", "Version", "Task queue", "Attempt", "Created", "Started", "Finished", "Duration"];
 
@@ -32,6 +40,7 @@ function filtersOf(params) {
 }
 
 export function render({ ns, params, main, go, link }) {
+  document.title = `Runs · ${ns} · stepline`;
   const filters = filtersOf(params);
   const pageSize = params.get("page_size") || "50";
   const query = { ...filters, page_size: pageSize, page_token: params.get("page_token") || "" };
@@ -175,6 +184,10 @@ function filterForm(ns, params, go, link) {
   const times = TIME_FILTERS.map(([name, label]) =>
     field(label, h("input", { name, id: `f-${name}`, type: "datetime-local", step: "1", value: localInput(params.get(name)) })),
   );
+  const recent = field(
+    "Created in the last",
+    h("select", { name: "recent", id: "f-recent" }, RECENT.map(([value, label]) => h("option", { value }, label))),
+  );
   const size = field(
     "Page size",
     h("select", { name: "page_size", id: "f-page_size" },
@@ -184,7 +197,7 @@ function filterForm(ns, params, go, link) {
     "form",
     { class: "filters", "aria-label": "Filter runs" },
     h("fieldset", { class: "statuses" }, h("legend", {}, "Status"), statusBoxes),
-    h("div", { class: "fields" }, text, times, size),
+    h("div", { class: "fields" }, text, recent, times, size),
     h(
       "div",
       { class: "actions" },
@@ -216,6 +229,8 @@ function formQuery(form) {
     const value = String(data.get(name) || "");
     if (value) query.set(name, new Date(value).toISOString());
   }
+  const recent = Number(data.get("recent") || 0);
+  if (recent) query.set("created_after", new Date(Date.now() - recent * 1000).toISOString());
   if (data.get("page_size") !== "50") query.set("page_size", String(data.get("page_size")));
   return query;
 }
