@@ -22,6 +22,7 @@ const NAMESPACE_ITEM = "stepline.namespace";
 const RECENT_ITEM = "stepline.recentNamespaces";
 const NAME = /^[A-Za-z0-9._-]{1,63}$/;
 let cleanup = null;
+route.count = 0;
 
 export function parseHash(hash = location.hash) {
   const [pathPart, queryPart = ""] = hash.replace(/^#\/?/, "").split("?", 2);
@@ -54,6 +55,8 @@ async function route() {
   rememberNamespace(ns);
   if (cleanup) cleanup();
   cleanup = null;
+  // A later navigation wins: one that began before it must not render over it.
+  const navigation = ++route.count;
   const entry = PAGES.find((p) => p.path === page);
   const main = document.getElementById("main");
   markCurrent(page);
@@ -62,6 +65,7 @@ async function route() {
     return;
   }
   const module = rest.length && DETAIL[page] ? await DETAIL[page]() : await entry.load();
+  if (navigation !== route.count) return;
   cleanup = module.render({ ns, rest, params, main, go, link }) || null;
   // After a navigation (not the first load), screen readers and the keyboard start at
   // the new page's content, not at the link that led there.
