@@ -136,7 +136,7 @@ function wireHeader() {
   const switchTo = () => {
     const ns = document.getElementById("namespace-id").value.trim();
     if (!NAME.test(ns)) {
-      announce("A namespace is 1–63 letters, digits, '.', '_' or '-'.", "error");
+      announce("A namespace is 1 to 63 letters, digits, '.', '_' or '-'.", "error");
       return;
     }
     if (ns !== parseHash().ns) go(link(ns, "runs"));

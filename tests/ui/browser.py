@@ -11,6 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import ViewportSize
 
 CHROMIUM_ENV = "STEPLINE_CHROMIUM"
@@ -20,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / ".artifacts" / "ui-screenshots"
 DESKTOP = ViewportSize(width=1280, height=800)
 PHONE = ViewportSize(width=390, height=844)
+# The first-paint measurement (tests/ui/test_first_paint.py), printed at the end of the run.
+FIRST_PAINT = pytest.StashKey[str]()
 # Sessions and CI run as root, where Chromium starts only without its sandbox.
 ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
 

@@ -100,9 +100,7 @@ def page(chromium: Browser) -> Iterator[Page]:
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
 ) -> None:
-    from tests.ui.test_first_paint import FIRST_PAINT
-
-    measured = config.stash.get(FIRST_PAINT, None)
+    measured = config.stash.get(browser.FIRST_PAINT, None)
     if measured is not None:
         terminalreporter.write_sep("-", "dashboard")
         terminalreporter.write_line(measured)

@@ -15,7 +15,6 @@ from tests.ui.seed import seed_runs
 from tests.ui.servers import Dashboard, dashboard_server
 
 RUNS = 10_000
-FIRST_PAINT = pytest.StashKey[str]()
 
 
 @pytest.fixture(scope="module")
@@ -52,5 +51,5 @@ def test_first_paint_of_the_runs_page_with_10000_runs(
     finally:
         context.close()
     report = f"runs page, first rows shown with {RUNS:,} runs in SQLite: {shown_ms:.0f} ms"
-    request.config.stash[FIRST_PAINT] = report
+    request.config.stash[browser.FIRST_PAINT] = report
     (browser.screenshots_dir() / "first-paint.txt").write_text(report + "\n")

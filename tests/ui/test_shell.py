@@ -41,7 +41,7 @@ def test_namespace_box__switches_every_page_to_the_namespace(
     )
     box.fill("not a name")
     box.press("Enter")
-    expect(page.get_by_role("status")).to_contain_text("A namespace is 1–63")
+    expect(page.get_by_role("status")).to_contain_text("A namespace is 1 to 63")
     expect(page).to_have_url(f"{dashboard.ui}#/tenant-2/runs")
 
 
