@@ -43,6 +43,7 @@ export function timeline(run, steps, onSelect) {
         type: "button",
         class: "step",
         "data-step-id": step.stepId,
+        "data-attempt-id": step.stepAttemptId,
         "aria-label": `${step.stepId}${kindLabel(step)}, attempt ${step.attempt || 1}: ${status}${copied}, ${formatMs(end - start)}`,
         onclick: () => {
           for (const other of list.querySelectorAll("[aria-pressed]")) other.setAttribute("aria-pressed", "false");

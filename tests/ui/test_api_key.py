@@ -38,6 +38,7 @@ def test_api_key__asked_on_401_kept_in_the_tab_and_sent_as_bearer(
     dialog = page.get_by_role("dialog", name="API key needed")
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("an API key is required")
+    helpers.screenshot(page, "api-key-dialog")
     dialog.get_by_label("API key").fill(KEY)
     dialog.get_by_role("button", name="Use key").click()
 

@@ -7,7 +7,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from tests.ui import helpers
-from tests.ui.servers import TRACE_TEMPLATE, Dashboard
+from tests.ui.servers import TRACE_TEMPLATE, Dashboard, ui_worker
 
 COMPLETED = "WORKFLOW_RUN_STATUS_COMPLETED"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -94,3 +94,18 @@ def test_cancel_a_sleeping_run__asks_then_cancels(
     expect(page.locator("h1 .badge")).to_have_text("canceled")
     assert helpers.run(rest, run_id)["status"] == "WORKFLOW_RUN_STATUS_CANCELED"
     expect(page.get_by_role("button", name="Replay…")).to_be_visible()
+
+
+def test_run_page__refresh_keeps_the_focus_on_its_control(
+    page: Page, dashboard: Dashboard, rest: httpx.Client, queue: str
+) -> None:
+    run_id = helpers.start(rest, "ui-nap", queue)  # no worker yet: PENDING
+    page.goto(helpers.run_url(dashboard.ui, run_id))
+    expect(page.locator("h1 .badge")).to_have_text("pending")
+    page.get_by_role("button", name="Cancel run").focus()
+
+    with ui_worker(dashboard.grpc_address, queue):
+        expect(page.locator("h1 .badge")).to_have_text("sleeping", timeout=20_000)
+
+    expect(page.locator('button.step[data-step-id="nap"]')).to_be_visible()
+    expect(page.get_by_role("button", name="Cancel run")).to_be_focused()

@@ -55,6 +55,9 @@ export function render({ ns, rest, main, link }) {
   }
 
   function show(run, steps) {
+    // The page is rebuilt on each change; the control that had the focus gets it back.
+    const focused = document.activeElement;
+    const focusKey = main.contains(focused) ? focused.id || focused.dataset.attemptId : "";
     const detail = h("section", { class: "step-detail", "aria-live": "polite", "aria-label": "Selected step" });
     const select = (step) => {
       selected = step.stepAttemptId;
@@ -74,8 +77,13 @@ export function render({ ns, rest, main, link }) {
     const again = steps.find((s) => s.stepAttemptId === selected);
     if (again) {
       select(again);
-      const button = main.querySelectorAll("button.step")[steps.indexOf(again)];
+      const button = main.querySelector(`button.step[data-attempt-id="${CSS.escape(again.stepAttemptId)}"]`);
       if (button) button.setAttribute("aria-pressed", "true");
+    }
+    if (focusKey) {
+      const key = CSS.escape(focusKey);
+      const target = main.querySelector(`#${key}, [data-attempt-id="${key}"]`);
+      if (target) target.focus();
     }
   }
 
@@ -176,7 +184,7 @@ function replayableSteps(steps) {
 function actions(run, steps, ns, link, reload) {
   const bar = h("div", { class: "actions", role: "group", "aria-label": "Actions" });
   if (!TERMINAL.has(run.status)) {
-    bar.append(h("button", { type: "button", class: "danger", onclick: () => cancel(run, ns, reload) }, "Cancel run"));
+    bar.append(h("button", { type: "button", id: "cancel-run", class: "danger", onclick: () => cancel(run, ns, reload) }, "Cancel run"));
     return bar;
   }
   const stepIds = replayableSteps(steps);
@@ -189,7 +197,7 @@ function actions(run, steps, ns, link, reload) {
   bar.append(
     h("label", { for: "replay-from" }, "Replay from"),
     from,
-    h("button", { type: "button", onclick: () => replay(run, from.value, ns, link) }, "Replay…"),
+    h("button", { type: "button", id: "replay", onclick: () => replay(run, from.value, ns, link) }, "Replay…"),
   );
   return bar;
 }
