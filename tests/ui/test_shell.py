@@ -4,9 +4,9 @@ pages left out of the navigation when the server has no route for them."""
 from __future__ import annotations
 
 import httpx
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
-from tests.ui import helpers
+from tests.ui import browser, helpers
 from tests.ui.servers import Dashboard
 
 
@@ -65,3 +65,22 @@ def test_a_page_whose_route_the_server_lacks__is_left_out_of_the_navigation(
     expect(page.locator("h1")).to_have_text("Runs")  # the page itself still opens by URL
     expect(page.locator('#nav[data-namespace="default"]')).to_be_attached()  # nav built
     expect(page.locator("#nav a")).to_have_count(0)
+
+
+def test_phone_width__filters_fold_away_and_the_runs_come_first(
+    chromium: Browser, dashboard: Dashboard, rest: httpx.Client, queue: str
+) -> None:
+    helpers.start(rest, "ui-steps", queue)  # at least one run in the list
+    context = chromium.new_context(viewport=browser.PHONE)
+    try:
+        phone = context.new_page()
+        phone.goto(helpers.runs_url(dashboard.ui))
+        expect(phone.locator("table.runs tbody a").first).to_be_in_viewport()
+        expect(phone.get_by_label("Workflow")).to_be_hidden()
+
+        phone.get_by_text("Filters", exact=True).click()
+        expect(phone.get_by_label("Workflow")).to_be_visible()
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= browser.PHONE["width"]  # the table scrolls inside its box
+    finally:
+        context.close()

@@ -55,10 +55,12 @@ export function render({ ns, params, main, go, link }) {
     tbody,
   );
   tbody.addEventListener("keydown", moveBetweenRows);
+  // On a phone the filters fold away (open when some are set), so the runs come first.
+  const unfolded = window.matchMedia("(min-width: 701px)").matches || params.toString() !== "";
   replace(
     main,
     h("h1", {}, "Runs"),
-    filterForm(ns, params, go, link),
+    h("details", { class: "filters-box", open: unfolded }, h("summary", {}, "Filters"), filterForm(ns, params, go, link)),
     h("div", { class: "table-wrap" }, table),
     summary,
     pager,
