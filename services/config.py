@@ -52,6 +52,8 @@ class ServerConfig:
     # A run whose lease expired this many times in a row with no step completed is FAILED
     # with WORKER_CRASHED (a poison run) instead of claimed again; 0: no limit.
     max_crashes: int = 3
+    # The dashboard's "view trace" link, e.g. http://jaeger:16686/trace/{trace_id}; "" for none.
+    trace_url_template: str = ""
     # PEM files: the server's certificate chain and key serve gRPC and REST over TLS;
     # with a client CA, gRPC callers must present a certificate it signed (mTLS).
     tls_cert: str = ""
