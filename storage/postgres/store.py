@@ -17,16 +17,25 @@ from storage.postgres import (
     batches,
     claim,
     endings,
+    events,
     execution,
     listing,
     replays,
     runs,
     schema,
+    signals,
     steps,
+    waits,
 )
 from storage.postgres.database import Database, mask_password
 from storage.postgres.listener import Listener
 from storage.records import (
+    Event,
+    EventGetParams,
+    EventListParams,
+    EventRuns,
+    EventSendParams,
+    EventSendResult,
     Page,
     QueueDepth,
     Run,
@@ -49,6 +58,10 @@ from storage.records import (
     RunReplayResult,
     RunSleepParams,
     RunSleepResult,
+    RunWaitParams,
+    RunWaitResult,
+    SignalSendParams,
+    SignalSendResult,
     StepAttempt,
     StepBeginParams,
     StepCompleteParams,
@@ -208,6 +221,29 @@ class PostgresStore(Store):
 
     async def run_release(self, params: RunReleaseParams) -> Run:
         return await execution.run_release(self._db, params)
+
+    async def run_wait(self, params: RunWaitParams) -> RunWaitResult:
+        return await waits.run_wait(self._db, params)
+
+    # --- waits: signals, events, timeouts -------------------------------------------------
+
+    async def signal_send(self, params: SignalSendParams) -> SignalSendResult:
+        return await signals.send(self._db, params)
+
+    async def event_send(self, params: EventSendParams) -> EventSendResult:
+        return await events.send(self._db, params)
+
+    async def event_get(self, params: EventGetParams) -> Event:
+        return await events.get(self._db, params)
+
+    async def event_list(self, params: EventListParams) -> Page[Event]:
+        return await events.list_events(self._db, params)
+
+    async def event_runs(self, params: EventGetParams) -> EventRuns:
+        return await events.runs(self._db, params)
+
+    async def wait_expire(self, limit: int) -> int:
+        return await waits.expire(self._db, limit)
 
     # --- group commit -------------------------------------------------------------------
 
