@@ -451,6 +451,7 @@ class ChildSpec:
     workflow_name: str
     version: str
     task_queue: str
+    """Empty: the parent's task queue."""
     input: Json | None
     context: Json | None
     retry_policy: RetryPolicy

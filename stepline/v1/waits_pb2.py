@@ -24,23 +24,24 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from stepline.v1 import common_pb2 as stepline_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17stepline/v1/waits.proto\x12\x0bstepline.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x03\n\x06Signal\x12\x1b\n\tsignal_id\x18\x01 \x01(\tR\x08signalId\x12!\n\x0cnamespace_id\x18\x02 \x01(\tR\x0bnamespaceId\x12\x15\n\x06run_id\x18\x03 \x01(\tR\x05runId\x12\x1f\n\x0bsignal_name\x18\x04 \x01(\tR\nsignalName\x12\x30\n\x07payload\x18\x05 \x01(\x0b\x32\x16.google.protobuf.ValueR\x07payload\x12\'\n\x0fidempotency_key\x18\x06 \x01(\tR\x0eidempotencyKey\x12\x39\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\x12;\n\x0b\x63onsumed_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nconsumedAt\x12<\n\x1b\x63onsumed_by_step_attempt_id\x18\t \x01(\tR\x17\x63onsumedByStepAttemptId\"\xf7\x01\n\x05\x45vent\x12\x19\n\x08\x65vent_id\x18\x01 \x01(\tR\x07\x65ventId\x12!\n\x0cnamespace_id\x18\x02 \x01(\tR\x0bnamespaceId\x12\x1d\n\nevent_name\x18\x03 \x01(\tR\teventName\x12+\n\x04\x64\x61ta\x18\x04 \x01(\x0b\x32\x17.google.protobuf.StructR\x04\x64\x61ta\x12\'\n\x0fidempotency_key\x18\x05 \x01(\tR\x0eidempotencyKey\x12;\n\x0breceived_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nreceivedAt\"\xca\x01\n\tChildWait\x12#\n\rworkflow_name\x18\x01 \x01(\tR\x0cworkflowName\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12\x1d\n\ntask_queue\x18\x03 \x01(\tR\ttaskQueue\x12,\n\x05input\x18\x04 \x01(\x0b\x32\x16.google.protobuf.ValueR\x05input\x12\x31\n\x07\x63ontext\x18\x05 \x01(\x0b\x32\x17.google.protobuf.StructR\x07\x63ontext\"-\n\nSignalWait\x12\x1f\n\x0bsignal_name\x18\x01 \x01(\tR\nsignalName\"Y\n\tEventWait\x12\x1d\n\nevent_name\x18\x01 \x01(\tR\teventName\x12-\n\x05match\x18\x02 \x01(\x0b\x32\x17.google.protobuf.StructR\x05matchb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17stepline/v1/waits.proto\x12\x0bstepline.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18stepline/v1/common.proto\"\x91\x03\n\x06Signal\x12\x1b\n\tsignal_id\x18\x01 \x01(\tR\x08signalId\x12!\n\x0cnamespace_id\x18\x02 \x01(\tR\x0bnamespaceId\x12\x15\n\x06run_id\x18\x03 \x01(\tR\x05runId\x12\x1f\n\x0bsignal_name\x18\x04 \x01(\tR\nsignalName\x12\x30\n\x07payload\x18\x05 \x01(\x0b\x32\x16.google.protobuf.ValueR\x07payload\x12\'\n\x0fidempotency_key\x18\x06 \x01(\tR\x0eidempotencyKey\x12\x39\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\x12;\n\x0b\x63onsumed_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nconsumedAt\x12<\n\x1b\x63onsumed_by_step_attempt_id\x18\t \x01(\tR\x17\x63onsumedByStepAttemptId\"\xf7\x01\n\x05\x45vent\x12\x19\n\x08\x65vent_id\x18\x01 \x01(\tR\x07\x65ventId\x12!\n\x0cnamespace_id\x18\x02 \x01(\tR\x0bnamespaceId\x12\x1d\n\nevent_name\x18\x03 \x01(\tR\teventName\x12+\n\x04\x64\x61ta\x18\x04 \x01(\x0b\x32\x17.google.protobuf.StructR\x04\x64\x61ta\x12\'\n\x0fidempotency_key\x18\x05 \x01(\tR\x0eidempotencyKey\x12;\n\x0breceived_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nreceivedAt\"\x87\x02\n\tChildWait\x12#\n\rworkflow_name\x18\x01 \x01(\tR\x0cworkflowName\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12\x1d\n\ntask_queue\x18\x03 \x01(\tR\ttaskQueue\x12,\n\x05input\x18\x04 \x01(\x0b\x32\x16.google.protobuf.ValueR\x05input\x12\x31\n\x07\x63ontext\x18\x05 \x01(\x0b\x32\x17.google.protobuf.StructR\x07\x63ontext\x12;\n\x0cretry_policy\x18\x06 \x01(\x0b\x32\x18.stepline.v1.RetryPolicyR\x0bretryPolicy\"-\n\nSignalWait\x12\x1f\n\x0bsignal_name\x18\x01 \x01(\tR\nsignalName\"Y\n\tEventWait\x12\x1d\n\nevent_name\x18\x01 \x01(\tR\teventName\x12-\n\x05match\x18\x02 \x01(\x0b\x32\x17.google.protobuf.StructR\x05matchb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'stepline.v1.waits_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SIGNAL']._serialized_start=104
-  _globals['_SIGNAL']._serialized_end=505
-  _globals['_EVENT']._serialized_start=508
-  _globals['_EVENT']._serialized_end=755
-  _globals['_CHILDWAIT']._serialized_start=758
-  _globals['_CHILDWAIT']._serialized_end=960
-  _globals['_SIGNALWAIT']._serialized_start=962
-  _globals['_SIGNALWAIT']._serialized_end=1007
-  _globals['_EVENTWAIT']._serialized_start=1009
-  _globals['_EVENTWAIT']._serialized_end=1098
+  _globals['_SIGNAL']._serialized_start=130
+  _globals['_SIGNAL']._serialized_end=531
+  _globals['_EVENT']._serialized_start=534
+  _globals['_EVENT']._serialized_end=781
+  _globals['_CHILDWAIT']._serialized_start=784
+  _globals['_CHILDWAIT']._serialized_end=1047
+  _globals['_SIGNALWAIT']._serialized_start=1049
+  _globals['_SIGNALWAIT']._serialized_end=1094
+  _globals['_EVENTWAIT']._serialized_start=1096
+  _globals['_EVENTWAIT']._serialized_end=1185
 # @@protoc_insertion_point(module_scope)

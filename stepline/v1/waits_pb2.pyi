@@ -2,6 +2,7 @@ import datetime
 
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from stepline.v1 import common_pb2 as _common_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Mapping as _Mapping
@@ -48,18 +49,20 @@ class Event(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., namespace_id: _Optional[str] = ..., event_name: _Optional[str] = ..., data: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ChildWait(_message.Message):
-    __slots__ = ("workflow_name", "version", "task_queue", "input", "context")
+    __slots__ = ("workflow_name", "version", "task_queue", "input", "context", "retry_policy")
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    RETRY_POLICY_FIELD_NUMBER: _ClassVar[int]
     workflow_name: str
     version: str
     task_queue: str
     input: _struct_pb2.Value
     context: _struct_pb2.Struct
-    def __init__(self, workflow_name: _Optional[str] = ..., version: _Optional[str] = ..., task_queue: _Optional[str] = ..., input: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    retry_policy: _common_pb2.RetryPolicy
+    def __init__(self, workflow_name: _Optional[str] = ..., version: _Optional[str] = ..., task_queue: _Optional[str] = ..., input: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., retry_policy: _Optional[_Union[_common_pb2.RetryPolicy, _Mapping]] = ...) -> None: ...
 
 class SignalWait(_message.Message):
     __slots__ = ("signal_name",)

@@ -164,12 +164,13 @@ async def _start_child(
     child = wait.child
     assert child is not None, "a CHILD wait names its child"
     policy = child.retry_policy
+    queue = child.task_queue or run_row["task_queue"]
     values = {
         "id": child_id,
         "namespace_id": run_row["namespace_id"],
         "workflow_name": child.workflow_name,
         "version": child.version,
-        "task_queue": child.task_queue,
+        "task_queue": queue,
         "input": child.input,
         "context": child.context,
         "retry_initial_interval": policy.initial_interval,
@@ -180,7 +181,7 @@ async def _start_child(
         "parent_step_attempt_id": step_attempt_id,
     }
     await fetch(conn, "child_run_insert", values)
-    notify = {"namespace_id": run_row["namespace_id"], "task_queue": child.task_queue}
+    notify = {"namespace_id": run_row["namespace_id"], "task_queue": queue}
     await conn.execute(Q["run_notify"], notify)
 
 

@@ -150,13 +150,14 @@ def _start_child(tx: Tx, run: Run, wait: WaitSpec, child_id: str, step_attempt_i
     child = wait.child
     assert child is not None, "a CHILD wait names its child"
     policy = child.retry_policy
+    queue = child.task_queue or run.task_queue
     tx.one(
         "child_run_insert",
         id=child_id,
         namespace_id=run.namespace_id,
         workflow_name=child.workflow_name,
         version=child.version,
-        task_queue=child.task_queue,
+        task_queue=queue,
         input=child.input,
         context=child.context,
         retry_initial_interval=CODEC.interval_param(policy.initial_interval),
@@ -166,7 +167,7 @@ def _start_child(tx: Tx, run: Run, wait: WaitSpec, child_id: str, step_attempt_i
         parent_run_id=run.run_id,
         parent_step_attempt_id=step_attempt_id,
     )
-    tx.rows("run_notify", namespace_id=run.namespace_id, task_queue=child.task_queue)
+    tx.rows("run_notify", namespace_id=run.namespace_id, task_queue=queue)
 
 
 def link(tx: Tx, event_id: str, run_id: str, step_attempt_id: str) -> None:
