@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import grpc
 
 from stepline._batch import Progress, RunFilter, run_pages
+from stepline._client_waits import WaitCalls
 from stepline._convert import fill_struct, fill_value, to_timestamp
 from stepline._errors import RunCanceled, RunFailed, ServerUnavailable, from_rpc_error
 from stepline._retry import Backoff
@@ -70,7 +71,7 @@ def _list_request(
     return request
 
 
-class Client:
+class Client(WaitCalls):
     """`async with Client("127.0.0.1:50051") as client:`, or `await client.close()`.
 
     Every method raises the SteplineError subclass of the server's ErrorInfo reason
