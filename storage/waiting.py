@@ -86,6 +86,27 @@ def event_keys(data: Json) -> list[str]:
     return matching.event_keys(json.loads(data))
 
 
+def lock_key(namespace_id: str, event_name: str, key: str) -> str:
+    """What an event wait being registered and an event that may match it both lock
+    (PostgreSQL): the namespace, the event name and one match_key."""
+    return "\x1f".join((namespace_id, event_name, key))
+
+
+def registration_locks(namespace_id: str, waits: Iterable[WaitSpec]) -> list[str]:
+    """The locks a RegisterWaits takes, in one order (no deadlock between two)."""
+    keys = {
+        lock_key(namespace_id, wait.name or "", match_key(wait.match))
+        for wait in waits
+        if wait.kind is StepKind.EVENT
+    }
+    return sorted(keys)
+
+
+def event_locks(namespace_id: str, event_name: str, data: Json) -> list[str]:
+    """The locks a SendEvent takes: one per key of its data, in one order."""
+    return sorted(lock_key(namespace_id, event_name, key) for key in event_keys(data))
+
+
 def check_waits(waits: Iterable[WaitSpec]) -> None:
     """Storage's own guard (the service validates first): distinct step_ids."""
     seen: set[str] = set()

@@ -1,7 +1,7 @@
 """SendEvent, and reading events: an event is stored and, in the same transaction,
 resolves every open EVENT wait it matches (storage/matching.py finds the candidates by
-index). The shared per-name advisory lock makes it take turns with the event waits being
-registered (event_lock_exclusive)."""
+index). Shared advisory locks on the event's keys make it take turns with the event waits
+being registered for those keys (event_lock_exclusive)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ from storage.rows import event_from_row, event_runs_from_rows
 async def send(db: Database, params: EventSendParams) -> EventSendResult:
     key = {"namespace_id": params.namespace_id, "event_name": params.event_name}
     async with db.transaction() as conn:
-        await conn.execute(Q["event_lock_shared"], key)
+        for lock in waiting.event_locks(params.namespace_id, params.event_name, params.data):
+            await conn.execute(Q["event_lock_shared"], {"lock_key": lock})
         values = {
             **key,
             "id": uuid7(),

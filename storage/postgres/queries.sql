@@ -856,16 +856,16 @@ LIMIT 1
 -- --- events -----------------------------------------------------------------------------
 
 -- name: event_lock_exclusive
--- A RegisterWaits with an event wait holds this lock on the (namespace, event name) while
--- it looks for events already received and records the wait; SendEvent holds it shared
--- while it stores the event and looks for waits. So either the event sees the wait or the
--- wait sees the event: none is lost between two transactions that miss each other.
-SELECT pg_advisory_xact_lock(hashtextextended(%(namespace_id)s || ':' || %(event_name)s, 0))
+-- A RegisterWaits with an event wait holds this lock on the wait's (namespace, event name,
+-- match_key) while it looks for events already received and records the wait; SendEvent
+-- holds it shared for each key of its data while it stores the event and looks for waits.
+-- So either the event sees the wait or the wait sees the event: none is lost between two
+-- transactions that miss each other, and waits for other keys (other orders) never take
+-- turns. %(lock_key)s: storage/waiting.py lock_key.
+SELECT pg_advisory_xact_lock(hashtextextended(%(lock_key)s, 0))
 
 -- name: event_lock_shared
-SELECT pg_advisory_xact_lock_shared(
-    hashtextextended(%(namespace_id)s || ':' || %(event_name)s, 0)
-)
+SELECT pg_advisory_xact_lock_shared(hashtextextended(%(lock_key)s, 0))
 
 -- name: event_by_idempotency_key
 SELECT * FROM stepline_events

@@ -39,8 +39,8 @@ async def run_wait(db: Database, params: RunWaitParams) -> RunWaitResult:
         if repeat:
             found = {w.step_id: await _latest(conn, run.run_id, w) for w in params.waits}
             return waiting.waited_again(run, found, params)
-        for name in sorted({w.name or "" for w in params.waits if w.kind is StepKind.EVENT}):
-            await conn.execute(Q["event_lock_exclusive"], _event_key(run.namespace_id, name))
+        for key in waiting.registration_locks(run.namespace_id, params.waits):
+            await conn.execute(Q["event_lock_exclusive"], {"lock_key": key})
         now: datetime = run_row["db_now"]
         since = await _event_since(conn, run_row)
         steps: dict[str, StepAttempt] = {}

@@ -10,6 +10,8 @@ from storage import Store
 from storage.records import (
     ChildSpec,
     ClaimedRun,
+    EventSendParams,
+    EventSendResult,
     RunWaitParams,
     RunWaitResult,
     SignalSendParams,
@@ -44,3 +46,9 @@ async def send_signal(
     store: Store, ns: str, run_id: str, name: str, payload: Any, key: str | None = None
 ) -> SignalSendResult:
     return await store.signal_send(SignalSendParams(ns, run_id, name, json.dumps(payload), key))
+
+
+async def send_event(
+    store: Store, ns: str, name: str, data: dict[str, Any], key: str | None = None
+) -> EventSendResult:
+    return await store.event_send(EventSendParams(ns, name, json.dumps(data), key))
