@@ -3,6 +3,7 @@ the parent's wait whichever way it ends; a parent's cancel cancels its children.
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from storage import Store
@@ -129,3 +130,22 @@ async def test_child_wait__a_canceled_child_resolves_the_parents_wait(
     [step] = again.steps
     assert step.status is StepStatus.COMPLETED
     assert step.error is not None and step.error.type == "CANCELED"
+
+
+async def test_child_wait__children_ending_at_once_wake_the_parent(
+    store: Store, ns: str, queue: str
+) -> None:
+    """Each child's end deletes its own wait and checks for the others: ended together,
+    each must not miss the others' ends (the parent would wait forever)."""
+    for _ in range(5):
+        parent = await start_run(store, ns, queue)
+        await wait_for(store, parent, *(child(f"c{n}", queue) for n in range(8)))
+        kids = (await claim(store, ns, queue)).claimed
+        assert len(kids) == 8
+        # Failures: each in a transaction of its own (completions are group-committed).
+        fatal = failure("Fatal", non_retryable=True)
+        await asyncio.gather(*(store.run_fail(RunFailParams(lease_of(kid), fatal)) for kid in kids))
+        assert (await get_run(store, ns, parent.run.run_id)).status is RunStatus.PENDING
+        again = await claim_eventually(store, ns, queue)
+        assert again.run.run_id == parent.run.run_id
+        await store.run_complete(RunCompleteParams(lease_of(again), "null"))

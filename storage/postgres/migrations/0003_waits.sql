@@ -106,16 +106,24 @@ CREATE TABLE stepline_event_runs (
 
 -- A run whose waits are all resolved becomes claimable at once (PENDING), and the polls of
 -- its queue on every server are woken. Called by whatever resolves a wait, in its own
--- transaction.
-CREATE FUNCTION stepline_wake_if_resolved(waiting uuid) RETURNS void LANGUAGE sql AS $$
-    WITH woken AS (
-        UPDATE stepline_workflow_runs SET
-            status = 'PENDING', available_at = now(), wake_up_at = NULL, updated_at = now()
-        WHERE id = waiting AND status = 'WAITING'
-            AND NOT EXISTS (SELECT 1 FROM stepline_waits WHERE workflow_run_id = waiting)
-        RETURNING namespace_id, task_queue
-    )
-    SELECT pg_notify('stepline_wake', namespace_id || ':' || task_queue) FROM woken;
+-- transaction, after it deleted the wait. The run's row lock comes first, in a statement of
+-- its own: two waits of one run resolved at once (two children ending) then take turns, and
+-- the second one's check, a later statement with a fresh snapshot, sees the first one's
+-- wait gone; checked in one statement, each could see the other's wait and neither wake it.
+CREATE FUNCTION stepline_wake_if_resolved(waiting uuid) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    woken record;
+BEGIN
+    PERFORM 1 FROM stepline_workflow_runs WHERE id = waiting FOR NO KEY UPDATE;
+    UPDATE stepline_workflow_runs SET
+        status = 'PENDING', available_at = now(), wake_up_at = NULL, updated_at = now()
+    WHERE id = waiting AND status = 'WAITING'
+        AND NOT EXISTS (SELECT 1 FROM stepline_waits WHERE workflow_run_id = waiting)
+    RETURNING namespace_id, task_queue INTO woken;
+    IF FOUND THEN
+        PERFORM pg_notify('stepline_wake', woken.namespace_id || ':' || woken.task_queue);
+    END IF;
+END;
 $$;
 
 -- Whatever statement ends a run (completion, failure, cancel, deadline), in its transaction:
