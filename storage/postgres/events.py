@@ -8,6 +8,7 @@ from __future__ import annotations
 from storage import waiting
 from storage.errors import EventNotFound, StoreError
 from storage.ids import uuid7
+from storage.notify import QueueKey
 from storage.paging import event_list_query, page_of
 from storage.postgres import waits
 from storage.postgres.codec import CODEC
@@ -24,7 +25,8 @@ from storage.records import (
 from storage.rows import event_from_row, event_runs_from_rows
 
 
-async def send(db: Database, params: EventSendParams) -> EventSendResult:
+async def send(db: Database, params: EventSendParams, woken: set[QueueKey]) -> EventSendResult:
+    """The event; the queues of the runs it woke are added to `woken` (committed by return)."""
     key = {"namespace_id": params.namespace_id, "event_name": params.event_name}
     async with db.transaction() as conn:
         for lock in waiting.event_locks(params.namespace_id, params.event_name, params.data):
@@ -42,11 +44,11 @@ async def send(db: Database, params: EventSendParams) -> EventSendResult:
                 raise StoreError("idempotency key conflict on an event that no longer exists")
             return EventSendResult(event_from_row(earlier, CODEC), True, [])
         event = event_from_row(row, CODEC)
-        resumed = await _resolve_waits(conn, event)
+        resumed = await _resolve_waits(conn, event, woken)
     return EventSendResult(event, existing=False, resumed_run_ids=resumed)
 
 
-async def _resolve_waits(conn: Conn, event: Event) -> list[str]:
+async def _resolve_waits(conn: Conn, event: Event, woken: set[QueueKey]) -> list[str]:
     """Resolve the open waits the event matches; the runs resumed, each once."""
     values = {
         "namespace_id": event.namespace_id,
@@ -60,7 +62,7 @@ async def _resolve_waits(conn: Conn, event: Event) -> list[str]:
         if not waiting.event_matches(event, wait["match"]):
             continue
         run_id, step_attempt_id = str(wait["workflow_run_id"]), str(wait["step_attempt_id"])
-        if await waits.resolve(conn, step_attempt_id, run_id, output):
+        if await waits.resolve(conn, step_attempt_id, run_id, output, woken):
             link = {
                 "event_id": event.event_id,
                 "run_id": run_id,

@@ -803,7 +803,7 @@ DELETE FROM stepline_waits WHERE step_attempt_id = %(step_attempt_id)s
 -- name: run_wake_if_resolved
 -- A WAITING run with no wait left is claimable at once; its queue's polls are notified
 -- (stepline_wake_if_resolved, migration 0003, shared with the trigger a child's end fires).
-SELECT stepline_wake_if_resolved(%(run_id)s)
+SELECT stepline_wake_if_resolved(%(run_id)s) AS woken
 
 -- name: waits_timed_out
 SELECT step_attempt_id, workflow_run_id FROM stepline_waits

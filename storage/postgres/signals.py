@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from storage.errors import RunAlreadyTerminal, RunNotFound
 from storage.ids import uuid7
+from storage.notify import QueueKey
 from storage.postgres import waits
 from storage.postgres.codec import CODEC
 from storage.postgres.database import Database, fetch, fetch_one
@@ -14,7 +15,8 @@ from storage.records import RunStatus, SignalSendParams, SignalSendResult
 from storage.rows import signal_from_row
 
 
-async def send(db: Database, params: SignalSendParams) -> SignalSendResult:
+async def send(db: Database, params: SignalSendParams, woken: set[QueueKey]) -> SignalSendResult:
+    """The signal; the queue of a run it woke is added to `woken` (committed by return)."""
     run_key = {"namespace_id": params.namespace_id, "run_id": CODEC.id_param(params.run_id)}
     async with db.transaction() as conn:
         run_row = await fetch_one(conn, "run_lock_any", run_key)
@@ -40,7 +42,7 @@ async def send(db: Database, params: SignalSendParams) -> SignalSendResult:
         wait = await fetch_one(conn, "wait_for_signal", {**run_key, **values})
         if wait is not None:
             step_attempt_id = str(wait["step_attempt_id"])
-            await waits.resolve(conn, step_attempt_id, params.run_id, params.payload)
+            await waits.resolve(conn, step_attempt_id, params.run_id, params.payload, woken)
             consume = {"signal_id": values["id"], "step_attempt_id": step_attempt_id}
             row = (await fetch(conn, "signal_consume", consume))[0]
     return SignalSendResult(signal_from_row(row, CODEC), existing=False)

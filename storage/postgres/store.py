@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from storage.events import StoreEvents
 from storage.group_commit import GroupCommit
 from storage.interface import Store
-from storage.notify import WakeHub
+from storage.notify import QueueKey, WakeHub
 from storage.postgres import (
     batches,
     claim,
@@ -228,10 +228,22 @@ class PostgresStore(Store):
     # --- waits: signals, events, timeouts -------------------------------------------------
 
     async def signal_send(self, params: SignalSendParams) -> SignalSendResult:
-        return await signals.send(self._db, params)
+        woken: set[QueueKey] = set()
+        result = await signals.send(self._db, params, woken)
+        self._wake_queues(woken)
+        return result
 
     async def event_send(self, params: EventSendParams) -> EventSendResult:
-        return await events.send(self._db, params)
+        woken: set[QueueKey] = set()
+        result = await events.send(self._db, params, woken)
+        self._wake_queues(woken)
+        return result
+
+    def _wake_queues(self, woken: set[QueueKey]) -> None:
+        """Runs a signal or an event woke: this server's polls are woken at once, as for a
+        start (_wake_for); the NOTIFY the transaction sent wakes every other server's."""
+        for namespace_id, task_queue in woken:
+            self.wake_hub.notify(namespace_id, task_queue)
 
     async def event_get(self, params: EventGetParams) -> Event:
         return await events.get(self._db, params)
@@ -243,7 +255,10 @@ class PostgresStore(Store):
         return await events.runs(self._db, params)
 
     async def wait_expire(self, limit: int) -> int:
-        return await waits.expire(self._db, limit)
+        woken: set[QueueKey] = set()
+        expired = await waits.expire(self._db, limit, woken)
+        self._wake_queues(woken)
+        return expired
 
     # --- group commit -------------------------------------------------------------------
 

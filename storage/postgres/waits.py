@@ -14,11 +14,13 @@ from typing import Any
 
 from storage import rules, waiting
 from storage.ids import uuid7
+from storage.notify import QueueKey
 from storage.postgres.attempts import attempts_of, insert_attempt, recorded
 from storage.postgres.codec import CODEC
 from storage.postgres.database import Conn, Database, Q, Row, fetch, fetch_one
 from storage.postgres.endings import close_open_steps, end_execution
 from storage.postgres.fencing import fenced_ending
+from storage.postgres.listener import parse_payload
 from storage.records import (
     Event,
     RunWaitParams,
@@ -190,22 +192,28 @@ async def _link(conn: Conn, event_id: str, run_id: str, step_attempt_id: str) ->
     await conn.execute(Q["event_run_insert"], values)
 
 
-async def resolve(conn: Conn, step_attempt_id: str, run_id: str, output: str | None) -> bool:
+async def resolve(
+    conn: Conn, step_attempt_id: str, run_id: str, output: str | None, woken: set[QueueKey]
+) -> bool:
     """Complete an open wait's step with `output` (None: timed out), drop the wait, and
-    wake the run if it has no wait left. False when the wait was resolved already."""
+    wake the run if it has no wait left (adding its queue to `woken`). False when the wait
+    was resolved already."""
     values = {"step_attempt_id": step_attempt_id, "output": output}
     row = await fetch_one(conn, "wait_resolve", values)
     await conn.execute(Q["wait_delete"], values)
     if row is None:
         return False
-    await conn.execute(Q["run_wake_if_resolved"], {"run_id": run_id})
+    wake = await fetch_one(conn, "run_wake_if_resolved", {"run_id": run_id})
+    key = None if wake is None or wake["woken"] is None else parse_payload(wake["woken"])
+    if key is not None:
+        woken.add(key)
     return True
 
 
-async def expire(db: Database, limit: int) -> int:
+async def expire(db: Database, limit: int, woken: set[QueueKey]) -> int:
     """The sweep: resolve up to `limit` waits past their timeout, with no output."""
     async with db.transaction() as conn:
         rows = await fetch(conn, "waits_timed_out", {"limit": limit})
         for row in rows:
-            await resolve(conn, row["step_attempt_id"], row["workflow_run_id"], None)
+            await resolve(conn, row["step_attempt_id"], row["workflow_run_id"], None, woken)
     return len(rows)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from stepline import Client, RunStatus
-from tests.sdk.apps import effects, gated
+from tests.sdk.apps import awaited_child, awaiting, effects, gated
 from tests.sdk.conftest import eventually, running
 
 pytestmark = pytest.mark.slow
@@ -171,8 +171,6 @@ async def test_sigkill_while_waiting__another_worker_resumes_and_nothing_runs_tw
     """The worker dies (SIGKILL) while its run waits (its child done, the signal not yet
     sent): the run holds no lease, so nothing is lost; once the signal comes, another
     worker resumes it. The step before the wait and the child's step ran exactly once."""
-    from tests.sdk.apps import awaited_child, awaiting
-
     async with worker_process(address, ns) as doomed:
         run = await client.start("awaiting", {"dir": str(tmp_path)})
         await eventually(lambda: _status_is(client, run.run_id, RunStatus.WAITING), within=30)

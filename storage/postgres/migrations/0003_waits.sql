@@ -110,7 +110,9 @@ CREATE TABLE stepline_event_runs (
 -- its own: two waits of one run resolved at once (two children ending) then take turns, and
 -- the second one's check, a later statement with a fresh snapshot, sees the first one's
 -- wait gone; checked in one statement, each could see the other's wait and neither wake it.
-CREATE FUNCTION stepline_wake_if_resolved(waiting uuid) RETURNS void LANGUAGE plpgsql AS $$
+-- Returns the woken run's '<namespace>:<queue>' (NULL when it still waits), so that the
+-- server that resolved the wait can also wake its own polls without the NOTIFY round trip.
+CREATE FUNCTION stepline_wake_if_resolved(waiting uuid) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     woken record;
 BEGIN
@@ -120,9 +122,11 @@ BEGIN
     WHERE id = waiting AND status = 'WAITING'
         AND NOT EXISTS (SELECT 1 FROM stepline_waits WHERE workflow_run_id = waiting)
     RETURNING namespace_id, task_queue INTO woken;
-    IF FOUND THEN
-        PERFORM pg_notify('stepline_wake', woken.namespace_id || ':' || woken.task_queue);
+    IF NOT FOUND THEN
+        RETURN NULL;
     END IF;
+    PERFORM pg_notify('stepline_wake', woken.namespace_id || ':' || woken.task_queue);
+    RETURN woken.namespace_id || ':' || woken.task_queue;
 END;
 $$;
 
