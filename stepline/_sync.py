@@ -26,6 +26,7 @@ from stepline._values import (
     Signal,
     Step,
 )
+from stepline.tls import TLSSetting
 
 T = TypeVar("T")
 
@@ -39,8 +40,12 @@ class SyncClient:
         target: str = DEFAULT_TARGET,
         *,
         namespace: str = "default",
+        api_key: str | None = None,
+        tls: TLSSetting = None,
         metadata: Sequence[tuple[str, str]] = (),
     ) -> None:
+        # Built first: bad credentials raise before the loop's thread starts.
+        client = Client(target, namespace=namespace, api_key=api_key, tls=tls, metadata=metadata)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="stepline-sync-client", daemon=True
@@ -49,7 +54,7 @@ class SyncClient:
         self._closed = False
         # The client opens its channel on first use, on the loop that uses it: this
         # thread's private loop.
-        self._client = Client(target, namespace=namespace, metadata=metadata)
+        self._client = client
         self.target = target
         self.namespace = namespace
 
