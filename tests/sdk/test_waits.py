@@ -180,3 +180,25 @@ async def test_wait_for_event__an_event_the_previous_step_caused_is_not_lost(
     async with running(address, ns, [caused], stream=stream):
         run = await client.start("caused", "k-1", context={"address": address})
         assert await client.result(run.run_id, timeout=30) == {"key": "k-1"}
+
+
+# --- tracing ------------------------------------------------------------------------------
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+@workflow(name="traced-parent")
+async def traced_parent(ctx: WorkflowContext, _: Any) -> Any:
+    return await ctx.step.invoke("kid", charge, {"amount": 1})
+
+
+async def test_invoke__the_child_continues_the_parents_trace(
+    client: Client, address: str, ns: str
+) -> None:
+    parent_trace = {"traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01"}
+    async with running(address, ns, [traced_parent, charge]):
+        run = await client.start("traced-parent", context={"trace": parent_trace})
+        assert await client.result(run.run_id, timeout=30) == {"charged": 1}
+    (child,) = await client.children(run.run_id)
+    traceparent = child.context["trace"]["traceparent"]
+    assert traceparent.split("-")[1] == TRACE_ID
