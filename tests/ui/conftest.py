@@ -37,13 +37,15 @@ def chromium_path(request: pytest.FixtureRequest) -> str:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API runs an event loop in this thread
+# while it is open, and any asyncio test collected after tests/ui would then fail.
+@pytest.fixture(scope="package")
 def playwright(chromium_path: str) -> Iterator[Playwright]:
     with sync_playwright() as started:
         yield started
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium(playwright: Playwright, chromium_path: str) -> Iterator[Browser]:
     launched = playwright.chromium.launch(
         executable_path=chromium_path, headless=True, args=browser.ARGS
