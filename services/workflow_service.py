@@ -1,5 +1,5 @@
 """WorkflowService: the client API (start, get, list, cancel and replay runs, one or a
-batch at a time; get and list steps)."""
+batch at a time; get and list steps; signals and events: services/waits_service.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from services.errors import rpc
 from services.metrics import Metrics
 from services.registry import Registry
 from services.registry_service import RegistryCalls
+from services.waits_service import WaitCalls
 from stepline.v1 import workflow_service_pb2 as pb
 from stepline.v1 import workflow_service_pb2_grpc as pb_grpc
 from storage import Store
@@ -61,7 +62,7 @@ def _caller_trace(context: Context) -> str | None:
     return None if trace is None else convert.json_text(trace)
 
 
-class WorkflowService(RegistryCalls, pb_grpc.WorkflowServiceServicer):
+class WorkflowService(RegistryCalls, WaitCalls, pb_grpc.WorkflowServiceServicer):
     def __init__(
         self, store: Store, limits: v.Limits, metrics: Metrics, registry: Registry
     ) -> None:

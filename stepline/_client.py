@@ -16,6 +16,7 @@ import grpc
 from google.protobuf import json_format
 
 from stepline._batch import Progress, RunFilter, run_pages
+from stepline._client_waits import WaitCalls
 from stepline._convert import fill_struct, fill_value, to_timestamp
 from stepline._credentials import Transport
 from stepline._errors import RunCanceled, RunFailed, ServerUnavailable, from_rpc_error
@@ -78,7 +79,7 @@ def _list_request(
     return request
 
 
-class Client:
+class Client(WaitCalls):
     """`async with Client("127.0.0.1:50051") as client:`, or `await client.close()`.
 
     `api_key` goes with every call as `authorization: Bearer <key>` (default: the

@@ -1,5 +1,5 @@
-"""The `stepline` command: `stepline runs start|get|list|cancel|steps|replay|batch-cancel|
-batch-replay` and `stepline worker`.
+"""The `stepline` command: `stepline runs start|get|list|cancel|steps|replay|signal|
+batch-cancel|batch-replay`, `stepline events send|get|list|runs` and `stepline worker`.
 
 Exit codes: 0 success; 1 an error (one line on stderr, never a traceback), a run waited
 for with `runs start|replay --wait` that FAILED or was CANCELED, or a batch the user did
@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 from stepline import (
     Client,
+    EventNotFound,
     IdempotencyConflict,
     NotSerializableError,
     RunAlreadyTerminal,
@@ -31,8 +32,8 @@ from stepline import (
     WorkflowNotFound,
     tracing,
 )
+from stepline.cli import events, registry, runs, worker
 from stepline.cli import parser as cli_parser
-from stepline.cli import registry, runs, worker
 from stepline.cli.connect import connection_options
 from stepline.cli.errors import UsageError
 
@@ -78,6 +79,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
     # (the run's own spans join it too), not a root trace each.
     actions = {
         "runs": runs.ACTIONS,
+        "events": events.ACTIONS,
         "workflows": registry.WORKFLOW_ACTIONS,
         "workers": registry.WORKER_ACTIONS,
     }[args.command]
@@ -108,6 +110,10 @@ def _describe(error: SteplineError, args: argparse.Namespace) -> str:
         return f"workflow not found: {getattr(args, 'workflow', '')} (no worker registered it)"
     if isinstance(error, RunNotFound):
         return f"run not found: {run_id}" if run_id else "run not found"
+    if isinstance(error, RunAlreadyTerminal) and args.action == "signal":
+        return f"run {run_id} has already ended; it takes no more signals"
+    if isinstance(error, EventNotFound):
+        return f"event not found: {args.event_id}"
     if isinstance(error, RunAlreadyTerminal):
         return f"run {run_id} has already ended; only a running run can be canceled"
     if isinstance(error, RunNotTerminal):

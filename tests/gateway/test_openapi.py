@@ -79,6 +79,9 @@ def test_document_is_valid_openapi_3_1(document: Schema) -> None:
         assert _validator(document, schema) is not None, name
 
 
+EVENTS = "/v1/namespaces/{namespace_id}/events"
+
+
 def test_every_rpc_is_one_operation_named_after_it(document: Schema) -> None:
     methods = {
         "StartWorkflow": ("post", RUNS),
@@ -90,6 +93,11 @@ def test_every_rpc_is_one_operation_named_after_it(document: Schema) -> None:
         "ReplayWorkflowRun": ("post", RUN + ":replay"),
         "BatchCancelWorkflowRuns": ("post", RUNS + ":batchCancel"),
         "BatchReplayWorkflowRuns": ("post", RUNS + ":batchReplay"),
+        "SignalWorkflowRun": ("post", RUN + ":signal"),
+        "SendEvent": ("post", EVENTS),
+        "GetEvent": ("get", EVENTS + "/{event_id}"),
+        "ListEvents": ("get", EVENTS),
+        "ListEventRuns": ("get", EVENTS + "/{event_id}/runs"),
         "ListWorkflows": ("get", WORKFLOWS),
         "GetWorkflow": ("get", WORKFLOW),
         "PauseWorkflow": ("post", WORKFLOW + ":pause"),
@@ -125,6 +133,7 @@ def test_list_filters_are_query_parameters(document: Schema) -> None:
         "created_after",
         "created_before",
         "replay_of_run_id",
+        "parent_run_id",
     ]
     statuses = query["statuses"]
     # The server refuses WORKFLOW_RUN_STATUS_UNSPECIFIED as a filter: not offered.
@@ -457,15 +466,24 @@ BOUNDARIES: dict[str, tuple[list[Any], list[Any]]] = {
     "replay_of_run_id": ([UUID, ""], ["not-a-uuid"]),
     "from_step_id": (["s" * 255, ""], ["s" * 256, "a b"]),
     "batch_id": (["b" * 255], ["b" * 256, "a\tb"]),
+    "parent_run_id": ([UUID, ""], ["not-a-uuid"]),
+    "event_id": ([UUID], ["not-a-uuid"]),
+    "signal_name": (["s" * 255], ["s" * 256, "a b", ""]),
+    "event_name": (["e" * 255], ["e" * 256, "a b"]),
 }
 PATH_DEFAULTS = {
     "namespace_id": "rules",
     "run_id": UUID,
     "step_attempt_id": UUID,
+    "event_id": UUID,
     "workflow_name": "rules",
 }
-
-
+# Required body fields the case does not test, by method.
+BODY_DEFAULTS = {
+    "StartWorkflow": {"workflowName": "rules"},
+    "SignalWorkflowRun": {"signalName": "rules"},
+    "SendEvent": {"eventName": "rules"},
+}
 def _rule_cases() -> list[Any]:
     cases = []
     for binding in (b for service in REST_SERVICES for b in bindings_for(service)):
@@ -508,8 +526,8 @@ async def _send(rest: RestApi, binding: HttpBinding, field: str, value: Any) -> 
         body, query = {json_name: value}, {}
     else:
         body, query = {}, {field: value}
-    if binding.method.name == "StartWorkflow":
-        body.setdefault("workflowName", "rules")
+    for name, default in BODY_DEFAULTS.get(binding.method.name, {}).items():
+        body.setdefault(name, default)
     if binding.http_method == "GET":
         return await rest.http.get(path, params=query)
     return await rest.http.request(binding.http_method, path, params=query, json=body)

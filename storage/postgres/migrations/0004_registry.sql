@@ -1,5 +1,5 @@
 -- The workflow registry (RegisterWorker, ListWorkflows, GetWorkflow, PauseWorkflow,
--- ResumeWorkflow, ListWorkers); mirrors storage/sqlite/migrations/0003_registry.sql.
+-- ResumeWorkflow, ListWorkers); mirrors storage/sqlite/migrations/0004_registry.sql.
 -- The claim reads stepline_workflows (pause) and stepline_worker_workflows (versions) by
 -- primary key, once per candidate run.
 
@@ -51,6 +51,6 @@ CREATE INDEX stepline_worker_workflows_by_workflow
     ON stepline_worker_workflows (namespace_id, workflow_name, version);
 
 -- Poison runs: lease expiries of a run with no progress in between (no step completed
--- since the lost lease's claim, claimed_at), counted when the expired lease is taken back.
+-- since the lost lease's claim, claimed_at of migration 0003), counted when the expired
+-- lease is taken back.
 ALTER TABLE stepline_workflow_runs ADD COLUMN crash_count integer NOT NULL DEFAULT 0;
-ALTER TABLE stepline_workflow_runs ADD COLUMN claimed_at timestamptz;
