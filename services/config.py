@@ -21,6 +21,7 @@ def parse_duration(text: str) -> timedelta:
 
 
 EVENT_LOOPS = ("uvloop", "asyncio")
+AUTH_MODES = ("required", "off")
 LOG_FORMATS = ("text", "json")
 
 
@@ -46,6 +47,11 @@ class ServerConfig:
     # Bind the gRPC and REST ports with SO_REUSEPORT, so that several server processes
     # share them (set for its processes by `serve --processes N`).
     reuse_port: bool = False
+    # "required": every stepline call needs an API key (services/access.py). The CLI
+    # defaults to it unless both listeners are on loopback (services/auth_mode.py).
+    auth: str = "off"
+    # GET /metrics needs an operator key too (auth required only).
+    metrics_auth: bool = False
 
     def __post_init__(self) -> None:
         if self.lease_duration <= timedelta(0):
@@ -56,5 +62,7 @@ class ServerConfig:
             raise ValueError("database pool size must be at least 1")
         if self.log_format not in LOG_FORMATS:
             raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}")
+        if self.auth not in AUTH_MODES:
+            raise ValueError(f"auth must be one of {', '.join(AUTH_MODES)}")
         if self.event_loop not in EVENT_LOOPS:
             raise ValueError(f"event loop must be one of {', '.join(EVENT_LOOPS)}")
