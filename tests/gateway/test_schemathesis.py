@@ -12,6 +12,7 @@ the full WorkflowRun and StepAttempt bodies are checked too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -32,11 +33,14 @@ from schemathesis.specs.openapi.checks import (
 from gateway.http_rule import bindings_for
 from gateway.openapi import build_openapi
 from gateway.services import REST_SERVICES
+from stepline.v1 import admin_service_pb2 as ad
+from stepline.v1 import admin_service_pb2_grpc as admin_grpc
 from stepline.v1 import common_pb2
 from stepline.v1 import worker_service_pb2 as wk
 from stepline.v1 import worker_service_pb2_grpc as wk_grpc
 from stepline.v1 import workflow_service_pb2 as wf
 from stepline.v1 import workflow_service_pb2_grpc as wf_grpc
+from stepline.v1.access_pb2 import ROLE_READER
 from tests.gateway.conftest import RestApi
 from tests.services.helpers import seconds, value
 
@@ -57,6 +61,7 @@ class Seeded:
     """(run_id, step_attempt_id) of each seeded run; a CANCELED run has no step."""
 
     runs: tuple[tuple[str, str], ...]
+    key_id: str  # an API key of the seeded namespace, for RevokeApiKey
 
 
 def _operation_ids() -> list[str]:
@@ -134,8 +139,15 @@ class _Seeder:
 
 async def _seed(grpc_address: str) -> Seeded:
     async with grpc.aio.insecure_channel(grpc_address) as channel:
+        admin = admin_grpc.AdminServiceStub(channel)  # type: ignore[no-untyped-call]
+        with contextlib.suppress(grpc.aio.AioRpcError):  # made by the other backend's run
+            await admin.CreateNamespace(ad.CreateNamespaceRequest(namespace_id=SEEDED_NAMESPACE))
+        key = await admin.CreateApiKey(
+            ad.CreateApiKeyRequest(namespace_id=SEEDED_NAMESPACE, name="seeded", role=ROLE_READER)
+        )
         seeder = _Seeder(channel)
-        return Seeded((await seeder.completed(), await seeder.failed(), await seeder.canceled()))
+        runs = (await seeder.completed(), await seeder.failed(), await seeder.canceled())
+        return Seeded(runs, key.api_key.key_id)
 
 
 def _strategy(operation: Any, seeded: Seeded) -> st.SearchStrategy[Any]:
@@ -148,6 +160,7 @@ def _strategy(operation: Any, seeded: Seeded) -> st.SearchStrategy[Any]:
             "namespace_id": SEEDED_NAMESPACE,
             "run_id": run_id,
             "step_attempt_id": step_attempt_id,
+            "key_id": seeded.key_id,
         }
         pinned.append({k: v for k, v in values.items() if k in names})
     strategies = [operation.as_strategy(path_parameters=p) for p in pinned if p]

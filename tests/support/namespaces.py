@@ -65,6 +65,6 @@ def create_through(address: str, name: str) -> str:
         try:
             admin.CreateNamespace(admin_service_pb2.CreateNamespaceRequest(namespace_id=name))
         except grpc.RpcError as exc:
-            if exc.code() != grpc.StatusCode.ALREADY_EXISTS:  # type: ignore[attr-defined]
+            if exc.code() != grpc.StatusCode.ALREADY_EXISTS:
                 raise
     return name
