@@ -12,7 +12,7 @@ import grpc
 
 from services import api_keys, convert
 from services import validation as v
-from services.errors import invalid, rpc
+from services.errors import ApiError, invalid, rpc
 from services.key_cache import KeyCache
 from stepline.v1 import access_pb2
 from stepline.v1 import admin_service_pb2 as pb
@@ -84,13 +84,16 @@ def retention(message: Any) -> Any:
 
 
 def _page_after(token: str) -> str:
+    """The namespace a ListNamespaces page token names (the last of the page before)."""
     if not token:
         return ""
     try:
-        after = base64.urlsafe_b64decode(token.encode()).decode()
-        return v.namespace(after, "page_token")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise invalid("page_token", "is not a page token of ListNamespaces") from None
+        after = base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
+        if after and v.namespace(after, "page_token") == after:
+            return after
+    except (binascii.Error, UnicodeDecodeError, ApiError):
+        pass
+    raise invalid("page_token", "is not a page token of ListNamespaces")
 
 
 class AdminService(pb_grpc.AdminServiceServicer):

@@ -17,7 +17,11 @@ import pytest_asyncio
 
 from services.config import ServerConfig
 from services.server import Server
-from stepline.v1 import worker_service_pb2_grpc, workflow_service_pb2_grpc
+from stepline.v1 import (
+    admin_service_pb2_grpc,
+    worker_service_pb2_grpc,
+    workflow_service_pb2_grpc,
+)
 from tests.conftest import sqlite_url_for
 from tests.support import namespaces
 
@@ -33,6 +37,7 @@ class Api:
     channel: grpc.aio.Channel
     workflow: workflow_service_pb2_grpc.WorkflowServiceStub
     worker: worker_service_pb2_grpc.WorkerServiceStub
+    admin: admin_service_pb2_grpc.AdminServiceStub
 
 
 def database_url(request: pytest.FixtureRequest, backend: str, label: str) -> str:
@@ -62,6 +67,7 @@ async def start_api(url: str, **overrides: Any) -> Api:
         channel=channel,
         workflow=workflow_service_pb2_grpc.WorkflowServiceStub(channel),  # type: ignore[no-untyped-call]
         worker=worker_service_pb2_grpc.WorkerServiceStub(channel),  # type: ignore[no-untyped-call]
+        admin=admin_service_pb2_grpc.AdminServiceStub(channel),  # type: ignore[no-untyped-call]
     )
 
 
