@@ -58,7 +58,7 @@ METHODS = [m for service in permissions.SERVICES for m in service.methods]
 
 
 def _request(method: MethodDescriptor, namespace: str, secured: Secured) -> Any:
-    message = message_factory.GetMessageClass(method.input_type)()
+    message: Any = message_factory.GetMessageClass(method.input_type)()
     fields = method.input_type.fields_by_name
     run_id = secured.runs[namespace]
     if "namespace_id" in fields:
@@ -93,7 +93,7 @@ async def _call(secured: Secured, method: MethodDescriptor, namespace: str, key:
         if method.name == "WorkStream":
             stream = channel.stream_stream(
                 path, request_class.SerializeToString, response_class.FromString
-            )(metadata=secured.as_(key))
+            )(metadata=secured.as_(key))  # type: ignore[call-arg]
             await stream.write(wk.WorkStreamRequest(open=wk.WorkStreamOpen(namespace_id=namespace)))
             await stream.done_writing()
             async for _ in stream:
