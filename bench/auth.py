@@ -1,7 +1,7 @@
 """`python -m bench.auth`: what requiring API keys costs the server, on vs off, one run.
 
 Per backend and round, one server process with `--auth off` and one with `--auth
-required` (alternating, so that drift hits both alike) each take N StartWorkflow calls,
+required` (in A B B A order, so that drift and the growing database hit both alike) each take N StartWorkflow calls,
 then N CompleteStep calls (one per run it claimed), from C concurrent callers over one
 channel; the "required" calls carry an admin key. Reported: the server's CPU per call of
 each mode (from /proc, medians over the rounds) and the on/off ratio, and the access
@@ -159,7 +159,8 @@ async def bench_backend(backend: str, options: Options) -> dict[str, dict[str, f
     async with open_target(backend, options.postgres_admin_url) as target:
         secret = await _admin_key(target.database_url)
         for number in range(1, options.rounds + 1):
-            for mode in MODES:
+            # A B, then B A: the database grows with each round, and both modes share it.
+            for mode in MODES if number % 2 else reversed(MODES):
                 progress(f"{backend}: round {number}/{options.rounds}, auth {mode}", TAG)
                 metadata: Metadata = (
                     (("authorization", f"Bearer {secret}"),) if mode == "required" else ()

@@ -80,9 +80,12 @@ class Access:
         secret = _secret(metadata)
         key_id = api_keys.key_id_of(secret)
         record = None if key_id is None else await self.cache.key(key_id)
-        if record is None or record.revoked_at is not None:
-            raise unauthenticated("the API key is not valid: unknown, malformed or revoked")
-        if not api_keys.matches(secret, record.secret_sha256):
+        # One answer for every way a key fails: it tells a guesser nothing.
+        if (
+            record is None
+            or record.revoked_at is not None
+            or not api_keys.matches(secret, record.secret_sha256)
+        ):
             raise unauthenticated("the API key is not valid: unknown, malformed or revoked")
         return record
 
@@ -99,7 +102,7 @@ class Access:
             key = await self.authenticate(metadata)
             self.allow(key, method, namespace)
             self.cache.used(key.key_id)
-        if namespace is not None and permissions.checks_existence(method, permission):
+        if namespace is not None and permissions.checks_existence(permission):
             await self._exists(method, namespace)
         return key
 

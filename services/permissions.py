@@ -89,7 +89,7 @@ def namespace_of(request: Message) -> str | None:
     return None
 
 
-def checks_existence(method: str, permission: int) -> bool:
+def checks_existence(permission: int) -> bool:
     """Operator calls act on namespaces themselves (create, list): they need none to exist."""
     return permission != access_pb2.PERMISSION_OPERATOR
 
