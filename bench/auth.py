@@ -1,12 +1,12 @@
 """`python -m bench.auth`: what requiring API keys costs the server, on vs off, one run.
 
 Per backend and round, one server process with `--auth off` and one with `--auth
-required` (in A B B A order, so that drift and the growing database hit both alike) each take N StartWorkflow calls,
-then N CompleteStep calls (one per run it claimed), from C concurrent callers over one
-channel; the "required" calls carry an admin key. Reported: the server's CPU per call of
-each mode (from /proc, medians over the rounds) and the on/off ratio, and the access
-check's own cost per call measured in this process (a key already cached).
-Target: at most 5% more server CPU per call.
+required` (in A B B A order, so that drift and the growing database hit both alike)
+each take N StartWorkflow calls, then N CompleteStep calls (one per run it claimed),
+from C concurrent callers over one channel; the "required" calls carry an admin key.
+Reported: the server's CPU per call of each mode (from /proc, medians over the rounds)
+and the on/off ratio, and the access check's own cost per call measured in this process
+(a key already cached). Target: at most 5% more server CPU per call.
 """
 
 from __future__ import annotations
