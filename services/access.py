@@ -18,7 +18,7 @@ Health and reflection are not stepline services and pass untouched.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -151,6 +151,12 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                self._unary_stream(method, handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
         if handler.stream_stream is not None:
             return grpc.stream_stream_rpc_method_handler(
                 self._stream(method, handler.stream_stream),
@@ -168,6 +174,24 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             except Exception as exc:  # a refusal, or the database down (UNAVAILABLE)
                 await abort(context, api_error(exc, method))
             return await behavior(request, context)
+
+        return call
+
+    def _unary_stream(self, method: str, behavior: Any) -> Any:
+        """A server-streaming RPC: checked as a unary call, before its first message."""
+        access = self._access
+
+        async def call(request: Any, context: Context) -> AsyncIterator[Any]:
+            try:
+                await access.check(method, context.invocation_metadata(), request)
+            except Exception as exc:
+                await abort(context, api_error(exc, method))
+            answered = behavior(request, context)
+            if hasattr(answered, "__aiter__"):
+                async for message in answered:
+                    yield message
+            else:  # a handler that writes with context.write()
+                await answered
 
         return call
 
