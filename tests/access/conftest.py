@@ -45,7 +45,7 @@ async def make_key(api: Api, namespace: str, role: Role, name: str = "test") -> 
 
 
 async def secure(url: str) -> Secured:
-    api = await start_api(url, auth="required")
+    api = await start_api(url, auth="required", db_pool_size=3)
     store = api.server.store
     a, b = f"a-{secrets.token_hex(4)}", f"b-{secrets.token_hex(4)}"
     for namespace in (a, b):

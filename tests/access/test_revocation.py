@@ -27,8 +27,8 @@ async def test_revocation__every_server_refuses_the_key_within_two_seconds(
     request: pytest.FixtureRequest, backend: str
 ) -> None:
     url = database_url(request, backend, "revocation")
-    first = await start_api(url, auth="required")
-    second = await start_api(url, auth="required")
+    first = await start_api(url, auth="required", db_pool_size=3)
+    second = await start_api(url, auth="required", db_pool_size=3)
     try:
         namespace = f"rv-{time.monotonic_ns()}"
         await first.server.store.namespace_create(NamespaceCreateParams(namespace))
