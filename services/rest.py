@@ -15,6 +15,7 @@ from services.access import denied
 from services.config import ServerConfig
 from services.errors import api_error
 from services.server import Server, StartupError, max_request_bytes
+from stepline.tls import TLSConfig
 from storage.access import ANY_NAMESPACE
 
 _ANY_V4 = ("0.0.0.0", "")
@@ -31,7 +32,12 @@ def loopback_backend(grpc_address: str, port: int) -> str:
     return f"{host}:{port}"
 
 
-def rest_server(config: ServerConfig, backend: str, server: Server | None = None) -> HttpServer:
+def rest_server(
+    config: ServerConfig,
+    backend: str,
+    server: Server | None = None,
+    backend_tls: TLSConfig | None = None,
+) -> HttpServer:
     """The gateway on `config.http_address`, forwarding to `backend`. Its body limit is
     the core's receive limit for `config` (a standalone gateway takes the core's
     --max-payload-bytes for it). With the in-process `server`, it serves GET /metrics."""
@@ -40,12 +46,15 @@ def rest_server(config: ServerConfig, backend: str, server: Server | None = None
         default_timeout=default_timeout(config),
         max_body_bytes=max_request_bytes(config),
         metrics=None if server is None else metrics_source(server),
+        backend_tls=backend_tls,
     )
     return HttpServer(
         app,
         config.http_address,
         shutdown_grace=config.shutdown_grace.total_seconds(),
         reuse_port=config.reuse_port,
+        tls_cert=config.tls_cert,
+        tls_key=config.tls_key,
     )
 
 

@@ -1,11 +1,11 @@
 """`stepline namespaces create|get|list|update` and `stepline keys create|list|revoke`:
-the AdminService, through its gRPC stub. An API key, when the server requires one, comes
-from STEPLINE_API_KEY (namespace creation and listing need an operator key)."""
+the AdminService, through its gRPC stub, over the connection the global flags describe
+(`--api-key`/STEPLINE_API_KEY, `--tls*`); creating and listing namespaces needs an
+operator key."""
 
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,27 +13,25 @@ import grpc
 from google.protobuf import json_format
 from rich.table import Table
 
+from stepline._credentials import ENV_API_KEY, Transport
 from stepline.cli import render
+from stepline.cli.connect import connection_options
 from stepline.v1 import access_pb2
 from stepline.v1 import admin_service_pb2 as ad
 from stepline.v1 import admin_service_pb2_grpc as ad_grpc
 
-API_KEY_ENV = "STEPLINE_API_KEY"
 Admin = ad_grpc.AdminServiceStub
-
-
-def _metadata(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
-    key = getattr(args, "api_key", None) or os.environ.get(API_KEY_ENV, "")
-    return (("authorization", f"Bearer {key}"),) if key else ()
 
 
 async def run(args: argparse.Namespace) -> int:
     """Carry out the command; a refused call is one line on stderr and exit status 1."""
-    async with grpc.aio.insecure_channel(args.address) as channel:
+    options = connection_options(args)
+    transport = Transport(args.address, tls=options["tls"], api_key=options["api_key"], metadata=())
+    async with transport.channel() as channel:
         admin = ad_grpc.AdminServiceStub(channel)  # type: ignore[no-untyped-call]
         action = ACTIONS[f"{args.command} {args.action}"]
         try:
-            response = await action(admin, args, _metadata(args))
+            response = await action(admin, args, transport.metadata)
         except grpc.aio.AioRpcError as error:
             raise AdminError(_describe(error, args)) from None
     _show(response, args)
@@ -48,7 +46,7 @@ def _describe(error: grpc.aio.AioRpcError, args: argparse.Namespace) -> str:
     if error.code() == grpc.StatusCode.UNAVAILABLE:
         return f"cannot reach the stepline server at {args.address} (is it running?)"
     if error.code() == grpc.StatusCode.UNAUTHENTICATED:
-        return f"{error.details()} (set {API_KEY_ENV})"
+        return f"{error.details()} (give --api-key, or set {ENV_API_KEY})"
     return error.details() or error.code().name
 
 
