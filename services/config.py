@@ -52,6 +52,8 @@ class ServerConfig:
     auth: str = "off"
     # GET /metrics needs an operator key too (auth required only).
     metrics_auth: bool = False
+    # The dashboard's "view trace" link, e.g. http://jaeger:16686/trace/{trace_id}; "" for none.
+    trace_url_template: str = ""
     # PEM files: the server's certificate chain and key serve gRPC and REST over TLS;
     # with a client CA, gRPC callers must present a certificate it signed (mTLS).
     tls_cert: str = ""
