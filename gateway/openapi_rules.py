@@ -41,11 +41,15 @@ _BY_NAME = {
     "namespace_id": FieldRule({"pattern": "^[A-Za-z0-9._-]{0,63}$"}),
     "run_id": FieldRule({"pattern": _UUID}, required=True),
     "step_attempt_id": FieldRule({"pattern": _UUID}, required=True),
+    "event_id": FieldRule({"pattern": _UUID}, required=True),
     "page_size": FieldRule({"minimum": 0, "maximum": 1000}),
     "workflow_name": _NAME,
     "task_queue": _NAME,
     # A filter: empty means none.
     "replay_of_run_id": FieldRule({"pattern": f"^({_UUID[1:-1]})?$"}),
+    "parent_run_id": FieldRule({"pattern": f"^({_UUID[1:-1]})?$"}),
+    # A filter of ListEvents: empty means none (SendEvent's is required, below).
+    "event_name": _NAME,
     # Empty: replay from the start.
     "from_step_id": _NAME,
     # Empty: the server names the batch.
@@ -83,6 +87,9 @@ assert _ROLE is not None
 # A key's namespace: a namespace, or "*" for an operator key.
 _KEY_NAMESPACE = FieldRule({"pattern": "^([A-Za-z0-9._-]{0,63}|\\*)$"})
 # By full name: these win over the rules by name.
+_REQUIRED_NAME = FieldRule(
+    {"minLength": 1, "maxLength": 255, "pattern": f"^{_NAME_CHARS}+$"}, required=True
+)
 _BY_FULL_NAME = {
     f"{_PACKAGE}.CreateNamespaceRequest.namespace_id": FieldRule(
         {"pattern": "^[A-Za-z0-9._-]{1,63}$"}, required=True
@@ -96,9 +103,9 @@ _BY_FULL_NAME = {
     f"{_PACKAGE}.CreateApiKeyRequest.role": FieldRule(
         {"type": "string", "enum": [v.name for v in _ROLE.values if v.number != 0]}, required=True
     ),
-    f"{_PACKAGE}.StartWorkflowRequest.workflow_name": FieldRule(
-        {"minLength": 1, "maxLength": 255, "pattern": f"^{_NAME_CHARS}+$"}, required=True
-    ),
+    f"{_PACKAGE}.StartWorkflowRequest.workflow_name": _REQUIRED_NAME,
+    f"{_PACKAGE}.SignalWorkflowRunRequest.signal_name": _REQUIRED_NAME,
+    f"{_PACKAGE}.SendEventRequest.event_name": _REQUIRED_NAME,
 }
 
 

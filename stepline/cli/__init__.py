@@ -1,6 +1,6 @@
-"""The `stepline` command: `stepline runs start|get|list|cancel|steps|replay|batch-cancel|
-batch-replay`, `stepline worker`, `stepline namespaces create|get|list|update` and
-`stepline keys create|list|revoke`.
+"""The `stepline` command: `stepline runs start|get|list|cancel|steps|replay|signal|
+batch-cancel|batch-replay`, `stepline events send|get|list|runs`, `stepline worker`,
+`stepline namespaces create|get|list|update` and `stepline keys create|list|revoke`.
 
 Exit codes: 0 success; 1 an error (one line on stderr, never a traceback), a run waited
 for with `runs start|replay --wait` that FAILED or was CANCELED, or a batch the user did
@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from stepline import (
     Client,
+    EventNotFound,
     IdempotencyConflict,
     NotSerializableError,
     RunAlreadyTerminal,
@@ -31,7 +32,7 @@ from stepline import (
     StepNotFound,
     tracing,
 )
-from stepline.cli import admin, runs, worker
+from stepline.cli import admin, events, runs, worker
 from stepline.cli import parser as cli_parser
 from stepline.cli.connect import connection_options
 from stepline.cli.errors import UsageError
@@ -80,10 +81,11 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await admin.run(args)
     # One span for the command, so that the calls of `runs start --wait` make one trace
     # (the run's own spans join it too), not a root trace each.
-    with tracing.tracer().start_as_current_span(f"stepline runs {args.action}"):
+    actions = events.ACTIONS if args.command == "events" else runs.ACTIONS
+    with tracing.tracer().start_as_current_span(f"stepline {args.command} {args.action}"):
         options = connection_options(args)
         async with Client(args.address, namespace=args.namespace, **options) as client:
-            return await runs.ACTIONS[args.action](client, args)
+            return await actions[args.action](client, args)
 
 
 def _unreachable_hint(error: SteplineError) -> str:
@@ -105,6 +107,10 @@ def _describe(error: SteplineError, args: argparse.Namespace) -> str:
     run_id = getattr(args, "run_id", "")
     if isinstance(error, RunNotFound):
         return f"run not found: {run_id}" if run_id else "run not found"
+    if isinstance(error, RunAlreadyTerminal) and args.action == "signal":
+        return f"run {run_id} has already ended; it takes no more signals"
+    if isinstance(error, EventNotFound):
+        return f"event not found: {args.event_id}"
     if isinstance(error, RunAlreadyTerminal):
         return f"run {run_id} has already ended; only a running run can be canceled"
     if isinstance(error, RunNotTerminal):

@@ -29,6 +29,11 @@ ROLES_ADMITTED = {
     "ReplayWorkflowRun": WRITE,
     "BatchCancelWorkflowRuns": WRITE,
     "BatchReplayWorkflowRuns": WRITE,
+    "SignalWorkflowRun": WRITE,
+    "SendEvent": WRITE,
+    "GetEvent": READ,
+    "ListEvents": READ,
+    "ListEventRuns": READ,
     **dict.fromkeys(
         [
             "PollActivity",
@@ -37,6 +42,7 @@ ROLES_ADMITTED = {
             "CompleteStep",
             "FailStep",
             "ScheduleSleep",
+            "RegisterWaits",
             "CompleteWorkflow",
             "FailWorkflow",
             "ReleaseRun",

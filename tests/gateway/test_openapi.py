@@ -78,6 +78,9 @@ def test_document_is_valid_openapi_3_1(document: Schema) -> None:
         assert _validator(document, schema) is not None, name
 
 
+EVENTS = "/v1/namespaces/{namespace_id}/events"
+
+
 def test_every_rpc_is_one_operation_named_after_it(document: Schema) -> None:
     methods = {
         "StartWorkflow": ("post", RUNS),
@@ -89,6 +92,11 @@ def test_every_rpc_is_one_operation_named_after_it(document: Schema) -> None:
         "ReplayWorkflowRun": ("post", RUN + ":replay"),
         "BatchCancelWorkflowRuns": ("post", RUNS + ":batchCancel"),
         "BatchReplayWorkflowRuns": ("post", RUNS + ":batchReplay"),
+        "SignalWorkflowRun": ("post", RUN + ":signal"),
+        "SendEvent": ("post", EVENTS),
+        "GetEvent": ("get", EVENTS + "/{event_id}"),
+        "ListEvents": ("get", EVENTS),
+        "ListEventRuns": ("get", EVENTS + "/{event_id}/runs"),
     }
     admin = {
         "CreateNamespace": ("post", "/v1/namespaces"),
@@ -129,6 +137,7 @@ def test_list_filters_are_query_parameters(document: Schema) -> None:
         "created_after",
         "created_before",
         "replay_of_run_id",
+        "parent_run_id",
     ]
     statuses = query["statuses"]
     # The server refuses WORKFLOW_RUN_STATUS_UNSPECIFIED as a filter: not offered.
@@ -466,12 +475,24 @@ BOUNDARIES: dict[str, tuple[list[Any], list[Any]]] = {
     "role": (["ROLE_WORKER"], ["ROLE_UNSPECIFIED"]),
     "description": (["d" * 1024], ["d" * 1025]),
     "retention": (["0s", "86400s", "1.5s"], ["-1s"]),
+    "parent_run_id": ([UUID, ""], ["not-a-uuid"]),
+    "event_id": ([UUID], ["not-a-uuid"]),
+    "signal_name": (["s" * 255], ["s" * 256, "a b", ""]),
+    "event_name": (["e" * 255], ["e" * 256, "a b"]),
 }
 PATH_DEFAULTS = {
     "namespace_id": "rules",
     "run_id": UUID,
     "step_attempt_id": UUID,
     "key_id": "0123456789abcdef",
+    "event_id": UUID,
+}
+# Required body fields the case does not test, by method.
+BODY_DEFAULTS = {
+    "StartWorkflow": {"workflowName": "rules"},
+    "SignalWorkflowRun": {"signalName": "rules"},
+    "SendEvent": {"eventName": "rules"},
+    "CreateApiKey": {"name": "rules", "role": "ROLE_READER"},
 }
 
 
@@ -519,13 +540,10 @@ async def _send(rest: RestApi, binding: HttpBinding, field: str, value: Any) -> 
         body, query = {json_name: value}, {}
     else:
         body, query = {}, {field: value}
-    if binding.method.name == "StartWorkflow":
-        body.setdefault("workflowName", "rules")
+    for name, default in BODY_DEFAULTS.get(binding.method.name, {}).items():
+        body.setdefault(name, default)
     if binding.method.name == "CreateNamespace":
         body.setdefault("namespaceId", f"rules-{secrets.token_hex(4)}")
-    if binding.method.name == "CreateApiKey":
-        body.setdefault("name", "rules")
-        body.setdefault("role", "ROLE_READER")
     if binding.http_method == "GET":
         return await rest.http.get(path, params=query)
     return await rest.http.request(binding.http_method, path, params=query, json=body)

@@ -188,8 +188,8 @@ async def test_serve__reads_its_settings_from_stepline_variables(tmp_path: Path)
         assert match[2] == "sqlite:///from-env.db"
         assert (tmp_path / "from-env.db").exists()
         migrated = (await asyncio.wait_for(process.stdout.readline(), timeout=30)).decode()
-        every = ", ".join(f"{m.version:04d}_{m.name}" for m in load_migrations("storage.sqlite"))
-        assert migrated.strip() == f"stepline-server: migrations applied: {every}"
+        names = ", ".join(f"{m.version:04d}_{m.name}" for m in load_migrations("storage.sqlite"))
+        assert migrated.strip() == f"stepline-server: migrations applied: {names}"
         async with grpc.aio.insecure_channel(match[1]) as channel:
             worker = worker_service_pb2_grpc.WorkerServiceStub(channel)  # type: ignore[no-untyped-call]
             await api_start(channel)

@@ -1,4 +1,4 @@
--- Namespaces and API keys (access control); mirrors storage/postgres/migrations/0003_auth.sql.
+-- Namespaces and API keys (access control); mirrors storage/postgres/migrations/0004_auth.sql.
 
 -- A namespace must exist before anything names it. retention (microseconds) is stored
 -- now and enforced later; zero keeps finished runs forever.

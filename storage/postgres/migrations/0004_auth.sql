@@ -1,4 +1,4 @@
--- Namespaces and API keys (access control); mirrors storage/sqlite/migrations/0003_auth.sql.
+-- Namespaces and API keys (access control); mirrors storage/sqlite/migrations/0004_auth.sql.
 
 -- A namespace must exist before anything names it. retention is stored now and enforced
 -- later; zero keeps finished runs forever.
