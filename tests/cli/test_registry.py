@@ -11,11 +11,14 @@ import pytest
 from stepline.v1 import registry_pb2 as rg
 from stepline.v1 import worker_service_pb2_grpc as wk_grpc
 from tests.cli.runner import Cli
+from tests.support import namespaces
 
 
 @pytest.fixture
-def ns() -> str:
-    return f"cli-{secrets.token_hex(4)}"
+def ns(address: str) -> str:
+    name = f"cli-{secrets.token_hex(4)}"
+    namespaces.create_through(address, name)
+    return name
 
 
 def _register(address: str, ns: str) -> None:
