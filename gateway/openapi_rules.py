@@ -106,6 +106,15 @@ _BY_FULL_NAME = {
     f"{_PACKAGE}.StartWorkflowRequest.workflow_name": _REQUIRED_NAME,
     f"{_PACKAGE}.SignalWorkflowRunRequest.signal_name": _REQUIRED_NAME,
     f"{_PACKAGE}.SendEventRequest.event_name": _REQUIRED_NAME,
+    **{
+        f"{_PACKAGE}.{request}.workflow_name": _REQUIRED_NAME
+        for request in (
+            "StartWorkflowRequest",
+            "GetWorkflowRequest",
+            "PauseWorkflowRequest",
+            "ResumeWorkflowRequest",
+        )
+    },
 }
 
 

@@ -104,6 +104,20 @@ def _parser() -> argparse.ArgumentParser:
         "(set by --processes for its own; env STEPLINE_REUSE_PORT)",
     )
     serve.add_argument(
+        "--require-registered",
+        action="store_true",
+        default=_env("REQUIRE_REGISTERED", "") in ("1", "true"),
+        help="refuse StartWorkflow of a workflow no worker ever registered, NOT_FOUND "
+        "WORKFLOW_NOT_FOUND (env STEPLINE_REQUIRE_REGISTERED; default: accept, with a warning)",
+    )
+    serve.add_argument(
+        "--max-crashes",
+        type=int,
+        default=int(_env("MAX_CRASHES", _DEFAULTS.max_crashes)),
+        help="fail a run with WORKER_CRASHED once its lease expired this many times in a row "
+        "with no step completed; 0 for no limit (env STEPLINE_MAX_CRASHES; default %(default)s)",
+    )
+    serve.add_argument(
         "--db-pool-size",
         type=int,
         default=int(_env("DB_POOL_SIZE", _DEFAULTS.db_pool_size)),
@@ -269,6 +283,8 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         log_format=args.log_format,
         event_loop=args.event_loop,
         reuse_port=args.reuse_port,
+        require_registered=args.require_registered,
+        max_crashes=args.max_crashes,
         trace_url_template=args.trace_url_template,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,

@@ -52,6 +52,12 @@ class ServerConfig:
     auth: str = "off"
     # GET /metrics needs an operator key too (auth required only).
     metrics_auth: bool = False
+    # StartWorkflow of a workflow no worker ever registered: NOT_FOUND (WORKFLOW_NOT_FOUND)
+    # instead of a run accepted with a warning.
+    require_registered: bool = False
+    # A run whose lease expired this many times in a row with no step completed is FAILED
+    # with WORKER_CRASHED (a poison run) instead of claimed again; 0: no limit.
+    max_crashes: int = 3
     # The dashboard's "view trace" link, e.g. http://jaeger:16686/trace/{trace_id}; "" for none.
     trace_url_template: str = ""
     # PEM files: the server's certificate chain and key serve gRPC and REST over TLS;
@@ -65,6 +71,8 @@ class ServerConfig:
             raise ValueError("lease duration must be positive")
         if self.max_payload_bytes < 1024:
             raise ValueError("max payload bytes must be at least 1024")
+        if self.max_crashes < 0:
+            raise ValueError("max crashes must be 0 (no limit) or more")
         if self.db_pool_size < 1:
             raise ValueError("database pool size must be at least 1")
         if self.log_format not in LOG_FORMATS:

@@ -198,6 +198,7 @@ def run_to_proto(run: Run) -> workflow_run_pb2.WorkflowRun:
         parent_step_attempt_id=run.parent_step_attempt_id or "",
         replay_of_run_id=run.replay_of_run_id or "",
         replay_count=run.replay_count,
+        crash_count=run.crash_count,
     )
     _set_time(msg.created_at, run.created_at)
     _set_time(msg.updated_at, run.updated_at)

@@ -104,6 +104,13 @@ def from_store_error(exc: store_errors.StoreError) -> ApiError:
                 str(exc),
                 {"namespace_id": exc.namespace_id, "event_id": exc.event_id},
             )
+        case store_errors.WorkflowNotFound():
+            return ApiError(
+                grpc.StatusCode.NOT_FOUND,
+                R.ERROR_REASON_WORKFLOW_NOT_FOUND,
+                str(exc),
+                {"namespace_id": exc.namespace_id, "workflow_name": exc.workflow_name},
+            )
         case store_errors.StepAttemptNotFound():
             return ApiError(
                 grpc.StatusCode.NOT_FOUND,

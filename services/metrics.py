@@ -125,6 +125,13 @@ class Metrics(StoreEvents):
                 registry=self.registry,
             )
         )
+        self._runs_poisoned = _Children(
+            self._run_counter(
+                "poisoned",
+                "failed with WORKER_CRASHED: their leases expired max_crashes times in a "
+                "row with no step completed (poison runs; counted with the failed too)",
+            )
+        )
         poll_wait = Histogram(
             "stepline_long_poll_wait_seconds",
             "How long PollActivity calls waited before answering, by outcome (task: "
@@ -178,6 +185,9 @@ class Metrics(StoreEvents):
 
     def step_ended(self, namespace_id: str, status: StepStatus) -> None:
         self._step_attempts.of(namespace_id, _OUTCOMES[status]).inc()
+
+    def run_poisoned(self, namespace_id: str, workflow_name: str) -> None:
+        self._runs_poisoned.of(namespace_id, workflow_name).inc()
 
     # --- the scrape -----------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from services.config import ServerConfig
 from services.key_cache import KeyCache
 from services.maintenance import Maintenance
 from services.metrics import Metrics
+from services.registry import Registry
 from services.telemetry import instrument_store, server_interceptors
 from services.tls import TLSSetupError, check_files, grpc_server_credentials
 from services.validation import Limits
@@ -165,12 +166,15 @@ class Server:
             lease_duration=self.config.lease_duration,
             poll_fallback=self.config.poll_fallback,
             limits=limits,
+            max_crashes=self.config.max_crashes,
         )
+        registry = Registry(self.store, self.config.lease_duration, self.config.require_registered)
         workflow_service_pb2_grpc.add_WorkflowServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            WorkflowService(self.store, limits, self.metrics), self._grpc
+            WorkflowService(self.store, limits, self.metrics, registry), self._grpc
         )
         worker_service_pb2_grpc.add_WorkerServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            WorkerService(self.store, settings, self.shutting_down, self.metrics), self._grpc
+            WorkerService(self.store, settings, self.shutting_down, self.metrics, registry),
+            self._grpc,
         )
         admin_service_pb2_grpc.add_AdminServiceServicer_to_server(  # type: ignore[no-untyped-call]
             AdminService(self.store, self.keys), self._grpc

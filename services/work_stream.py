@@ -111,6 +111,7 @@ class WorkSession:
             ),
             max_runs=1,
             lease_duration=self._service.lease_duration,
+            max_crashes=self._service.max_crashes,
         )
 
     # --- reading ------------------------------------------------------------------------
@@ -175,6 +176,7 @@ class WorkSession:
                 # What comes from now on wakes the wait below: this claim sees all before.
                 woken.clear()
                 self._credit_added.clear()
+                await self._service.registry.seen(params.namespace_id, params.worker_id)
                 wanted = min(self._credits, MAX_RUNS_PER_CLAIM)
                 result = await self._store.run_claim(dataclasses.replace(params, max_runs=wanted))
                 if not self._claiming() and not result.claimed:

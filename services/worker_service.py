@@ -15,8 +15,11 @@ from services import convert
 from services import validation as v
 from services.errors import invalid, rpc
 from services.metrics import Metrics
+from services.registry import Registry
+from services.registry_convert import definitions, worker_to_proto
 from services.waits import wait_specs
 from services.work_stream import WorkSession, first_of
+from stepline.v1 import registry_pb2
 from stepline.v1 import worker_service_pb2 as pb
 from stepline.v1 import worker_service_pb2_grpc as pb_grpc
 from storage import Store
@@ -36,6 +39,7 @@ from storage.records import (
     StepFailParams,
     StepKind,
 )
+from storage.registry import WorkerRegisterParams
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -58,6 +62,7 @@ class WorkerSettings:
     poll_fallback: timedelta
     """The longest a waiting poll goes without re-checking, in case a wake-up was missed."""
     limits: v.Limits
+    max_crashes: int = 3
 
 
 class WorkerService(pb_grpc.WorkerServiceServicer):
@@ -67,8 +72,10 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
         settings: WorkerSettings,
         shutting_down: asyncio.Event,
         metrics: Metrics,
+        registry: Registry,
     ) -> None:
         self._store = store
+        self._registry = registry
         self._settings = settings
         self._shutting_down = shutting_down
         self._limits = settings.limits
@@ -83,6 +90,14 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
     @property
     def shutting_down(self) -> asyncio.Event:
         return self._shutting_down
+
+    @property
+    def registry(self) -> Registry:
+        return self._registry
+
+    @property
+    def max_crashes(self) -> int:
+        return self._settings.max_crashes
 
     @property
     def lease_duration(self) -> timedelta:
@@ -131,8 +146,10 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
             ),
             max_runs=_max_runs(request.max_runs),
             lease_duration=self._settings.lease_duration,
+            max_crashes=self._settings.max_crashes,
         )
         wait = _wait(request, context)
+        await self._registry.seen(params.namespace_id, params.worker_id)
         result = await self._measured_poll(params, wait)
         return pb.PollActivityResponse(tasks=[convert.task_to_proto(c) for c in result.claimed])
 
@@ -168,6 +185,28 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
             timeout = min(timeout, max(result.next_due_in.total_seconds(), _MIN_RECHECK))
         return timeout
 
+    # --- registration -------------------------------------------------------------------
+
+    @rpc
+    async def RegisterWorker(
+        self, request: registry_pb2.RegisterWorkerRequest, context: Context
+    ) -> registry_pb2.RegisterWorkerResponse:
+        worker_id = v.text(request.worker_id, "worker_id")
+        if not worker_id:
+            raise invalid("worker_id", "is required")
+        params = WorkerRegisterParams(
+            namespace_id=v.namespace(request.namespace_id),
+            worker_id=worker_id,
+            task_queue=v.name(request.task_queue, "task_queue", v.DEFAULT_TASK_QUEUE),
+            workflows=definitions(request),
+            online_window=self._registry.online_window,
+        )
+        worker = await self._store.worker_register(params)
+        self._registry.registered(
+            params.namespace_id, worker_id, [d.workflow_name for d in params.workflows]
+        )
+        return registry_pb2.RegisterWorkerResponse(worker=worker_to_proto(worker))
+
     # --- lease-fenced calls -------------------------------------------------------------
 
     @rpc
@@ -179,8 +218,10 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
     async def record_heartbeat(
         self, request: pb.RecordHeartbeatRequest
     ) -> pb.RecordHeartbeatResponse:
+        lease = _lease(request.lease)
+        await self._registry.seen(lease.namespace_id, lease.worker_id)
         result = await self._store.run_heartbeat(
-            RunHeartbeatParams(_lease(request.lease), self._settings.lease_duration)
+            RunHeartbeatParams(lease, self._settings.lease_duration)
         )
         response = pb.RecordHeartbeatResponse(cancel_requested=result.cancel_requested)
         if result.lease_expires_at is not None:

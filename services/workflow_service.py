@@ -13,6 +13,8 @@ from services import batch_tokens, batches, convert, filters, page_tokens, trace
 from services import validation as v
 from services.errors import rpc
 from services.metrics import Metrics
+from services.registry import Registry
+from services.registry_service import RegistryCalls
 from services.waits_service import WaitCalls
 from stepline.v1 import workflow_service_pb2 as pb
 from stepline.v1 import workflow_service_pb2_grpc as pb_grpc
@@ -60,11 +62,14 @@ def _caller_trace(context: Context) -> str | None:
     return None if trace is None else convert.json_text(trace)
 
 
-class WorkflowService(WaitCalls, pb_grpc.WorkflowServiceServicer):
-    def __init__(self, store: Store, limits: v.Limits, metrics: Metrics) -> None:
+class WorkflowService(RegistryCalls, WaitCalls, pb_grpc.WorkflowServiceServicer):
+    def __init__(
+        self, store: Store, limits: v.Limits, metrics: Metrics, registry: Registry
+    ) -> None:
         self._store = store
         self._limits = limits
         self._metrics = metrics
+        self._registry = registry
 
     @rpc
     async def StartWorkflow(
@@ -73,12 +78,20 @@ class WorkflowService(WaitCalls, pb_grpc.WorkflowServiceServicer):
         caller_context = v.struct(request, "context", self._limits)
         trace = tracecontext.trace_context(context.invocation_metadata())
         merged = tracecontext.with_trace(caller_context, trace)
+        namespace_id = v.namespace(request.namespace_id)
+        workflow_name = v.name(request.workflow_name, "workflow_name")
+        target = await self._registry.start_target(
+            namespace_id, workflow_name, v.text(request.version, "version")
+        )
+        run_input = v.payload(request, "input", self._limits)
+        if target.input_schema is not None:
+            self._registry.validators.check(target.input_schema, run_input)
         params = RunCreateParams(
-            namespace_id=v.namespace(request.namespace_id),
-            workflow_name=v.name(request.workflow_name, "workflow_name"),
-            version=v.text(request.version, "version"),
+            namespace_id=namespace_id,
+            workflow_name=workflow_name,
+            version=target.version,
             task_queue=v.name(request.task_queue, "task_queue", v.DEFAULT_TASK_QUEUE),
-            input=v.payload(request, "input", self._limits),
+            input=run_input,
             idempotency_key=v.text(request.idempotency_key, "idempotency_key") or None,
             context=None if merged is None else convert.json_text(merged),
             deadline_at=v.timestamp(request, "deadline_at"),
@@ -89,7 +102,9 @@ class WorkflowService(WaitCalls, pb_grpc.WorkflowServiceServicer):
         if not result.existing:  # an idempotent repeat returns the run it started before
             self._metrics.run_started(params.namespace_id, params.workflow_name)
         return pb.StartWorkflowResponse(
-            run=convert.run_to_proto(result.run), existing=result.existing
+            run=convert.run_to_proto(result.run),
+            existing=result.existing,
+            warnings=target.warnings,
         )
 
     @rpc

@@ -59,6 +59,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
         SteplineError,
         StepNotFound,
         StepStateError,
+        WorkflowNotFound,
     )
     from stepline._sync import SyncClient
     from stepline._values import (
@@ -105,6 +106,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "SteplineError",
         "StepNotFound",
         "StepStateError",
+        "WorkflowNotFound",
     ),
     "stepline._sync": ("SyncClient",),
     "stepline._values": (
@@ -168,6 +170,7 @@ __all__ = [
     "WorkerStats",
     "Workflow",
     "WorkflowContext",
+    "WorkflowNotFound",
     "workflow",
 ]
 

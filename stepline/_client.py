@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import grpc
+from google.protobuf import json_format
 
 from stepline._batch import Progress, RunFilter, run_pages
 from stepline._client_waits import WaitCalls
@@ -23,6 +24,7 @@ from stepline._retry import Backoff
 from stepline._spans import client_interceptors
 from stepline._values import BatchResult, Page, RetryPolicy, Run, RunStatus, Step
 from stepline.tls import TLSSetting
+from stepline.v1 import registry_pb2 as rg
 from stepline.v1 import workflow_service_pb2 as wf
 from stepline.v1 import workflow_service_pb2_grpc as wf_grpc
 
@@ -36,6 +38,10 @@ _WAIT_MAX_INTERVAL = 2.0
 _WAIT_GROWTH = 1.5
 _STEPS_PAGE_SIZE = 1000
 _BATCH_PAGE_SIZE = 500
+
+
+def _as_dict(message: Any) -> dict[str, Any]:
+    return json_format.MessageToDict(message)
 
 
 class _Keep:
@@ -167,7 +173,45 @@ class Client(WaitCalls):
         if retry_policy is not None:
             request.retry_policy.CopyFrom(retry_policy.to_proto())
         response = await self._call(self._stub.StartWorkflow, request)
-        return Run.from_proto(response.run, existing=response.existing)
+        for warning in response.warnings:
+            log.info("start %s: %s", workflow_name, warning)
+        return Run.from_proto(
+            response.run, existing=response.existing, warnings=tuple(response.warnings)
+        )
+
+    # --- the registry: workflows and workers (plain dicts, shaped as the REST JSON) --------
+
+    async def list_workflows(self) -> builtins.list[dict[str, Any]]:
+        """The workflows the server knows: registered by a worker, or paused."""
+        request = rg.ListWorkflowsRequest(namespace_id=self.namespace)
+        response = await self._call(self._stub.ListWorkflows, request)
+        return [_as_dict(w) for w in response.workflows]
+
+    async def get_workflow(self, workflow_name: str) -> dict[str, Any]:
+        """One workflow: versions (newest first), paused, schema, workers online, run
+        counts. WorkflowNotFound when nothing registered or paused it."""
+        request = rg.GetWorkflowRequest(namespace_id=self.namespace, workflow_name=workflow_name)
+        response = await self._call(self._stub.GetWorkflow, request)
+        return _as_dict(response.workflow)
+
+    async def pause_workflow(self, workflow_name: str, reason: str = "") -> dict[str, Any]:
+        """No run of the workflow is claimed until resume_workflow(); starts still work."""
+        request = rg.PauseWorkflowRequest(
+            namespace_id=self.namespace, workflow_name=workflow_name, reason=reason
+        )
+        response = await self._call(self._stub.PauseWorkflow, request)
+        return _as_dict(response.workflow)
+
+    async def resume_workflow(self, workflow_name: str) -> dict[str, Any]:
+        request = rg.ResumeWorkflowRequest(namespace_id=self.namespace, workflow_name=workflow_name)
+        response = await self._call(self._stub.ResumeWorkflow, request)
+        return _as_dict(response.workflow)
+
+    async def list_workers(self, task_queue: str = "") -> builtins.list[dict[str, Any]]:
+        """The workers that registered, online or gone."""
+        request = rg.ListWorkersRequest(namespace_id=self.namespace, task_queue=task_queue)
+        response = await self._call(self._stub.ListWorkers, request)
+        return [_as_dict(w) for w in response.workers]
 
     async def get(self, run_id: str) -> Run:
         request = wf.GetWorkflowRunRequest(namespace_id=self.namespace, run_id=run_id)

@@ -54,6 +54,10 @@ class EventNotFound(SteplineError):
     """No event with that ID in the namespace."""
 
 
+class WorkflowNotFound(SteplineError):
+    """No worker ever registered the workflow (a server run with --require-registered)."""
+
+
 class StepAttemptNotFound(SteplineError):
     """No step attempt with that ID in the run."""
 
@@ -157,6 +161,7 @@ _BY_REASON: dict[str, type[SteplineError]] = {
     "INVALID_PAGE_TOKEN": InvalidPageToken,
     "RUN_NOT_FOUND": RunNotFound,
     "STEP_ATTEMPT_NOT_FOUND": StepAttemptNotFound,
+    "WORKFLOW_NOT_FOUND": WorkflowNotFound,
     "IDEMPOTENCY_CONFLICT": IdempotencyConflict,
     "LEASE_LOST": LeaseLost,
     "EXECUTION_ALREADY_ENDED": ExecutionAlreadyEnded,

@@ -171,7 +171,9 @@ class Execution:
     async def _run_workflow(self) -> None:
         ctx = WorkflowContext(self)
         try:
-            result = await self.workflow.fn(ctx, ctx.input)
+            typed = self.workflow.input_type
+            value = ctx.input if typed is None else typed.validate(ctx.input, self.workflow.name)
+            result = await self.workflow.fn(ctx, value)
             output = to_value(result, f"the result of workflow {self.workflow.name!r}")
         except ExecutionEnded:
             raise

@@ -24,8 +24,12 @@ from stepline.v1 import workflow_run_pb2 as wr
 # The ends that are failures of the run attempt; the others are recorded in tracing.END_REASON
 # only, since parking, losing the lease or being canceled is not an error of the code.
 _FAILED_ENDS = frozenset({"failed", "step failed", "deadline exceeded", "crashed"})
-# A long poll would make a root trace every few seconds, all of them empty.
-_UNTRACED_METHOD = "/stepline.v1.WorkerService/PollActivity"
+# A long poll would make a root trace every few seconds, all of them empty; a worker's
+# registration (at start and every reconnection) is bookkeeping of no run's trace either.
+_UNTRACED_METHODS = (
+    "/stepline.v1.WorkerService/PollActivity",
+    "/stepline.v1.WorkerService/RegisterWorker",
+)
 
 
 def client_interceptors() -> list[grpc.aio.ClientInterceptor] | None:
@@ -36,7 +40,8 @@ def client_interceptors() -> list[grpc.aio.ClientInterceptor] | None:
         return None
     from opentelemetry.instrumentation.grpc import aio_client_interceptors, filters
 
-    traced = filters.negate(filters.full_method_name(_UNTRACED_METHOD))
+    untraced = [filters.full_method_name(method) for method in _UNTRACED_METHODS]
+    traced = filters.negate(filters.any_of(*untraced))
     interceptors = aio_client_interceptors(filter_=traced)  # type: ignore[no-untyped-call]
     return cast(list[grpc.aio.ClientInterceptor], interceptors)
 

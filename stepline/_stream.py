@@ -20,7 +20,7 @@ import contextlib
 import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -56,6 +56,7 @@ class WorkStream:
         on_task: Callable[[wk.RunTask], None],
         free_slots: Callable[[], int],
         on_open: Callable[[], None] = lambda: None,
+        before_connect: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._stub = stub
         self._opening = opening
@@ -63,6 +64,9 @@ class WorkStream:
         self._on_task = on_task
         self._free_slots = free_slots
         self._on_open = on_open
+        # Runs before each stream opens, the first and every reconnection: the worker
+        # registers what it runs (a server restarted or switched may not know it).
+        self._before_connect = before_connect
         self._tasks_received = 0
         self._ids = itertools.count(1)
         self._pending: dict[int, tuple[wk.WorkCall, asyncio.Future[Any]]] = {}
@@ -148,6 +152,11 @@ class WorkStream:
 
     async def _connect(self) -> grpc.aio.AioRpcError | None:
         """One stream, to its end: None when it ended cleanly, else its error."""
+        if self._before_connect is not None:
+            try:
+                await self._before_connect()
+            except grpc.aio.AioRpcError as error:
+                return error
         stream = self._stub.WorkStream(metadata=self._metadata)
         writer = asyncio.create_task(self._write(stream))
         try:

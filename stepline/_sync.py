@@ -122,6 +122,21 @@ class SyncClient:
             )
         )
 
+    def list_workflows(self) -> builtins.list[dict[str, Any]]:
+        return self._run(self._client.list_workflows())
+
+    def get_workflow(self, workflow_name: str) -> dict[str, Any]:
+        return self._run(self._client.get_workflow(workflow_name))
+
+    def pause_workflow(self, workflow_name: str, reason: str = "") -> dict[str, Any]:
+        return self._run(self._client.pause_workflow(workflow_name, reason))
+
+    def resume_workflow(self, workflow_name: str) -> dict[str, Any]:
+        return self._run(self._client.resume_workflow(workflow_name))
+
+    def list_workers(self, task_queue: str = "") -> builtins.list[dict[str, Any]]:
+        return self._run(self._client.list_workers(task_queue))
+
     def get(self, run_id: str) -> Run:
         return self._run(self._client.get(run_id))
 

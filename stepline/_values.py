@@ -165,12 +165,22 @@ class Run:
     """The run that started this one as a child (ctx.step.invoke); empty for a top-level run."""
     parent_step_attempt_id: str = ""
     """The parent's CHILD step attempt that started this run."""
+    crash_count: int = 0
+    """Lease expiries in a row with no step completed (a poison run fails at the server's
+    max_crashes with error type WORKER_CRASHED)."""
     existing: bool = False
     """True when start() or replay() matched an earlier run by its idempotency key."""
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+    """What start() was told, e.g. that no worker ever registered the workflow."""
     proto: workflow_run_pb2.WorkflowRun = field(repr=False, compare=False, kw_only=True)
 
     @classmethod
-    def from_proto(cls, msg: workflow_run_pb2.WorkflowRun, existing: bool = False) -> Run:
+    def from_proto(
+        cls,
+        msg: workflow_run_pb2.WorkflowRun,
+        existing: bool = False,
+        warnings: tuple[str, ...] = (),
+    ) -> Run:
         return cls(
             run_id=msg.run_id,
             namespace_id=msg.namespace_id,
@@ -199,7 +209,9 @@ class Run:
             replay_count=msg.replay_count,
             parent_run_id=msg.parent_run_id,
             parent_step_attempt_id=msg.parent_step_attempt_id,
+            crash_count=msg.crash_count,
             existing=existing,
+            warnings=warnings,
             proto=msg,
         )
 

@@ -26,6 +26,7 @@ from stepline._credentials import Transport
 from stepline._errors import InvalidArgument, ServerUnavailable, SteplineError, from_rpc_error
 from stepline._execution import Execution, ExecutionSettings
 from stepline._heartbeat import Heartbeat
+from stepline._registration import Registration, register_request
 from stepline._release import release_runs
 from stepline._retry import Backoff
 from stepline._stream import CLOSE_TIMEOUT, StreamUnsupported, WorkStream
@@ -142,6 +143,13 @@ class Worker:
         )
         stub = wk_grpc.WorkerServiceStub(channel)  # type: ignore[no-untyped-call]
         settings = ExecutionSettings(self._step_begin_after)
+        registration = Registration(
+            stub,
+            register_request(
+                self.namespace, self.worker_id, self.task_queue, self._workflows.values()
+            ),
+            self._metadata,
+        )
         restore = self._install_signal_handlers()
         log.info(
             "worker %s serving %s queue %r for %s",
@@ -153,13 +161,13 @@ class Worker:
         try:
             if self._stream_wanted and not tracing.active():
                 try:
-                    await self._serve_stream(stub, settings)
+                    await self._serve_stream(stub, settings, registration)
                     return
                 except StreamUnsupported:
                     log.info("the server has no worker stream: long-polling instead")
             calls = UnaryCalls(stub, self._metadata)
             try:
-                await self._poll_loop(stub, calls, settings)
+                await self._poll_loop(stub, calls, settings, registration)
             finally:
                 await self._drain(calls)
         finally:
@@ -192,7 +200,10 @@ class Worker:
     # --- the worker stream --------------------------------------------------------------
 
     async def _serve_stream(
-        self, stub: wk_grpc.WorkerServiceStub, settings: ExecutionSettings
+        self,
+        stub: wk_grpc.WorkerServiceStub,
+        settings: ExecutionSettings,
+        registration: Registration,
     ) -> None:
         """Run what the stream brings until shutdown, then drain over the same stream.
         StreamUnsupported (before any run started) when the server has no stream."""
@@ -209,6 +220,7 @@ class Worker:
             on_task=lambda task: self._on_task(stream, task, settings),
             free_slots=lambda: max(self.concurrency - len(self._active), 0),
             on_open=self._stream_opened,
+            before_connect=registration.send,
         )
         self._grant = stream.grant
         connection = asyncio.create_task(stream.run())
@@ -247,16 +259,27 @@ class Worker:
     # --- polling ------------------------------------------------------------------------
 
     async def _poll_loop(
-        self, stub: wk_grpc.WorkerServiceStub, calls: WorkerCalls, settings: ExecutionSettings
+        self,
+        stub: wk_grpc.WorkerServiceStub,
+        calls: WorkerCalls,
+        settings: ExecutionSettings,
+        registration: Registration,
     ) -> None:
         backoff = Backoff()
+        # Register at start, and again after any failed call: the server may have been
+        # restarted or switched meanwhile.
+        unregistered = True
         while not self._stopping.is_set():
             if not await self._wait_for_free_slot():
                 return
             began = time.monotonic()
             try:
+                if unregistered:
+                    await _register(registration)
+                    unregistered = False
                 tasks = await self._poll(stub)
             except SteplineError as exc:
+                unregistered = True
                 if isinstance(exc, InvalidArgument):
                     raise  # a misconfigured worker: retrying cannot help
                 delay = backoff.next_delay()
@@ -443,6 +466,13 @@ class Worker:
                     signal.signal(signum, before)
 
         return restore
+
+
+async def _register(registration: Registration) -> None:
+    try:
+        await registration.send()
+    except grpc.aio.AioRpcError as error:
+        raise from_rpc_error(error) from None
 
 
 def _by_name(workflows: Sequence[AnyWorkflow]) -> dict[str, AnyWorkflow]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from stepline._inputs import InputType, input_type
 
 if TYPE_CHECKING:
     from stepline._context import WorkflowContext
@@ -17,26 +19,52 @@ WorkflowFn = Callable[["WorkflowContext", InputT], Awaitable[OutputT]]
 
 @dataclass(frozen=True, slots=True)
 class Workflow(Generic[InputT, OutputT]):
-    """A workflow a Worker can run: its `name`, `version` and function `fn`."""
+    """A workflow a Worker can run: its `name`, `version` and function `fn`; the worker
+    registers it with the server, with its event trigger when it has one."""
 
     name: str
     version: str
     fn: WorkflowFn[InputT, OutputT]
+    on_event: str = ""
+    """The event that starts a run of it (SendEvent), e.g. "order.created"; "" for none."""
+    match: Mapping[str, Any] | None = field(default=None)
+    """Top-level values the event's data must hold for the trigger to fire."""
+    input_type: InputType | None = field(default=None, compare=False, repr=False)
+    """The typed input (a pydantic model, dataclass or TypedDict annotation), if any."""
 
 
 def workflow(
-    name: str | None = None, *, version: str = ""
+    name: str | None = None,
+    *,
+    version: str = "",
+    on_event: str = "",
+    match: Mapping[str, Any] | None = None,
 ) -> Callable[[WorkflowFn[InputT, OutputT]], Workflow[InputT, OutputT]]:
     """Declare a workflow: `@workflow(name="order.fulfil", version="1")` over
     `async def fulfil(ctx: WorkflowContext, order: dict[str, Any]) -> dict[str, Any]`.
 
     The name defaults to the function's name. The function receives the run's input as
-    its second argument and must be `async`; its result must be JSON-serialisable."""
+    its second argument and must be `async`; its result must be JSON-serialisable.
+    Give every deployment of changed code a new `version`: a worker claims only runs of
+    the versions it registered, and a run started without a version is pinned to the
+    newest one (see "Deploy a new version safely" in the docs). `on_event` (with an
+    optional `match`) is registered as the workflow's event trigger.
+
+    When the input parameter is annotated with a pydantic model, a dataclass or a
+    TypedDict, its JSON Schema is registered (the server refuses starts whose input does
+    not match it) and the function receives a validated value of that type."""
 
     def wrap(fn: WorkflowFn[InputT, OutputT]) -> Workflow[InputT, OutputT]:
         if not inspect.iscoroutinefunction(fn):
             raise TypeError(f"workflow {fn.__qualname__} must be an async function")
-        return Workflow(name=name or fn.__name__, version=version, fn=fn)
+        return Workflow(
+            name=name or fn.__name__,
+            version=version,
+            fn=fn,
+            on_event=on_event,
+            match=match,
+            input_type=input_type(fn),
+        )
 
     return wrap
 

@@ -23,6 +23,15 @@ class EventNotFound(StoreError):
         self.event_id = event_id
 
 
+class WorkflowNotFound(StoreError):
+    """No worker registered the workflow and nothing paused it."""
+
+    def __init__(self, namespace_id: str, workflow_name: str) -> None:
+        super().__init__(f"workflow {workflow_name!r} not found in namespace {namespace_id}")
+        self.namespace_id = namespace_id
+        self.workflow_name = workflow_name
+
+
 class StepAttemptNotFound(StoreError):
     def __init__(self, run_id: str, step_attempt_id: str) -> None:
         super().__init__(f"step attempt {step_attempt_id} not found in workflow run {run_id}")

@@ -33,6 +33,10 @@ class StoreEvents:
     def step_ended(self, namespace_id: str, status: StepStatus) -> None:
         """A worker closed a step attempt as COMPLETED or FAILED."""
 
+    def run_poisoned(self, namespace_id: str, workflow_name: str) -> None:
+        """A run was FAILED with WORKER_CRASHED: its leases expired max_crashes times in a
+        row with no progress (reported besides run_ended)."""
+
 
 IGNORED = StoreEvents()
 """The default receiver: every event dropped."""
@@ -60,6 +64,9 @@ class PendingEvents(StoreEvents):
 
     def step_ended(self, namespace_id: str, status: StepStatus) -> None:
         self._calls.append(lambda to: to.step_ended(namespace_id, status))
+
+    def run_poisoned(self, namespace_id: str, workflow_name: str) -> None:
+        self._calls.append(lambda to: to.run_poisoned(namespace_id, workflow_name))
 
     def adopt(self, other: PendingEvents) -> None:
         """Take `other`'s events as this transaction's own (a savepoint released)."""

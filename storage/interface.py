@@ -97,6 +97,16 @@ from storage.records import (
     StepGetParams,
     StepListParams,
 )
+from storage.registry import (
+    Worker,
+    WorkerListParams,
+    WorkerRegisterParams,
+    WorkerTouchParams,
+    Workflow,
+    WorkflowGetParams,
+    WorkflowListParams,
+    WorkflowPauseParams,
+)
 
 
 class Store(abc.ABC):
@@ -338,6 +348,41 @@ class Store(abc.ABC):
     async def api_key_touch(self, key_ids: Sequence[str]) -> None:
         """Set last_used_at to now on these keys (the server calls it at most once a
         minute per key)."""
+
+    # --- registry -----------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def worker_register(self, params: WorkerRegisterParams) -> Worker:
+        """Record the worker and what it runs, replacing what it registered before, and
+        each workflow version (the latest registration describes it; registered_at is the
+        first one's). Idempotent. From then on run_claim with this worker_id takes only
+        runs of the (workflow_name, version) pairs registered: a run with an empty version
+        goes to any version of its name. A worker_id never registered claims any version."""
+
+    @abc.abstractmethod
+    async def worker_touch(self, params: WorkerTouchParams) -> None:
+        """The worker was seen now (a poll, a stream, a heartbeat); nothing if unknown."""
+
+    @abc.abstractmethod
+    async def worker_list(self, params: WorkerListParams) -> list[Worker]:
+        """The namespace's registered workers (of one queue when given), by worker_id,
+        online or not."""
+
+    @abc.abstractmethod
+    async def workflow_list(self, params: WorkflowListParams) -> list[Workflow]:
+        """The workflows registered or paused in the namespace, by name; run counts of
+        non-terminal runs only."""
+
+    @abc.abstractmethod
+    async def workflow_get(self, params: WorkflowGetParams) -> Workflow:
+        """One workflow with its versions (newest first) and run counts by status.
+        WorkflowNotFound unless it was registered or paused."""
+
+    @abc.abstractmethod
+    async def workflow_pause(self, params: WorkflowPauseParams) -> Workflow:
+        """Pause (any name, even one never registered) or resume (WorkflowNotFound when
+        unknown) a workflow. While paused, run_claim takes none of its runs. A resume
+        wakes the polls of the queues holding its runs."""
 
     # --- group commit -------------------------------------------------------------------
 

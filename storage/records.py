@@ -107,6 +107,9 @@ class Run:
     idempotent start or replay); other calls return 0, which is exact for them: only a
     terminal run can have replays, and a run a call has just ended has none yet (a
     repeated ending answers the run as that call recorded it, uncounted too)."""
+    crash_count: int = 0
+    """Lease expiries in a row with no step completed in between (poison runs), as of the
+    last time an expired lease of the run was taken back; a step completed resets it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +327,10 @@ class RunClaimParams:
     """Empty means any workflow."""
     max_runs: int
     lease_duration: timedelta
+    max_crashes: int = 3
+    """A run whose lease expired this many times in a row with no step completed in
+    between is FAILED with rules.WORKER_CRASHED_FAILURE instead of claimed again; 0 means
+    no limit."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,6 +111,7 @@ def run_from_row(row: Row, codec: Codec, replay_count: int = 0) -> Run:
         available_at=codec.moment_or_none(row["available_at"]),
         replay_of_run_id=row["replay_of_run_id"],
         replay_count=replay_count,
+        crash_count=row["crash_count"],
     )
 
 

@@ -52,6 +52,16 @@ LEASE_EXPIRED_FAILURE = Failure(
 )
 """The error of a step attempt left open by a worker whose lease expired."""
 
+WORKER_CRASHED = "WORKER_CRASHED"
+
+WORKER_CRASHED_FAILURE = Failure(
+    type=WORKER_CRASHED,
+    message="the run's workers stopped answering (their leases expired) max_crashes times "
+    "in a row with no step completed in between: it is not claimed again",
+    non_retryable=True,
+)
+"""The error of a poison run: one that takes down every worker that claims it."""
+
 ABANDONED_FAILURE = Failure(
     type="ABANDONED",
     message="the run's execution ended while the step was still open",
@@ -402,4 +412,5 @@ def failure_from_json(text: str | None) -> Failure | None:
 DEADLINE_ERROR = failure_to_json(DEADLINE_FAILURE)
 LEASE_EXPIRED_ERROR = failure_to_json(LEASE_EXPIRED_FAILURE)
 ABANDONED_ERROR = failure_to_json(ABANDONED_FAILURE)
+WORKER_CRASHED_ERROR = failure_to_json(WORKER_CRASHED_FAILURE)
 """The fixed failures in the JSON form statements take."""

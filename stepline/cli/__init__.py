@@ -30,9 +30,10 @@ from stepline import (
     ServerUnavailable,
     SteplineError,
     StepNotFound,
+    WorkflowNotFound,
     tracing,
 )
-from stepline.cli import admin, events, runs, worker
+from stepline.cli import admin, events, registry, runs, worker
 from stepline.cli import parser as cli_parser
 from stepline.cli.connect import connection_options
 from stepline.cli.errors import UsageError
@@ -81,7 +82,12 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await admin.run(args)
     # One span for the command, so that the calls of `runs start --wait` make one trace
     # (the run's own spans join it too), not a root trace each.
-    actions = events.ACTIONS if args.command == "events" else runs.ACTIONS
+    actions = {
+        "runs": runs.ACTIONS,
+        "events": events.ACTIONS,
+        "workflows": registry.WORKFLOW_ACTIONS,
+        "workers": registry.WORKER_ACTIONS,
+    }[args.command]
     with tracing.tracer().start_as_current_span(f"stepline {args.command} {args.action}"):
         options = connection_options(args)
         async with Client(args.address, namespace=args.namespace, **options) as client:
@@ -105,6 +111,8 @@ def _describe(error: SteplineError, args: argparse.Namespace) -> str:
     if isinstance(error, ServerUnavailable):
         return f"cannot reach the stepline server at {args.address} ({_unreachable_hint(error)})"
     run_id = getattr(args, "run_id", "")
+    if isinstance(error, WorkflowNotFound):
+        return f"workflow not found: {getattr(args, 'workflow', '')} (no worker registered it)"
     if isinstance(error, RunNotFound):
         return f"run not found: {run_id}" if run_id else "run not found"
     if isinstance(error, RunAlreadyTerminal) and args.action == "signal":

@@ -1,4 +1,5 @@
-"""The `stepline` command line: global flags, `runs …` and `worker`."""
+"""The `stepline` command line: global flags, `runs …`, `workflows …`, `workers …` and
+`worker`."""
 
 from __future__ import annotations
 
@@ -33,6 +34,11 @@ def build() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_runs(commands.add_parser("runs", help="start, inspect, cancel and replay runs"), anywhere)
     _add_events(commands.add_parser("events", help="send events and read them"), anywhere)
+    _add_workflows(
+        commands.add_parser("workflows", help="list, inspect, pause and resume workflows"),
+        anywhere,
+    )
+    _add_workers(commands.add_parser("workers", help="list the workers that registered"), anywhere)
     worker = commands.add_parser("worker", parents=[anywhere], help="run a worker from your module")
     _add_worker(worker)
     _add_namespaces(
@@ -97,6 +103,26 @@ def _add_global_flags(parser: argparse.ArgumentParser, *, with_defaults: bool) -
         default=default("table"),
         help="tables for people, proto3 JSON for scripts (default table)",
     )
+
+
+def _add_workflows(workflows: argparse.ArgumentParser, anywhere: argparse.ArgumentParser) -> None:
+    actions = workflows.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("list", parents=[anywhere], help="the workflows the server knows")
+    for name, text in (
+        ("get", "versions, workers online and run counts of one workflow"),
+        ("pause", "claim no run of the workflow until it is resumed (starts still work)"),
+        ("resume", "claim the workflow's runs again"),
+    ):
+        command = actions.add_parser(name, parents=[anywhere], help=text)
+        command.add_argument("workflow", metavar="WORKFLOW")
+        if name == "pause":
+            command.add_argument("--reason", default="", help="shown by `workflows get`")
+
+
+def _add_workers(workers: argparse.ArgumentParser, anywhere: argparse.ArgumentParser) -> None:
+    actions = workers.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", parents=[anywhere], help="workers, online and gone")
+    listing.add_argument("--task-queue", default="", help="only workers of this queue")
 
 
 def _add_credential_flags(parser: argparse.ArgumentParser, default: Any) -> None:

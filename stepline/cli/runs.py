@@ -30,6 +30,8 @@ async def start(client: Client, args: argparse.Namespace) -> int:
         deadline_at=args.deadline,
         start_at=args.start_at,
     )
+    for warning in run.warnings:  # on stderr, so that --output json stays parseable
+        render.console(stderr=True).print(f"warning: {warning}", style="yellow")
     if args.wait:
         run = await _wait_with_spinner(client, run)
         _show_run(run, args)

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from stepline.v1 import registry_pb2 as stepline_dot_v1_dot_registry__pb2
 from stepline.v1 import worker_service_pb2 as stepline_dot_v1_dot_worker__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -97,6 +98,11 @@ class WorkerServiceStub:
                 '/stepline.v1.WorkerService/WorkStream',
                 request_serializer=stepline_dot_v1_dot_worker__service__pb2.WorkStreamRequest.SerializeToString,
                 response_deserializer=stepline_dot_v1_dot_worker__service__pb2.WorkStreamResponse.FromString,
+                _registered_method=True)
+        self.RegisterWorker = channel.unary_unary(
+                '/stepline.v1.WorkerService/RegisterWorker',
+                request_serializer=stepline_dot_v1_dot_registry__pb2.RegisterWorkerRequest.SerializeToString,
+                response_deserializer=stepline_dot_v1_dot_registry__pb2.RegisterWorkerResponse.FromString,
                 _registered_method=True)
 
 
@@ -203,6 +209,16 @@ class WorkerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RegisterWorker(self, request, context):
+        """Tells the server what the worker runs, at start and again after reconnecting; safe to
+        repeat. A worker that registered claims only runs of the (workflow_name, version) pairs
+        it registered (a run with no version: any version of the name), and none of a paused
+        workflow; a worker that never registered claims any version, as before registration.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -260,6 +276,11 @@ def add_WorkerServiceServicer_to_server(servicer, server):
                     servicer.WorkStream,
                     request_deserializer=stepline_dot_v1_dot_worker__service__pb2.WorkStreamRequest.FromString,
                     response_serializer=stepline_dot_v1_dot_worker__service__pb2.WorkStreamResponse.SerializeToString,
+            ),
+            'RegisterWorker': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterWorker,
+                    request_deserializer=stepline_dot_v1_dot_registry__pb2.RegisterWorkerRequest.FromString,
+                    response_serializer=stepline_dot_v1_dot_registry__pb2.RegisterWorkerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -568,6 +589,33 @@ class WorkerService:
             '/stepline.v1.WorkerService/WorkStream',
             stepline_dot_v1_dot_worker__service__pb2.WorkStreamRequest.SerializeToString,
             stepline_dot_v1_dot_worker__service__pb2.WorkStreamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterWorker(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stepline.v1.WorkerService/RegisterWorker',
+            stepline_dot_v1_dot_registry__pb2.RegisterWorkerRequest.SerializeToString,
+            stepline_dot_v1_dot_registry__pb2.RegisterWorkerResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -5,6 +5,7 @@ from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from stepline.v1 import access_pb2 as _access_pb2
 from stepline.v1 import common_pb2 as _common_pb2
+from stepline.v1 import registry_pb2 as _registry_pb2
 from stepline.v1 import step_attempt_pb2 as _step_attempt_pb2
 from stepline.v1 import waits_pb2 as _waits_pb2
 from stepline.v1 import workflow_run_pb2 as _workflow_run_pb2
@@ -41,12 +42,14 @@ class StartWorkflowRequest(_message.Message):
     def __init__(self, namespace_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., version: _Optional[str] = ..., task_queue: _Optional[str] = ..., input: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., deadline_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., retry_policy: _Optional[_Union[_common_pb2.RetryPolicy, _Mapping]] = ...) -> None: ...
 
 class StartWorkflowResponse(_message.Message):
-    __slots__ = ("run", "existing")
+    __slots__ = ("run", "existing", "warnings")
     RUN_FIELD_NUMBER: _ClassVar[int]
     EXISTING_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
     run: _workflow_run_pb2.WorkflowRun
     existing: bool
-    def __init__(self, run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ..., existing: _Optional[bool] = ...) -> None: ...
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ..., existing: _Optional[bool] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetWorkflowRunRequest(_message.Message):
     __slots__ = ("namespace_id", "run_id")

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from stepline.v1 import registry_pb2 as stepline_dot_v1_dot_registry__pb2
 from stepline.v1 import workflow_service_pb2 as stepline_dot_v1_dot_workflow__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -105,6 +106,31 @@ class WorkflowServiceStub:
                 '/stepline.v1.WorkflowService/ListEventRuns',
                 request_serializer=stepline_dot_v1_dot_workflow__service__pb2.ListEventRunsRequest.SerializeToString,
                 response_deserializer=stepline_dot_v1_dot_workflow__service__pb2.ListEventRunsResponse.FromString,
+                _registered_method=True)
+        self.ListWorkflows = channel.unary_unary(
+                '/stepline.v1.WorkflowService/ListWorkflows',
+                request_serializer=stepline_dot_v1_dot_registry__pb2.ListWorkflowsRequest.SerializeToString,
+                response_deserializer=stepline_dot_v1_dot_registry__pb2.ListWorkflowsResponse.FromString,
+                _registered_method=True)
+        self.GetWorkflow = channel.unary_unary(
+                '/stepline.v1.WorkflowService/GetWorkflow',
+                request_serializer=stepline_dot_v1_dot_registry__pb2.GetWorkflowRequest.SerializeToString,
+                response_deserializer=stepline_dot_v1_dot_registry__pb2.GetWorkflowResponse.FromString,
+                _registered_method=True)
+        self.PauseWorkflow = channel.unary_unary(
+                '/stepline.v1.WorkflowService/PauseWorkflow',
+                request_serializer=stepline_dot_v1_dot_registry__pb2.PauseWorkflowRequest.SerializeToString,
+                response_deserializer=stepline_dot_v1_dot_registry__pb2.PauseWorkflowResponse.FromString,
+                _registered_method=True)
+        self.ResumeWorkflow = channel.unary_unary(
+                '/stepline.v1.WorkflowService/ResumeWorkflow',
+                request_serializer=stepline_dot_v1_dot_registry__pb2.ResumeWorkflowRequest.SerializeToString,
+                response_deserializer=stepline_dot_v1_dot_registry__pb2.ResumeWorkflowResponse.FromString,
+                _registered_method=True)
+        self.ListWorkers = channel.unary_unary(
+                '/stepline.v1.WorkflowService/ListWorkers',
+                request_serializer=stepline_dot_v1_dot_registry__pb2.ListWorkersRequest.SerializeToString,
+                response_deserializer=stepline_dot_v1_dot_registry__pb2.ListWorkersResponse.FromString,
                 _registered_method=True)
 
 
@@ -218,6 +244,43 @@ class WorkflowServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListWorkflows(self, request, context):
+        """Lists the workflows the server knows (registered by a worker, or paused), by name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetWorkflow(self, request, context):
+        """Returns one workflow: its versions, pause state, input schema, triggers, workers online
+        and run counts. NOT_FOUND, WORKFLOW_NOT_FOUND, for a name nothing registered or paused.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PauseWorkflow(self, request, context):
+        """Pauses a workflow: new runs are still accepted, but no run of it is claimed (pending,
+        retrying or waking) until ResumeWorkflow; runs in flight finish their current attempt.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResumeWorkflow(self, request, context):
+        """Resumes a paused workflow: its due runs are claimed again at once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWorkers(self, request, context):
+        """Lists the workers that registered, online or gone, by worker_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkflowServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -290,6 +353,31 @@ def add_WorkflowServiceServicer_to_server(servicer, server):
                     servicer.ListEventRuns,
                     request_deserializer=stepline_dot_v1_dot_workflow__service__pb2.ListEventRunsRequest.FromString,
                     response_serializer=stepline_dot_v1_dot_workflow__service__pb2.ListEventRunsResponse.SerializeToString,
+            ),
+            'ListWorkflows': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWorkflows,
+                    request_deserializer=stepline_dot_v1_dot_registry__pb2.ListWorkflowsRequest.FromString,
+                    response_serializer=stepline_dot_v1_dot_registry__pb2.ListWorkflowsResponse.SerializeToString,
+            ),
+            'GetWorkflow': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWorkflow,
+                    request_deserializer=stepline_dot_v1_dot_registry__pb2.GetWorkflowRequest.FromString,
+                    response_serializer=stepline_dot_v1_dot_registry__pb2.GetWorkflowResponse.SerializeToString,
+            ),
+            'PauseWorkflow': grpc.unary_unary_rpc_method_handler(
+                    servicer.PauseWorkflow,
+                    request_deserializer=stepline_dot_v1_dot_registry__pb2.PauseWorkflowRequest.FromString,
+                    response_serializer=stepline_dot_v1_dot_registry__pb2.PauseWorkflowResponse.SerializeToString,
+            ),
+            'ResumeWorkflow': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeWorkflow,
+                    request_deserializer=stepline_dot_v1_dot_registry__pb2.ResumeWorkflowRequest.FromString,
+                    response_serializer=stepline_dot_v1_dot_registry__pb2.ResumeWorkflowResponse.SerializeToString,
+            ),
+            'ListWorkers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWorkers,
+                    request_deserializer=stepline_dot_v1_dot_registry__pb2.ListWorkersRequest.FromString,
+                    response_serializer=stepline_dot_v1_dot_registry__pb2.ListWorkersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -672,6 +760,141 @@ class WorkflowService:
             '/stepline.v1.WorkflowService/ListEventRuns',
             stepline_dot_v1_dot_workflow__service__pb2.ListEventRunsRequest.SerializeToString,
             stepline_dot_v1_dot_workflow__service__pb2.ListEventRunsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWorkflows(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stepline.v1.WorkflowService/ListWorkflows',
+            stepline_dot_v1_dot_registry__pb2.ListWorkflowsRequest.SerializeToString,
+            stepline_dot_v1_dot_registry__pb2.ListWorkflowsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWorkflow(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stepline.v1.WorkflowService/GetWorkflow',
+            stepline_dot_v1_dot_registry__pb2.GetWorkflowRequest.SerializeToString,
+            stepline_dot_v1_dot_registry__pb2.GetWorkflowResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PauseWorkflow(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stepline.v1.WorkflowService/PauseWorkflow',
+            stepline_dot_v1_dot_registry__pb2.PauseWorkflowRequest.SerializeToString,
+            stepline_dot_v1_dot_registry__pb2.PauseWorkflowResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResumeWorkflow(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stepline.v1.WorkflowService/ResumeWorkflow',
+            stepline_dot_v1_dot_registry__pb2.ResumeWorkflowRequest.SerializeToString,
+            stepline_dot_v1_dot_registry__pb2.ResumeWorkflowResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWorkers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stepline.v1.WorkflowService/ListWorkers',
+            stepline_dot_v1_dot_registry__pb2.ListWorkersRequest.SerializeToString,
+            stepline_dot_v1_dot_registry__pb2.ListWorkersResponse.FromString,
             options,
             channel_credentials,
             insecure,

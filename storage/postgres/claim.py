@@ -14,7 +14,12 @@ from storage.postgres.codec import CODEC
 from storage.postgres.database import Database, Row
 from storage.records import RunClaimParams, RunClaimResult, RunStatus
 from storage.rows import claimed_runs, next_due_in
-from storage.rules import ABANDONED_ERROR, DEADLINE_ERROR, LEASE_EXPIRED_ERROR
+from storage.rules import (
+    ABANDONED_ERROR,
+    DEADLINE_ERROR,
+    LEASE_EXPIRED_ERROR,
+    WORKER_CRASHED_ERROR,
+)
 
 
 async def claim(db: Database, params: RunClaimParams) -> RunClaimResult:
@@ -28,6 +33,8 @@ async def claim(db: Database, params: RunClaimParams) -> RunClaimResult:
         "deadline_error": DEADLINE_ERROR,
         "lease_expired_error": LEASE_EXPIRED_ERROR,
         "abandoned_error": ABANDONED_ERROR,
+        "max_crashes": params.max_crashes,
+        "crashed_error": WORKER_CRASHED_ERROR,
     }
     # Runs failed by their deadline come back too; only RUNNING ones are claimed.
     changed = await db.fetch("run_claim", query)
@@ -42,10 +49,16 @@ async def claim(db: Database, params: RunClaimParams) -> RunClaimResult:
 
 
 def _report(events: StoreEvents, rows: list[Row]) -> None:
-    """Report what a run_claim statement did: claims, lease expiries, deadline failures."""
+    """Report what a run_claim statement did: claims, lease expiries, deadline failures,
+    poison runs failed."""
     for row in rows:
         if row["status"] == RunStatus.FAILED:
+            crashed = row["ending"] == "CRASHED"
+            if crashed:
+                events.lease_expired(row["namespace_id"], row["workflow_name"])
             events.run_ended(row["namespace_id"], row["workflow_name"], RunStatus.FAILED)
+            if crashed:
+                events.run_poisoned(row["namespace_id"], row["workflow_name"])
             continue
         events.run_claimed(row["namespace_id"], row["task_queue"], row["claim_wait"])
         if row["previous_status"] == RunStatus.RUNNING:

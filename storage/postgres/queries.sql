@@ -228,12 +228,32 @@ ORDER BY namespace_id, task_queue, status
 
 -- --- claim ------------------------------------------------------------------------------
 
+-- fragment: claimable
+-- A run is claimed only while its workflow is not paused, and only by a worker that
+-- registered its (workflow_name, version); a run with no version goes to any version of
+-- its name, and a worker that registered a name with no version (unversioned code) takes
+-- any version of it. A worker that registered nothing (an older SDK, or no worker_id)
+-- claims any version. Each test is a primary-key lookup per candidate run.
+NOT EXISTS (SELECT 1 FROM stepline_workflows AS paused
+    WHERE paused.namespace_id = stepline_workflow_runs.namespace_id
+        AND paused.workflow_name = stepline_workflow_runs.workflow_name AND paused.paused)
+AND (NOT EXISTS (SELECT 1 FROM stepline_worker_workflows AS served
+        WHERE served.namespace_id = %(namespace_id)s AND served.worker_id = %(worker_id)s)
+    OR EXISTS (SELECT 1 FROM stepline_worker_workflows AS served
+        WHERE served.namespace_id = %(namespace_id)s AND served.worker_id = %(worker_id)s
+            AND served.workflow_name = stepline_workflow_runs.workflow_name
+            AND (served.version = stepline_workflow_runs.version
+                OR served.version = '' OR stepline_workflow_runs.version = '')))
+
 -- name: run_claim
 -- Due PENDING/SLEEPING runs first, then RUNNING runs whose lease expired (their
 -- available_at is the lease expiry), each oldest first, skipping rows other claims hold.
 -- Due runs past their deadline are failed instead (up to 100 a claim; the sweep does
 -- the rest) and do not count against max_runs. Open step attempts are closed: a woken
 -- run's sleep completes, an expired lease's attempts fail.
+-- An expired lease taken back counts a crash (crash_count + 1), or starts the count again
+-- at 1 when a step completed since that lease's claim (claimed_at); a run reaching
+-- %(max_crashes)s (0: no limit) is FAILED with %(crashed_error)s instead of claimed.
 WITH overdue AS (
     SELECT id, status, available_at FROM stepline_workflow_runs
     WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
@@ -248,42 +268,59 @@ WITH overdue AS (
         AND status IN ('PENDING', 'SLEEPING') AND available_at <= now()
         AND (deadline_at IS NULL OR deadline_at > now())
         AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))
+        AND {{claimable}}
     ORDER BY available_at, id
     LIMIT %(max_runs)s
     FOR NO KEY UPDATE SKIP LOCKED
 ), expired AS (
-    SELECT id, status, available_at FROM stepline_workflow_runs
+    SELECT id, status, available_at,
+        CASE WHEN EXISTS (SELECT 1 FROM stepline_step_attempts AS h
+                WHERE h.workflow_run_id = stepline_workflow_runs.id AND h.status = 'COMPLETED'
+                    AND h.finished_at >= stepline_workflow_runs.claimed_at)
+            THEN 1 ELSE crash_count + 1 END AS crashes
+    FROM stepline_workflow_runs
     WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
         AND status = 'RUNNING' AND available_at <= now()
         AND (deadline_at IS NULL OR deadline_at > now())
         AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))
+        AND {{claimable}}
     ORDER BY available_at, id
     LIMIT (SELECT %(max_runs)s - count(*) FROM ready)
     FOR NO KEY UPDATE SKIP LOCKED
 ), picked AS (
-    SELECT id, status AS previous_status, available_at AS due_at, false AS overdue FROM ready
+    -- ending: NULL for a claim, else why the run is failed instead.
+    SELECT id, status AS previous_status, available_at AS due_at, NULL::text AS ending,
+        NULL::integer AS crashes
+    FROM ready
     UNION ALL
-    SELECT id, status, available_at, false FROM expired
+    SELECT id, status, available_at,
+        CASE WHEN %(max_crashes)s > 0 AND crashes >= %(max_crashes)s THEN 'CRASHED' END,
+        crashes
+    FROM expired
     UNION ALL
-    SELECT id, status, available_at, true FROM overdue
+    SELECT id, status, available_at, 'DEADLINE', NULL FROM overdue
 ), claimed AS (
     UPDATE stepline_workflow_runs AS r SET
-        status = CASE WHEN p.overdue THEN 'FAILED' ELSE 'RUNNING' END,
-        lease_id = CASE WHEN p.overdue THEN r.lease_id ELSE gen_random_uuid() END,
-        lease_expires_at = CASE WHEN p.overdue THEN NULL ELSE now() + %(lease_duration)s END,
-        available_at = CASE WHEN p.overdue THEN NULL ELSE now() + %(lease_duration)s END,
-        worker_id = CASE WHEN p.overdue THEN r.worker_id ELSE %(worker_id)s END,
-        started_at = CASE WHEN p.overdue THEN r.started_at ELSE coalesce(r.started_at, now()) END,
-        claimed_at = CASE WHEN p.overdue THEN r.claimed_at ELSE now() END,
-        finished_at = CASE WHEN p.overdue THEN now() END,
-        error = CASE WHEN p.overdue THEN %(deadline_error)s::json ELSE r.error END,
+        status = CASE WHEN p.ending IS NULL THEN 'RUNNING' ELSE 'FAILED' END,
+        lease_id = CASE WHEN p.ending IS NULL THEN gen_random_uuid() ELSE r.lease_id END,
+        lease_expires_at = CASE WHEN p.ending IS NULL THEN now() + %(lease_duration)s END,
+        available_at = CASE WHEN p.ending IS NULL THEN now() + %(lease_duration)s END,
+        worker_id = CASE WHEN p.ending IS NULL THEN %(worker_id)s ELSE r.worker_id END,
+        started_at = CASE WHEN p.ending IS NULL THEN coalesce(r.started_at, now())
+            ELSE r.started_at END,
+        finished_at = CASE WHEN p.ending IS NOT NULL THEN now() END,
+        error = CASE p.ending WHEN 'DEADLINE' THEN %(deadline_error)s::json
+            WHEN 'CRASHED' THEN %(crashed_error)s::json ELSE r.error END,
+        crash_count = coalesce(p.crashes, r.crash_count),
+        claimed_at = CASE WHEN p.ending IS NULL THEN now() ELSE r.claimed_at END,
         wake_up_at = NULL,
         updated_at = now()
     FROM picked AS p
     WHERE r.id = p.id
     -- For metrics: how long the run waited to be claimed since it became claimable.
     -- has_steps: whether the run's history must be read (a fresh run has none).
-    RETURNING r.*, p.previous_status, extract(EPOCH FROM now() - p.due_at)::float8 AS claim_wait,
+    RETURNING r.*, p.previous_status, p.ending,
+        extract(EPOCH FROM now() - p.due_at)::float8 AS claim_wait,
         EXISTS (SELECT 1 FROM stepline_step_attempts AS h WHERE h.workflow_run_id = r.id)
             AS has_steps
 ), closed AS (
@@ -295,7 +332,7 @@ WITH overdue AS (
         error = CASE
             WHEN c.status = 'RUNNING' AND c.previous_status = 'SLEEPING' AND s.kind = 'SLEEP'
                 THEN NULL
-            WHEN c.status = 'FAILED' THEN %(deadline_error)s::json
+            WHEN c.ending = 'DEADLINE' THEN %(deadline_error)s::json
             WHEN c.previous_status = 'RUNNING' THEN %(lease_expired_error)s::json
             ELSE %(abandoned_error)s::json END,
         finished_at = now(),
@@ -312,11 +349,13 @@ SELECT least(
     (SELECT min(available_at) FROM stepline_workflow_runs
         WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
             AND status IN ('PENDING', 'SLEEPING')
-            AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))),
+            AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))
+            AND {{claimable}}),
     (SELECT min(available_at) FROM stepline_workflow_runs
         WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
             AND status = 'RUNNING'
-            AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[])))
+            AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))
+            AND {{claimable}})
 ) - now() AS due_in
 
 -- name: steps_of_runs
@@ -971,3 +1010,124 @@ RETURNING *
 
 -- name: api_key_touch
 UPDATE stepline_api_keys SET last_used_at = now() WHERE key_id = ANY(%(key_ids)s)
+
+-- --- registry ---------------------------------------------------------------------------
+
+-- name: worker_upsert
+-- A worker registering (again): what it runs is replaced by worker_workflows_clear and
+-- worker_workflow_insert in the same transaction.
+INSERT INTO stepline_workers (namespace_id, worker_id, task_queue)
+VALUES (%(namespace_id)s, %(worker_id)s, %(task_queue)s)
+ON CONFLICT (namespace_id, worker_id) DO UPDATE SET
+    task_queue = excluded.task_queue, registered_at = now(), last_seen_at = now()
+
+-- name: worker_workflows_clear
+DELETE FROM stepline_worker_workflows
+WHERE namespace_id = %(namespace_id)s AND worker_id = %(worker_id)s
+
+-- name: worker_workflow_insert
+INSERT INTO stepline_worker_workflows (namespace_id, worker_id, workflow_name, version)
+VALUES (%(namespace_id)s, %(worker_id)s, %(workflow_name)s, %(version)s)
+
+-- name: workflow_insert
+INSERT INTO stepline_workflows (namespace_id, workflow_name)
+VALUES (%(namespace_id)s, %(workflow_name)s)
+ON CONFLICT (namespace_id, workflow_name) DO NOTHING
+
+-- name: workflow_version_upsert
+-- The latest registration describes the version; registered_at stays the first one's.
+INSERT INTO stepline_workflow_versions (
+    namespace_id, workflow_name, version, input_schema, triggers, retry_policy,
+    max_concurrency, max_concurrency_per_key
+) VALUES (
+    %(namespace_id)s, %(workflow_name)s, %(version)s, %(input_schema)s::json,
+    %(triggers)s::json, %(retry_policy)s::json, %(max_concurrency)s,
+    %(max_concurrency_per_key)s
+)
+ON CONFLICT (namespace_id, workflow_name, version) DO UPDATE SET
+    input_schema = excluded.input_schema,
+    triggers = excluded.triggers,
+    retry_policy = excluded.retry_policy,
+    max_concurrency = excluded.max_concurrency,
+    max_concurrency_per_key = excluded.max_concurrency_per_key
+
+-- name: worker_touch
+UPDATE stepline_workers SET last_seen_at = now()
+WHERE namespace_id = %(namespace_id)s AND worker_id = %(worker_id)s
+
+-- name: workers_list
+-- Workers in worker_id order; active_runs reads the queue's RUNNING runs (claim index).
+SELECT k.*, k.last_seen_at > now() - %(online_window)s AS online,
+    (SELECT count(*) FROM stepline_workflow_runs AS r
+        WHERE r.namespace_id = k.namespace_id AND r.task_queue = k.task_queue
+            AND r.status = 'RUNNING' AND r.worker_id = k.worker_id) AS active_runs
+FROM stepline_workers AS k
+WHERE k.namespace_id = %(namespace_id)s
+    AND (%(worker_id)s::text IS NULL OR k.worker_id = %(worker_id)s)
+    AND (%(task_queue)s::text IS NULL OR k.task_queue = %(task_queue)s)
+ORDER BY k.worker_id
+
+-- name: worker_workflows_list
+SELECT worker_id, workflow_name, version FROM stepline_worker_workflows
+WHERE namespace_id = %(namespace_id)s
+    AND (%(worker_id)s::text IS NULL OR worker_id = %(worker_id)s)
+
+-- name: workflows_list
+SELECT w.*,
+    (SELECT count(DISTINCT k.worker_id) FROM stepline_worker_workflows AS ww
+        JOIN stepline_workers AS k
+            ON k.namespace_id = ww.namespace_id AND k.worker_id = ww.worker_id
+        WHERE ww.namespace_id = w.namespace_id AND ww.workflow_name = w.workflow_name
+            AND k.last_seen_at > now() - %(online_window)s) AS workers_online
+FROM stepline_workflows AS w
+WHERE w.namespace_id = %(namespace_id)s
+    AND (%(workflow_name)s::text IS NULL OR w.workflow_name = %(workflow_name)s)
+
+-- name: workflow_versions_list
+SELECT v.*,
+    (SELECT max(k.last_seen_at) FROM stepline_worker_workflows AS ww
+        JOIN stepline_workers AS k
+            ON k.namespace_id = ww.namespace_id AND k.worker_id = ww.worker_id
+        WHERE ww.namespace_id = v.namespace_id AND ww.workflow_name = v.workflow_name
+            AND ww.version = v.version) AS last_seen_at,
+    (SELECT count(*) FROM stepline_worker_workflows AS ww
+        JOIN stepline_workers AS k
+            ON k.namespace_id = ww.namespace_id AND k.worker_id = ww.worker_id
+        WHERE ww.namespace_id = v.namespace_id AND ww.workflow_name = v.workflow_name
+            AND ww.version = v.version
+            AND k.last_seen_at > now() - %(online_window)s) AS workers_online
+FROM stepline_workflow_versions AS v
+WHERE v.namespace_id = %(namespace_id)s
+    AND (%(workflow_name)s::text IS NULL OR v.workflow_name = %(workflow_name)s)
+
+-- name: workflow_run_counts
+-- Every status of one workflow (its list index).
+SELECT workflow_name, version, status, count(*) AS count FROM stepline_workflow_runs
+WHERE namespace_id = %(namespace_id)s AND workflow_name = %(workflow_name)s
+GROUP BY workflow_name, version, status
+
+-- name: workflows_active_run_counts
+-- The non-terminal runs of a namespace (its status index): terminal runs are history.
+SELECT workflow_name, version, status, count(*) AS count FROM stepline_workflow_runs
+WHERE namespace_id = %(namespace_id)s AND status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
+GROUP BY workflow_name, version, status
+
+-- name: workflow_pause
+-- A name nothing registered can be paused too (before its first deploy); paused_at stays
+-- the first pause's.
+INSERT INTO stepline_workflows (namespace_id, workflow_name, paused, paused_reason, paused_at)
+VALUES (%(namespace_id)s, %(workflow_name)s, true, %(reason)s, now())
+ON CONFLICT (namespace_id, workflow_name) DO UPDATE SET
+    paused = true,
+    paused_reason = excluded.paused_reason,
+    paused_at = coalesce(stepline_workflows.paused_at, now())
+
+-- name: workflow_resume
+UPDATE stepline_workflows SET paused = false, paused_reason = '', paused_at = NULL
+WHERE namespace_id = %(namespace_id)s AND workflow_name = %(workflow_name)s
+
+-- name: workflow_queues
+-- The queues holding the workflow's unfinished runs: woken when it resumes.
+SELECT DISTINCT task_queue FROM stepline_workflow_runs
+WHERE namespace_id = %(namespace_id)s AND workflow_name = %(workflow_name)s
+    AND status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')

@@ -30,6 +30,7 @@ from storage.postgres import (
     events,
     execution,
     listing,
+    registry,
     replays,
     runs,
     schema,
@@ -79,6 +80,16 @@ from storage.records import (
     StepFailResult,
     StepGetParams,
     StepListParams,
+)
+from storage.registry import (
+    Worker,
+    WorkerListParams,
+    WorkerRegisterParams,
+    WorkerTouchParams,
+    Workflow,
+    WorkflowGetParams,
+    WorkflowListParams,
+    WorkflowPauseParams,
 )
 
 
@@ -298,6 +309,26 @@ class PostgresStore(Store):
 
     async def api_key_touch(self, key_ids: Sequence[str]) -> None:
         await access.api_key_touch(self._db, key_ids)
+
+    # --- registry -----------------------------------------------------------------------
+
+    async def worker_register(self, params: WorkerRegisterParams) -> Worker:
+        return await registry.register(self._db, params)
+
+    async def worker_touch(self, params: WorkerTouchParams) -> None:
+        await registry.touch(self._db, params)
+
+    async def worker_list(self, params: WorkerListParams) -> list[Worker]:
+        return await registry.list_workers(self._db, params)
+
+    async def workflow_list(self, params: WorkflowListParams) -> list[Workflow]:
+        return await registry.list_workflows(self._db, params)
+
+    async def workflow_get(self, params: WorkflowGetParams) -> Workflow:
+        return await registry.get_workflow(self._db, params)
+
+    async def workflow_pause(self, params: WorkflowPauseParams) -> Workflow:
+        return await registry.pause(self._db, params)
 
     # --- group commit -------------------------------------------------------------------
 

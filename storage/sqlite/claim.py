@@ -11,7 +11,7 @@ import uuid
 
 from storage.records import RunClaimParams, RunClaimResult, RunStatus
 from storage.rows import claimed_runs, next_due_in
-from storage.rules import LEASE_EXPIRED_ERROR
+from storage.rules import LEASE_EXPIRED_ERROR, WORKER_CRASHED_ERROR
 from storage.sqlite.codec import CODEC, interval_micros
 from storage.sqlite.database import Tx
 from storage.sqlite.endings import close_open_steps, fail_overdue_one
@@ -21,7 +21,12 @@ def claim(tx: Tx, params: RunClaimParams) -> RunClaimResult:
     queue = _queue_filter(params)
     for row in tx.rows("run_claim_overdue", **queue):
         fail_overdue_one(tx, row["id"])
-    candidates = tx.rows("run_claim_candidates", **queue, limit=max(params.max_runs, 0))
+    candidates = []
+    for candidate in tx.rows("run_claim_candidates", **queue, limit=max(params.max_runs, 0)):
+        if _poisoned(params, candidate):
+            _fail_crashed(tx, candidate)
+        else:
+            candidates.append(candidate)
     if not candidates:
         return RunClaimResult([], next_due_in(tx.one("run_next_due", **queue), CODEC))
     rows = [_claim_one(tx, params, candidate) for candidate in candidates]
@@ -33,6 +38,8 @@ def _queue_filter(params: RunClaimParams) -> dict[str, object]:
     return {
         "namespace_id": params.namespace_id,
         "task_queue": params.task_queue,
+        # Whose registration decides the versions claimed (the claimable fragment).
+        "worker_id": params.worker_id,
         "any_workflow": not params.workflow_names,
         "workflow_names": CODEC.list_param(list(params.workflow_names)),
     }
@@ -48,6 +55,7 @@ def _claim_one(tx: Tx, params: RunClaimParams, candidate: sqlite3.Row) -> sqlite
         lease_id=str(uuid.uuid4()),
         lease_expires_at=tx.now + interval_micros(params.lease_duration),
         worker_id=params.worker_id,
+        crashes=candidate["crashes"],
     )
     _settle_open_steps(tx, run_id, was)
     tx.events.run_claimed(
@@ -56,6 +64,25 @@ def _claim_one(tx: Tx, params: RunClaimParams, candidate: sqlite3.Row) -> sqlite
     if was is RunStatus.RUNNING:
         tx.events.lease_expired(row["namespace_id"], row["workflow_name"])
     return row
+
+
+def _poisoned(params: RunClaimParams, candidate: sqlite3.Row) -> bool:
+    crashes = candidate["crashes"]
+    return crashes is not None and params.max_crashes > 0 and crashes >= params.max_crashes
+
+
+def _fail_crashed(tx: Tx, candidate: sqlite3.Row) -> None:
+    """A poison run: FAILED with WORKER_CRASHED instead of claimed again."""
+    row = tx.one(
+        "run_fail_crashed",
+        run_id=candidate["id"],
+        error=WORKER_CRASHED_ERROR,
+        crashes=candidate["crashes"],
+    )
+    close_open_steps(tx, row["id"], LEASE_EXPIRED_ERROR)
+    tx.events.lease_expired(row["namespace_id"], row["workflow_name"])
+    tx.events.run_ended(row["namespace_id"], row["workflow_name"], RunStatus.FAILED)
+    tx.events.run_poisoned(row["namespace_id"], row["workflow_name"])
 
 
 def _settle_open_steps(tx: Tx, run_id: str, was: RunStatus) -> None:

@@ -226,25 +226,52 @@ SELECT id FROM (
 ORDER BY available_at, id
 LIMIT 100
 
+-- fragment: claimable
+-- A run is claimed only while its workflow is not paused, and only by a worker that
+-- registered its (workflow_name, version); a run with no version goes to any version of
+-- its name, and a worker that registered a name with no version (unversioned code) takes
+-- any version of it. A worker that registered nothing (an older SDK, or no worker_id)
+-- claims any version. Each test is a primary-key lookup per candidate run.
+NOT EXISTS (SELECT 1 FROM stepline_workflows AS paused
+    WHERE paused.namespace_id = stepline_workflow_runs.namespace_id
+        AND paused.workflow_name = stepline_workflow_runs.workflow_name AND paused.paused)
+AND (NOT EXISTS (SELECT 1 FROM stepline_worker_workflows AS served
+        WHERE served.namespace_id = :namespace_id AND served.worker_id = :worker_id)
+    OR EXISTS (SELECT 1 FROM stepline_worker_workflows AS served
+        WHERE served.namespace_id = :namespace_id AND served.worker_id = :worker_id
+            AND served.workflow_name = stepline_workflow_runs.workflow_name
+            AND (served.version = stepline_workflow_runs.version
+                OR served.version = '' OR stepline_workflow_runs.version = '')))
+
 -- name: run_claim_candidates
--- Due PENDING/SLEEPING runs oldest first, then RUNNING runs whose lease expired.
-SELECT id, status, available_at FROM (
+-- Due PENDING/SLEEPING runs oldest first, then RUNNING runs whose lease expired, with the
+-- crashes they count: crash_count + 1, or 1 again when a step completed since the lost
+-- lease's claim (claimed_at).
+SELECT id, status, available_at, crashes FROM (
     SELECT * FROM (
-        SELECT id, status, 0 AS tier, available_at FROM stepline_workflow_runs
+        SELECT id, status, 0 AS tier, available_at, NULL AS crashes FROM stepline_workflow_runs
         WHERE namespace_id = :namespace_id AND task_queue = :task_queue
           AND status IN ('PENDING', 'SLEEPING') AND available_at <= :now
           AND (deadline_at IS NULL OR deadline_at > :now)
           AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
+          AND {{claimable}}
         ORDER BY available_at, id
         LIMIT :limit
     )
     UNION ALL
     SELECT * FROM (
-        SELECT id, status, 1 AS tier, available_at FROM stepline_workflow_runs
+        SELECT id, status, 1 AS tier, available_at,
+            CASE WHEN EXISTS (SELECT 1 FROM stepline_step_attempts AS h
+                    WHERE h.workflow_run_id = stepline_workflow_runs.id
+                      AND h.status = 'COMPLETED'
+                      AND h.finished_at >= stepline_workflow_runs.claimed_at)
+                THEN 1 ELSE crash_count + 1 END AS crashes
+        FROM stepline_workflow_runs
         WHERE namespace_id = :namespace_id AND task_queue = :task_queue
           AND status = 'RUNNING' AND available_at <= :now
           AND (deadline_at IS NULL OR deadline_at > :now)
           AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
+          AND {{claimable}}
         ORDER BY available_at, id
         LIMIT :limit
     )
@@ -257,10 +284,19 @@ LIMIT :limit
 UPDATE stepline_workflow_runs
 SET status = 'RUNNING', lease_id = :lease_id, lease_expires_at = :lease_expires_at,
     available_at = :lease_expires_at, worker_id = :worker_id,
-    started_at = COALESCE(started_at, :now), claimed_at = :now, wake_up_at = NULL,
-    updated_at = :now
+    started_at = COALESCE(started_at, :now), wake_up_at = NULL, updated_at = :now,
+    crash_count = COALESCE(:crashes, crash_count), claimed_at = :now
 WHERE id = :run_id AND status = :expected_status
 RETURNING *
+
+-- name: run_fail_crashed
+-- A poison run, failed instead of claimed: its expired leases were taken back
+-- max_crashes times in a row with no step completed in between.
+UPDATE stepline_workflow_runs
+SET status = 'FAILED', error = :error, crash_count = :crashes, finished_at = :now,
+    lease_expires_at = NULL, available_at = NULL, wake_up_at = NULL, updated_at = :now
+WHERE id = :run_id AND status = 'RUNNING'
+RETURNING id, namespace_id, workflow_name
 
 -- name: steps_complete_open_sleep
 -- A SLEEPING run was claimed: its sleep is over.
@@ -277,6 +313,7 @@ SELECT MIN(available_at) - :now AS due_in FROM (
         WHERE namespace_id = :namespace_id AND task_queue = :task_queue
           AND status IN ('PENDING', 'SLEEPING')
           AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
+          AND {{claimable}}
         ORDER BY available_at
         LIMIT 1
     )
@@ -286,6 +323,7 @@ SELECT MIN(available_at) - :now AS due_in FROM (
         WHERE namespace_id = :namespace_id AND task_queue = :task_queue
           AND status = 'RUNNING'
           AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
+          AND {{claimable}}
         ORDER BY available_at
         LIMIT 1
     )
@@ -692,3 +730,125 @@ RETURNING *
 -- name: api_key_touch
 UPDATE stepline_api_keys SET last_used_at = :now
 WHERE key_id IN (SELECT value FROM json_each(:key_ids))
+
+-- --- registry ---------------------------------------------------------------------------
+
+-- name: worker_upsert
+-- A worker registering (again): what it runs is replaced by worker_workflows_clear and
+-- worker_workflow_insert in the same transaction.
+INSERT INTO stepline_workers (namespace_id, worker_id, task_queue, registered_at, last_seen_at)
+VALUES (:namespace_id, :worker_id, :task_queue, :now, :now)
+ON CONFLICT (namespace_id, worker_id) DO UPDATE SET
+    task_queue = excluded.task_queue, registered_at = :now, last_seen_at = :now
+
+-- name: worker_workflows_clear
+DELETE FROM stepline_worker_workflows
+WHERE namespace_id = :namespace_id AND worker_id = :worker_id
+
+-- name: worker_workflow_insert
+INSERT INTO stepline_worker_workflows (namespace_id, worker_id, workflow_name, version)
+VALUES (:namespace_id, :worker_id, :workflow_name, :version)
+
+-- name: workflow_insert
+INSERT INTO stepline_workflows (namespace_id, workflow_name, created_at)
+VALUES (:namespace_id, :workflow_name, :now)
+ON CONFLICT (namespace_id, workflow_name) DO NOTHING
+
+-- name: workflow_version_upsert
+-- The latest registration describes the version; registered_at stays the first one's.
+INSERT INTO stepline_workflow_versions (
+    namespace_id, workflow_name, version, input_schema, triggers, retry_policy,
+    max_concurrency, max_concurrency_per_key, registered_at
+) VALUES (
+    :namespace_id, :workflow_name, :version, :input_schema,
+    :triggers, :retry_policy, :max_concurrency,
+    :max_concurrency_per_key, :now
+)
+ON CONFLICT (namespace_id, workflow_name, version) DO UPDATE SET
+    input_schema = excluded.input_schema,
+    triggers = excluded.triggers,
+    retry_policy = excluded.retry_policy,
+    max_concurrency = excluded.max_concurrency,
+    max_concurrency_per_key = excluded.max_concurrency_per_key
+
+-- name: worker_touch
+UPDATE stepline_workers SET last_seen_at = :now
+WHERE namespace_id = :namespace_id AND worker_id = :worker_id
+
+-- name: workers_list
+-- Workers in worker_id order; active_runs reads the queue's RUNNING runs (claim index).
+SELECT k.*, k.last_seen_at > :now - :online_window AS online,
+    (SELECT count(*) FROM stepline_workflow_runs AS r
+        WHERE r.namespace_id = k.namespace_id AND r.task_queue = k.task_queue
+            AND r.status = 'RUNNING' AND r.worker_id = k.worker_id) AS active_runs
+FROM stepline_workers AS k
+WHERE k.namespace_id = :namespace_id
+    AND (:worker_id IS NULL OR k.worker_id = :worker_id)
+    AND (:task_queue IS NULL OR k.task_queue = :task_queue)
+ORDER BY k.worker_id
+
+-- name: worker_workflows_list
+SELECT worker_id, workflow_name, version FROM stepline_worker_workflows
+WHERE namespace_id = :namespace_id
+    AND (:worker_id IS NULL OR worker_id = :worker_id)
+
+-- name: workflows_list
+SELECT w.*,
+    (SELECT count(DISTINCT k.worker_id) FROM stepline_worker_workflows AS ww
+        JOIN stepline_workers AS k
+            ON k.namespace_id = ww.namespace_id AND k.worker_id = ww.worker_id
+        WHERE ww.namespace_id = w.namespace_id AND ww.workflow_name = w.workflow_name
+            AND k.last_seen_at > :now - :online_window) AS workers_online
+FROM stepline_workflows AS w
+WHERE w.namespace_id = :namespace_id
+    AND (:workflow_name IS NULL OR w.workflow_name = :workflow_name)
+
+-- name: workflow_versions_list
+SELECT v.*,
+    (SELECT max(k.last_seen_at) FROM stepline_worker_workflows AS ww
+        JOIN stepline_workers AS k
+            ON k.namespace_id = ww.namespace_id AND k.worker_id = ww.worker_id
+        WHERE ww.namespace_id = v.namespace_id AND ww.workflow_name = v.workflow_name
+            AND ww.version = v.version) AS last_seen_at,
+    (SELECT count(*) FROM stepline_worker_workflows AS ww
+        JOIN stepline_workers AS k
+            ON k.namespace_id = ww.namespace_id AND k.worker_id = ww.worker_id
+        WHERE ww.namespace_id = v.namespace_id AND ww.workflow_name = v.workflow_name
+            AND ww.version = v.version
+            AND k.last_seen_at > :now - :online_window) AS workers_online
+FROM stepline_workflow_versions AS v
+WHERE v.namespace_id = :namespace_id
+    AND (:workflow_name IS NULL OR v.workflow_name = :workflow_name)
+
+-- name: workflow_run_counts
+-- Every status of one workflow (its list index).
+SELECT workflow_name, version, status, count(*) AS count FROM stepline_workflow_runs
+WHERE namespace_id = :namespace_id AND workflow_name = :workflow_name
+GROUP BY workflow_name, version, status
+
+-- name: workflows_active_run_counts
+-- The non-terminal runs of a namespace (its status index): terminal runs are history.
+SELECT workflow_name, version, status, count(*) AS count FROM stepline_workflow_runs
+WHERE namespace_id = :namespace_id AND status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
+GROUP BY workflow_name, version, status
+
+-- name: workflow_pause
+-- A name nothing registered can be paused too (before its first deploy); paused_at stays
+-- the first pause's.
+INSERT INTO stepline_workflows (
+    namespace_id, workflow_name, paused, paused_reason, paused_at, created_at
+) VALUES (:namespace_id, :workflow_name, 1, :reason, :now, :now)
+ON CONFLICT (namespace_id, workflow_name) DO UPDATE SET
+    paused = 1,
+    paused_reason = excluded.paused_reason,
+    paused_at = coalesce(stepline_workflows.paused_at, :now)
+
+-- name: workflow_resume
+UPDATE stepline_workflows SET paused = 0, paused_reason = '', paused_at = NULL
+WHERE namespace_id = :namespace_id AND workflow_name = :workflow_name
+
+-- name: workflow_queues
+-- The queues holding the workflow's unfinished runs: woken when it resumes (in process).
+SELECT DISTINCT task_queue FROM stepline_workflow_runs
+WHERE namespace_id = :namespace_id AND workflow_name = :workflow_name
+    AND status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')

@@ -71,6 +71,16 @@ from storage.records import (
     StepGetParams,
     StepListParams,
 )
+from storage.registry import (
+    Worker,
+    WorkerListParams,
+    WorkerRegisterParams,
+    WorkerTouchParams,
+    Workflow,
+    WorkflowGetParams,
+    WorkflowListParams,
+    WorkflowPauseParams,
+)
 from storage.sqlite import (
     access,
     batches,
@@ -79,6 +89,7 @@ from storage.sqlite import (
     events,
     execution,
     listing,
+    registry,
     replays,
     runs,
     schema,
@@ -277,6 +288,28 @@ class SqliteStore(Store):
 
     async def api_key_touch(self, key_ids: Sequence[str]) -> None:
         await self._write(lambda tx: access.api_key_touch(tx, key_ids))
+
+    # --- registry -----------------------------------------------------------------------
+
+    async def worker_register(self, params: WorkerRegisterParams) -> Worker:
+        return await self._write(lambda tx: registry.register(tx, params))
+
+    async def worker_touch(self, params: WorkerTouchParams) -> None:
+        await self._write(lambda tx: registry.touch(tx, params))
+
+    async def worker_list(self, params: WorkerListParams) -> list[Worker]:
+        return await self._read(lambda tx: registry.list_workers(tx, params))
+
+    async def workflow_list(self, params: WorkflowListParams) -> list[Workflow]:
+        return await self._read(lambda tx: registry.list_workflows(tx, params))
+
+    async def workflow_get(self, params: WorkflowGetParams) -> Workflow:
+        return await self._read(lambda tx: registry.get_workflow(tx, params))
+
+    async def workflow_pause(self, params: WorkflowPauseParams) -> Workflow:
+        workflow, queues = await self._write(lambda tx: registry.pause(tx, params))
+        self._wake({(params.namespace_id, queue) for queue in queues})
+        return workflow
 
     # --- group commit: the calls of a batch in one transaction, one fsync ---------------
 

@@ -34,6 +34,11 @@ ROLES_ADMITTED = {
     "GetEvent": READ,
     "ListEvents": READ,
     "ListEventRuns": READ,
+    "ListWorkflows": READ,
+    "GetWorkflow": READ,
+    "PauseWorkflow": WRITE,
+    "ResumeWorkflow": WRITE,
+    "ListWorkers": READ,
     **dict.fromkeys(
         [
             "PollActivity",
@@ -47,6 +52,7 @@ ROLES_ADMITTED = {
             "FailWorkflow",
             "ReleaseRun",
             "WorkStream",
+            "RegisterWorker",
         ],
         WORK,
     ),

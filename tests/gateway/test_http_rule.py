@@ -153,6 +153,11 @@ def test_bindings_for__workflow_service_exposes_every_rpc() -> None:
         ("GET", "/v1/namespaces/{namespace_id}/events/{event_id}"),
         ("GET", "/v1/namespaces/{namespace_id}/events"),
         ("GET", "/v1/namespaces/{namespace_id}/events/{event_id}/runs"),
+        ("GET", "/v1/namespaces/{namespace_id}/workflows"),
+        ("GET", "/v1/namespaces/{namespace_id}/workflows/{workflow_name}"),
+        ("POST", "/v1/namespaces/{namespace_id}/workflows/{workflow_name}:pause"),
+        ("POST", "/v1/namespaces/{namespace_id}/workflows/{workflow_name}:resume"),
+        ("GET", "/v1/namespaces/{namespace_id}/workers"),
     }
     assert {b.method.name for b in bindings_for(service)} == {m.name for m in service.methods}
 

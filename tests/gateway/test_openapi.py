@@ -37,6 +37,8 @@ from tests.gateway.conftest import RestApi
 Schema = dict[str, Any]
 RUNS = "/v1/namespaces/{namespace_id}/runs"
 RUN = RUNS + "/{run_id}"
+WORKFLOWS = "/v1/namespaces/{namespace_id}/workflows"
+WORKFLOW = WORKFLOWS + "/{workflow_name}"
 
 
 def _document(bindings: list[HttpBinding] | None = None) -> Schema:
@@ -97,6 +99,11 @@ def test_every_rpc_is_one_operation_named_after_it(document: Schema) -> None:
         "GetEvent": ("get", EVENTS + "/{event_id}"),
         "ListEvents": ("get", EVENTS),
         "ListEventRuns": ("get", EVENTS + "/{event_id}/runs"),
+        "ListWorkflows": ("get", WORKFLOWS),
+        "GetWorkflow": ("get", WORKFLOW),
+        "PauseWorkflow": ("post", WORKFLOW + ":pause"),
+        "ResumeWorkflow": ("post", WORKFLOW + ":resume"),
+        "ListWorkers": ("get", "/v1/namespaces/{namespace_id}/workers"),
     }
     admin = {
         "CreateNamespace": ("post", "/v1/namespaces"),
@@ -486,6 +493,7 @@ PATH_DEFAULTS = {
     "step_attempt_id": UUID,
     "key_id": "0123456789abcdef",
     "event_id": UUID,
+    "workflow_name": "rules",
 }
 # Required body fields the case does not test, by method.
 BODY_DEFAULTS = {

@@ -37,6 +37,7 @@ from gateway.services import REST_SERVICES
 from stepline.v1 import admin_service_pb2 as ad
 from stepline.v1 import admin_service_pb2_grpc as admin_grpc
 from stepline.v1 import common_pb2, waits_pb2
+from stepline.v1 import registry_pb2 as rg
 from stepline.v1 import worker_service_pb2 as wk
 from stepline.v1 import worker_service_pb2_grpc as wk_grpc
 from stepline.v1 import workflow_service_pb2 as wf
@@ -78,6 +79,24 @@ class _Seeder:
     def __init__(self, channel: grpc.aio.Channel) -> None:
         self.workflow = wf_grpc.WorkflowServiceStub(channel)  # type: ignore[no-untyped-call]
         self.worker = wk_grpc.WorkerServiceStub(channel)  # type: ignore[no-untyped-call]
+
+    async def register(self) -> None:
+        """The seeded workflow is registered, so GetWorkflow and friends find it."""
+        await self.worker.RegisterWorker(
+            rg.RegisterWorkerRequest(
+                namespace_id=SEEDED_NAMESPACE,
+                worker_id="w1",
+                workflows=[
+                    rg.WorkflowDefinition(
+                        workflow_name="seeded",
+                        version="v1",
+                        input_schema=value({"type": "object"}).struct_value,
+                        triggers=[rg.EventTrigger(event_name="seeded.event")],
+                        retry_policy=common_pb2.RetryPolicy(maximum_attempts=3),
+                    )
+                ],
+            )
+        )
 
     async def start(self, queue: str) -> str:
         response = await self.workflow.StartWorkflow(
@@ -168,6 +187,7 @@ async def _seed(grpc_address: str) -> Seeded:
             ad.CreateApiKeyRequest(namespace_id=SEEDED_NAMESPACE, name="seeded", role=ROLE_READER)
         )
         seeder = _Seeder(channel)
+        await seeder.register()
         runs = (
             await seeder.completed(),
             await seeder.failed(),
@@ -189,6 +209,7 @@ def _strategy(operation: Any, seeded: Seeded) -> st.SearchStrategy[Any]:
             "step_attempt_id": step_attempt_id,
             "key_id": seeded.key_id,
             "event_id": seeded.event_id,
+            "workflow_name": "seeded",
         }
         pinned.append({k: v for k, v in values.items() if k in names})
     strategies = [operation.as_strategy(path_parameters=p) for p in pinned if p]

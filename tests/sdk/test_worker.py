@@ -281,9 +281,8 @@ def _fields(record: logging.LogRecord, *names: str) -> list[Any]:
     return [getattr(record, name, None) for name in names]
 
 
-@pytest.mark.parametrize(
-    ("stream", "field"), [(True, "open.namespace_id"), (False, "namespace_id")]
-)
+# RegisterWorker, the first call on either path, refuses the namespace.
+@pytest.mark.parametrize(("stream", "field"), [(True, "namespace_id"), (False, "namespace_id")])
 async def test_worker__misconfigured_namespace_raises_instead_of_retrying(
     address: str, stream: bool, field: str
 ) -> None:

@@ -190,6 +190,7 @@ async def test_serve__reads_its_settings_from_stepline_variables(tmp_path: Path)
         migrated = (await asyncio.wait_for(process.stdout.readline(), timeout=30)).decode()
         names = ", ".join(f"{m.version:04d}_{m.name}" for m in load_migrations("storage.sqlite"))
         assert migrated.strip() == f"stepline-server: migrations applied: {names}"
+        assert migrated.startswith("stepline-server: migrations applied: 0001_initial, 0002_replay")
         async with grpc.aio.insecure_channel(match[1]) as channel:
             worker = worker_service_pb2_grpc.WorkerServiceStub(channel)  # type: ignore[no-untyped-call]
             await api_start(channel)

@@ -128,6 +128,8 @@ async def test_plan__claim_reads_both_claim_indexes_in_order(private_backend: Ba
             "deadline_error": "{}",
             "lease_expired_error": "{}",
             "abandoned_error": "{}",
+            "max_crashes": 3,
+            "crashed_error": "{}",
         }
         plan = await _pg_plan(backend.url, PG["run_claim"], values)
     else:
@@ -135,6 +137,7 @@ async def test_plan__claim_reads_both_claim_indexes_in_order(private_backend: Ba
             "namespace_id": "ns",
             "task_queue": "q",
             "now": 0,
+            "worker_id": "w",
             "any_workflow": 1,
             "workflow_names": "[]",
             "limit": 10,

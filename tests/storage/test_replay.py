@@ -351,6 +351,8 @@ RUN_COLUMNS_NOT_COPIED = {
     "started_at",
     "finished_at",
     "wake_up_at",
+    # A replay is a new run: it has crashed no worker yet, nor been claimed.
+    "crash_count",
     "claimed_at",
 }
 

@@ -1,0 +1,152 @@
+"""Registry records to protobuf messages and RegisterWorker's request to records."""
+
+from __future__ import annotations
+
+import json
+
+from google.protobuf import json_format
+
+from services import convert
+from services import validation as v
+from services.errors import invalid
+from services.input_schemas import check_schema
+from stepline.v1 import common_pb2
+from stepline.v1 import registry_pb2 as pb
+from storage.registry import RunCounts, Worker, Workflow, WorkflowDefinition, WorkflowVersion
+
+_MAX_WORKFLOWS = 1000
+
+
+# --- records to messages ----------------------------------------------------------------
+
+
+def workflow_to_proto(workflow: Workflow) -> pb.Workflow:
+    out = pb.Workflow(
+        workflow_name=workflow.workflow_name,
+        versions=[_version_to_proto(version) for version in workflow.versions],
+        paused=workflow.paused,
+        paused_reason=workflow.paused_reason,
+        run_counts=_counts(workflow.run_counts),
+        workers_online=workflow.workers_online,
+    )
+    if workflow.paused_at is not None:
+        out.paused_at.CopyFrom(convert.timestamp(workflow.paused_at))
+    if workflow.last_seen_at is not None:
+        out.last_seen_at.CopyFrom(convert.timestamp(workflow.last_seen_at))
+    newest = workflow.newest
+    if newest is not None:
+        convert.fill_struct(out.input_schema, newest.input_schema)
+        out.triggers.extend(_triggers(newest.triggers))
+        out.max_concurrency = newest.max_concurrency
+        out.max_concurrency_per_key = newest.max_concurrency_per_key
+    return out
+
+
+def _version_to_proto(version: WorkflowVersion) -> pb.WorkflowVersion:
+    out = pb.WorkflowVersion(
+        version=version.version,
+        triggers=_triggers(version.triggers),
+        max_concurrency=version.max_concurrency,
+        max_concurrency_per_key=version.max_concurrency_per_key,
+        workers_online=version.workers_online,
+        run_counts=_counts(version.run_counts),
+        registered_at=convert.timestamp(version.registered_at),
+    )
+    convert.fill_struct(out.input_schema, version.input_schema)
+    if version.retry_policy is not None:
+        json_format.Parse(version.retry_policy, out.retry_policy)
+    if version.last_seen_at is not None:
+        out.last_seen_at.CopyFrom(convert.timestamp(version.last_seen_at))
+    return out
+
+
+def _triggers(text: str) -> list[pb.EventTrigger]:
+    triggers = []
+    for item in json.loads(text):
+        trigger = pb.EventTrigger(event_name=item["event_name"])
+        if item.get("match") is not None:
+            convert.fill_struct(trigger.match, convert.json_text(item["match"]))
+        triggers.append(trigger)
+    return triggers
+
+
+def _counts(counts: RunCounts) -> list[pb.RunCount]:
+    return [
+        pb.RunCount(
+            status=f"WORKFLOW_RUN_STATUS_{status.value}",
+            count=count,
+        )
+        for status, count in counts
+    ]
+
+
+def worker_to_proto(worker: Worker) -> pb.Worker:
+    return pb.Worker(
+        worker_id=worker.worker_id,
+        task_queue=worker.task_queue,
+        workflows=[
+            pb.WorkerWorkflow(workflow_name=w.workflow_name, version=w.version)
+            for w in worker.workflows
+        ],
+        last_seen_at=convert.timestamp(worker.last_seen_at),
+        active_runs=worker.active_runs,
+        online=worker.online,
+        registered_at=convert.timestamp(worker.registered_at),
+    )
+
+
+# --- RegisterWorker's request -----------------------------------------------------------
+
+
+def definitions(request: pb.RegisterWorkerRequest) -> tuple[WorkflowDefinition, ...]:
+    """The request's workflows, validated: at most one version of each name."""
+    if len(request.workflows) > _MAX_WORKFLOWS:
+        raise invalid("workflows", f"must hold at most {_MAX_WORKFLOWS} workflows")
+    seen: set[str] = set()
+    out = []
+    for i, definition in enumerate(request.workflows):
+        field = f"workflows[{i}]"
+        name = v.name(definition.workflow_name, f"{field}.workflow_name")
+        if name in seen:
+            raise invalid(f"{field}.workflow_name", "is registered twice; one version a worker")
+        seen.add(name)
+        out.append(_definition(definition, field, name))
+    return tuple(out)
+
+
+def _definition(definition: pb.WorkflowDefinition, field: str, name: str) -> WorkflowDefinition:
+    schema = None
+    if definition.HasField("input_schema"):
+        python = convert.struct_to_python(definition.input_schema)
+        check_schema(python, f"{field}.input_schema")
+        schema = convert.json_text(python)
+    for number, value in (
+        ("max_concurrency", definition.max_concurrency),
+        ("max_concurrency_per_key", definition.max_concurrency_per_key),
+    ):
+        if value < 0:
+            raise invalid(f"{field}.{number}", "must be 0 (no limit) or more")
+    return WorkflowDefinition(
+        workflow_name=name,
+        version=v.text(definition.version, f"{field}.version"),
+        input_schema=schema,
+        triggers=_triggers_json(definition, field),
+        retry_policy=_retry_policy_json(definition.retry_policy)
+        if definition.HasField("retry_policy")
+        else None,
+        max_concurrency=definition.max_concurrency,
+        max_concurrency_per_key=definition.max_concurrency_per_key,
+    )
+
+
+def _triggers_json(definition: pb.WorkflowDefinition, field: str) -> str:
+    triggers = []
+    for i, trigger in enumerate(definition.triggers):
+        event_name = v.name(trigger.event_name, f"{field}.triggers[{i}].event_name")
+        match = convert.struct_to_python(trigger.match) if trigger.HasField("match") else None
+        triggers.append({"event_name": event_name, "match": match})
+    return convert.json_text(triggers)
+
+
+def _retry_policy_json(policy: common_pb2.RetryPolicy) -> str:
+    return json_format.MessageToJson(policy, indent=None)
