@@ -39,6 +39,15 @@ _MAX_RUNS_PER_POLL = 100
 _CANCEL_WAIT = 1.0
 # The poll's gRPC deadline: its wait plus this margin for the reply to travel.
 _POLL_DEADLINE_MARGIN = 10.0
+# Poll failures that pass by themselves: logged as warnings, like a server that is down.
+_TRANSIENT_CODES = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.ABORTED,
+    }
+)
 _CHANNEL_OPTIONS = [
     # A long poll sits idle for its whole wait; keep the connection known to be alive.
     ("grpc.keepalive_time_ms", 30_000),
@@ -255,8 +264,7 @@ class Worker:
                 if isinstance(exc, InvalidArgument):
                     raise  # a misconfigured worker: retrying cannot help
                 delay = backoff.next_delay()
-                level = logging.WARNING if isinstance(exc, ServerUnavailable) else logging.ERROR
-                log.log(level, "poll failed (%s); retrying in %.2fs", exc.message, delay)
+                log.log(_poll_failure_level(exc), "poll failed (%s); retrying in %.2fs", exc.message, delay)
                 await self._sleep_unless_stopping(delay)
                 continue
             if tasks is None:
@@ -438,6 +446,14 @@ class Worker:
                     signal.signal(signum, before)
 
         return restore
+
+
+def _poll_failure_level(exc: SteplineError) -> int:
+    """WARNING for what a restart, a stalled network or a busy server explains (the next
+    poll is likely to work); ERROR for what a person must look at."""
+    if isinstance(exc, ServerUnavailable) or exc.code in _TRANSIENT_CODES:
+        return logging.WARNING
+    return logging.ERROR
 
 
 def _by_name(workflows: Sequence[AnyWorkflow]) -> dict[str, AnyWorkflow]:
