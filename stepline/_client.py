@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import grpc
 
 from stepline._batch import Progress, RunFilter, run_pages
+from stepline._channel import RECONNECT_OPTIONS, pause_before_retry
 from stepline._convert import fill_struct, fill_value, to_timestamp
 from stepline._errors import RunCanceled, RunFailed, ServerUnavailable, from_rpc_error
 from stepline._retry import Backoff
@@ -100,7 +101,7 @@ class Client:
             # A channel works only on the loop it was made on: a Client used by one
             # asyncio.run() and then another gets a new one (the old loop is gone).
             self._channel = grpc.aio.insecure_channel(
-                self.target, interceptors=client_interceptors()
+                self.target, options=RECONNECT_OPTIONS, interceptors=client_interceptors()
             )
             self._stub_instance = wf_grpc.WorkflowServiceStub(self._channel)  # type: ignore[no-untyped-call]
             self._loop = loop
@@ -380,7 +381,7 @@ class Client:
             except ServerUnavailable as exc:
                 delay = backoff.next_delay()
                 log.warning("server unavailable, retrying in %.1fs: %s", delay, exc.message)
-                await asyncio.sleep(delay)
+                await pause_before_retry(self._channel, delay, asyncio.Event())
 
     async def result(self, run_id: str, *, timeout: float | None = None) -> Any:  # noqa: ASYNC109
         """The run's output once COMPLETED; RunFailed or RunCanceled otherwise."""

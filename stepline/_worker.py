@@ -21,6 +21,7 @@ import grpc
 
 from stepline import _spans, tracing
 from stepline._calls import UnaryCalls, WorkerCalls
+from stepline._channel import RECONNECT_OPTIONS, pause_before_retry
 from stepline._convert import seconds_duration
 from stepline._errors import InvalidArgument, ServerUnavailable, SteplineError, from_rpc_error
 from stepline._execution import Execution, ExecutionSettings
@@ -53,6 +54,7 @@ _CHANNEL_OPTIONS = [
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_timeout_ms", 10_000),
     ("grpc.keepalive_permit_without_calls", 1),
+    *RECONNECT_OPTIONS,
 ]
 
 
@@ -129,6 +131,7 @@ class Worker:
         self._running = False
         self.stats = WorkerStats()
         self._end_waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._channel: grpc.aio.Channel | None = None
 
     @property
     def active_runs(self) -> int:
@@ -144,6 +147,7 @@ class Worker:
         channel = grpc.aio.insecure_channel(
             self.target, options=_CHANNEL_OPTIONS, interceptors=_spans.client_interceptors()
         )
+        self._channel = channel
         stub = wk_grpc.WorkerServiceStub(channel)  # type: ignore[no-untyped-call]
         settings = ExecutionSettings(self._step_begin_after)
         restore = self._install_signal_handlers()
@@ -213,6 +217,7 @@ class Worker:
             on_task=lambda task: self._on_task(stream, task, settings),
             free_slots=lambda: max(self.concurrency - len(self._active), 0),
             on_open=self._stream_opened,
+            channel=self._channel,
         )
         self._grant = stream.grant
         connection = asyncio.create_task(stream.run())
@@ -264,8 +269,13 @@ class Worker:
                 if isinstance(exc, InvalidArgument):
                     raise  # a misconfigured worker: retrying cannot help
                 delay = backoff.next_delay()
-                log.log(_poll_failure_level(exc), "poll failed (%s); retrying in %.2fs", exc.message, delay)
-                await self._sleep_unless_stopping(delay)
+                log.log(
+                    _poll_failure_level(exc),
+                    "poll failed (%s); retrying in %.2fs",
+                    exc.message,
+                    delay,
+                )
+                await pause_before_retry(self._channel, delay, self._stopping)
                 continue
             if tasks is None:
                 return
