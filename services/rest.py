@@ -9,6 +9,7 @@ from __future__ import annotations
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from gateway.app import MetricsSource, create_app
+from gateway.http_limits import HttpLimits
 from gateway.serve import HttpServer
 from services.config import ServerConfig
 from services.server import Server, StartupError, max_request_bytes
@@ -42,6 +43,15 @@ def rest_server(config: ServerConfig, backend: str, server: Server | None = None
         config.http_address,
         shutdown_grace=config.shutdown_grace.total_seconds(),
         reuse_port=config.reuse_port,
+        limits=http_limits(config),
+    )
+
+
+def http_limits(config: ServerConfig) -> HttpLimits:
+    return HttpLimits(
+        header_timeout=config.http_header_timeout.total_seconds(),
+        body_timeout=config.http_body_timeout.total_seconds(),
+        max_connections=config.http_max_connections,
     )
 
 
