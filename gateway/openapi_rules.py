@@ -16,10 +16,13 @@ from gateway.services import REST_SERVICES
 
 _PACKAGE = "stepline.v1"
 _UUID = "^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
-# Names: 1-255 printable characters without whitespace; where a name may be empty, empty
-# means the default (task_queue) or no filter. The pattern forbids whitespace and the
-# control characters (NUL among them) that the server's isprintable() check refuses.
-_NAME_CHARS = "[^\\s\\u0000-\\u001f\\u007f-\\u009f]"
+# Names: 1-255 characters without whitespace, control or invisible format characters;
+# where a name may be empty, empty means the default (task_queue) or no filter. The same
+# class as services/validation.py's NAME_CHARACTERS (a test holds them equal).
+_NAME_CHARS = (
+    "[^\\u0000-\\u0020\\u007f-\\u00a0\\u00ad\\u1680\\u180e\\u2000-\\u200f"
+    "\\u2028-\\u202f\\u205f-\\u2064\\u2066-\\u206f\\u3000\\ufeff]"
+)
 _NAME = FieldRule({"maxLength": 255, "pattern": f"^{_NAME_CHARS}*$"})
 # Free text: any characters but NUL (PostgreSQL text cannot hold it; refused on both backends).
 _NO_NUL = "^[^\\u0000]*$"

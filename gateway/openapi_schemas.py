@@ -95,6 +95,8 @@ WELL_KNOWN: dict[str, Schema] = {
     },
 }
 _NULL_VALUE = "google.protobuf.NullValue"
+# A Value takes null as a value of its own; its schema already says "any JSON value".
+_NULL_ALREADY = frozenset({"google.protobuf.Value"})
 
 # The server's checks on a field, as extra schema keywords (see openapi_rules).
 FieldRules = Callable[[FieldDescriptor], "FieldRule"]
@@ -135,14 +137,30 @@ class SchemaRegistry:
         fields = [f for f in message.fields if f.name not in skipped]
         schema: Schema = {"type": "object"}
         _describe(schema, message.full_name)
-        schema["properties"] = {f.json_name: self.field(f) for f in fields}
         required = [f.json_name for f in fields if self._rules(f).required]
+        schema["properties"] = {
+            f.json_name: self.field(f, nullable=f.json_name not in required) for f in fields
+        }
         if required:
             schema["required"] = required
         schema["additionalProperties"] = False
         return schema
 
-    def field(self, field: FieldDescriptor) -> Schema:
+    def field(self, field: FieldDescriptor, *, nullable: bool = False) -> Schema:
+        """The field's schema; `nullable`: JSON null is accepted too (proto3 JSON reads a
+        null as the field's default value), as it is for every field that is not required."""
+        schema = self._field(field)
+        takes_null = (
+            field.message_type is not None and field.message_type.full_name in _NULL_ALREADY
+        )
+        if nullable and not takes_null and schema.get("type") != "null":
+            description = schema.pop("description", None)
+            schema = {"anyOf": [schema, {"type": "null"}]}
+            if description:
+                schema["description"] = description
+        return schema
+
+    def _field(self, field: FieldDescriptor) -> Schema:
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
             value = field.message_type.fields_by_name["value"]
             schema: Schema = {"type": "object", "additionalProperties": self.single(value)}

@@ -160,17 +160,36 @@ def test_responses_are_the_response_messages(document: Schema) -> None:
     assert response["description"] == "GetWorkflowRunResponse carries one run."
 
 
-def test_messages_are_proto3_json(document: Schema) -> None:
+def _plain(schema: Schema) -> Schema:
+    """A property's schema without its "or null" (proto3 JSON reads null as the default)."""
+    branches = schema.get("anyOf", [])
+    if len(branches) == 2 and branches[1] == {"type": "null"}:
+        return {**branches[0], **{k: v for k, v in schema.items() if k != "anyOf"}}
+    return schema
+
+
+def _plain_properties(component: Schema) -> dict[str, Schema]:
+    return {name: _plain(schema) for name, schema in component["properties"].items()}
+
+
+def test_fields_not_required_accept_null_as_their_default(document: Schema) -> None:
+    start = _component(document, "stepline.v1.RetryPolicy")["properties"]
+    assert start["maximumAttempts"]["anyOf"][1] == {"type": "null"}
     run = _component(document, "stepline.v1.WorkflowRun")["properties"]
+    assert "anyOf" not in run["input"]  # a Value: null is one of its values already
+
+
+def test_messages_are_proto3_json(document: Schema) -> None:
+    run = _plain_properties(_component(document, "stepline.v1.WorkflowRun"))
     assert run["runId"]["type"] == "string"
     assert run["status"]["$ref"] == "#/components/schemas/stepline.v1.WorkflowRunStatus"
     assert run["createdAt"]["format"] == "date-time"
     assert run["context"]["type"] == "object"
     assert "type" not in run["input"]  # any JSON value
-    policy = _component(document, "stepline.v1.RetryPolicy")["properties"]
+    policy = _plain_properties(_component(document, "stepline.v1.RetryPolicy"))
     assert policy["initialInterval"]["type"] == "string"
     assert policy["maximumInterval"]["pattern"] == policy["initialInterval"]["pattern"]
-    run_schema = _component(document, "stepline.v1.WorkflowRun")["properties"]
+    run_schema = run
     assert run_schema["deadlineAt"]["format"] == "date-time"
     status = _component(document, "stepline.v1.WorkflowRunStatus")
     assert status["enum"][1] == "WORKFLOW_RUN_STATUS_PENDING"
@@ -361,7 +380,7 @@ def _kitchen_sink() -> Descriptor:
 def test_every_field_kind_has_its_proto3_json_schema() -> None:
     registry = SchemaRegistry()
     assert registry.message(_kitchen_sink()) == {"$ref": "#/components/schemas/kitchen.Sink"}
-    props = registry.components["kitchen.Sink"]["properties"]
+    props = _plain_properties(registry.components["kitchen.Sink"])
     assert props["anInt64"] == {"type": "string", "format": "int64", "pattern": "^-?[0-9]+$"}
     assert props["aUint64"]["pattern"] == "^[0-9]+$"
     assert props["anInt32"]["type"] == "integer" and props["anInt32"]["maximum"] == 2**31 - 1
