@@ -17,19 +17,9 @@ from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
+from gateway.int_patterns import INT_RANGES
+
 _T = FieldDescriptor
-_INT_RANGES = {
-    _T.TYPE_INT32: (-(2**31), 2**31 - 1),
-    _T.TYPE_SINT32: (-(2**31), 2**31 - 1),
-    _T.TYPE_SFIXED32: (-(2**31), 2**31 - 1),
-    _T.TYPE_UINT32: (0, 2**32 - 1),
-    _T.TYPE_FIXED32: (0, 2**32 - 1),
-    _T.TYPE_INT64: (-(2**63), 2**63 - 1),
-    _T.TYPE_SINT64: (-(2**63), 2**63 - 1),
-    _T.TYPE_SFIXED64: (-(2**63), 2**63 - 1),
-    _T.TYPE_UINT64: (0, 2**64 - 1),
-    _T.TYPE_FIXED64: (0, 2**64 - 1),
-}
 _FLOATS = (_T.TYPE_FLOAT, _T.TYPE_DOUBLE)
 _FLOAT_WORDS = ("NaN", "Infinity", "-Infinity")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
@@ -163,8 +153,11 @@ def _scalar(value: Any, kind: int, path: str) -> None:
 
 
 def _integer(value: Any, kind: int, path: str) -> None:
-    low, high = _INT_RANGES[kind]
-    rule = f"must be an integer from {low} to {high} (a JSON number, or a string of one)"
+    low, high = INT_RANGES[kind]
+    rule = (
+        f"must be an integer from {low} to {high} (a JSON number, or a string of its "
+        'canonical decimal digits, like "12")'
+    )
     number = _number(value)
     if number is None or not math.isfinite(number) or number != int(number):
         _fail(path, rule)

@@ -85,6 +85,8 @@ _BY_FULL_NAME = {
 
 # Fields of messages nested in requests, by full name.
 _NESTED = {
+    # 0 is unlimited, 1 no retry.
+    f"{_PACKAGE}.RetryPolicy.maximum_attempts": FieldRule({"minimum": 0}),
     f"{_PACKAGE}.RetryPolicy.initial_interval": _RETRY_INTERVAL,
     f"{_PACKAGE}.RetryPolicy.maximum_interval": _RETRY_INTERVAL,
 }

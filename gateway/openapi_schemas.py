@@ -17,6 +17,7 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 
 from gateway import comments
+from gateway.int_patterns import range_pattern
 
 Schema = dict[str, Any]
 REF_PREFIX = "#/components/schemas/"
@@ -95,6 +96,9 @@ WELL_KNOWN: dict[str, Schema] = {
     },
 }
 _NULL_VALUE = "google.protobuf.NullValue"
+_INT32_TYPES = frozenset(
+    {_T.TYPE_INT32, _T.TYPE_SINT32, _T.TYPE_SFIXED32, _T.TYPE_UINT32, _T.TYPE_FIXED32}
+)
 # A Value takes null as a value of its own; its schema already says "any JSON value".
 _NULL_ALREADY = frozenset({"google.protobuf.Value"})
 
@@ -139,17 +143,24 @@ class SchemaRegistry:
         _describe(schema, message.full_name)
         required = [f.json_name for f in fields if self._rules(f).required]
         schema["properties"] = {
-            f.json_name: self.field(f, nullable=f.json_name not in required) for f in fields
+            f.json_name: self.field(f, in_object=True, nullable=f.json_name not in required)
+            for f in fields
         }
         if required:
             schema["required"] = required
         schema["additionalProperties"] = False
         return schema
 
-    def field(self, field: FieldDescriptor, *, nullable: bool = False) -> Schema:
-        """The field's schema; `nullable`: JSON null is accepted too (proto3 JSON reads a
-        null as the field's default value), as it is for every field that is not required."""
+    def field(
+        self, field: FieldDescriptor, *, in_object: bool = False, nullable: bool = False
+    ) -> Schema:
+        """The field's schema. `in_object`: a property of a JSON object, where a 32-bit
+        integer may also be written as a string, as proto3 JSON allows (in a query string
+        every value is text anyway). `nullable`: JSON null is accepted too (proto3 JSON
+        reads a null as the field's default value), as for every field not required."""
         schema = self._field(field)
+        if in_object and field.type in _INT32_TYPES and not field.is_repeated:
+            schema = _or_string(schema)
         takes_null = (
             field.message_type is not None and field.message_type.full_name in _NULL_ALREADY
         )
@@ -188,6 +199,17 @@ class SchemaRegistry:
             _describe(schema, enum.full_name, _value_lines(enum))
             self.components[enum.full_name] = schema
         return ref(enum.full_name)
+
+
+def _or_string(schema: Schema) -> Schema:
+    """An integer schema, or the same range as a string of canonical decimal digits."""
+    description = schema.pop("description", None)
+    low, high = schema["minimum"], schema["maximum"]
+    text = {"type": "string", "pattern": range_pattern(low, high)}
+    combined: Schema = {"oneOf": [schema, text]}
+    if description:
+        combined["description"] = description
+    return combined
 
 
 def _value_lines(enum: EnumDescriptor) -> list[str]:

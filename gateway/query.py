@@ -23,6 +23,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from gateway.errors import GatewayError, invalid
+from gateway.int_patterns import INT_RANGES, canonical, integer_rule
 from gateway.json_rules import explain
 
 # Message types whose JSON form is a single string or number: one query parameter each.
@@ -54,6 +55,7 @@ class _Param:
     json_path: tuple[str, ...]  # JSON names from the request message down to the leaf
     repeated: bool
     is_bool: bool
+    is_integer: FieldDescriptor | None = None  # the field, when an integer
 
 
 class QueryBinder:
@@ -88,7 +90,8 @@ class QueryBinder:
                 is_bool = full_name in _BOOL_MESSAGES
             else:
                 is_bool = field.type == FieldDescriptor.TYPE_BOOL
-            param = _Param(names, repeated, is_bool)
+            integer = field if field.message_type is None and field.type in INT_RANGES else None
+            param = _Param(names, repeated, is_bool, integer)
             self._params[".".join(proto)] = param
             self._params.setdefault(".".join(names), param)
 
@@ -103,6 +106,9 @@ class QueryBinder:
             param = self._params.get(key)
             if param is None:
                 continue
+            if param.is_integer is not None and not canonical(value):
+                rule = integer_rule(param.is_integer)
+                raise invalid(f"invalid query parameter {key}: {rule}", key)
             converted = _bool(key, value) if param.is_bool else value
             _place(tree, key, param, converted, seen)
         if not tree:

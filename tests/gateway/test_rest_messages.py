@@ -11,7 +11,10 @@ import pytest
 from tests.gateway.conftest import RestApi
 from tests.gateway.rest_helpers import JSON, expect_error, runs_url
 
-INT32 = "must be an integer from -2147483648 to 2147483647 (a JSON number, or a string of one)"
+INT32 = (
+    "must be an integer from -2147483648 to 2147483647 (a JSON number, or a string of its "
+    'canonical decimal digits, like "12")'
+)
 PYTHON_WORDS = ("literal", "codec", "bytes-like", "Failed to parse", "Couldn't", "at Start")
 
 BODY_CASES: list[tuple[str, str, str]] = [
@@ -73,6 +76,8 @@ async def test_body__bad_value_is_400_naming_the_field_and_rule(
 QUERY_CASES: list[tuple[dict[str, Any], str, str]] = [
     ({"pageSize": "abc"}, "pageSize", INT32),
     ({"page_size": "1.5"}, "page_size", INT32),
+    ({"pageSize": "1e2"}, "pageSize", INT32),
+    ({"pageSize": "007"}, "pageSize", INT32),
     (
         {"statuses": ["WORKFLOW_RUN_STATUS_PENDING", "FOO"]},
         "statuses",
