@@ -15,6 +15,17 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from gateway.errors import invalid
 from gateway.int_patterns import INT_RANGES, canonical, integer_rule
 
+_FLOATS = frozenset({FieldDescriptor.TYPE_FLOAT, FieldDescriptor.TYPE_DOUBLE})
+FLOAT_WORDS = ("NaN", "Infinity", "-Infinity")
+FLOAT_RULE = 'must be a number (or "NaN", "Infinity", "-Infinity")'
+
+
+def _json_float(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    return value is None or isinstance(value, int | float) or value in FLOAT_WORDS
+
+
 # Well-known types have their own JSON forms (strings, free-form objects): no field names.
 _WELL_KNOWN = "google.protobuf."
 
@@ -46,6 +57,10 @@ def check_field_names(
 def _check_value(value: Any, field: FieldDescriptor, path: str, sent: str) -> None:
     message = field.message_type
     if message is None:
+        if field.type in _FLOATS and not _json_float(value):
+            # json_format also reads true and "1.5" as numbers; proto3 JSON's forms are a
+            # number or one of three words, and the document promises only those.
+            raise invalid(f"invalid request body: {sent}: {FLOAT_RULE}", sent)
         if isinstance(value, str) and field.type in INT_RANGES and not canonical(value):
             # json_format also reads "1e2", "3.0" and "007"; the document promises only
             # canonical decimals (gateway/int_patterns.py), so the gateway takes no more.

@@ -169,7 +169,7 @@ def _integer(value: Any, kind: int, path: str) -> None:
 def _float(value: Any, path: str) -> None:
     if isinstance(value, str) and value in _FLOAT_WORDS:
         return
-    if _number(value) is None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
         _fail(path, 'must be a number (or "NaN", "Infinity", "-Infinity")')
 
 

@@ -45,6 +45,9 @@ _BY_NAME = {
     "run_id": FieldRule({"pattern": _UUID}, required=True),
     "step_attempt_id": FieldRule({"pattern": _UUID}, required=True),
     "page_size": FieldRule({"minimum": 0, "maximum": 1000}),
+    # Opaque and sealed: only a token the server returned is valid (any other is a 400,
+    # reason INVALID_PAGE_TOKEN); all have this form, and empty means the first page.
+    "page_token": FieldRule({"maxLength": 1024, "pattern": "^[A-Za-z0-9_-]*$"}),
     "workflow_name": _NAME,
     "task_queue": _NAME,
     # A filter: empty means none.
@@ -85,6 +88,10 @@ _BY_FULL_NAME = {
 
 # Fields of messages nested in requests, by full name.
 _NESTED = {
+    # 0 (or unset) is the default, 2; else at least 1. JSON has no NaN or infinity.
+    f"{_PACKAGE}.RetryPolicy.backoff_coefficient": FieldRule(
+        {"oneOf": [{"type": "number", "minimum": 1}, {"const": 0}]}
+    ),
     # 0 is unlimited, 1 no retry.
     f"{_PACKAGE}.RetryPolicy.maximum_attempts": FieldRule({"minimum": 0}),
     f"{_PACKAGE}.RetryPolicy.initial_interval": _RETRY_INTERVAL,

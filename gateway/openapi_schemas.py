@@ -115,6 +115,19 @@ class FieldRule:
 NO_RULE = FieldRule()
 
 
+def read_messages(requests: Iterable[Descriptor]) -> frozenset[str]:
+    """The request messages and every message they nest, by full name."""
+    seen: set[str] = set()
+    pending = list(requests)
+    while pending:
+        message = pending.pop()
+        if message.full_name in seen:
+            continue
+        seen.add(message.full_name)
+        pending += [f.message_type for f in message.fields if f.message_type is not None]
+    return frozenset(seen)
+
+
 def ref(name: str) -> Schema:
     return {"$ref": REF_PREFIX + name}
 
@@ -122,9 +135,14 @@ def ref(name: str) -> Schema:
 class SchemaRegistry:
     """Builds component schemas on demand; `components` holds every one built so far."""
 
-    def __init__(self, rules: FieldRules = lambda _field: NO_RULE) -> None:
+    def __init__(
+        self, rules: FieldRules = lambda _field: NO_RULE, read: frozenset[str] | None = None
+    ) -> None:
+        """`read`: the full names of the messages the server reads (requests and what
+        they nest); only their fields accept null. None: every message's do."""
         self.components: dict[str, Schema] = {}
         self._rules = rules
+        self._read = read
 
     def message(self, message: Descriptor) -> Schema:
         """A reference to the message's component (or the inline form of a well-known type)."""
@@ -142,8 +160,12 @@ class SchemaRegistry:
         schema: Schema = {"type": "object"}
         _describe(schema, message.full_name)
         required = [f.json_name for f in fields if self._rules(f).required]
+        # A response message's fields are never null; a request's may be (as their default).
+        read = self._read is None or message.full_name in self._read
         schema["properties"] = {
-            f.json_name: self.field(f, in_object=True, nullable=f.json_name not in required)
+            f.json_name: self.field(
+                f, in_object=True, nullable=read and f.json_name not in required
+            )
             for f in fields
         }
         if required:

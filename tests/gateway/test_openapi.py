@@ -219,15 +219,23 @@ def test_proto_comments_become_descriptions(document: Schema) -> None:
 
 def test_each_rpc_documents_its_error_statuses(document: Schema) -> None:
     expected = {
-        "StartWorkflow": ["400", "409", "413", "415", "431", "500", "503", "504"],
-        "GetWorkflowRun": ["400", "404", "413", "431", "500", "503", "504"],
-        "ListWorkflowRuns": ["400", "413", "431", "500", "503", "504"],
-        "CancelWorkflowRun": ["400", "404", "413", "415", "431", "500", "503", "504"],
-        "ListStepAttempts": ["400", "404", "413", "431", "500", "503", "504"],
-        "GetStepAttempt": ["400", "404", "413", "431", "500", "503", "504"],
-        "ReplayWorkflowRun": ["400", "404", "409", "413", "415", "431", "500", "503", "504"],
-        "BatchCancelWorkflowRuns": ["400", "413", "415", "431", "500", "503", "504"],
-        "BatchReplayWorkflowRuns": ["400", "413", "415", "431", "500", "503", "504"],
+        "StartWorkflow": ["400", "408", "409", "413", "414", "415", "431", "500", "503", "504"],
+        "GetWorkflowRun": ["400", "404", "408", "413", "414", "431", "500", "503", "504"],
+        "ListWorkflowRuns": ["400", "408", "413", "414", "431", "500", "503", "504"],
+        "CancelWorkflowRun": [
+            *("400", "404", "408", "413", "414", "415", "431", "500", "503", "504"),
+        ],
+        "ListStepAttempts": ["400", "404", "408", "413", "414", "431", "500", "503", "504"],
+        "GetStepAttempt": ["400", "404", "408", "413", "414", "431", "500", "503", "504"],
+        "ReplayWorkflowRun": [
+            *("400", "404", "408", "409", "413", "414", "415", "431", "500", "503", "504"),
+        ],
+        "BatchCancelWorkflowRuns": [
+            *("400", "408", "413", "414", "415", "431", "500", "503", "504"),
+        ],
+        "BatchReplayWorkflowRuns": [
+            *("400", "408", "413", "414", "415", "431", "500", "503", "504"),
+        ],
     }
     status_ref = {"$ref": "#/components/schemas/google.rpc.Status"}
     for operation_id, statuses in expected.items():
@@ -463,7 +471,10 @@ BOUNDARIES: dict[str, tuple[list[Any], list[Any]]] = {
     "step_attempt_id": ([UUID], ["not-a-uuid"]),
     "page_size": ([0, 1, 1000], [-1, 1001]),
     "statuses": ([["WORKFLOW_RUN_STATUS_COMPLETED"]], [["WORKFLOW_RUN_STATUS_UNSPECIFIED"]]),
-    "workflow_name": (["w" * 255, "caf\u00e9"], ["w" * 256, "a b", "a\x00b", "a\x07"]),
+    "workflow_name": (
+        ["w" * 255, "caf\u00e9", "\U0001f600", "a\u0600b"],
+        ["w" * 256, "a b", "a\x00b", "a\x07", "a\u00adb", "a\u200bb", "a\u202eb", "a\u3000b"],
+    ),
     "task_queue": (["q" * 255], ["q" * 256, "a\tb", "q\x00"]),
     "version": (["v" * 255], ["v" * 256]),
     "idempotency_key": (["k" * 255], ["k" * 256]),
@@ -471,6 +482,8 @@ BOUNDARIES: dict[str, tuple[list[Any], list[Any]]] = {
     "replay_of_run_id": ([UUID, ""], ["not-a-uuid"]),
     "from_step_id": (["s" * 255, ""], ["s" * 256, "a b"]),
     "batch_id": (["b" * 255], ["b" * 256, "a\tb"]),
+    # Only tokens the server made are valid; these are refused by form.
+    "page_token": ([""], ["a b", "x" * 1025, "a+b/c="]),
 }
 PATH_DEFAULTS = {"namespace_id": "rules", "run_id": UUID, "step_attempt_id": UUID}
 
@@ -619,3 +632,9 @@ def _read_from_query(binding: HttpBinding, name: str) -> bool:
     except GatewayError:
         return True
     return request.ByteSize() > 0
+
+
+def test_the_name_rule_is_the_servers_own_character_class() -> None:
+    from services.validation import NAME_CHARACTERS
+
+    assert openapi_rules._NAME_CHARS == NAME_CHARACTERS
