@@ -47,6 +47,14 @@ from stepline import Client, ServerUnavailable
 LEASE_SECONDS = 2.0
 WORKERS_PER_SERVER = 2
 FAULTS = ("worker SIGKILL", "server SIGKILL", "pg_terminate_backend", "worker SIGSTOP")
+# Seconds before the next fault of a kind, drawn uniformly: workers die often; servers and
+# their database connections every few seconds (DBOS restarts PostgreSQL every 5-40 s).
+INTERVALS = {
+    "worker SIGKILL": (1.0, 3.0),
+    "worker SIGSTOP": (2.0, 4.0),
+    "server SIGKILL": (4.0, 8.0),
+    "pg_terminate_backend": (4.0, 8.0),
+}
 
 
 @dataclass(frozen=True)
@@ -250,10 +258,11 @@ async def _faults(cluster: Cluster, scenario: Scenario, done: asyncio.Event) -> 
             await cluster.inject(kind)
         return
     while not done.is_set():
+        kind = cluster.rng.choice(scenario.faults)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(done.wait(), cluster.rng.uniform(1.0, 3.0))
+            await asyncio.wait_for(done.wait(), cluster.rng.uniform(*INTERVALS[kind]))
         if not done.is_set():
-            await cluster.inject(cluster.rng.choice(scenario.faults))
+            await cluster.inject(kind)
 
 
 # --- starting runs ------------------------------------------------------------------

@@ -30,6 +30,7 @@ from gateway.openapi_schemas import SchemaRegistry
 from gateway.query import MAX_DEPTH
 from gateway.services import REST_SERVICES
 from gateway.transcode import RequestBuilder
+from services.validation import NAME_CHARACTERS
 from tests.gateway import protos
 from tests.gateway.conftest import RestApi
 
@@ -635,6 +636,4 @@ def _read_from_query(binding: HttpBinding, name: str) -> bool:
 
 
 def test_the_name_rule_is_the_servers_own_character_class() -> None:
-    from services.validation import NAME_CHARACTERS
-
     assert openapi_rules._NAME_CHARS == NAME_CHARACTERS
