@@ -257,8 +257,12 @@ async def _faults(cluster: Cluster, scenario: Scenario, done: asyncio.Event) -> 
             await asyncio.sleep(1.2)
             await cluster.inject(kind)
         return
+    # One loop per kind, so that a mixed scenario has every kind at its own pace.
+    await asyncio.gather(*(_repeat(cluster, kind, done) for kind in scenario.faults))
+
+
+async def _repeat(cluster: Cluster, kind: str, done: asyncio.Event) -> None:
     while not done.is_set():
-        kind = cluster.rng.choice(scenario.faults)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(done.wait(), cluster.rng.uniform(*INTERVALS[kind]))
         if not done.is_set():
@@ -350,19 +354,29 @@ def _judge_duplicates(
     for run_id, step_id, pid, at in effects:
         by_step.setdefault((run_id, step_id), []).append((pid, at))
     for executions in by_step.values():
-        for (pid, at), (_, again_at) in itertools.pairwise(executions):
-            if _explained(pid, at, again_at, cluster):
+        for (pid, at), (again_pid, again_at) in itertools.pairwise(executions):
+            if _explained((pid, again_pid), at, again_at, cluster):
                 report.duplicates_explained += 1
             else:
                 report.duplicates_unexplained += 1
 
 
-def _explained(pid: int, at: float, again_at: float, cluster: Cluster) -> bool:
-    """A re-execution is explained by a fault that struck between the two executions:
-    the first executor was killed or stopped, or a server or its connections went."""
-    if pid in cluster.struck_pids and cluster.struck_pids[pid] >= at - 1.0:
-        return True
+def _explained(pids: tuple[int, int], at: float, again_at: float, cluster: Cluster) -> bool:
+    """A re-execution is explained by a fault that struck around the two executions: one
+    of the executors was killed or frozen (a frozen one may write its step's side effect
+    when it resumes, after the worker that took the run over wrote its own: so the fault
+    may precede both), or a server or its connections went between them."""
+    since = at - _STRUCK_BEFORE
+    for pid in pids:
+        struck = cluster.struck_pids.get(pid)
+        if struck is not None and since <= struck <= again_at:
+            return True
     return any(at - 1.0 <= moment <= again_at for moment in cluster.server_faults)
+
+
+# A step's executor struck this long before the step's first side effect can still
+# account for it: it was frozen mid-step, past the lease, and resumed.
+_STRUCK_BEFORE = LEASE_SECONDS * 2 + 2.0
 
 
 # --- one scenario -------------------------------------------------------------------

@@ -49,6 +49,14 @@ def test_judge__a_step_run_again_after_its_worker_was_killed_is_explained() -> N
     assert (report.duplicates_explained, report.duplicates_unexplained) == (1, 0)
 
 
+def test_judge__a_frozen_worker_writing_after_the_new_owner_is_explained() -> None:
+    cluster = _cluster()
+    cluster.struck_pids[11] = 9.0  # frozen mid-step, then resumed after 12 took over
+    report = chaos.Report("judge", 1)
+    chaos._judge_duplicates([("r1", "s0", 12, 13.0), ("r1", "s0", 11, 14.0)], cluster, report)
+    assert report.duplicates_explained == 1
+
+
 def test_judge__a_server_fault_between_the_executions_explains_them() -> None:
     cluster = _cluster()
     cluster.server_faults.append(11.0)
