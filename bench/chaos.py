@@ -46,6 +46,7 @@ from stepline import Client, ServerUnavailable
 
 LEASE_SECONDS = 2.0
 WORKERS_PER_SERVER = 2
+SERVER_POOL_SIZE = 4
 FAULTS = ("worker SIGKILL", "server SIGKILL", "pg_terminate_backend", "worker SIGSTOP")
 # Seconds before the next fault of a kind, drawn uniformly: workers die often; servers and
 # their database connections every few seconds (DBOS restarts PostgreSQL every 5-40 s).
@@ -86,6 +87,7 @@ class Report:
     duplicates_explained: int = 0
     duplicates_unexplained: int = 0
     violations: list[str] = field(default_factory=list)
+    unexplained: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -117,6 +119,8 @@ class Server:
             *("-m", "services.cli", "serve", "--grpc-address", self.address),
             *("--http-address", "", "--lease-duration", f"{LEASE_SECONDS}s"),
             *("--database-url", self.url, "--log-level", "ERROR"),
+            # Few connections: PostgreSQL's 100 are shared with whatever else runs here.
+            *("--db-pool-size", str(SERVER_POOL_SIZE)),
             cwd=REPO_ROOT,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
@@ -190,8 +194,9 @@ class Cluster:
     servers: list[Server]
     workers: list[WorkerProcess]
     rng: random.Random
-    # pid -> when it was killed or stopped; and the moments the servers lost state.
-    struck_pids: dict[int, float] = field(default_factory=dict)
+    # pid -> when it was killed or stopped (a worker may be frozen more than once); and
+    # the moments the servers lost state.
+    struck_pids: dict[int, list[float]] = field(default_factory=dict)
     server_faults: list[float] = field(default_factory=list)
     injected: int = 0
     _pending: set[asyncio.Task[None]] = field(default_factory=set)
@@ -209,7 +214,7 @@ class Cluster:
 
     async def _kill_worker(self) -> None:
         victim = self.rng.choice(self.workers)
-        self.struck_pids[victim.pid] = time.time()
+        self.struck_pids.setdefault(victim.pid, []).append(time.time())
         await victim.stop(signal.SIGKILL)
         replacement = WorkerProcess(victim.server, self.url)
         await replacement.start()
@@ -237,7 +242,7 @@ class Cluster:
 
     def _stop_worker(self) -> None:
         victim = self.rng.choice(self.workers)
-        self.struck_pids[victim.pid] = time.time()
+        self.struck_pids.setdefault(victim.pid, []).append(time.time())
         victim.send(signal.SIGSTOP)
         task = asyncio.create_task(self._resume_later(victim))
         self._pending.add(task)
@@ -359,17 +364,25 @@ def _judge_duplicates(
                 report.duplicates_explained += 1
             else:
                 report.duplicates_unexplained += 1
+                report.unexplained.append(
+                    f"step ran again unexplained: pid {pid} at {at:.3f}, pid {again_pid} at "
+                    f"{again_at:.3f}; struck {_struck(cluster, (pid, again_pid))}"
+                )
+
+
+def _struck(cluster: Cluster, pids: tuple[int, int]) -> dict[int, list[float]]:
+    return {pid: cluster.struck_pids[pid] for pid in pids if pid in cluster.struck_pids}
 
 
 def _explained(pids: tuple[int, int], at: float, again_at: float, cluster: Cluster) -> bool:
     """A re-execution is explained by a fault that struck around the two executions: one
     of the executors was killed or frozen (a frozen one may write its step's side effect
-    when it resumes, after the worker that took the run over wrote its own: so the fault
-    may precede both), or a server or its connections went between them."""
+    when it resumes, after the worker that took the run over wrote its own, or claim the
+    run again itself once resumed: so the fault may precede both), or a server or its
+    connections went between them."""
     since = at - _STRUCK_BEFORE
     for pid in pids:
-        struck = cluster.struck_pids.get(pid)
-        if struck is not None and since <= struck <= again_at:
+        if any(since <= struck <= again_at for struck in cluster.struck_pids.get(pid, ())):
             return True
     return any(at - 1.0 <= moment <= again_at for moment in cluster.server_faults)
 
@@ -463,7 +476,7 @@ async def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
             flush=True,
         )
-        for violation in report.violations[:20]:
+        for violation in [*report.violations, *report.unexplained][:20]:
             print(f"  violation: {violation}", file=sys.stderr)
         reports.append(report)
     print(table(reports))

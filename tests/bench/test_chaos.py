@@ -43,7 +43,7 @@ def test_judge__a_step_run_twice_with_no_fault_between_is_unexplained() -> None:
 
 def test_judge__a_step_run_again_after_its_worker_was_killed_is_explained() -> None:
     cluster = _cluster()
-    cluster.struck_pids[11] = 10.5
+    cluster.struck_pids[11] = [10.5]
     report = chaos.Report("judge", 1)
     chaos._judge_duplicates([("r1", "s0", 11, 10.0), ("r1", "s0", 12, 13.0)], cluster, report)
     assert (report.duplicates_explained, report.duplicates_unexplained) == (1, 0)
@@ -51,10 +51,18 @@ def test_judge__a_step_run_again_after_its_worker_was_killed_is_explained() -> N
 
 def test_judge__a_frozen_worker_writing_after_the_new_owner_is_explained() -> None:
     cluster = _cluster()
-    cluster.struck_pids[11] = 9.0  # frozen mid-step, then resumed after 12 took over
+    cluster.struck_pids[11] = [9.0]  # frozen mid-step, then resumed after 12 took over
     report = chaos.Report("judge", 1)
     chaos._judge_duplicates([("r1", "s0", 12, 13.0), ("r1", "s0", 11, 14.0)], cluster, report)
     assert report.duplicates_explained == 1
+
+
+def test_judge__every_freeze_of_a_worker_counts_not_only_its_last() -> None:
+    cluster = _cluster()
+    cluster.struck_pids[11] = [9.0, 30.0]  # frozen, resumed, ran the step again; frozen later
+    report = chaos.Report("judge", 1)
+    chaos._judge_duplicates([("r1", "s0", 11, 8.5), ("r1", "s0", 11, 13.0)], cluster, report)
+    assert (report.duplicates_explained, report.duplicates_unexplained) == (1, 0)
 
 
 def test_judge__a_server_fault_between_the_executions_explains_them() -> None:
