@@ -13,6 +13,7 @@ from gateway.http_limits import HttpLimits
 from gateway.serve import HttpServer
 from services.config import ServerConfig
 from services.server import Server, StartupError, max_request_bytes
+from stepline.tls import TLSConfig
 
 _ANY_V4 = ("0.0.0.0", "")
 _ANY_V6 = ("[::]", "::")
@@ -28,7 +29,12 @@ def loopback_backend(grpc_address: str, port: int) -> str:
     return f"{host}:{port}"
 
 
-def rest_server(config: ServerConfig, backend: str, server: Server | None = None) -> HttpServer:
+def rest_server(
+    config: ServerConfig,
+    backend: str,
+    server: Server | None = None,
+    backend_tls: TLSConfig | None = None,
+) -> HttpServer:
     """The gateway on `config.http_address`, forwarding to `backend`. Its body limit is
     the core's receive limit for `config` (a standalone gateway takes the core's
     --max-payload-bytes for it). With the in-process `server`, it serves GET /metrics."""
@@ -37,6 +43,7 @@ def rest_server(config: ServerConfig, backend: str, server: Server | None = None
         default_timeout=default_timeout(config),
         max_body_bytes=max_request_bytes(config),
         metrics=None if server is None else metrics_source(server),
+        backend_tls=backend_tls,
     )
     return HttpServer(
         app,
@@ -44,6 +51,8 @@ def rest_server(config: ServerConfig, backend: str, server: Server | None = None
         shutdown_grace=config.shutdown_grace.total_seconds(),
         reuse_port=config.reuse_port,
         limits=http_limits(config),
+        tls_cert=config.tls_cert,
+        tls_key=config.tls_key,
     )
 
 
