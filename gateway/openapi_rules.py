@@ -89,13 +89,26 @@ _BY_FULL_NAME = {
 # Fields of messages nested in requests, by full name.
 _NESTED = {
     # 0 (or unset) is the default, 2; else at least 1. JSON has no NaN or infinity.
+    # One number type with `not` rather than a oneOf, so generated clients see a float.
     f"{_PACKAGE}.RetryPolicy.backoff_coefficient": FieldRule(
-        {"oneOf": [{"type": "number", "minimum": 1}, {"const": 0}]}
+        {
+            "oneOf": None,
+            "type": "number",
+            "minimum": 0,
+            "not": {"exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        }
     ),
     # 0 is unlimited, 1 no retry.
     f"{_PACKAGE}.RetryPolicy.maximum_attempts": FieldRule({"minimum": 0}),
     f"{_PACKAGE}.RetryPolicy.initial_interval": _RETRY_INTERVAL,
-    f"{_PACKAGE}.RetryPolicy.maximum_interval": _RETRY_INTERVAL,
+    # A rule across two fields, which a schema cannot state: said in words.
+    f"{_PACKAGE}.RetryPolicy.maximum_interval": FieldRule(
+        {
+            **_RETRY_INTERVAL.keywords,
+            "description": "At least initialInterval; a smaller one is a 400 "
+            "(retry_policy.maximum_interval: must be at least initial_interval).",
+        }
+    ),
 }
 
 

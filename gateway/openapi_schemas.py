@@ -201,7 +201,9 @@ class SchemaRegistry:
             # A rule may narrow the items (`items` replaces the element schema).
             schema = {"type": "array", "items": self.single(field), **self._rules(field).keywords}
         else:
-            schema = {**self.single(field), **self._rules(field).keywords}
+            # A rule's keyword set to None removes it (a rule replacing a oneOf).
+            merged = {**self.single(field), **self._rules(field).keywords}
+            schema = {key: value for key, value in merged.items() if value is not None}
         _describe(schema, field.full_name)
         return schema
 
