@@ -97,6 +97,13 @@ def from_store_error(exc: store_errors.StoreError) -> ApiError:
                 str(exc),
                 {"namespace_id": exc.namespace_id, "run_id": exc.run_id},
             )
+        case store_errors.EventNotFound():
+            return ApiError(
+                grpc.StatusCode.NOT_FOUND,
+                R.ERROR_REASON_EVENT_NOT_FOUND,
+                str(exc),
+                {"namespace_id": exc.namespace_id, "event_id": exc.event_id},
+            )
         case store_errors.StepAttemptNotFound():
             return ApiError(
                 grpc.StatusCode.NOT_FOUND,

@@ -37,7 +37,9 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
     from stepline._client import Client
     from stepline._context import StepContext, WorkflowContext
     from stepline._errors import (
+        ChildRunFailed,
         DuplicateStepError,
+        EventNotFound,
         ExecutionAlreadyEnded,
         IdempotencyConflict,
         InvalidArgument,
@@ -59,7 +61,19 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
         StepStateError,
     )
     from stepline._sync import SyncClient
-    from stepline._values import BatchResult, Failure, Page, RetryPolicy, Run, RunStatus, Step
+    from stepline._values import (
+        BatchResult,
+        Event,
+        EventRuns,
+        EventSent,
+        Failure,
+        Page,
+        RetryPolicy,
+        Run,
+        RunStatus,
+        Signal,
+        Step,
+    )
     from stepline._worker import Worker, WorkerStats
     from stepline._workflow import Workflow, workflow
     from stepline.tls import TLSConfig
@@ -69,7 +83,9 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "stepline._client": ("Client",),
     "stepline._context": ("StepContext", "WorkflowContext"),
     "stepline._errors": (
+        "ChildRunFailed",
         "DuplicateStepError",
+        "EventNotFound",
         "ExecutionAlreadyEnded",
         "IdempotencyConflict",
         "InvalidArgument",
@@ -93,11 +109,15 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "stepline._sync": ("SyncClient",),
     "stepline._values": (
         "BatchResult",
+        "Event",
+        "EventRuns",
+        "EventSent",
         "Failure",
         "Page",
         "RetryPolicy",
         "Run",
         "RunStatus",
+        "Signal",
         "Step",
     ),
     "stepline._worker": ("Worker", "WorkerStats"),
@@ -108,8 +128,13 @@ _HOMES = {name: module for module, names in _MODULES.items() for name in names}
 
 __all__ = [
     "BatchResult",
+    "ChildRunFailed",
     "Client",
     "DuplicateStepError",
+    "Event",
+    "EventNotFound",
+    "EventRuns",
+    "EventSent",
     "ExecutionAlreadyEnded",
     "Failure",
     "IdempotencyConflict",
@@ -130,6 +155,7 @@ __all__ = [
     "RunNotTerminal",
     "RunStatus",
     "ServerUnavailable",
+    "Signal",
     "Step",
     "StepAttemptNotFound",
     "StepContext",

@@ -16,6 +16,7 @@ import grpc
 
 from stepline._batch import Progress, RunFilter, run_pages
 from stepline._channel import RECONNECT_OPTIONS, pause_before_retry
+from stepline._client_waits import WaitCalls
 from stepline._convert import fill_struct, fill_value, to_timestamp
 from stepline._credentials import Transport
 from stepline._errors import RunCanceled, RunFailed, ServerUnavailable, from_rpc_error
@@ -73,7 +74,7 @@ def _list_request(
     return request
 
 
-class Client:
+class Client(WaitCalls):
     """`async with Client("127.0.0.1:50051") as client:`, or `await client.close()`.
 
     `api_key` goes with every call as `authorization: Bearer <key>` (default: the

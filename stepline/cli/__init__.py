@@ -1,5 +1,5 @@
-"""The `stepline` command: `stepline runs start|get|list|cancel|steps|replay|batch-cancel|
-batch-replay` and `stepline worker`.
+"""The `stepline` command: `stepline runs start|get|list|cancel|steps|replay|signal|
+batch-cancel|batch-replay`, `stepline events send|get|list|runs` and `stepline worker`.
 
 Exit codes: 0 success; 1 an error (one line on stderr, never a traceback), a run waited
 for with `runs start|replay --wait` that FAILED or was CANCELED, or a batch the user did
@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 from stepline import (
     Client,
+    EventNotFound,
     IdempotencyConflict,
     NotSerializableError,
     RunAlreadyTerminal,
@@ -30,8 +31,8 @@ from stepline import (
     StepNotFound,
     tracing,
 )
+from stepline.cli import events, runs, worker
 from stepline.cli import parser as cli_parser
-from stepline.cli import runs, worker
 from stepline.cli.connect import connection_options
 from stepline.cli.errors import UsageError
 
@@ -75,10 +76,11 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await worker.run(args)
     # One span for the command, so that the calls of `runs start --wait` make one trace
     # (the run's own spans join it too), not a root trace each.
-    with tracing.tracer().start_as_current_span(f"stepline runs {args.action}"):
+    actions = events.ACTIONS if args.command == "events" else runs.ACTIONS
+    with tracing.tracer().start_as_current_span(f"stepline {args.command} {args.action}"):
         options = connection_options(args)
         async with Client(args.address, namespace=args.namespace, **options) as client:
-            return await runs.ACTIONS[args.action](client, args)
+            return await actions[args.action](client, args)
 
 
 def _unreachable_hint(error: SteplineError) -> str:
@@ -100,6 +102,10 @@ def _describe(error: SteplineError, args: argparse.Namespace) -> str:
     run_id = getattr(args, "run_id", "")
     if isinstance(error, RunNotFound):
         return f"run not found: {run_id}" if run_id else "run not found"
+    if isinstance(error, RunAlreadyTerminal) and args.action == "signal":
+        return f"run {run_id} has already ended; it takes no more signals"
+    if isinstance(error, EventNotFound):
+        return f"event not found: {args.event_id}"
     if isinstance(error, RunAlreadyTerminal):
         return f"run {run_id} has already ended; only a running run can be canceled"
     if isinstance(error, RunNotTerminal):

@@ -148,5 +148,10 @@ def test_bindings_for__workflow_service_exposes_every_rpc() -> None:
         ("POST", "/v1/namespaces/{namespace_id}/runs/{run_id}:replay"),
         ("POST", "/v1/namespaces/{namespace_id}/runs:batchCancel"),
         ("POST", "/v1/namespaces/{namespace_id}/runs:batchReplay"),
+        ("POST", "/v1/namespaces/{namespace_id}/runs/{run_id}:signal"),
+        ("POST", "/v1/namespaces/{namespace_id}/events"),
+        ("GET", "/v1/namespaces/{namespace_id}/events/{event_id}"),
+        ("GET", "/v1/namespaces/{namespace_id}/events"),
+        ("GET", "/v1/namespaces/{namespace_id}/events/{event_id}/runs"),
     }
     assert {b.method.name for b in bindings_for(service)} == {m.name for m in service.methods}

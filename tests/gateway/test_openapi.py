@@ -78,6 +78,9 @@ def test_document_is_valid_openapi_3_1(document: Schema) -> None:
         assert _validator(document, schema) is not None, name
 
 
+EVENTS = "/v1/namespaces/{namespace_id}/events"
+
+
 def test_every_rpc_is_one_operation_named_after_it(document: Schema) -> None:
     methods = {
         "StartWorkflow": ("post", RUNS),
@@ -89,6 +92,11 @@ def test_every_rpc_is_one_operation_named_after_it(document: Schema) -> None:
         "ReplayWorkflowRun": ("post", RUN + ":replay"),
         "BatchCancelWorkflowRuns": ("post", RUNS + ":batchCancel"),
         "BatchReplayWorkflowRuns": ("post", RUNS + ":batchReplay"),
+        "SignalWorkflowRun": ("post", RUN + ":signal"),
+        "SendEvent": ("post", EVENTS),
+        "GetEvent": ("get", EVENTS + "/{event_id}"),
+        "ListEvents": ("get", EVENTS),
+        "ListEventRuns": ("get", EVENTS + "/{event_id}/runs"),
     }
     for operation_id, (http_method, path) in methods.items():
         operation = document["paths"][path][http_method]
@@ -119,6 +127,7 @@ def test_list_filters_are_query_parameters(document: Schema) -> None:
         "created_after",
         "created_before",
         "replay_of_run_id",
+        "parent_run_id",
     ]
     statuses = query["statuses"]
     # The server refuses WORKFLOW_RUN_STATUS_UNSPECIFIED as a filter: not offered.
@@ -485,8 +494,23 @@ BOUNDARIES: dict[str, tuple[list[Any], list[Any]]] = {
     "batch_id": (["b" * 255], ["b" * 256, "a\tb"]),
     # Only tokens the server made are valid; these are refused by form.
     "page_token": ([""], ["a b", "x" * 1025, "a+b/c="]),
+    "parent_run_id": ([UUID, ""], ["not-a-uuid"]),
+    "event_id": ([UUID], ["not-a-uuid"]),
+    "signal_name": (["s" * 255], ["s" * 256, "a b", ""]),
+    "event_name": (["e" * 255], ["e" * 256, "a b"]),
 }
-PATH_DEFAULTS = {"namespace_id": "rules", "run_id": UUID, "step_attempt_id": UUID}
+PATH_DEFAULTS = {
+    "namespace_id": "rules",
+    "run_id": UUID,
+    "step_attempt_id": UUID,
+    "event_id": UUID,
+}
+# Required body fields the case does not test, by method.
+BODY_DEFAULTS = {
+    "StartWorkflow": {"workflowName": "rules"},
+    "SignalWorkflowRun": {"signalName": "rules"},
+    "SendEvent": {"eventName": "rules"},
+}
 
 
 def _rule_cases() -> list[Any]:
@@ -531,8 +555,8 @@ async def _send(rest: RestApi, binding: HttpBinding, field: str, value: Any) -> 
         body, query = {json_name: value}, {}
     else:
         body, query = {}, {field: value}
-    if binding.method.name == "StartWorkflow":
-        body.setdefault("workflowName", "rules")
+    for name, default in BODY_DEFAULTS.get(binding.method.name, {}).items():
+        body.setdefault(name, default)
     if binding.http_method == "GET":
         return await rest.http.get(path, params=query)
     return await rest.http.request(binding.http_method, path, params=query, json=body)
