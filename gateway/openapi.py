@@ -89,12 +89,19 @@ def _operation(binding: HttpBinding, registry: SchemaRegistry, operation_id: str
         schema = _request_body(binding, registry)
         # The gateway reads an empty body as an empty message: a body is required only
         # where that message lacks a required field (StartWorkflow's workflowName).
+        target = _component(schema, registry)
         operation["requestBody"] = {
-            "required": bool(schema.get("required")),
+            "required": bool(target.get("required")),
             "content": {JSON: {"schema": schema}},
         }
     operation["responses"] = _responses(binding, registry)
     return operation
+
+
+def _component(schema: Schema, registry: SchemaRegistry) -> Schema:
+    """The schema itself, or the component it refers to."""
+    name = schema.get("$ref", "").removeprefix("#/components/schemas/")
+    return registry.components.get(name, schema) if name else schema
 
 
 def _field_at(message: Descriptor, path: str) -> FieldDescriptor:
