@@ -10,7 +10,7 @@ GOOGLEAPIS := third_party/googleapis
 DESCRIPTORS := gateway/stepline.binpb
 BUILD_DESCRIPTORS = $(BUF) build --as-file-descriptor-set --exclude-imports --path api/stepline -o
 
-.PHONY: install run test check lint typecheck proto-check breaking docs docs-check generate googleapis bench bench-rest bench-sdk bench-tracing bench-batches bench-waits bench-auth bench-peers clean
+.PHONY: install run test check lint typecheck proto-check breaking docs docs-check generate googleapis bench bench-rest bench-sdk bench-tracing bench-batches bench-waits bench-auth bench-peers chaos clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -137,6 +137,12 @@ bench-peers: $(INSTALLED)
 	  (cd $(PEERS_DIR) && npm ci --no-audit --no-fund); \
 	fi
 	$(PY) -m bench.peers $(BENCH_PEERS_ARGS)
+
+## The chaos suite on PostgreSQL (docs/chaos.md): 1,000 runs per scenario, two servers,
+## workers SIGKILLed and SIGSTOPped, servers SIGKILLed and restarted, backends
+## terminated; every invariant checked; prints the table. CHAOS_ARGS="--runs 200" passes options.
+chaos: $(INSTALLED)
+	$(PY) -m bench.chaos $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(GOOGLEAPIS) site

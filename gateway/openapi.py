@@ -17,14 +17,17 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescri
 
 from gateway import comments, openapi_errors, openapi_rules, query
 from gateway.http_rule import HttpBinding
-from gateway.openapi_schemas import WELL_KNOWN, Schema, SchemaRegistry
+from gateway.openapi_schemas import WELL_KNOWN, Schema, SchemaRegistry, read_messages
 
 JSON = openapi_errors.JSON
 
 
 def build_openapi(bindings: Sequence[HttpBinding], *, title: str, version: str) -> dict[str, Any]:
     """The OpenAPI 3.1 document of `bindings`."""
-    registry = SchemaRegistry(openapi_rules.field_rule)
+    inputs = {
+        binding.method.input_type.full_name: binding.method.input_type for binding in bindings
+    }
+    registry = SchemaRegistry(openapi_rules.field_rule, read=read_messages(inputs.values()))
     paths: dict[str, dict[str, Any]] = {}
     tags: dict[str, dict[str, str]] = {}
     seen: dict[str, int] = {}
@@ -83,13 +86,22 @@ def _operation(binding: HttpBinding, registry: SchemaRegistry, operation_id: str
     if parameters:
         operation["parameters"] = parameters
     if binding.body:
-        # Not required: the gateway reads an empty body as an empty message.
+        schema = _request_body(binding, registry)
+        # The gateway reads an empty body as an empty message: a body is required only
+        # where that message lacks a required field (StartWorkflow's workflowName).
+        target = _component(schema, registry)
         operation["requestBody"] = {
-            "required": False,
-            "content": {JSON: {"schema": _request_body(binding, registry)}},
+            "required": bool(target.get("required")),
+            "content": {JSON: {"schema": schema}},
         }
     operation["responses"] = _responses(binding, registry)
     return operation
+
+
+def _component(schema: Schema, registry: SchemaRegistry) -> Schema:
+    """The schema itself, or the component it refers to."""
+    name = schema.get("$ref", "").removeprefix("#/components/schemas/")
+    return registry.components.get(name, schema) if name else schema
 
 
 def _field_at(message: Descriptor, path: str) -> FieldDescriptor:

@@ -25,8 +25,12 @@ _DETAIL_DESCRIPTIONS = {
 # the body of every request), an internal error, the core or its database unavailable,
 # or the upstream deadline (Grpc-Timeout) passing.
 COMMON_STATUSES: dict[int, str] = {
-    400: "The request is malformed or a field is invalid (INVALID_ARGUMENT).",
+    400: "The request is malformed or a field is invalid (INVALID_ARGUMENT); a page token "
+    "the server did not return is INVALID_PAGE_TOKEN.",
+    408: "The request's headers (10 s) or body (30 s, by default) did not arrive in time "
+    "(REQUEST_TIMEOUT); the connection is closed.",
     413: "The request is larger than the server accepts (PAYLOAD_TOO_LARGE).",
+    414: "The URL is longer than 16 KiB (URI_TOO_LONG).",
     431: "The forwarded headers (Authorization, trace headers, Grpc-Metadata-*) are too "
     "large (METADATA_TOO_LARGE).",
     500: "An unexpected error in the server (INTERNAL); the server logged it.",
@@ -34,7 +38,8 @@ COMMON_STATUSES: dict[int, str] = {
     504: "The deadline passed before the call finished (DEADLINE_EXCEEDED).",
 }
 BODY_STATUSES: dict[int, str] = {
-    415: "The request body is not JSON (Content-Type must be application/json).",
+    415: "The request body is not JSON (Content-Type must be application/json), or not in "
+    "UTF-8 (UNSUPPORTED_MEDIA_TYPE).",
 }
 
 # The further statuses an RPC answers, by method full name.

@@ -16,10 +16,13 @@ from gateway.services import REST_SERVICES
 
 _PACKAGE = "stepline.v1"
 _UUID = "^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
-# Names: 1-255 printable characters without whitespace; where a name may be empty, empty
-# means the default (task_queue) or no filter. The pattern forbids whitespace and the
-# control characters (NUL among them) that the server's isprintable() check refuses.
-_NAME_CHARS = "[^\\s\\u0000-\\u001f\\u007f-\\u009f]"
+# Names: 1-255 characters without whitespace, control or invisible format characters;
+# where a name may be empty, empty means the default (task_queue) or no filter. The same
+# class as services/validation.py's NAME_CHARACTERS (a test holds them equal).
+_NAME_CHARS = (
+    "[^\\u0000-\\u0020\\u007f-\\u00a0\\u00ad\\u1680\\u180e\\u2000-\\u200f"
+    "\\u2028-\\u202f\\u205f-\\u2064\\u2066-\\u206f\\u3000\\ufeff]"
+)
 _NAME = FieldRule({"maxLength": 255, "pattern": f"^{_NAME_CHARS}*$"})
 # Free text: any characters but NUL (PostgreSQL text cannot hold it; refused on both backends).
 _NO_NUL = "^[^\\u0000]*$"
@@ -43,6 +46,9 @@ _BY_NAME = {
     "step_attempt_id": FieldRule({"pattern": _UUID}, required=True),
     "event_id": FieldRule({"pattern": _UUID}, required=True),
     "page_size": FieldRule({"minimum": 0, "maximum": 1000}),
+    # Opaque and sealed: only a token the server returned is valid (any other is a 400,
+    # reason INVALID_PAGE_TOKEN); all have this form, and empty means the first page.
+    "page_token": FieldRule({"maxLength": 1024, "pattern": "^[A-Za-z0-9_-]*$"}),
     "workflow_name": _NAME,
     "task_queue": _NAME,
     # A filter: empty means none.
@@ -120,8 +126,27 @@ _BY_FULL_NAME = {
 
 # Fields of messages nested in requests, by full name.
 _NESTED = {
+    # 0 (or unset) is the default, 2; else at least 1. JSON has no NaN or infinity.
+    # One number type with `not` rather than a oneOf, so generated clients see a float.
+    f"{_PACKAGE}.RetryPolicy.backoff_coefficient": FieldRule(
+        {
+            "oneOf": None,
+            "type": "number",
+            "minimum": 0,
+            "not": {"exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        }
+    ),
+    # 0 is unlimited, 1 no retry.
+    f"{_PACKAGE}.RetryPolicy.maximum_attempts": FieldRule({"minimum": 0}),
     f"{_PACKAGE}.RetryPolicy.initial_interval": _RETRY_INTERVAL,
-    f"{_PACKAGE}.RetryPolicy.maximum_interval": _RETRY_INTERVAL,
+    # A rule across two fields, which a schema cannot state: said in words.
+    f"{_PACKAGE}.RetryPolicy.maximum_interval": FieldRule(
+        {
+            **_RETRY_INTERVAL.keywords,
+            "description": "At least initialInterval; a smaller one is a 400 "
+            "(retry_policy.maximum_interval: must be at least initial_interval).",
+        }
+    ),
 }
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 
 from gateway import comments
+from gateway.int_patterns import range_pattern
 
 Schema = dict[str, Any]
 REF_PREFIX = "#/components/schemas/"
@@ -95,6 +96,11 @@ WELL_KNOWN: dict[str, Schema] = {
     },
 }
 _NULL_VALUE = "google.protobuf.NullValue"
+_INT32_TYPES = frozenset(
+    {_T.TYPE_INT32, _T.TYPE_SINT32, _T.TYPE_SFIXED32, _T.TYPE_UINT32, _T.TYPE_FIXED32}
+)
+# A Value takes null as a value of its own; its schema already says "any JSON value".
+_NULL_ALREADY = frozenset({"google.protobuf.Value"})
 
 # The server's checks on a field, as extra schema keywords (see openapi_rules).
 FieldRules = Callable[[FieldDescriptor], "FieldRule"]
@@ -109,6 +115,19 @@ class FieldRule:
 NO_RULE = FieldRule()
 
 
+def read_messages(requests: Iterable[Descriptor]) -> frozenset[str]:
+    """The request messages and every message they nest, by full name."""
+    seen: set[str] = set()
+    pending = list(requests)
+    while pending:
+        message = pending.pop()
+        if message.full_name in seen:
+            continue
+        seen.add(message.full_name)
+        pending += [f.message_type for f in message.fields if f.message_type is not None]
+    return frozenset(seen)
+
+
 def ref(name: str) -> Schema:
     return {"$ref": REF_PREFIX + name}
 
@@ -116,9 +135,14 @@ def ref(name: str) -> Schema:
 class SchemaRegistry:
     """Builds component schemas on demand; `components` holds every one built so far."""
 
-    def __init__(self, rules: FieldRules = lambda _field: NO_RULE) -> None:
+    def __init__(
+        self, rules: FieldRules = lambda _field: NO_RULE, read: frozenset[str] | None = None
+    ) -> None:
+        """`read`: the full names of the messages the server reads (requests and what
+        they nest); only their fields accept null. None: every message's do."""
         self.components: dict[str, Schema] = {}
         self._rules = rules
+        self._read = read
 
     def message(self, message: Descriptor) -> Schema:
         """A reference to the message's component (or the inline form of a well-known type)."""
@@ -135,14 +159,41 @@ class SchemaRegistry:
         fields = [f for f in message.fields if f.name not in skipped]
         schema: Schema = {"type": "object"}
         _describe(schema, message.full_name)
-        schema["properties"] = {f.json_name: self.field(f) for f in fields}
         required = [f.json_name for f in fields if self._rules(f).required]
+        # A response message's fields are never null; a request's may be (as their default).
+        read = self._read is None or message.full_name in self._read
+        schema["properties"] = {
+            f.json_name: self.field(
+                f, in_object=True, nullable=read and f.json_name not in required
+            )
+            for f in fields
+        }
         if required:
             schema["required"] = required
         schema["additionalProperties"] = False
         return schema
 
-    def field(self, field: FieldDescriptor) -> Schema:
+    def field(
+        self, field: FieldDescriptor, *, in_object: bool = False, nullable: bool = False
+    ) -> Schema:
+        """The field's schema. `in_object`: a property of a JSON object, where a 32-bit
+        integer may also be written as a string, as proto3 JSON allows (in a query string
+        every value is text anyway). `nullable`: JSON null is accepted too (proto3 JSON
+        reads a null as the field's default value), as for every field not required."""
+        schema = self._field(field)
+        if in_object and field.type in _INT32_TYPES and not field.is_repeated:
+            schema = _or_string(schema)
+        takes_null = (
+            field.message_type is not None and field.message_type.full_name in _NULL_ALREADY
+        )
+        if nullable and not takes_null and schema.get("type") != "null":
+            description = schema.pop("description", None)
+            schema = {"anyOf": [schema, {"type": "null"}]}
+            if description:
+                schema["description"] = description
+        return schema
+
+    def _field(self, field: FieldDescriptor) -> Schema:
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
             value = field.message_type.fields_by_name["value"]
             schema: Schema = {"type": "object", "additionalProperties": self.single(value)}
@@ -150,7 +201,9 @@ class SchemaRegistry:
             # A rule may narrow the items (`items` replaces the element schema).
             schema = {"type": "array", "items": self.single(field), **self._rules(field).keywords}
         else:
-            schema = {**self.single(field), **self._rules(field).keywords}
+            # A rule's keyword set to None removes it (a rule replacing a oneOf).
+            merged = {**self.single(field), **self._rules(field).keywords}
+            schema = {key: value for key, value in merged.items() if value is not None}
         _describe(schema, field.full_name)
         return schema
 
@@ -170,6 +223,17 @@ class SchemaRegistry:
             _describe(schema, enum.full_name, _value_lines(enum))
             self.components[enum.full_name] = schema
         return ref(enum.full_name)
+
+
+def _or_string(schema: Schema) -> Schema:
+    """An integer schema, or the same range as a string of canonical decimal digits."""
+    description = schema.pop("description", None)
+    low, high = schema["minimum"], schema["maximum"]
+    text = {"type": "string", "pattern": range_pattern(low, high)}
+    combined: Schema = {"oneOf": [schema, text]}
+    if description:
+        combined["description"] = description
+    return combined
 
 
 def _value_lines(enum: EnumDescriptor) -> list[str]:

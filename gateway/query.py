@@ -22,7 +22,9 @@ from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
-from gateway.errors import invalid
+from gateway.errors import GatewayError, invalid
+from gateway.int_patterns import INT_RANGES, canonical, integer_rule
+from gateway.json_rules import explain
 
 # Message types whose JSON form is a single string or number: one query parameter each.
 # The OpenAPI document lists query parameters by these same rules (gateway/openapi.py).
@@ -53,6 +55,7 @@ class _Param:
     json_path: tuple[str, ...]  # JSON names from the request message down to the leaf
     repeated: bool
     is_bool: bool
+    is_integer: FieldDescriptor | None = None  # the field, when an integer
 
 
 class QueryBinder:
@@ -61,6 +64,7 @@ class QueryBinder:
     def __init__(self, message: Descriptor, excluded: set[str]) -> None:
         """`excluded`: proto field paths bound elsewhere (path variables, the body field)."""
         self._params: dict[str, _Param] = {}
+        self._descriptor = message
         self._collect(message, (), (), excluded, 0)
 
     def _collect(
@@ -86,7 +90,8 @@ class QueryBinder:
                 is_bool = full_name in _BOOL_MESSAGES
             else:
                 is_bool = field.type == FieldDescriptor.TYPE_BOOL
-            param = _Param(names, repeated, is_bool)
+            integer = field if field.message_type is None and field.type in INT_RANGES else None
+            param = _Param(names, repeated, is_bool, integer)
             self._params[".".join(proto)] = param
             self._params.setdefault(".".join(names), param)
 
@@ -101,29 +106,34 @@ class QueryBinder:
             param = self._params.get(key)
             if param is None:
                 continue
+            if param.is_integer is not None and not canonical(value):
+                rule = integer_rule(param.is_integer)
+                raise invalid(f"invalid query parameter {key}: {rule}", key)
             converted = _bool(key, value) if param.is_bool else value
             _place(tree, key, param, converted, seen)
         if not tree:
             return
         try:
             json_format.ParseDict(tree, message)
-        except json_format.ParseError as exc:
-            culprit = self._culprit(pairs, type(message))
-            raise invalid(f"invalid query parameter: {exc}", culprit) from None
+        except json_format.ParseError:
+            raise self._culprit(pairs) from None
 
-    def _culprit(self, pairs: list[tuple[str, str]], cls: type[Message]) -> str | None:
-        """The first parameter, as sent, whose value alone does not parse (errors only)."""
+    def _culprit(self, pairs: list[tuple[str, str]]) -> GatewayError:
+        """A 400 naming the first parameter, as sent, whose value breaks its field's rule
+        (errors only: json_format's own words are Python's, never shown)."""
         for key, value in pairs:
             param = self._params.get(key)
             if param is None or param.is_bool:
                 continue  # bools were checked while placing them
             tree: dict[str, Any] = {}
             _place(tree, key, param, value, set())
-            try:
-                json_format.ParseDict(tree, cls())
-            except json_format.ParseError:
-                return key
-        return None
+            violation = explain(tree, self._descriptor)
+            if violation is not None:
+                rule = violation.rule
+                if param.repeated:  # one value of a repeated parameter broke the rule
+                    rule = rule.replace("must be", "each value must be", 1)
+                return invalid(f"invalid query parameter {key}: {rule}", key)
+        return invalid("invalid query parameters: a value does not fit its field")
 
 
 def _place(tree: dict[str, Any], key: str, param: _Param, value: Any, seen: set[str]) -> None:

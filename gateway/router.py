@@ -6,7 +6,9 @@ literal segments beat fewer (`/v1/runs/latest` beats `/v1/runs/{id}`); then a te
 without `**` beats one with it; then more segments beat fewer; then proto order. Two
 bindings with the same HTTP method and the same template shape are a start-up error.
 
-A path that matches only under other HTTP methods is a 405 naming the allowed ones;
+A path ending in a verb that a route defines (`:cancel`) is that custom method's alone:
+a template without a verb does not match it. A path that matches only under other HTTP
+methods is a 405 naming the allowed ones;
 a path that matches nothing is a 404. A path with a malformed percent-escape (`%ZZ`, or
 escapes that are not UTF-8) is a 400 before any matching, as in grpc-gateway.
 """
@@ -48,6 +50,8 @@ class Router(Generic[R]):
             method = route.binding.http_method
             self._by_method[method] = (*self._by_method.get(method, ()), route)
         _reject_duplicates(self._routes)
+        self._verb_routes = tuple(r for r in self._routes if r.binding.template.verb is not None)
+        self._verbs = frozenset(r.binding.template.verb for r in self._verb_routes)
 
     @property
     def routes(self) -> tuple[R, ...]:
@@ -60,12 +64,19 @@ class Router(Generic[R]):
         if malformed is not None:
             raise invalid(f"malformed path {path}: {malformed}")
         split = SplitPath(path)
+        # A path ending in a verb the API defines (`…/runs/{id}:cancel`) names that custom
+        # method's resource: a template without a verb does not claim it as a variable
+        # value, so another HTTP method on it is a 405 allowing only the custom method's.
+        verbed = split.verb is not None and split.verb in self._verbs
+        candidates = self._routes if not verbed else self._verb_routes
         if split.ok:
             for route in self._by_method.get(http_method, ()):
+                if verbed and route.binding.template.verb is None:
+                    continue
                 values = route.binding.template.match_split(split)
                 if values is not None:
                     return Found(route, values)
-        matching = (r for r in self._routes if r.binding.template.match(path) is not None)
+        matching = (r for r in candidates if r.binding.template.match(path) is not None)
         allowed = sorted({r.binding.http_method for r in matching})
         if allowed:
             raise GatewayError(

@@ -15,6 +15,7 @@ from collections.abc import Generator
 import uvicorn
 from starlette.types import ASGIApp
 
+from gateway.http_limits import HttpLimits, protocol_class
 from gateway.tracing import traced_app
 
 
@@ -42,10 +43,12 @@ class HttpServer:
         *,
         shutdown_grace: float = 10.0,
         reuse_port: bool = False,
+        limits: HttpLimits | None = None,
         tls_cert: str = "",
         tls_key: str = "",
     ) -> None:
         self._app = traced_app(app)
+        self._limits = limits or HttpLimits()
         self._tls = (tls_cert, tls_key)
         self._reuse_port = reuse_port
         self._host, self._port = split_address(address)
@@ -76,6 +79,8 @@ class HttpServer:
             # request sent on a connection the server is closing fails (a 502 behind a
             # balancer; a ReadError for httpx). uvicorn's default is 5 s.
             timeout_keep_alive=75,
+            # Deadlines for receiving a request, a connection cap, JSON errors: http_limits.
+            http=protocol_class(self._limits),
             log_level="warning",  # the embedding process prints its own banner
             lifespan="on",
             timeout_graceful_shutdown=int(self._grace) or 1,

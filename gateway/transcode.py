@@ -34,6 +34,7 @@ from google.protobuf.message import Message
 from gateway.errors import GatewayError, invalid
 from gateway.http_rule import HttpBinding, TemplateError
 from gateway.json_names import check_field_names
+from gateway.json_rules import explain, explain_value
 from gateway.query import QueryBinder
 from gateway.render import to_json
 
@@ -90,7 +91,7 @@ class RequestBuilder:
         try:
             json_format.ParseDict(document, request)
         except json_format.ParseError as exc:
-            raise _body_error(exc) from None
+            raise _body_error(exc, document, self._descriptor) from None
         except RecursionError:
             raise _too_deep() from None
 
@@ -119,28 +120,70 @@ def _field_json(response: Message, name: str) -> Any:
 def check_json_content_type(content_type: str | None) -> None:
     if content_type is None:
         return  # a client that names no type is taken to send JSON, as grpc-gateway does
-    media = content_type.split(";", 1)[0].strip().lower()
-    if media == "application/json" or (
-        media.startswith("application/") and media.endswith("+json")
+    media, *parameters = (part.strip() for part in content_type.split(";"))
+    media = media.lower()
+    if not (
+        media == "application/json"
+        or (media.startswith("application/") and media.endswith("+json"))
     ):
-        return
-    raise GatewayError(
+        raise _unsupported(
+            f"Content-Type {media or '(empty)'!r} is not supported; send application/json",
+            media,
+        )
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset not in _UTF8_NAMES:
+            # RFC 8259 §8.1: JSON exchanged between systems is UTF-8, and nothing else.
+            raise _unsupported(
+                f"charset {charset!r} is not supported: JSON is UTF-8 (RFC 8259); send "
+                "application/json, or application/json; charset=utf-8",
+                content_type.strip(),
+            )
+
+
+_UTF8_NAMES = frozenset({"utf-8", "utf8"})
+
+
+def _unsupported(message: str, content_type: str) -> GatewayError:
+    return GatewayError(
         grpc.StatusCode.INVALID_ARGUMENT,
         "UNSUPPORTED_MEDIA_TYPE",
-        f"Content-Type {media or '(empty)'!r} is not supported; send application/json",
+        message,
         http_status=415,
-        metadata={"content_type": media},
+        metadata={"content_type": content_type},
     )
 
 
 def parse_json(body: bytes) -> Any:
     """The JSON document of a request body; a 400 for anything but standard JSON."""
+    text = _utf8(body)
     try:
-        return json.loads(body, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+        return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
     except RecursionError:
         raise _too_deep() from None
-    except (ValueError, UnicodeDecodeError) as exc:
+    except ValueError as exc:
         raise invalid(f"the request body is not valid JSON: {exc}") from None
+
+
+# A UTF-16 or UTF-32 text starts with a byte order mark or has a zero byte among its
+# first four (JSON text starts with an ASCII character): RFC 8259 §8.1 detection.
+_WIDE_MARKS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+
+
+def _utf8(body: bytes) -> str:
+    """The body as UTF-8 text (json.loads would take UTF-16 and UTF-32 too)."""
+    if body.startswith(_WIDE_MARKS) or b"\x00" in body[:4]:
+        raise _unsupported(
+            "the request body is UTF-16 or UTF-32: JSON is UTF-8 (RFC 8259)",
+            "application/json",
+        )
+    try:
+        return body.decode("utf-8-sig")  # a byte order mark is ignored, as RFC 8259 allows
+    except UnicodeDecodeError as exc:
+        raise invalid(
+            f"the request body is not valid UTF-8 (byte {exc.start}); JSON is UTF-8"
+        ) from None
 
 
 def _no_constant(token: str) -> Any:
@@ -172,13 +215,17 @@ def _one_line(exc: Exception) -> str:
 _UNKNOWN_FIELD = re.compile(r'has no field named "([^"]+)" at "([^"]*)"')
 
 
-def _body_error(exc: json_format.ParseError) -> GatewayError:
-    text = _one_line(exc)
-    unknown = _UNKNOWN_FIELD.search(text)
-    if unknown is None:
-        return invalid(f"invalid request body: {text}")
-    name, where = unknown.groups()
-    return invalid(f'invalid request body: unknown field "{name}" in {where}', name)
+def _body_error(
+    exc: json_format.ParseError, document: dict[str, Any], descriptor: Descriptor
+) -> GatewayError:
+    unknown = _UNKNOWN_FIELD.search(_one_line(exc))
+    if unknown is not None:
+        name, where = unknown.groups()
+        return invalid(f'invalid request body: unknown field "{name}" in {where}', name)
+    violation = explain(document, descriptor)
+    if violation is None:  # json_format's words are Python's: never shown
+        return invalid("invalid request body: a value does not fit its field")
+    return invalid(f"invalid request body: {violation}", violation.field)
 
 
 def _body_json_name(descriptor: Descriptor, body: str) -> str | None:
@@ -222,13 +269,15 @@ def _converter(field: FieldDescriptor, path: str) -> Callable[[str], Any]:
         # json_format knows every scalar's text form (ints, floats, enums by name or
         # number, bools, base64 bytes); a throwaway message does the checking.
         scratch = probe()
+        document: Any = value
         try:
-            document: Any = value
             if field.type == FieldDescriptor.TYPE_BOOL:
                 document = {"true": True, "false": False}.get(value, value)
             json_format.ParseDict({field.json_name: document}, scratch)
-        except json_format.ParseError as exc:
-            raise invalid(f"path parameter {path}: {_one_line(exc)}", path) from None
+        except json_format.ParseError:
+            violation = explain_value(document, field, path)
+            rule = violation.rule if violation else "is not a valid value"
+            raise invalid(f"path parameter {path}: {rule}", path) from None
         return getattr(scratch, field.name)
 
     return convert

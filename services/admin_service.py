@@ -14,7 +14,7 @@ from services import api_keys, convert
 from services import validation as v
 from services.errors import ApiError, invalid, rpc
 from services.key_cache import KeyCache
-from stepline.v1 import access_pb2
+from stepline.v1 import access_pb2, error_reason_pb2
 from stepline.v1 import admin_service_pb2 as pb
 from stepline.v1 import admin_service_pb2_grpc as pb_grpc
 from storage import Store
@@ -93,7 +93,8 @@ def _page_after(token: str) -> str:
             return after
     except (binascii.Error, UnicodeDecodeError, ApiError):
         pass
-    raise invalid("page_token", "is not a page token of ListNamespaces")
+    reason = error_reason_pb2.ERROR_REASON_INVALID_PAGE_TOKEN  # as every list's tokens
+    raise invalid("page_token", "is not a page token of ListNamespaces", reason)
 
 
 class AdminService(pb_grpc.AdminServiceServicer):

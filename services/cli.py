@@ -196,6 +196,29 @@ def _add_http_flags(command: argparse.ArgumentParser, note: str = "") -> None:
         help="deadline of a REST call without a Grpc-Timeout header, 0 for none "
         f"(env STEPLINE_HTTP_DEFAULT_TIMEOUT; default {default})",
     )
+    default = _seconds(_DEFAULTS.http_header_timeout)
+    command.add_argument(
+        "--http-header-timeout",
+        type=parse_duration,
+        default=parse_duration(_env("HTTP_HEADER_TIMEOUT", default)),
+        help="a request's headers must arrive within this of its first byte, else 408 "
+        f"(env STEPLINE_HTTP_HEADER_TIMEOUT; default {default})",
+    )
+    default = _seconds(_DEFAULTS.http_body_timeout)
+    command.add_argument(
+        "--http-body-timeout",
+        type=parse_duration,
+        default=parse_duration(_env("HTTP_BODY_TIMEOUT", default)),
+        help="a request's body must arrive within this of its headers, else 408 "
+        f"(env STEPLINE_HTTP_BODY_TIMEOUT; default {default})",
+    )
+    command.add_argument(
+        "--http-max-connections",
+        type=int,
+        default=int(_env("HTTP_MAX_CONNECTIONS", _DEFAULTS.http_max_connections)),
+        help="open REST connections per process; one more is answered 503 "
+        "(env STEPLINE_HTTP_MAX_CONNECTIONS; default %(default)s)",
+    )
     default = _seconds(_DEFAULTS.shutdown_grace)
     command.add_argument(
         "--shutdown-grace",
@@ -272,6 +295,9 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         grpc_address=args.grpc_address,
         http_address=args.http_address,
         http_default_timeout=args.http_default_timeout,
+        http_header_timeout=args.http_header_timeout,
+        http_body_timeout=args.http_body_timeout,
+        http_max_connections=args.http_max_connections,
         lease_duration=args.lease_duration,
         max_payload_bytes=args.max_payload_bytes,
         db_pool_size=args.db_pool_size,
@@ -331,6 +357,9 @@ async def _gateway(args: argparse.Namespace) -> None:
     config = ServerConfig(
         http_address=args.http_address,
         http_default_timeout=args.http_default_timeout,
+        http_header_timeout=args.http_header_timeout,
+        http_body_timeout=args.http_body_timeout,
+        http_max_connections=args.http_max_connections,
         shutdown_grace=args.shutdown_grace,
         max_payload_bytes=args.max_payload_bytes,
         trace_url_template=args.trace_url_template,

@@ -33,6 +33,11 @@ class ServerConfig:
     http_address: str = "127.0.0.1:8080"
     # Upstream deadline for a REST call without a Grpc-Timeout header.
     http_default_timeout: timedelta = timedelta(seconds=30)
+    # A request's headers must arrive within this of its first byte, its body within
+    # http_body_timeout of its headers (else 408); open connections per process are capped.
+    http_header_timeout: timedelta = timedelta(seconds=10)
+    http_body_timeout: timedelta = timedelta(seconds=30)
+    http_max_connections: int = 1000
     lease_duration: timedelta = timedelta(seconds=30)
     max_payload_bytes: int = 1024 * 1024
     db_pool_size: int = 10
@@ -73,6 +78,10 @@ class ServerConfig:
             raise ValueError("max payload bytes must be at least 1024")
         if self.max_crashes < 0:
             raise ValueError("max crashes must be 0 (no limit) or more")
+        if self.http_header_timeout <= timedelta(0) or self.http_body_timeout <= timedelta(0):
+            raise ValueError("HTTP header and body timeouts must be positive")
+        if self.http_max_connections < 1:
+            raise ValueError("HTTP max connections must be at least 1")
         if self.db_pool_size < 1:
             raise ValueError("database pool size must be at least 1")
         if self.log_format not in LOG_FORMATS:

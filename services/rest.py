@@ -10,6 +10,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from gateway.app import MetricsSource, create_app
 from gateway.errors import GatewayError
+from gateway.http_limits import HttpLimits
 from gateway.serve import HttpServer
 from services.access import denied
 from services.config import ServerConfig
@@ -54,8 +55,17 @@ def rest_server(
         config.http_address,
         shutdown_grace=config.shutdown_grace.total_seconds(),
         reuse_port=config.reuse_port,
+        limits=http_limits(config),
         tls_cert=config.tls_cert,
         tls_key=config.tls_key,
+    )
+
+
+def http_limits(config: ServerConfig) -> HttpLimits:
+    return HttpLimits(
+        header_timeout=config.http_header_timeout.total_seconds(),
+        body_timeout=config.http_body_timeout.total_seconds(),
+        max_connections=config.http_max_connections,
     )
 
 

@@ -27,7 +27,15 @@ MAX_PAGE_SIZE = 1000
 MAX_TEXT = 255
 
 _NAMESPACE = re.compile(r"[A-Za-z0-9._-]{1,63}")
-_NO_WHITESPACE = re.compile(r"\S+")
+# A name's characters: any but whitespace, control characters and the invisible format
+# characters that can disguise a name (soft hyphen, zero-width and bidirectional marks).
+# Spelled out rather than \s or isprintable(), so that the OpenAPI document states this
+# very class (gateway/openapi_rules.py) and means the same in every regex dialect.
+NAME_CHARACTERS = (
+    r"[^\u0000-\u0020\u007f-\u00a0\u00ad\u1680\u180e\u2000-\u200f"
+    r"\u2028-\u202f\u205f-\u2064\u2066-\u206f\u3000\ufeff]"
+)
+_NAME = re.compile(f"{NAME_CHARACTERS}{{1,{MAX_TEXT}}}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 # google.protobuf.Timestamp's valid range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
@@ -60,13 +68,14 @@ def namespace(value: str, field: str = "namespace_id") -> str:
 
 
 def name(value: str, field: str, default: str | None = None) -> str:
-    """workflow_name, task_queue, step_id: 1-255 printable characters without whitespace."""
+    """workflow_name, task_queue, step_id: 1-255 characters, none of them whitespace, a
+    control character or an invisible format character (NAME_CHARACTERS)."""
     if not value:
         if default is not None:
             return default
         raise invalid(field, "is required")
-    if len(value) > MAX_TEXT or not value.isprintable() or not _NO_WHITESPACE.fullmatch(value):
-        raise invalid(field, "must be 1-255 printable characters without whitespace")
+    if not _NAME.fullmatch(value):
+        raise invalid(field, "must be 1-255 characters without whitespace or control characters")
     return value
 
 

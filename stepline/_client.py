@@ -16,6 +16,7 @@ import grpc
 from google.protobuf import json_format
 
 from stepline._batch import Progress, RunFilter, run_pages
+from stepline._channel import RECONNECT_OPTIONS, pause_before_retry
 from stepline._client_waits import WaitCalls
 from stepline._convert import fill_struct, fill_value, to_timestamp
 from stepline._credentials import Transport
@@ -115,7 +116,9 @@ class Client(WaitCalls):
         if self._stub_instance is None or loop is not self._loop:
             # A channel works only on the loop it was made on: a Client used by one
             # asyncio.run() and then another gets a new one (the old loop is gone).
-            self._channel = self._transport.channel(interceptors=client_interceptors())
+            self._channel = self._transport.channel(
+                options=RECONNECT_OPTIONS, interceptors=client_interceptors()
+            )
             self._stub_instance = wf_grpc.WorkflowServiceStub(self._channel)  # type: ignore[no-untyped-call]
             self._loop = loop
         return self._stub_instance
@@ -432,7 +435,7 @@ class Client(WaitCalls):
             except ServerUnavailable as exc:
                 delay = backoff.next_delay()
                 log.warning("server unavailable, retrying in %.1fs: %s", delay, exc.message)
-                await asyncio.sleep(delay)
+                await pause_before_retry(self._channel, delay, asyncio.Event())
 
     async def result(self, run_id: str, *, timeout: float | None = None) -> Any:  # noqa: ASYNC109
         """The run's output once COMPLETED; RunFailed or RunCanceled otherwise."""

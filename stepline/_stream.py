@@ -16,7 +16,6 @@ claimed runs and carries every call of the runs' executions, in batches.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import time
@@ -26,6 +25,7 @@ from typing import Any
 import grpc
 from google.protobuf.message import Message
 
+from stepline._channel import pause_before_retry
 from stepline._errors import InvalidArgument, SteplineError, from_rpc_error, from_status
 from stepline._retry import Backoff
 from stepline.v1 import worker_service_pb2 as wk
@@ -57,8 +57,10 @@ class WorkStream:
         free_slots: Callable[[], int],
         on_open: Callable[[], None] = lambda: None,
         before_connect: Callable[[], Awaitable[None]] | None = None,
+        channel: grpc.aio.Channel | None = None,
     ) -> None:
         self._stub = stub
+        self._channel = channel
         self._opening = opening
         self._metadata = metadata
         self._on_task = on_task
@@ -147,8 +149,7 @@ class WorkStream:
             delay = backoff.next_delay()
             reason = "the server ended it" if failure is None else failure.message
             log.warning("worker stream closed (%s); reconnecting in %.2fs", reason, delay)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closed.wait(), delay)
+            await pause_before_retry(self._channel, delay, self._closed)
 
     async def _connect(self) -> grpc.aio.AioRpcError | None:
         """One stream, to its end: None when it ended cleanly, else its error."""

@@ -21,6 +21,7 @@ import grpc
 
 from stepline import _spans, tracing
 from stepline._calls import UnaryCalls, WorkerCalls
+from stepline._channel import RECONNECT_OPTIONS, pause_before_retry
 from stepline._convert import seconds_duration
 from stepline._credentials import Transport
 from stepline._errors import InvalidArgument, ServerUnavailable, SteplineError, from_rpc_error
@@ -42,11 +43,21 @@ _MAX_RUNS_PER_POLL = 100
 _CANCEL_WAIT = 1.0
 # The poll's gRPC deadline: its wait plus this margin for the reply to travel.
 _POLL_DEADLINE_MARGIN = 10.0
+# Poll failures that pass by themselves: logged as warnings, like a server that is down.
+_TRANSIENT_CODES = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.ABORTED,
+    }
+)
 _CHANNEL_OPTIONS = [
     # A long poll sits idle for its whole wait; keep the connection known to be alive.
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_timeout_ms", 10_000),
     ("grpc.keepalive_permit_without_calls", 1),
+    *RECONNECT_OPTIONS,
 ]
 
 
@@ -126,6 +137,7 @@ class Worker:
         self._running = False
         self.stats = WorkerStats()
         self._end_waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._channel: grpc.aio.Channel | None = None
 
     @property
     def active_runs(self) -> int:
@@ -141,6 +153,7 @@ class Worker:
         channel = self._transport.channel(
             options=_CHANNEL_OPTIONS, interceptors=_spans.client_interceptors()
         )
+        self._channel = channel
         stub = wk_grpc.WorkerServiceStub(channel)  # type: ignore[no-untyped-call]
         settings = ExecutionSettings(self._step_begin_after)
         registration = Registration(
@@ -221,6 +234,7 @@ class Worker:
             free_slots=lambda: max(self.concurrency - len(self._active), 0),
             on_open=self._stream_opened,
             before_connect=registration.send,
+            channel=self._channel,
         )
         self._grant = stream.grant
         connection = asyncio.create_task(stream.run())
@@ -283,9 +297,13 @@ class Worker:
                 if isinstance(exc, InvalidArgument):
                     raise  # a misconfigured worker: retrying cannot help
                 delay = backoff.next_delay()
-                level = logging.WARNING if isinstance(exc, ServerUnavailable) else logging.ERROR
-                log.log(level, "poll failed (%s); retrying in %.2fs", exc.message, delay)
-                await self._sleep_unless_stopping(delay)
+                log.log(
+                    _poll_failure_level(exc),
+                    "poll failed (%s); retrying in %.2fs",
+                    exc.message,
+                    delay,
+                )
+                await pause_before_retry(self._channel, delay, self._stopping)
                 continue
             if tasks is None:
                 return
@@ -473,6 +491,14 @@ async def _register(registration: Registration) -> None:
         await registration.send()
     except grpc.aio.AioRpcError as error:
         raise from_rpc_error(error) from None
+
+
+def _poll_failure_level(exc: SteplineError) -> int:
+    """WARNING for what a restart, a stalled network or a busy server explains (the next
+    poll is likely to work); ERROR for what a person must look at."""
+    if isinstance(exc, ServerUnavailable) or exc.code in _TRANSIENT_CODES:
+        return logging.WARNING
+    return logging.ERROR
 
 
 def _by_name(workflows: Sequence[AnyWorkflow]) -> dict[str, AnyWorkflow]:

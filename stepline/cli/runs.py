@@ -7,6 +7,8 @@ import argparse
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from functools import partial
 
 from rich.text import Text
 
@@ -16,6 +18,8 @@ from stepline.cli import batches, events, render
 
 # The spinner asks the server for the run's status this often while it waits: seldom, as
 # `client.wait` polls too (with its own backoff, up to one call every couple of seconds).
+# The first refresh that finds the run PENDING although due also says, on stderr, that no
+# worker has claimed it: `--wait` with no worker running does not wait in silence.
 _STATUS_REFRESH_SECONDS = 5.0
 
 
@@ -50,8 +54,11 @@ async def _wait_with_spinner(client: Client, run: Run) -> Run:
     One `client.wait` runs throughout, so its backoff holds; a slow side poll only
     refreshes the spinner's status.
     """
-    with render.console(stderr=True).status(_waiting(run)) as spinner:
-        refresh = asyncio.create_task(_refresh(client, run, spinner.update))
+    stderr = render.console(stderr=True)
+    with stderr.status(_waiting(run)) as spinner:
+        # One line whatever the width; a workflow name is text, never rich markup.
+        notify = partial(stderr.print, soft_wrap=True, markup=False, highlight=False)
+        refresh = asyncio.create_task(_refresh(client, run, spinner.update, notify))
         try:
             return await client.wait(run.run_id)
         finally:
@@ -60,7 +67,11 @@ async def _wait_with_spinner(client: Client, run: Run) -> Run:
                 await refresh
 
 
-async def _refresh(client: Client, run: Run, show: Callable[[str], None]) -> None:
+async def _refresh(
+    client: Client, run: Run, show: Callable[[str], None], notify: Callable[[str], None]
+) -> None:
+    """Refresh the spinner's status; once, tell when no worker has claimed a due run."""
+    noticed = False
     while True:
         await asyncio.sleep(_STATUS_REFRESH_SECONDS)
         try:
@@ -68,6 +79,24 @@ async def _refresh(client: Client, run: Run, show: Callable[[str], None]) -> Non
         except SteplineError:
             continue  # the wait itself reports what is wrong
         show(_waiting(run))
+        if not noticed and _unclaimed(run):
+            noticed = True
+            notify(_unclaimed_notice(run))
+
+
+def _unclaimed(run: Run) -> bool:
+    """PENDING although due: no worker polls its queue (or none serves its workflow).
+    A delayed start or a retry's backoff is PENDING too, but not yet due."""
+    due = run.available_at is None or run.available_at <= datetime.now(UTC)
+    return run.status is RunStatus.PENDING and due
+
+
+def _unclaimed_notice(run: Run) -> str:
+    return (
+        f"stepline: no worker has claimed run {run.run_id} yet: it waits on task queue "
+        f"{run.task_queue!r} of namespace {run.namespace_id!r} for a worker serving "
+        f"{run.workflow_name!r} (still waiting; Ctrl-C stops waiting, the run stays)"
+    )
 
 
 def _waiting(run: Run) -> str:

@@ -73,7 +73,7 @@ def test_start_wait__failed_run_shows_the_error_and_exits_1(cli: Cli, queue: str
     assert result.err == ""
 
 
-def test_start_wait__canceled_run_exits_1_in_a_real_process(cli: Cli) -> None:
+def test_start_wait__unclaimed_run_is_noticed_on_stderr_then_canceled_exits_1(cli: Cli) -> None:
     queue = fresh_queue()  # no worker: the run stays PENDING until canceled
     waiting = processes.spawn_cli(
         *("--address", cli.address, "--output", "json", "runs", "start", "cli.echo"),
@@ -81,10 +81,18 @@ def test_start_wait__canceled_run_exits_1_in_a_real_process(cli: Cli) -> None:
     )
     try:
         run_id = _first_run_on(cli, queue)
+        assert waiting.stderr is not None
+        notice = waiting.stderr.readline()  # after a few seconds, and it keeps waiting
+        assert waiting.poll() is None
         cli.ok("runs", "cancel", run_id)
         out, err = waiting.communicate(timeout=30)
     finally:
         processes.stop(waiting)
+    assert notice == (
+        f"stepline: no worker has claimed run {run_id} yet: it waits on task queue "
+        f"'{queue}' of namespace 'default' for a worker serving 'cli.echo' (still waiting; "
+        "Ctrl-C stops waiting, the run stays)\n"
+    )
     assert waiting.returncode == 1, err
     assert json.loads(out)["status"] == "WORKFLOW_RUN_STATUS_CANCELED"
 

@@ -31,6 +31,7 @@ from gateway.openapi_schemas import SchemaRegistry
 from gateway.query import MAX_DEPTH
 from gateway.services import REST_SERVICES
 from gateway.transcode import RequestBuilder
+from services.validation import NAME_CHARACTERS
 from tests.gateway import protos
 from tests.gateway.conftest import RestApi
 
@@ -187,17 +188,36 @@ def test_responses_are_the_response_messages(document: Schema) -> None:
     assert response["description"] == "GetWorkflowRunResponse carries one run."
 
 
-def test_messages_are_proto3_json(document: Schema) -> None:
+def _plain(schema: Schema) -> Schema:
+    """A property's schema without its "or null" (proto3 JSON reads null as the default)."""
+    branches = schema.get("anyOf", [])
+    if len(branches) == 2 and branches[1] == {"type": "null"}:
+        return {**branches[0], **{k: v for k, v in schema.items() if k != "anyOf"}}
+    return schema
+
+
+def _plain_properties(component: Schema) -> dict[str, Schema]:
+    return {name: _plain(schema) for name, schema in component["properties"].items()}
+
+
+def test_fields_not_required_accept_null_as_their_default(document: Schema) -> None:
+    start = _component(document, "stepline.v1.RetryPolicy")["properties"]
+    assert start["maximumAttempts"]["anyOf"][1] == {"type": "null"}
     run = _component(document, "stepline.v1.WorkflowRun")["properties"]
+    assert "anyOf" not in run["input"]  # a Value: null is one of its values already
+
+
+def test_messages_are_proto3_json(document: Schema) -> None:
+    run = _plain_properties(_component(document, "stepline.v1.WorkflowRun"))
     assert run["runId"]["type"] == "string"
     assert run["status"]["$ref"] == "#/components/schemas/stepline.v1.WorkflowRunStatus"
     assert run["createdAt"]["format"] == "date-time"
     assert run["context"]["type"] == "object"
     assert "type" not in run["input"]  # any JSON value
-    policy = _component(document, "stepline.v1.RetryPolicy")["properties"]
+    policy = _plain_properties(_component(document, "stepline.v1.RetryPolicy"))
     assert policy["initialInterval"]["type"] == "string"
     assert policy["maximumInterval"]["pattern"] == policy["initialInterval"]["pattern"]
-    run_schema = _component(document, "stepline.v1.WorkflowRun")["properties"]
+    run_schema = run
     assert run_schema["deadlineAt"]["format"] == "date-time"
     status = _component(document, "stepline.v1.WorkflowRunStatus")
     assert status["enum"][1] == "WORKFLOW_RUN_STATUS_PENDING"
@@ -227,15 +247,23 @@ def test_proto_comments_become_descriptions(document: Schema) -> None:
 
 def test_each_rpc_documents_its_error_statuses(document: Schema) -> None:
     expected = {
-        "StartWorkflow": ["400", "409", "413", "415", "431", "500", "503", "504"],
-        "GetWorkflowRun": ["400", "404", "413", "431", "500", "503", "504"],
-        "ListWorkflowRuns": ["400", "413", "431", "500", "503", "504"],
-        "CancelWorkflowRun": ["400", "404", "413", "415", "431", "500", "503", "504"],
-        "ListStepAttempts": ["400", "404", "413", "431", "500", "503", "504"],
-        "GetStepAttempt": ["400", "404", "413", "431", "500", "503", "504"],
-        "ReplayWorkflowRun": ["400", "404", "409", "413", "415", "431", "500", "503", "504"],
-        "BatchCancelWorkflowRuns": ["400", "413", "415", "431", "500", "503", "504"],
-        "BatchReplayWorkflowRuns": ["400", "413", "415", "431", "500", "503", "504"],
+        "StartWorkflow": ["400", "408", "409", "413", "414", "415", "431", "500", "503", "504"],
+        "GetWorkflowRun": ["400", "404", "408", "413", "414", "431", "500", "503", "504"],
+        "ListWorkflowRuns": ["400", "408", "413", "414", "431", "500", "503", "504"],
+        "CancelWorkflowRun": [
+            *("400", "404", "408", "413", "414", "415", "431", "500", "503", "504"),
+        ],
+        "ListStepAttempts": ["400", "404", "408", "413", "414", "431", "500", "503", "504"],
+        "GetStepAttempt": ["400", "404", "408", "413", "414", "431", "500", "503", "504"],
+        "ReplayWorkflowRun": [
+            *("400", "404", "408", "409", "413", "414", "415", "431", "500", "503", "504"),
+        ],
+        "BatchCancelWorkflowRuns": [
+            *("400", "408", "413", "414", "415", "431", "500", "503", "504"),
+        ],
+        "BatchReplayWorkflowRuns": [
+            *("400", "408", "413", "414", "415", "431", "500", "503", "504"),
+        ],
     }
     status_ref = {"$ref": "#/components/schemas/google.rpc.Status"}
     for operation_id, statuses in expected.items():
@@ -388,11 +416,13 @@ def _kitchen_sink() -> Descriptor:
 def test_every_field_kind_has_its_proto3_json_schema() -> None:
     registry = SchemaRegistry()
     assert registry.message(_kitchen_sink()) == {"$ref": "#/components/schemas/kitchen.Sink"}
-    props = registry.components["kitchen.Sink"]["properties"]
+    props = _plain_properties(registry.components["kitchen.Sink"])
     assert props["anInt64"] == {"type": "string", "format": "int64", "pattern": "^-?[0-9]+$"}
     assert props["aUint64"]["pattern"] == "^[0-9]+$"
-    assert props["anInt32"]["type"] == "integer" and props["anInt32"]["maximum"] == 2**31 - 1
-    assert props["aUint32"]["minimum"] == 0
+    number, text = props["anInt32"]["oneOf"]  # a JSON number, or a string of one
+    assert number["type"] == "integer" and number["maximum"] == 2**31 - 1
+    assert text["type"] == "string" and text["pattern"].startswith("^(-(")
+    assert props["aUint32"]["oneOf"][0]["minimum"] == 0
     assert {"type": "string", "enum": ["NaN", "Infinity", "-Infinity"]} in props["aDouble"]["oneOf"]
     assert props["aBool"] == {"type": "boolean"}
     assert props["someBytes"]["contentEncoding"] == "base64"
@@ -469,7 +499,10 @@ BOUNDARIES: dict[str, tuple[list[Any], list[Any]]] = {
     "step_attempt_id": ([UUID], ["not-a-uuid"]),
     "page_size": ([0, 1, 1000], [-1, 1001]),
     "statuses": ([["WORKFLOW_RUN_STATUS_COMPLETED"]], [["WORKFLOW_RUN_STATUS_UNSPECIFIED"]]),
-    "workflow_name": (["w" * 255, "caf\u00e9"], ["w" * 256, "a b", "a\x00b", "a\x07"]),
+    "workflow_name": (
+        ["w" * 255, "caf\u00e9", "\U0001f600", "a\u0600b"],
+        ["w" * 256, "a b", "a\x00b", "a\x07", "a\u00adb", "a\u200bb", "a\u202eb", "a\u3000b"],
+    ),
     "task_queue": (["q" * 255], ["q" * 256, "a\tb", "q\x00"]),
     "version": (["v" * 255], ["v" * 256]),
     "idempotency_key": (["k" * 255], ["k" * 256]),
@@ -477,6 +510,8 @@ BOUNDARIES: dict[str, tuple[list[Any], list[Any]]] = {
     "replay_of_run_id": ([UUID, ""], ["not-a-uuid"]),
     "from_step_id": (["s" * 255, ""], ["s" * 256, "a b"]),
     "batch_id": (["b" * 255], ["b" * 256, "a\tb"]),
+    # Only tokens the server made are valid; these are refused by form.
+    "page_token": ([""], ["a b", "x" * 1025, "a+b/c="]),
     "key_id": (["0123456789abcdef"], ["a b"]),
     "name": (["n" * 255], ["n" * 256, "a b", ""]),
     "role": (["ROLE_WORKER"], ["ROLE_UNSPECIFIED"]),
@@ -652,3 +687,7 @@ def _read_from_query(binding: HttpBinding, name: str) -> bool:
     except GatewayError:
         return True
     return request.ByteSize() > 0
+
+
+def test_the_name_rule_is_the_servers_own_character_class() -> None:
+    assert openapi_rules._NAME_CHARS == NAME_CHARACTERS

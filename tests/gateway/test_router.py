@@ -7,6 +7,7 @@ import pytest
 from gateway.errors import GatewayError
 from gateway.http_rule import HttpBinding, PathTemplate, TemplateError, bindings_for
 from gateway.router import Router
+from gateway.services import REST_SERVICES
 from tests.gateway import protos
 from tests.gateway.test_transcode import transcode
 
@@ -70,3 +71,19 @@ def test_equally_specific_templates__the_first_in_proto_order_wins() -> None:
     # /v1/x/x matches both with one literal and one variable each.
     assert Router([_Route(left), _Route(right)]).find("GET", "/v1/x/x").route.binding is left
     assert Router([_Route(right), _Route(left)]).find("GET", "/v1/x/x").route.binding is right
+
+
+@pytest.mark.parametrize("method", ["GET", "OPTIONS", "DELETE"])
+def test_custom_verb_path__another_method_is_405_allowing_only_the_verbs(method: str) -> None:
+    # GET /v1/namespaces/n/runs/{run_id} must not take "r1:cancel" as a run ID: the
+    # :cancel resource has POST alone (issue 18: OPTIONS answered "Allow: GET, POST").
+    router = Router([_Route(b) for s in REST_SERVICES for b in bindings_for(s)])
+    with pytest.raises(GatewayError) as wrong:
+        router.find(method, "/v1/namespaces/n/runs/r1:cancel")
+    assert (wrong.value.http_status, wrong.value.metadata["allow"]) == (405, "POST")
+    assert router.find("POST", "/v1/namespaces/n/runs/r1:cancel").route.binding.method.name == (
+        "CancelWorkflowRun"
+    )
+    assert router.find("GET", "/v1/namespaces/n/runs/r1").route.binding.method.name == (
+        "GetWorkflowRun"
+    )

@@ -21,8 +21,10 @@ from stepline import (
     WorkflowContext,
     workflow,
 )
+from stepline import _worker as worker_module
 from tests.sdk.conftest import eventually, running
 from tests.services.conftest import Api, start_api, stop_api
+from tests.support.proxy import Proxy
 
 
 async def test_cancel__during_a_step_cancels_its_task_and_writes_nothing(
@@ -356,3 +358,29 @@ async def test_signals__the_host_apps_handler_is_back_after_the_worker(
 
     assert (during is host_handler) is not install
     assert after is host_handler
+
+
+async def test_poll__a_stalled_poll_past_its_deadline_is_a_warning_not_an_error(
+    address: str, ns: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The poll's deadline is its wait plus a margin; a short margin makes the stall short.
+    monkeypatch.setattr(worker_module, "_POLL_DEADLINE_MARGIN", 0.5)
+    proxy = Proxy(address)
+    await proxy.start()
+
+    @workflow(name="never-started")
+    async def flow(ctx: WorkflowContext, _: Any) -> None:
+        return None
+
+    caplog.set_level(logging.WARNING, logger="stepline.worker")
+    try:
+        async with running(proxy.address, ns, [flow], stream=False, poll_wait=0.5) as worker:
+            await eventually(lambda: worker.stats.polls >= 2)  # connected, polling
+            proxy.lose_answers()  # the server answers nothing more: the polls stall
+            await eventually(lambda: "poll failed (Deadline Exceeded)" in caplog.text)
+            proxy.cut()  # let the graceful shutdown go on without a stalled connection
+    finally:
+        await proxy.close()
+    failures = [r for r in caplog.records if r.getMessage().startswith("poll failed")]
+    assert failures
+    assert {r.levelno for r in failures} == {logging.WARNING}
