@@ -186,6 +186,8 @@ def run_to_proto(run: Run) -> workflow_run_pb2.WorkflowRun:
         parent_step_attempt_id=run.parent_step_attempt_id or "",
         replay_of_run_id=run.replay_of_run_id or "",
         replay_count=run.replay_count,
+        priority=run.priority,
+        concurrency_key=run.concurrency_key or "",
     )
     _set_time(msg.created_at, run.created_at)
     _set_time(msg.updated_at, run.updated_at)

@@ -83,6 +83,8 @@ class WorkflowService(pb_grpc.WorkflowServiceServicer):
             deadline_at=v.timestamp(request, "deadline_at"),
             start_at=v.timestamp(request, "start_at"),
             retry_policy=v.retry_policy(request, "retry_policy"),
+            priority=v.priority(request.priority),
+            concurrency_key=v.text(request.concurrency_key, "concurrency_key") or None,
         )
         result = await self._store.run_create(params)
         if not result.existing:  # an idempotent repeat returns the run it started before

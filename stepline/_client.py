@@ -140,14 +140,19 @@ class Client:
         deadline_at: datetime | None = None,
         start_at: datetime | None = None,
         retry_policy: RetryPolicy | None = None,
+        priority: int = 0,
+        concurrency_key: str = "",
     ) -> Run:
-        """Start a run (or get the existing one for `idempotency_key`: `run.existing`)."""
+        """Start a run (or get the existing one for `idempotency_key`: `run.existing`).
+        `priority` 1 (highest) to 5, 0 for the server's default (3)."""
         request = wf.StartWorkflowRequest(
             namespace_id=self.namespace,
             workflow_name=workflow_name,
             version=version,
             task_queue=task_queue,
             idempotency_key=idempotency_key,
+            priority=priority,
+            concurrency_key=concurrency_key,
         )
         fill_value(request.input, input, "input")
         if context is not None:

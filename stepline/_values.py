@@ -160,6 +160,10 @@ class Run:
     """The run this one replays; empty for a run that was started."""
     replay_count: int = 0
     """How many runs replay this one."""
+    priority: int = 3
+    """1 (highest) to 5: claims take due runs in priority order, then oldest first."""
+    concurrency_key: str = ""
+    """The concurrency key the run was started with; empty when none was given."""
     existing: bool = False
     """True when start() or replay() matched an earlier run by its idempotency key."""
     proto: workflow_run_pb2.WorkflowRun = field(repr=False, compare=False, kw_only=True)
@@ -192,6 +196,8 @@ class Run:
             ),
             replay_of_run_id=msg.replay_of_run_id,
             replay_count=msg.replay_count,
+            priority=msg.priority,
+            concurrency_key=msg.concurrency_key,
             existing=existing,
             proto=msg,
         )

@@ -95,6 +95,10 @@ class Run:
     idempotent start or replay); other calls return 0, which is exact for them: only a
     terminal run can have replays, and a run a call has just ended has none yet (a
     repeated ending answers the run as that call recorded it, uncounted too)."""
+    priority: int = 3
+    """1 (highest) to 5: claims take due runs in priority order, then oldest first."""
+    concurrency_key: str | None = None
+    """Stored for the concurrency limits of a later change; nothing reads it yet."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +161,8 @@ class RunCreateParams:
     deadline_at: datetime | None
     start_at: datetime | None
     retry_policy: RetryPolicy
+    priority: int = 3
+    concurrency_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,6 +108,8 @@ def run_from_row(row: Row, codec: Codec, replay_count: int = 0) -> Run:
         available_at=codec.moment_or_none(row["available_at"]),
         replay_of_run_id=row["replay_of_run_id"],
         replay_count=replay_count,
+        priority=row["priority"],
+        concurrency_key=row["concurrency_key"],
     )
 
 
@@ -210,6 +212,8 @@ def run_insert_params(params: RunCreateParams, codec: Codec) -> dict[str, Any]:
         "retry_backoff_coefficient": policy.backoff_coefficient,
         "retry_maximum_interval": codec.interval_param(policy.maximum_interval),
         "retry_maximum_attempts": policy.maximum_attempts,
+        "priority": params.priority,
+        "concurrency_key": params.concurrency_key,
     }
 
 

@@ -184,6 +184,17 @@ def _add_start(start: argparse.ArgumentParser) -> None:
         "--context", metavar="JSON", type=values.json_object, default=None, help="a JSON object"
     )
     start.add_argument(
+        "--priority",
+        type=int,
+        choices=range(1, 6),
+        metavar="1-5",
+        default=0,
+        help="1 is claimed first, 5 last; default 3",
+    )
+    start.add_argument(
+        "--concurrency-key", metavar="KEY", default="", help="groups runs (a customer ID)"
+    )
+    start.add_argument(
         "--deadline",
         metavar="TIME",
         type=values.point_in_time,

@@ -29,6 +29,8 @@ async def start(client: Client, args: argparse.Namespace) -> int:
         context=args.context,
         deadline_at=args.deadline,
         start_at=args.start_at,
+        priority=args.priority,
+        concurrency_key=args.concurrency_key,
     )
     if args.wait:
         run = await _wait_with_spinner(client, run)

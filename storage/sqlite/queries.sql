@@ -81,12 +81,12 @@ INSERT INTO stepline_workflow_runs (
     id, namespace_id, workflow_name, version, status, task_queue, input, context,
     idempotency_key, deadline_at, attempt, retry_initial_interval,
     retry_backoff_coefficient, retry_maximum_interval, retry_maximum_attempts,
-    created_at, updated_at, available_at
+    created_at, updated_at, available_at, priority, concurrency_key
 ) VALUES (
     :id, :namespace_id, :workflow_name, :version, 'PENDING', :task_queue, :input, :context,
     :idempotency_key, :deadline_at, 1, :retry_initial_interval,
     :retry_backoff_coefficient, :retry_maximum_interval, :retry_maximum_attempts,
-    :now, :now, COALESCE(:start_at, :now)
+    :now, :now, COALESCE(:start_at, :now), :priority, :concurrency_key
 )
 ON CONFLICT (namespace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING *
@@ -203,20 +203,48 @@ ORDER BY available_at, id
 LIMIT 100
 
 -- name: run_claim_candidates
--- Due PENDING/SLEEPING runs oldest first, then RUNNING runs whose lease expired.
+-- Due PENDING/SLEEPING runs by priority (1 first) then oldest first, then RUNNING runs
+-- whose lease expired, oldest first. One range read of the claim_ready index per
+-- priority, each stopping at its first run not yet due, so runs parked in the future
+-- are never walked over; the merge orders at most 6 x :limit rows.
 SELECT id, status, available_at FROM (
     SELECT * FROM (
-        SELECT id, status, 0 AS tier, available_at FROM stepline_workflow_runs
-        WHERE namespace_id = :namespace_id AND task_queue = :task_queue
-          AND status IN ('PENDING', 'SLEEPING') AND available_at <= :now
-          AND (deadline_at IS NULL OR deadline_at > :now)
-          AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
+        SELECT id, status, 0 AS tier, 1 AS priority, available_at FROM stepline_workflow_runs
+        WHERE priority = 1 AND {{claim_ready_queue}}
         ORDER BY available_at, id
         LIMIT :limit
     )
     UNION ALL
     SELECT * FROM (
-        SELECT id, status, 1 AS tier, available_at FROM stepline_workflow_runs
+        SELECT id, status, 0 AS tier, 2 AS priority, available_at FROM stepline_workflow_runs
+        WHERE priority = 2 AND {{claim_ready_queue}}
+        ORDER BY available_at, id
+        LIMIT :limit
+    )
+    UNION ALL
+    SELECT * FROM (
+        SELECT id, status, 0 AS tier, 3 AS priority, available_at FROM stepline_workflow_runs
+        WHERE priority = 3 AND {{claim_ready_queue}}
+        ORDER BY available_at, id
+        LIMIT :limit
+    )
+    UNION ALL
+    SELECT * FROM (
+        SELECT id, status, 0 AS tier, 4 AS priority, available_at FROM stepline_workflow_runs
+        WHERE priority = 4 AND {{claim_ready_queue}}
+        ORDER BY available_at, id
+        LIMIT :limit
+    )
+    UNION ALL
+    SELECT * FROM (
+        SELECT id, status, 0 AS tier, 5 AS priority, available_at FROM stepline_workflow_runs
+        WHERE priority = 5 AND {{claim_ready_queue}}
+        ORDER BY available_at, id
+        LIMIT :limit
+    )
+    UNION ALL
+    SELECT * FROM (
+        SELECT id, status, 1 AS tier, 0 AS priority, available_at FROM stepline_workflow_runs
         WHERE namespace_id = :namespace_id AND task_queue = :task_queue
           AND status = 'RUNNING' AND available_at <= :now
           AND (deadline_at IS NULL OR deadline_at > :now)
@@ -225,8 +253,15 @@ SELECT id, status, available_at FROM (
         LIMIT :limit
     )
 )
-ORDER BY tier, available_at, id
+ORDER BY tier, priority, available_at, id
 LIMIT :limit
+
+-- fragment: claim_ready_queue
+-- The due PENDING/SLEEPING runs of the queue (of each priority, in run_claim_candidates).
+namespace_id = :namespace_id AND task_queue = :task_queue
+AND status IN ('PENDING', 'SLEEPING') AND available_at <= :now
+AND (deadline_at IS NULL OR deadline_at > :now)
+AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
 
 -- name: run_claim
 -- Claims one candidate of run_claim_candidates, still in the status it was read in.
@@ -245,12 +280,49 @@ WHERE workflow_run_id = :run_id AND status = 'RUNNING' AND kind = 'SLEEP'
 
 -- name: run_next_due
 -- How long until a run of the queue becomes due (negative when one is due already): the
--- earliest available_at of each claim index, read from the front of the index.
+-- earliest available_at of each claim index (of claim_ready, of each priority), read
+-- from the front of the index.
 SELECT MIN(available_at) - :now AS due_in FROM (
     SELECT * FROM (
         SELECT available_at FROM stepline_workflow_runs
         WHERE namespace_id = :namespace_id AND task_queue = :task_queue
-          AND status IN ('PENDING', 'SLEEPING')
+          AND priority = 1 AND status IN ('PENDING', 'SLEEPING')
+          AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
+        ORDER BY available_at
+        LIMIT 1
+    )
+    UNION ALL
+    SELECT * FROM (
+        SELECT available_at FROM stepline_workflow_runs
+        WHERE namespace_id = :namespace_id AND task_queue = :task_queue
+          AND priority = 2 AND status IN ('PENDING', 'SLEEPING')
+          AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
+        ORDER BY available_at
+        LIMIT 1
+    )
+    UNION ALL
+    SELECT * FROM (
+        SELECT available_at FROM stepline_workflow_runs
+        WHERE namespace_id = :namespace_id AND task_queue = :task_queue
+          AND priority = 3 AND status IN ('PENDING', 'SLEEPING')
+          AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
+        ORDER BY available_at
+        LIMIT 1
+    )
+    UNION ALL
+    SELECT * FROM (
+        SELECT available_at FROM stepline_workflow_runs
+        WHERE namespace_id = :namespace_id AND task_queue = :task_queue
+          AND priority = 4 AND status IN ('PENDING', 'SLEEPING')
+          AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
+        ORDER BY available_at
+        LIMIT 1
+    )
+    UNION ALL
+    SELECT * FROM (
+        SELECT available_at FROM stepline_workflow_runs
+        WHERE namespace_id = :namespace_id AND task_queue = :task_queue
+          AND priority = 5 AND status IN ('PENDING', 'SLEEPING')
           AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
         ORDER BY available_at
         LIMIT 1
@@ -436,13 +508,15 @@ INSERT INTO stepline_workflow_runs (
     id, namespace_id, workflow_name, version, status, task_queue, input, context,
     idempotency_key, deadline_at, attempt, retry_initial_interval,
     retry_backoff_coefficient, retry_maximum_interval, retry_maximum_attempts,
-    created_at, updated_at, available_at, replay_of_run_id, replay_batch_id
+    created_at, updated_at, available_at, replay_of_run_id, replay_batch_id, priority,
+    concurrency_key
 )
 SELECT new.value ->> '$.id', o.namespace_id, o.workflow_name, o.version, 'PENDING',
     o.task_queue, CASE WHEN :has_input THEN :input ELSE o.input END,
     new.value ->> '$.context', :idempotency_key, :now + (o.deadline_at - o.created_at), 1,
     o.retry_initial_interval, o.retry_backoff_coefficient, o.retry_maximum_interval,
-    o.retry_maximum_attempts, :now, :now, :now, o.id, :batch_id
+    o.retry_maximum_attempts, :now, :now, :now, o.id, :batch_id, o.priority,
+    o.concurrency_key
 FROM json_each(:replays) AS new
 JOIN stepline_workflow_runs AS o ON o.id = new.value ->> '$.source'
 WHERE true
