@@ -16,6 +16,20 @@ class RunNotFound(StoreError):
         self.run_id = run_id
 
 
+class ScheduleNotFound(StoreError):
+    def __init__(self, namespace_id: str, schedule_id: str) -> None:
+        super().__init__(f"schedule {schedule_id} not found in namespace {namespace_id}")
+        self.namespace_id = namespace_id
+        self.schedule_id = schedule_id
+
+
+class ScheduleAlreadyExists(StoreError):
+    def __init__(self, namespace_id: str, schedule_id: str) -> None:
+        super().__init__(f"schedule {schedule_id} already exists in namespace {namespace_id}")
+        self.namespace_id = namespace_id
+        self.schedule_id = schedule_id
+
+
 class StepAttemptNotFound(StoreError):
     def __init__(self, run_id: str, step_attempt_id: str) -> None:
         super().__init__(f"step attempt {step_attempt_id} not found in workflow run {run_id}")

@@ -542,3 +542,91 @@ JOIN stepline_step_attempts AS s ON s.id = copy.value ->> '$.source'
 SELECT id, replay_of_run_id FROM stepline_workflow_runs
 WHERE replay_of_run_id IN (SELECT value FROM json_each(:sources))
   AND replay_batch_id = :batch_id
+
+-- --- schedules --------------------------------------------------------------------------
+
+-- name: schedule_insert
+-- A second create with the same schedule_id inserts nothing and returns no row.
+INSERT INTO stepline_schedules (
+    namespace_id, schedule_id, cron, fire_interval, timezone, workflow_name, version,
+    task_queue, input, priority, overlap, catchup_window, paused, next_fire_at,
+    created_at, updated_at
+) VALUES (
+    :namespace_id, :schedule_id, :cron, :fire_interval, :timezone, :workflow_name,
+    :version, :task_queue, :input, :priority, :overlap, :catchup_window, :paused,
+    :next_fire_at, :now, :now
+)
+ON CONFLICT (namespace_id, schedule_id) DO NOTHING
+RETURNING *
+
+-- name: schedule_get
+SELECT * FROM stepline_schedules
+WHERE namespace_id = :namespace_id AND schedule_id = :schedule_id
+
+-- name: schedule_lock
+-- A fire's first statement (the transaction holds SQLite's write lock).
+SELECT * FROM stepline_schedules
+WHERE namespace_id = :namespace_id AND schedule_id = :schedule_id
+
+-- name: schedule_list
+-- One page in schedule_id order, and one row more to tell whether there are more.
+SELECT * FROM stepline_schedules
+WHERE namespace_id = :namespace_id AND (:after IS NULL OR schedule_id > :after)
+ORDER BY schedule_id
+LIMIT :limit
+
+-- name: schedule_delete
+DELETE FROM stepline_schedules
+WHERE namespace_id = :namespace_id AND schedule_id = :schedule_id
+RETURNING schedule_id
+
+-- name: schedule_pause
+UPDATE stepline_schedules SET paused = 1, updated_at = :now
+WHERE namespace_id = :namespace_id AND schedule_id = :schedule_id
+RETURNING *
+
+-- name: schedule_resume
+-- A paused schedule resumes from its next fire after now; a running one is unchanged.
+UPDATE stepline_schedules SET
+    next_fire_at = CASE WHEN paused THEN :next_fire_at ELSE next_fire_at END,
+    updated_at = CASE WHEN paused THEN :now ELSE updated_at END,
+    paused = 0
+WHERE namespace_id = :namespace_id AND schedule_id = :schedule_id
+RETURNING *
+
+-- name: schedules_due
+-- Unpaused schedules whose next fire has come, oldest fire first (the due index).
+SELECT *, :now AS db_now FROM stepline_schedules
+WHERE NOT paused AND next_fire_at <= :now
+ORDER BY next_fire_at
+LIMIT :limit
+
+-- name: schedules_buffered
+-- Unpaused schedules holding a buffered fire whose last run has ended (or is gone).
+SELECT s.* FROM stepline_schedules AS s
+LEFT JOIN stepline_workflow_runs AS r ON r.id = s.last_run_id
+WHERE s.buffered_fire_at IS NOT NULL AND NOT s.paused
+  AND (r.id IS NULL OR r.status IN ('COMPLETED', 'FAILED', 'CANCELED'))
+ORDER BY s.buffered_fire_at
+LIMIT :limit
+
+-- name: schedule_next_due
+-- The database clock, and how long until the next fire of an unpaused schedule.
+SELECT :now AS db_now, MIN(next_fire_at) - :now AS due_in
+FROM stepline_schedules WHERE NOT paused
+
+-- name: run_status_of
+-- Whether a schedule's last run is still active (its overlap policy asks).
+SELECT status FROM stepline_workflow_runs WHERE id = :run_id
+
+-- name: schedule_record_fire
+UPDATE stepline_schedules SET
+    next_fire_at = :next_fire_at,
+    last_fire_at = :last_fire_at,
+    buffered_fire_at = :buffered_fire_at,
+    last_run_id = COALESCE(:run_id, last_run_id),
+    missed_fires = missed_fires + :missed,
+    skipped_fires = skipped_fires + :skipped,
+    updated_at = :now
+WHERE namespace_id = :namespace_id AND schedule_id = :schedule_id
+RETURNING *
