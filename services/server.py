@@ -14,6 +14,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from services.config import ServerConfig
 from services.maintenance import Maintenance
 from services.metrics import Metrics
+from services.scheduler import Scheduler
 from services.telemetry import instrument_store, server_interceptors
 from services.validation import Limits
 from services.worker_service import WorkerService, WorkerSettings
@@ -78,7 +79,12 @@ class Server:
         self.shutting_down = asyncio.Event()
         # grpc-stubs does not describe the asyncio health servicer.
         self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]
-        self.maintenance = Maintenance(self.store, config.sweep_interval, self._set_serving)
+        self.maintenance = Maintenance(
+            self.store,
+            config.sweep_interval,
+            self._set_serving,
+            Scheduler(self.store, self.metrics, config.schedule_tick),
+        )
         self.migrations_applied: list[str] = []
         self.port = 0
         self._grpc = grpc.aio.server(

@@ -1,5 +1,5 @@
 """WorkflowService: the client API (start, get, list, cancel and replay runs, one or a
-batch at a time; get and list steps)."""
+batch at a time; get and list steps; schedules, in services/schedule_service.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from services import batch_tokens, batches, convert, filters, page_tokens, trace
 from services import validation as v
 from services.errors import rpc
 from services.metrics import Metrics
+from services.schedule_service import ScheduleRpcs
 from stepline.v1 import workflow_service_pb2 as pb
 from stepline.v1 import workflow_service_pb2_grpc as pb_grpc
 from storage import Store
@@ -59,7 +60,7 @@ def _caller_trace(context: Context) -> str | None:
     return None if trace is None else convert.json_text(trace)
 
 
-class WorkflowService(pb_grpc.WorkflowServiceServicer):
+class WorkflowService(ScheduleRpcs, pb_grpc.WorkflowServiceServicer):
     def __init__(self, store: Store, limits: v.Limits, metrics: Metrics) -> None:
         self._store = store
         self._limits = limits
