@@ -52,12 +52,15 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
         RunFailed,
         RunNotFound,
         RunNotTerminal,
+        ScheduleAlreadyExists,
+        ScheduleNotFound,
         ServerUnavailable,
         StepAttemptNotFound,
         SteplineError,
         StepNotFound,
         StepStateError,
     )
+    from stepline._schedules import Overlap, Schedule
     from stepline._sync import SyncClient
     from stepline._values import BatchResult, Failure, Page, RetryPolicy, Run, RunStatus, Step
     from stepline._worker import Worker, WorkerStats
@@ -83,12 +86,15 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "RunFailed",
         "RunNotFound",
         "RunNotTerminal",
+        "ScheduleAlreadyExists",
+        "ScheduleNotFound",
         "ServerUnavailable",
         "StepAttemptNotFound",
         "SteplineError",
         "StepNotFound",
         "StepStateError",
     ),
+    "stepline._schedules": ("Overlap", "Schedule"),
     "stepline._sync": ("SyncClient",),
     "stepline._values": (
         "BatchResult",
@@ -116,6 +122,7 @@ __all__ = [
     "LeaseLost",
     "NonRetryableError",
     "NotSerializableError",
+    "Overlap",
     "Page",
     "PayloadTooLarge",
     "RetryPolicy",
@@ -127,6 +134,9 @@ __all__ = [
     "RunNotFound",
     "RunNotTerminal",
     "RunStatus",
+    "Schedule",
+    "ScheduleAlreadyExists",
+    "ScheduleNotFound",
     "ServerUnavailable",
     "Step",
     "StepAttemptNotFound",

@@ -18,6 +18,7 @@ from stepline._batch import Progress, RunFilter, run_pages
 from stepline._convert import fill_struct, fill_value, to_timestamp
 from stepline._errors import RunCanceled, RunFailed, ServerUnavailable, from_rpc_error
 from stepline._retry import Backoff
+from stepline._schedules import ScheduleCalls
 from stepline._spans import client_interceptors
 from stepline._values import BatchResult, Page, RetryPolicy, Run, RunStatus, Step
 from stepline.v1 import workflow_service_pb2 as wf
@@ -70,7 +71,7 @@ def _list_request(
     return request
 
 
-class Client:
+class Client(ScheduleCalls):
     """`async with Client("127.0.0.1:50051") as client:`, or `await client.close()`.
 
     Every method raises the SteplineError subclass of the server's ErrorInfo reason
