@@ -1,5 +1,6 @@
 """The `stepline` command: `stepline runs start|get|list|cancel|steps|replay|batch-cancel|
-batch-replay` and `stepline worker`.
+batch-replay`, `stepline schedules create|get|list|delete|pause|resume|trigger` and
+`stepline worker`.
 
 Exit codes: 0 success; 1 an error (one line on stderr, never a traceback), a run waited
 for with `runs start|replay --wait` that FAILED or was CANCELED, or a batch the user did
@@ -25,13 +26,15 @@ from stepline import (
     RunAlreadyTerminal,
     RunNotFound,
     RunNotTerminal,
+    ScheduleAlreadyExists,
+    ScheduleNotFound,
     ServerUnavailable,
     SteplineError,
     StepNotFound,
     tracing,
 )
 from stepline.cli import parser as cli_parser
-from stepline.cli import runs, worker
+from stepline.cli import runs, schedules, worker
 from stepline.cli.errors import UsageError
 
 
@@ -74,9 +77,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await worker.run(args)
     # One span for the command, so that the calls of `runs start --wait` make one trace
     # (the run's own spans join it too), not a root trace each.
-    with tracing.tracer().start_as_current_span(f"stepline runs {args.action}"):
+    actions = schedules.ACTIONS if args.command == "schedules" else runs.ACTIONS
+    with tracing.tracer().start_as_current_span(f"stepline {args.command} {args.action}"):
         async with Client(args.address, namespace=args.namespace) as client:
-            return await runs.ACTIONS[args.action](client, args)
+            return await actions[args.action](client, args)
 
 
 def _describe(error: SteplineError, args: argparse.Namespace) -> str:
@@ -96,6 +100,10 @@ def _describe(error: SteplineError, args: argparse.Namespace) -> str:
         return f"run {run_id} has no step {args.from_step!r}"
     if isinstance(error, IdempotencyConflict) and args.action == "replay":
         return f"idempotency key {args.idempotency_key!r} belongs to another run"
+    if isinstance(error, ScheduleNotFound):
+        return f"schedule not found: {args.schedule_id}"
+    if isinstance(error, ScheduleAlreadyExists):
+        return f"a schedule {args.schedule_id!r} exists already in namespace {args.namespace}"
     if isinstance(error, IdempotencyConflict):
         return f"idempotency key {args.idempotency_key!r} belongs to a run of another workflow"
     return " ".join(str(error).split()) or type(error).__name__

@@ -1,4 +1,4 @@
-"""The `stepline` command line: global flags, `runs …` and `worker`."""
+"""The `stepline` command line: global flags, `runs …`, `schedules …` and `worker`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import os
 
 from stepline import RunStatus, logs
-from stepline.cli import values
+from stepline.cli import schedules, values
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
 DEFAULT_NAMESPACE = "default"
@@ -31,6 +31,10 @@ def build() -> argparse.ArgumentParser:
     _add_global_flags(anywhere, with_defaults=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_runs(commands.add_parser("runs", help="start, inspect, cancel and replay runs"), anywhere)
+    schedules.add_parser(
+        commands.add_parser("schedules", help="create and manage schedules that start runs"),
+        anywhere,
+    )
     worker = commands.add_parser("worker", parents=[anywhere], help="run a worker from your module")
     _add_worker(worker)
     return parser
