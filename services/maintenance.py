@@ -39,7 +39,7 @@ class Maintenance:
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._run(), name="stepline-maintenance")]
         if self._scheduler is not None:
-            firing = self._scheduler.run_forever()
+            firing = self._scheduler.run_forever(lambda: self._storage_ok is not False)
             self._tasks.append(asyncio.create_task(firing, name="stepline-schedules"))
 
     async def stop(self) -> None:

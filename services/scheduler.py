@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from services.metrics import Metrics
@@ -52,13 +53,17 @@ class Scheduler:
             return self._tick
         return min(self._tick, max(due.next_due_in.total_seconds(), 0.0))
 
-    async def run_forever(self) -> None:
+    async def run_forever(self, storage_ok: Callable[[], bool]) -> None:
+        """Fire until canceled. While `storage_ok()` says the database does not answer
+        (the maintenance loop pings it), wait instead of adding calls that would each
+        wait out the pool's timeout; the fires due meanwhile are caught up after."""
         while True:
-            try:
-                wait = await self.fire_due()
-            except StoreError as exc:
-                log.warning("schedules not fired: %s", exc)
-                wait = self._tick
+            wait = self._tick
+            if storage_ok():
+                try:
+                    wait = await self.fire_due()
+                except StoreError as exc:
+                    log.warning("schedules not fired: %s", exc)
             await asyncio.sleep(wait)
 
     async def _fire_scheduled(self, schedule: Schedule, now: datetime) -> None:
