@@ -7,8 +7,10 @@ gRPC calls, and a real OTLP receiver on loopback.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import httpx
@@ -52,6 +54,19 @@ def _start_over_rest(server: Served, headers: dict[str, str], queue: str) -> dic
     return run
 
 
+def _logged(log: Path, message: str, timeout: float = 10.0) -> list[dict[str, Any]]:
+    """The JSON log lines with `message`, once some are written (the span may be exported
+    before the server's log handler has flushed the line)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = [json.loads(line) for line in log.read_text().splitlines()]
+        found = [line for line in lines if line.get("message") == message]
+        if found or time.monotonic() > deadline:
+            assert found, lines
+            return found
+        time.sleep(0.05)
+
+
 def _by_name(spans: list[Span], name: str) -> Span:
     found = [s for s in spans if s.name == name]
     assert len(found) == 1, [s.name for s in spans]
@@ -68,8 +83,11 @@ def test_rest_request_parents_the_grpc_call_and_its_store_operation(
 ) -> None:
     run = _start_over_rest(server, {"traceparent": CALLER}, "rest-chain")
 
-    spans = receiver.wait_for(_has(START))
-    rest = _by_name(spans, "POST /v1/namespaces/{namespace_id}/runs")
+    # The REST span ends last (after the gRPC reply), and the batch exporter may send it
+    # in a later batch than the spans under it: wait for the whole chain.
+    route = "POST /v1/namespaces/{namespace_id}/runs"
+    spans = receiver.wait_for(lambda got: _has(START)(got) and any(s.name == route for s in got))
+    rest = _by_name(spans, route)
     upstream = next(s for s in spans if s.name == START and s.kind == "client")
     handler = next(s for s in spans if s.name == START and s.kind == "server")
     store = next(s for s in spans if s.attributes.get("db.operation.name") == "run_create")
@@ -147,9 +165,7 @@ def test_json_log_lines_carry_the_trace_and_the_run(server: Served, receiver: Ot
 
     spans = receiver.wait_for(_has(get))
     handler = next(s for s in spans if s.name == get and s.kind == "server")
-    lines = [json.loads(line) for line in server.log.read_text().splitlines()]
-    handled = [line for line in lines if line.get("message") == "GetWorkflowRun handled"]
-    assert handled, lines
+    handled = _logged(server.log, "GetWorkflowRun handled")
     assert handled[0]["run_id"] == run["runId"]
     assert handled[0]["trace_id"] == CALLER_TRACE
     assert handled[0]["span_id"] == handler.span_id
