@@ -280,53 +280,18 @@ WHERE workflow_run_id = :run_id AND status = 'RUNNING' AND kind = 'SLEEP'
 
 -- name: run_next_due
 -- How long until a run of the queue becomes due (negative when one is due already): the
--- earliest available_at of each claim index (of claim_ready, of each priority), read
--- from the front of the index.
+-- earliest available_at of each claim index, read from the front of the index (of
+-- claim_ready, once per priority: a correlated read for each of 1 to 5).
 SELECT MIN(available_at) - :now AS due_in FROM (
-    SELECT * FROM (
+    SELECT (
         SELECT available_at FROM stepline_workflow_runs
         WHERE namespace_id = :namespace_id AND task_queue = :task_queue
-          AND priority = 1 AND status IN ('PENDING', 'SLEEPING')
+          AND priority = level.column1 AND status IN ('PENDING', 'SLEEPING')
           AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
         ORDER BY available_at
         LIMIT 1
-    )
-    UNION ALL
-    SELECT * FROM (
-        SELECT available_at FROM stepline_workflow_runs
-        WHERE namespace_id = :namespace_id AND task_queue = :task_queue
-          AND priority = 2 AND status IN ('PENDING', 'SLEEPING')
-          AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
-        ORDER BY available_at
-        LIMIT 1
-    )
-    UNION ALL
-    SELECT * FROM (
-        SELECT available_at FROM stepline_workflow_runs
-        WHERE namespace_id = :namespace_id AND task_queue = :task_queue
-          AND priority = 3 AND status IN ('PENDING', 'SLEEPING')
-          AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
-        ORDER BY available_at
-        LIMIT 1
-    )
-    UNION ALL
-    SELECT * FROM (
-        SELECT available_at FROM stepline_workflow_runs
-        WHERE namespace_id = :namespace_id AND task_queue = :task_queue
-          AND priority = 4 AND status IN ('PENDING', 'SLEEPING')
-          AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
-        ORDER BY available_at
-        LIMIT 1
-    )
-    UNION ALL
-    SELECT * FROM (
-        SELECT available_at FROM stepline_workflow_runs
-        WHERE namespace_id = :namespace_id AND task_queue = :task_queue
-          AND priority = 5 AND status IN ('PENDING', 'SLEEPING')
-          AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
-        ORDER BY available_at
-        LIMIT 1
-    )
+    ) AS available_at
+    FROM (VALUES (1), (2), (3), (4), (5)) AS level
     UNION ALL
     SELECT * FROM (
         SELECT available_at FROM stepline_workflow_runs
