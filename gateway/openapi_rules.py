@@ -55,6 +55,13 @@ _BY_NAME = {
     "idempotency_key": FieldRule({"maxLength": 255, "pattern": _NO_NUL}),
     # Why runs are canceled (CancelWorkflowRun, BatchCancelWorkflowRuns).
     "reason": FieldRule({"maxLength": 1024, "pattern": _NO_NUL}),
+    # A schedule's ID: a name, never empty.
+    "schedule_id": FieldRule(
+        {"minLength": 1, "maxLength": 255, "pattern": f"^{_NAME_CHARS}+$"}, required=True
+    ),
+    # 1 (highest) to 5; 0 (unset) means the default, 3.
+    "priority": FieldRule({"minimum": 0, "maximum": 5}),
+    "concurrency_key": FieldRule({"maxLength": 255, "pattern": _NO_NUL}),
     # The server refuses WORKFLOW_RUN_STATUS_UNSPECIFIED as a filter value.
     "statuses": FieldRule({"items": _SPECIFIED_STATUSES}),
 }
@@ -75,6 +82,9 @@ _RETRY_INTERVAL = FieldRule(
 # By full name: these win over the rules by name.
 _BY_FULL_NAME = {
     f"{_PACKAGE}.StartWorkflowRequest.workflow_name": FieldRule(
+        {"minLength": 1, "maxLength": 255, "pattern": f"^{_NAME_CHARS}+$"}, required=True
+    ),
+    f"{_PACKAGE}.CreateScheduleRequest.workflow_name": FieldRule(
         {"minLength": 1, "maxLength": 255, "pattern": f"^{_NAME_CHARS}+$"}, required=True
     ),
 }

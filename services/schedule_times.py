@@ -19,6 +19,8 @@ DEFAULT_TIMEZONE = "UTC"
 DEFAULT_CATCHUP_WINDOW = timedelta(minutes=1)
 MAX_CATCHUP_WINDOW = timedelta(days=365)
 MIN_INTERVAL = timedelta(seconds=1)
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+"""The next fire of an expression that fires no more."""
 MAX_COUNTED_MISSES = 100_000
 """A cron schedule's missed fires are counted one by one up to this many per catch-up
 (an outage of days under a per-second cron); beyond it the count stops there."""
@@ -38,7 +40,10 @@ class Timing:
             return moment + self.interval
         assert self.cron is not None  # validated: exactly one of cron and interval
         local = moment.astimezone(ZoneInfo(self.timezone))
-        return next(CronSim(self.cron, local)).astimezone(UTC)
+        try:
+            return next(CronSim(self.cron, local)).astimezone(UTC)
+        except StopIteration:  # no fire within cronsim's 50 years: in effect, never
+            return NEVER
 
 
 def timing(cron: str, interval: timedelta | None, timezone: str) -> Timing:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from services.metrics import Metrics
@@ -43,15 +43,27 @@ class Scheduler:
     async def fire_due(self) -> float:
         """Fire what is due now; return how long to sleep before asking again."""
         due = await self._store.schedule_due(ScheduleDueParams(limit=BATCH))
-        for schedule in due.due:
-            await self._fire_scheduled(schedule, due.now)
-        for schedule in due.buffered:
-            await self._fire_buffered(schedule)
-        if due.due or due.buffered:
+        fired = [await self._guarded(self._fire_scheduled(s, due.now), s) for s in due.due]
+        fired += [await self._guarded(self._fire_buffered(s), s) for s in due.buffered]
+        if any(fired):
             return 0.0  # a catch-up may have left the next fire due already
-        if due.next_due_in is None:
-            return self._tick
+        if due.next_due_in is None or due.due or due.buffered:
+            return self._tick  # nothing moved: ask again at the next tick, not at once
         return min(self._tick, max(due.next_due_in.total_seconds(), 0.0))
+
+    async def _guarded(self, fire: Awaitable[bool], schedule: Schedule) -> bool:
+        """Whether the fire moved the schedule on. A schedule that cannot be fired (its
+        zone gone from the system's tz database, say) is logged and left alone, so the
+        others keep firing; StoreError (the database) ends the pass."""
+        try:
+            return await fire
+        except StoreError:
+            raise
+        except Exception:
+            log.exception(
+                "schedule %s of %s not fired", schedule.schedule_id, schedule.namespace_id
+            )
+            return False
 
     async def run_forever(self, storage_ok: Callable[[], bool]) -> None:
         """Fire until canceled. While `storage_ok()` says the database does not answer
@@ -66,7 +78,7 @@ class Scheduler:
                     log.warning("schedules not fired: %s", exc)
             await asyncio.sleep(wait)
 
-    async def _fire_scheduled(self, schedule: Schedule, now: datetime) -> None:
+    async def _fire_scheduled(self, schedule: Schedule, now: datetime) -> bool:
         plan = plan_fire(timing_of(schedule), schedule.next_fire_at, schedule.catchup_window, now)
         result = await self._store.schedule_fire(
             ScheduleFireParams(
@@ -87,8 +99,9 @@ class Scheduler:
             )
         else:
             self._count(schedule, result, plan.fire_at, FireOutcome.STARTED.value)
+        return result.outcome is not FireOutcome.LOST
 
-    async def _fire_buffered(self, schedule: Schedule) -> None:
+    async def _fire_buffered(self, schedule: Schedule) -> bool:
         fire_at = schedule.buffered_fire_at
         assert fire_at is not None  # schedule_due lists only schedules holding one
         result = await self._store.schedule_fire(
@@ -102,6 +115,7 @@ class Scheduler:
             )
         )
         self._count(schedule, result, fire_at, "buffered_started")
+        return result.outcome is not FireOutcome.LOST
 
     def _count(
         self, schedule: Schedule, result: ScheduleFireResult, fire_at: datetime, started: str

@@ -3,6 +3,7 @@ descriptions, the error body; and served by the gateway at /openapi.json."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -36,6 +37,8 @@ from tests.gateway.conftest import RestApi
 Schema = dict[str, Any]
 RUNS = "/v1/namespaces/{namespace_id}/runs"
 RUN = RUNS + "/{run_id}"
+SCHEDULES = "/v1/namespaces/{namespace_id}/schedules"
+SCHEDULE = SCHEDULES + "/{schedule_id}"
 
 
 def _document(bindings: list[HttpBinding] | None = None) -> Schema:
@@ -88,6 +91,13 @@ def test_every_rpc_is_one_operation_named_after_it(document: Schema) -> None:
         "ReplayWorkflowRun": ("post", RUN + ":replay"),
         "BatchCancelWorkflowRuns": ("post", RUNS + ":batchCancel"),
         "BatchReplayWorkflowRuns": ("post", RUNS + ":batchReplay"),
+        "CreateSchedule": ("post", SCHEDULES),
+        "GetSchedule": ("get", SCHEDULE),
+        "ListSchedules": ("get", SCHEDULES),
+        "DeleteSchedule": ("delete", SCHEDULE),
+        "PauseSchedule": ("post", SCHEDULE + ":pause"),
+        "ResumeSchedule": ("post", SCHEDULE + ":resume"),
+        "TriggerSchedule": ("post", SCHEDULE + ":trigger"),
     }
     for operation_id, (http_method, path) in methods.items():
         operation = document["paths"][path][http_method]
@@ -145,6 +155,8 @@ def test_body_star_is_the_request_without_its_path_fields(document: Schema) -> N
         "deadlineAt",
         "startAt",
         "retryPolicy",
+        "priority",
+        "concurrencyKey",
     ]
     assert body["required"] == ["workflowName"]
     assert body["additionalProperties"] is False
@@ -450,8 +462,16 @@ BOUNDARIES: dict[str, tuple[list[Any], list[Any]]] = {
     "replay_of_run_id": ([UUID, ""], ["not-a-uuid"]),
     "from_step_id": (["s" * 255, ""], ["s" * 256, "a b"]),
     "batch_id": (["b" * 255], ["b" * 256, "a\tb"]),
+    "schedule_id": (["s" * 255, "nightly.1"], ["s" * 256, "a b", "a\x00b"]),
+    "priority": ([0, 1, 5], [-1, 6]),
+    "concurrency_key": (["k" * 255], ["k" * 256]),
 }
-PATH_DEFAULTS = {"namespace_id": "rules", "run_id": UUID, "step_attempt_id": UUID}
+PATH_DEFAULTS = {
+    "namespace_id": "rules",
+    "run_id": UUID,
+    "step_attempt_id": UUID,
+    "schedule_id": "rules",
+}
 
 
 def _rule_cases() -> list[Any]:
@@ -498,8 +518,13 @@ async def _send(rest: RestApi, binding: HttpBinding, field: str, value: Any) -> 
         body, query = {}, {field: value}
     if binding.method.name == "StartWorkflow":
         body.setdefault("workflowName", "rules")
-    if binding.http_method == "GET":
-        return await rest.http.get(path, params=query)
+    if binding.method.name == "CreateSchedule":
+        # A new ID each time (a taken one is a 409, not the 400 looked for).
+        body.setdefault("scheduleId", f"rules-{uuid.uuid4()}")
+        body.setdefault("workflowName", "rules")
+        body.setdefault("interval", "3600s")
+    if not binding.body:  # GET, DELETE: no body at all
+        return await rest.http.request(binding.http_method, path, params=query)
     return await rest.http.request(binding.http_method, path, params=query, json=body)
 
 
