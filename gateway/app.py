@@ -26,6 +26,7 @@ from gateway.errors import GatewayError, from_rpc_error
 from gateway.openapi import build_openapi
 from gateway.proxy import Gateway
 from gateway.services import REST_SERVICES
+from stepline.tls import TLSConfig
 
 OPENAPI_URL = "/openapi.json"
 METRICS_URL = "/metrics"
@@ -60,12 +61,19 @@ def create_app(
     ready_timeout: float = 2.0,
     max_body_bytes: int = 16 * 1024 * 1024,
     metrics: MetricsSource | None = None,
+    backend_tls: TLSConfig | None = None,
 ) -> Starlette:
     """The REST gateway for `services`, forwarding to the gRPC core at `backend`.
     With `metrics`, GET /metrics serves them; without (a gateway on its own, which has
-    no store and serves no calls itself), /metrics is not a route and answers 404."""
+    no store and serves no calls itself), /metrics is not a route and answers 404.
+    With `backend_tls`, the channel to the core is TLS (with a client certificate if
+    the config names one)."""
     gateway = Gateway(
-        backend, services, default_timeout=default_timeout, max_body_bytes=max_body_bytes
+        backend,
+        services,
+        default_timeout=default_timeout,
+        max_body_bytes=max_body_bytes,
+        backend_tls=backend_tls,
     )
     document = build_openapi(gateway.bindings, title="stepline", version=_version())
     openapi_body = json.dumps(document, ensure_ascii=False).encode()

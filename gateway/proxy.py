@@ -26,6 +26,7 @@ from gateway.router import Router
 from gateway.tracing import name_request_span, upstream_interceptors
 from gateway.transcode import RequestBuilder, ResponseWriter
 from stepline import tracing
+from stepline.tls import TLSConfig, channel
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,10 @@ class Gateway:
         *,
         default_timeout: float | None,
         max_body_bytes: int,
+        backend_tls: TLSConfig | None = None,
     ) -> None:
         self.backend = backend
+        self.backend_tls = backend_tls
         self.bindings = [binding for service in services for binding in bindings_for(service)]
         self.router = Router([Route.of(binding) for binding in self.bindings])
         self.default_timeout = default_timeout
@@ -91,8 +94,11 @@ class Gateway:
         return self._channel
 
     async def open(self) -> None:
-        self._channel = grpc.aio.insecure_channel(
-            self.backend, options=_CHANNEL_OPTIONS, interceptors=upstream_interceptors()
+        self._channel = channel(
+            self.backend,
+            self.backend_tls,
+            options=_CHANNEL_OPTIONS,
+            interceptors=upstream_interceptors(),
         )
         # The interceptor sends the request span's context; raw trace headers would clash.
         self._forward_trace = not tracing.active()

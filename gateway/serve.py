@@ -42,14 +42,21 @@ class HttpServer:
         *,
         shutdown_grace: float = 10.0,
         reuse_port: bool = False,
+        tls_cert: str = "",
+        tls_key: str = "",
     ) -> None:
         self._app = traced_app(app)
+        self._tls = (tls_cert, tls_key)
         self._reuse_port = reuse_port
         self._host, self._port = split_address(address)
         self._grace = shutdown_grace
         self._server: _EmbeddedServer | None = None
         self._task: asyncio.Task[None] | None = None
         self.port = 0
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self._tls[0] else "http"
 
     @property
     def address(self) -> str:
@@ -72,6 +79,8 @@ class HttpServer:
             log_level="warning",  # the embedding process prints its own banner
             lifespan="on",
             timeout_graceful_shutdown=int(self._grace) or 1,
+            ssl_certfile=self._tls[0] or None,
+            ssl_keyfile=self._tls[1] or None,
         )
         self._server = _EmbeddedServer(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="stepline-http")

@@ -17,8 +17,10 @@ from services.config import EVENT_LOOPS, LOG_FORMATS, ServerConfig, parse_durati
 from services.processes import Supervisor, apply_migrations, stop_when_supervisor_goes
 from services.rest import loopback_backend, rest_server, start_http
 from services.server import Server, StartupError
+from services.tls import banner_note, check_files
 from stepline import tracing
 from stepline.logs import configure as configure_logs
+from stepline.tls import TLSConfig
 from storage import StoreError
 
 _DEFAULTS = ServerConfig()
@@ -61,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
         help="host:port to listen on (env STEPLINE_GRPC_ADDRESS; default %(default)s)",
     )
     _add_http_flags(serve, ' ("" for none)')
+    _add_tls_flags(serve, client_ca=True)
     for flag, env, default, text in (
         ("--lease-duration", "LEASE_DURATION", _DEFAULTS.lease_duration, "worker lease"),
         ("--sweep-interval", "SWEEP_INTERVAL", _DEFAULTS.sweep_interval, "deadline sweep"),
@@ -119,6 +122,32 @@ def _add_payload_flag(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_tls_flags(command: argparse.ArgumentParser, *, client_ca: bool) -> None:
+    # STEPLINE_SERVER_TLS_*, not STEPLINE_TLS_*: those name the client's own certificate
+    # for the SDK and the `stepline` CLI, and a shell may well hold both.
+    ports = "gRPC and REST" if client_ca else "REST"
+    command.add_argument(
+        "--tls-cert",
+        metavar="PEM",
+        default=os.environ.get("STEPLINE_SERVER_TLS_CERT", ""),
+        help=f"certificate chain: serve {ports} over TLS (env STEPLINE_SERVER_TLS_CERT)",
+    )
+    command.add_argument(
+        "--tls-key",
+        metavar="PEM",
+        default=os.environ.get("STEPLINE_SERVER_TLS_KEY", ""),
+        help="the certificate's private key (env STEPLINE_SERVER_TLS_KEY)",
+    )
+    if client_ca:
+        command.add_argument(
+            "--tls-client-ca",
+            metavar="PEM",
+            default=os.environ.get("STEPLINE_SERVER_TLS_CLIENT_CA", ""),
+            help="require gRPC clients (workers) to present a certificate signed by "
+            "these CAs: mTLS (env STEPLINE_SERVER_TLS_CLIENT_CA)",
+        )
+
+
 def _add_http_flags(command: argparse.ArgumentParser, note: str = "") -> None:
     command.add_argument(
         "--http-address",
@@ -153,9 +182,45 @@ def _gateway_parser(commands: Any, logs: argparse.ArgumentParser) -> None:
         help="host:port of the stepline gRPC server (env STEPLINE_GRPC_BACKEND)",
     )
     _add_http_flags(gateway)
+    _add_tls_flags(gateway, client_ca=False)
+    _add_backend_tls_flags(gateway)
     # The core's payload limit, so that the gateway refuses bodies the core cannot take
     # with a 413 of its own: keep it equal to the core's.
     _add_payload_flag(gateway)
+
+
+def _add_backend_tls_flags(gateway: argparse.ArgumentParser) -> None:
+    gateway.add_argument(
+        "--grpc-backend-tls",
+        action="store_true",
+        default=_env("GRPC_BACKEND_TLS", "") in ("1", "true"),
+        help="dial the core over TLS, trusting the system's CAs (implied by the flags "
+        "below; env STEPLINE_GRPC_BACKEND_TLS)",
+    )
+    for flag, text in (
+        ("ca", "CA certificates that sign the core's certificate"),
+        ("cert", "the gateway's client certificate, for a core that requires one (mTLS)"),
+        ("key", "the client certificate's private key"),
+        ("server-name", "the name the core's certificate is checked for, if not its host"),
+    ):
+        env = f"GRPC_BACKEND_TLS_{flag.upper().replace('-', '_')}"
+        gateway.add_argument(
+            f"--grpc-backend-tls-{flag}",
+            metavar="NAME" if flag == "server-name" else "PEM",
+            default=_env(env, ""),
+            help=f"{text} (env STEPLINE_{env})",
+        )
+
+
+def _backend_tls(args: argparse.Namespace) -> TLSConfig | None:
+    """The gateway's TLS to the core; None for plaintext."""
+    files = (args.grpc_backend_tls_ca, args.grpc_backend_tls_cert, args.grpc_backend_tls_key)
+    if not (args.grpc_backend_tls or any(files) or args.grpc_backend_tls_server_name):
+        return None
+    ca, cert, key = (path or None for path in files)
+    return TLSConfig(
+        ca=ca, cert=cert, key=key, server_name=args.grpc_backend_tls_server_name or None
+    )
 
 
 def _config(args: argparse.Namespace) -> ServerConfig:
@@ -175,6 +240,9 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         log_format=args.log_format,
         event_loop=args.event_loop,
         reuse_port=args.reuse_port,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        tls_client_ca=args.tls_client_ca,
     )
 
 
@@ -184,7 +252,7 @@ async def _serve(config: ServerConfig) -> None:
     server = Server(config)
     await server.start()
     print(
-        f"stepline-server: gRPC listening on {server.address}; "
+        f"stepline-server: gRPC listening on {server.address}; {banner_note(config)}"
         f"database {server.store.url_for_display}",
         flush=True,
     )
@@ -193,13 +261,13 @@ async def _serve(config: ServerConfig) -> None:
     http = None
     if config.http_address:
         try:
-            backend = loopback_backend(config.grpc_address, server.port)
+            backend = server.private_target or loopback_backend(config.grpc_address, server.port)
             http = rest_server(config, backend, server)
             await start_http(http, config.http_address)
         except (StartupError, ValueError):
             await server.stop(grace=0)
             raise
-        print(f"stepline-server: REST listening on http://{http.address}", flush=True)
+        print(f"stepline-server: REST listening on {http.scheme}://{http.address}", flush=True)
     await stop.wait()
     print("stepline-server: shutting down: ending long polls, draining calls", flush=True)
     if http is not None:
@@ -217,12 +285,19 @@ async def _gateway(args: argparse.Namespace) -> None:
         http_default_timeout=args.http_default_timeout,
         shutdown_grace=args.shutdown_grace,
         max_payload_bytes=args.max_payload_bytes,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
     )
-    http = rest_server(config, args.grpc_backend)
+    if config.tls:
+        check_files(config)  # a clear error now, not a failed start of uvicorn
+    backend_tls = _backend_tls(args)
+    if backend_tls is not None:
+        backend_tls.channel_credentials()  # the files are readable (TLSFileError if not)
+    http = rest_server(config, args.grpc_backend, backend_tls=backend_tls)
     await start_http(http, config.http_address)
     print(
-        f"stepline-server: REST listening on http://{http.address}; "
-        f"gRPC backend {args.grpc_backend}",
+        f"stepline-server: REST listening on {http.scheme}://{http.address}; "
+        f"gRPC backend {args.grpc_backend}{' (TLS)' if backend_tls else ''}",
         flush=True,
     )
     await stop.wait()

@@ -49,6 +49,11 @@ class ServerConfig:
     # Bind the gRPC and REST ports with SO_REUSEPORT, so that several server processes
     # share them (set for its processes by `serve --processes N`).
     reuse_port: bool = False
+    # PEM files: the server's certificate chain and key serve gRPC and REST over TLS;
+    # with a client CA, gRPC callers must present a certificate it signed (mTLS).
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_client_ca: str = ""
 
     def __post_init__(self) -> None:
         if self.lease_duration <= timedelta(0):
@@ -59,5 +64,13 @@ class ServerConfig:
             raise ValueError("database pool size must be at least 1")
         if self.log_format not in LOG_FORMATS:
             raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("TLS needs both a certificate (--tls-cert) and its key (--tls-key)")
+        if self.tls_client_ca and not self.tls_cert:
+            raise ValueError("--tls-client-ca needs TLS: give --tls-cert and --tls-key too")
         if self.event_loop not in EVENT_LOOPS:
             raise ValueError(f"event loop must be one of {', '.join(EVENT_LOOPS)}")
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.tls_cert)

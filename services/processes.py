@@ -28,6 +28,7 @@ from collections.abc import Iterator, Sequence
 
 from services.config import ServerConfig
 from services.server import StartupError
+from services.tls import banner_note, check_files
 from storage import create_store
 
 CHILD_READY_TIMEOUT = 60.0
@@ -76,6 +77,8 @@ class Supervisor:
     def __init__(self, config: ServerConfig, processes: int, argv: Sequence[str]) -> None:
         if not config.database_url.startswith(("postgresql://", "postgres://")):
             raise ValueError("--processes needs PostgreSQL: a SQLite file is served by one process")
+        if config.tls:
+            check_files(config)  # one clear error here, not one per process
         self.config = config
         self.processes = processes
         self.argv = list(argv)
@@ -139,12 +142,14 @@ class Supervisor:
 
     def _announce(self, grpc_address: str, http_address: str) -> None:
         print(
-            f"stepline-server: gRPC listening on {grpc_address}; {self.processes} processes "
+            f"stepline-server: gRPC listening on {grpc_address}; {banner_note(self.config)}"
+            f"{self.processes} processes "
             f"(pids {', '.join(str(c.pid) for c in self.children)})",
             flush=True,
         )
         if http_address:
-            print(f"stepline-server: REST listening on http://{http_address}", flush=True)
+            scheme = "https" if self.config.tls else "http"
+            print(f"stepline-server: REST listening on {scheme}://{http_address}", flush=True)
 
     async def _supervise(self, stop: asyncio.Event) -> int:
         forwarding = [asyncio.create_task(_forward(child)) for child in self.children]

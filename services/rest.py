@@ -12,6 +12,7 @@ from gateway.app import MetricsSource, create_app
 from gateway.serve import HttpServer
 from services.config import ServerConfig
 from services.server import Server, StartupError, max_request_bytes
+from stepline.tls import TLSConfig
 
 _ANY_V4 = ("0.0.0.0", "")
 _ANY_V6 = ("[::]", "::")
@@ -27,7 +28,12 @@ def loopback_backend(grpc_address: str, port: int) -> str:
     return f"{host}:{port}"
 
 
-def rest_server(config: ServerConfig, backend: str, server: Server | None = None) -> HttpServer:
+def rest_server(
+    config: ServerConfig,
+    backend: str,
+    server: Server | None = None,
+    backend_tls: TLSConfig | None = None,
+) -> HttpServer:
     """The gateway on `config.http_address`, forwarding to `backend`. Its body limit is
     the core's receive limit for `config` (a standalone gateway takes the core's
     --max-payload-bytes for it). With the in-process `server`, it serves GET /metrics."""
@@ -36,12 +42,15 @@ def rest_server(config: ServerConfig, backend: str, server: Server | None = None
         default_timeout=default_timeout(config),
         max_body_bytes=max_request_bytes(config),
         metrics=None if server is None else metrics_source(server),
+        backend_tls=backend_tls,
     )
     return HttpServer(
         app,
         config.http_address,
         shutdown_grace=config.shutdown_grace.total_seconds(),
         reuse_port=config.reuse_port,
+        tls_cert=config.tls_cert,
+        tls_key=config.tls_key,
     )
 
 

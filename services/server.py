@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -16,6 +20,7 @@ from services.maintenance import Maintenance
 from services.metrics import Metrics
 from services.scheduler import Scheduler
 from services.telemetry import instrument_store, server_interceptors
+from services.tls import TLSSetupError, check_files, grpc_server_credentials
 from services.validation import Limits
 from services.worker_service import WorkerService, WorkerSettings
 from services.workflow_service import WorkflowService
@@ -87,6 +92,10 @@ class Server:
         )
         self.migrations_applied: list[str] = []
         self.port = 0
+        # With TLS, the in-process REST gateway dials this private Unix socket instead of
+        # the TLS port (which, with mTLS, would want a client certificate of it).
+        self.private_target: str | None = None
+        self._private_dir: Path | None = None
         self._grpc = grpc.aio.server(
             options=_grpc_options(config),
             interceptors=server_interceptors(log_run_ids=_logs_name_runs(config)),
@@ -95,10 +104,7 @@ class Server:
     async def start(self) -> None:
         """Bind, open and migrate the database, then serve. Raises StartupError."""
         self._add_services()
-        try:
-            self.port = self._grpc.add_insecure_port(self.config.grpc_address)
-        except RuntimeError:
-            raise StartupError(f"cannot listen on {self.config.grpc_address}") from None
+        self._add_ports()
         # Startup, the pool's own tasks and the maintenance loop make no spans: they
         # have no caller, and a sweep a second would start a trace a second.
         with suppress_instrumentation():
@@ -107,11 +113,38 @@ class Server:
                 self.migrations_applied = await self.store.migrate()
             except StoreError as exc:
                 await self.store.close()
+                self._remove_private_dir()
                 raise StartupError(f"database {self.store.url_for_display}: {exc}") from exc
         await self._grpc.start()
         await self._set_serving(True)
         with suppress_instrumentation():
             self.maintenance.start()
+
+    def _add_ports(self) -> None:
+        if not self.config.tls:
+            self.port = self._bind(self._grpc.add_insecure_port, self.config.grpc_address)
+            return
+        try:
+            check_files(self.config)
+        except TLSSetupError as exc:
+            raise StartupError(str(exc)) from None
+        credentials = grpc_server_credentials(self.config)
+        self.port = self._bind(
+            lambda address: self._grpc.add_secure_port(address, credentials),
+            self.config.grpc_address,
+        )
+        if self.config.http_address:
+            # A directory of its own, mode 0700: only this user reaches the socket.
+            self._private_dir = Path(tempfile.mkdtemp(prefix="stepline-"))
+            self.private_target = f"unix:{self._private_dir / 'grpc.sock'}"
+            self._bind(self._grpc.add_insecure_port, self.private_target)
+
+    @staticmethod
+    def _bind(add_port: Callable[[str], int], address: str) -> int:
+        try:
+            return add_port(address)
+        except RuntimeError:
+            raise StartupError(f"cannot listen on {address}") from None
 
     async def _set_serving(self, serving: bool) -> None:
         """Health for every service: NOT_SERVING while the database does not answer.
@@ -151,3 +184,9 @@ class Server:
         await self._grpc.stop(grace)
         await self.maintenance.stop()
         await self.store.close()
+        self._remove_private_dir()
+
+    def _remove_private_dir(self) -> None:
+        if self._private_dir is not None:
+            shutil.rmtree(self._private_dir, ignore_errors=True)
+            self._private_dir = None

@@ -23,9 +23,9 @@ a deploy or a week-long sleep resumes at the first unfinished step::
 The SDK speaks to the server only over gRPC; `stepline.v1` holds the generated stubs.
 
 The public names below load on first use (PEP 562), so `import stepline` itself costs
-nothing. That matters to the server: it shares three modules of this package — the
-generated `stepline.v1`, `stepline.tracing` and `stepline.logs` — and must not load the
-client, the worker or the execution engine with them.
+nothing. That matters to the server: it shares four modules of this package — the
+generated `stepline.v1`, `stepline.tracing`, `stepline.logs` and `stepline.tls` — and
+must not load the client, the worker or the execution engine with them.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
     from stepline._values import BatchResult, Failure, Page, RetryPolicy, Run, RunStatus, Step
     from stepline._worker import Worker, WorkerStats
     from stepline._workflow import Workflow, workflow
+    from stepline.tls import TLSConfig
 
 # The private module that defines each public name.
 _MODULES: dict[str, tuple[str, ...]] = {
@@ -107,6 +108,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
     "stepline._worker": ("Worker", "WorkerStats"),
     "stepline._workflow": ("Workflow", "workflow"),
+    "stepline.tls": ("TLSConfig",),
 }
 _HOMES = {name: module for module, names in _MODULES.items() for name in names}
 
@@ -145,6 +147,7 @@ __all__ = [
     "StepStateError",
     "SteplineError",
     "SyncClient",
+    "TLSConfig",
     "Worker",
     "WorkerStats",
     "Workflow",

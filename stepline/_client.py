@@ -16,11 +16,13 @@ import grpc
 
 from stepline._batch import Progress, RunFilter, run_pages
 from stepline._convert import fill_struct, fill_value, to_timestamp
+from stepline._credentials import Transport
 from stepline._errors import RunCanceled, RunFailed, ServerUnavailable, from_rpc_error
 from stepline._retry import Backoff
 from stepline._schedules import ScheduleCalls
 from stepline._spans import client_interceptors
 from stepline._values import BatchResult, Page, RetryPolicy, Run, RunStatus, Step
+from stepline.tls import TLSSetting
 from stepline.v1 import workflow_service_pb2 as wf
 from stepline.v1 import workflow_service_pb2_grpc as wf_grpc
 
@@ -74,6 +76,10 @@ def _list_request(
 class Client(ScheduleCalls):
     """`async with Client("127.0.0.1:50051") as client:`, or `await client.close()`.
 
+    `api_key` goes with every call as `authorization: Bearer <key>` (default: the
+    STEPLINE_API_KEY variable). `tls`: a TLSConfig, True (the system's CAs) or False; by
+    default TLS is on when a STEPLINE_TLS_* variable is set (see `stepline.tls`).
+
     Every method raises the SteplineError subclass of the server's ErrorInfo reason
     (RunNotFound, IdempotencyConflict, InvalidArgument, ServerUnavailable, ...).
     """
@@ -83,11 +89,14 @@ class Client(ScheduleCalls):
         target: str = DEFAULT_TARGET,
         *,
         namespace: str = "default",
+        api_key: str | None = None,
+        tls: TLSSetting = None,
         metadata: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.target = target
         self.namespace = namespace
-        self._metadata = tuple(metadata) or None
+        self._transport = Transport(target, tls=tls, api_key=api_key, metadata=metadata)
+        self._metadata = self._transport.metadata
         # Made on first use, so that it belongs to the event loop that uses it (a Client
         # may be built before asyncio.run starts the loop).
         self._channel: grpc.aio.Channel | None = None
@@ -100,9 +109,7 @@ class Client(ScheduleCalls):
         if self._stub_instance is None or loop is not self._loop:
             # A channel works only on the loop it was made on: a Client used by one
             # asyncio.run() and then another gets a new one (the old loop is gone).
-            self._channel = grpc.aio.insecure_channel(
-                self.target, interceptors=client_interceptors()
-            )
+            self._channel = self._transport.channel(interceptors=client_interceptors())
             self._stub_instance = wf_grpc.WorkflowServiceStub(self._channel)  # type: ignore[no-untyped-call]
             self._loop = loop
         return self._stub_instance

@@ -16,6 +16,7 @@ from stepline._batch import Progress
 from stepline._client import DEFAULT_TARGET, KEEP_INPUT, Client
 from stepline._schedules import Overlap, Schedule
 from stepline._values import BatchResult, Page, RetryPolicy, Run, RunStatus, Step
+from stepline.tls import TLSSetting
 
 T = TypeVar("T")
 
@@ -29,8 +30,12 @@ class SyncClient:
         target: str = DEFAULT_TARGET,
         *,
         namespace: str = "default",
+        api_key: str | None = None,
+        tls: TLSSetting = None,
         metadata: Sequence[tuple[str, str]] = (),
     ) -> None:
+        # Built first: bad credentials raise before the loop's thread starts.
+        client = Client(target, namespace=namespace, api_key=api_key, tls=tls, metadata=metadata)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="stepline-sync-client", daemon=True
@@ -39,7 +44,7 @@ class SyncClient:
         self._closed = False
         # The client opens its channel on first use, on the loop that uses it: this
         # thread's private loop.
-        self._client = Client(target, namespace=namespace, metadata=metadata)
+        self._client = client
         self.target = target
         self.namespace = namespace
 

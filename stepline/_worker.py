@@ -22,6 +22,7 @@ import grpc
 from stepline import _spans, tracing
 from stepline._calls import UnaryCalls, WorkerCalls
 from stepline._convert import seconds_duration
+from stepline._credentials import Transport
 from stepline._errors import InvalidArgument, ServerUnavailable, SteplineError, from_rpc_error
 from stepline._execution import Execution, ExecutionSettings
 from stepline._heartbeat import Heartbeat
@@ -29,6 +30,7 @@ from stepline._release import release_runs
 from stepline._retry import Backoff
 from stepline._stream import CLOSE_TIMEOUT, StreamUnsupported, WorkStream
 from stepline._workflow import AnyWorkflow
+from stepline.tls import TLSSetting
 from stepline.v1 import worker_service_pb2 as wk
 from stepline.v1 import worker_service_pb2_grpc as wk_grpc
 
@@ -91,6 +93,8 @@ class Worker:
         shutdown_grace: float = 30.0,
         poll_wait: float = 20.0,
         step_begin_after: float = 0.5,
+        api_key: str | None = None,
+        tls: TLSSetting = None,
         metadata: Sequence[tuple[str, str]] = (),
         install_signal_handlers: bool = True,
         stream: bool = True,
@@ -104,7 +108,8 @@ class Worker:
         self.worker_id = worker_id or default_worker_id()
         self.shutdown_grace = shutdown_grace
         self.poll_wait = poll_wait
-        self._metadata = tuple(metadata) or None
+        self._transport = Transport(target, tls=tls, api_key=api_key, metadata=metadata)
+        self._metadata = self._transport.metadata
         self._install_signals = install_signal_handlers
         self._stream_wanted = stream
         self._releasing: set[asyncio.Task[None]] = set()
@@ -132,8 +137,8 @@ class Worker:
             raise RuntimeError("the worker is already running")
         self._running = True
         self._done.clear()
-        channel = grpc.aio.insecure_channel(
-            self.target, options=_CHANNEL_OPTIONS, interceptors=_spans.client_interceptors()
+        channel = self._transport.channel(
+            options=_CHANNEL_OPTIONS, interceptors=_spans.client_interceptors()
         )
         stub = wk_grpc.WorkerServiceStub(channel)  # type: ignore[no-untyped-call]
         settings = ExecutionSettings(self._step_begin_after)

@@ -14,6 +14,7 @@ import pytest
 
 from tests.cli import processes
 from tests.support import postgres
+from tests.support.certs import Certs, make_certs
 from tests.support.otlp import OtlpReceiver
 
 _POSTGRES_SKIPPED = pytest.StashKey[str]()
@@ -99,3 +100,9 @@ def pytest_terminal_summary(
         bold=True,
     )
     terminalreporter.write_sep("!", red=True, bold=True)
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
+    """A test CA with server and client certificates in a temporary directory."""
+    return make_certs(tmp_path_factory.mktemp("tls"))

@@ -6,7 +6,8 @@
   hosts the gateway's app;
 - the SDK (stepline/) imports none of services, storage and the gateway;
 - services and the gateway import of the SDK only what the two sides share: the
-  generated `stepline.v1`, `stepline.tracing` and `stepline.logs`, which import nothing
+  generated `stepline.v1`, `stepline.tracing`, `stepline.logs` and `stepline.tls` (the
+  channel TLS of the standalone gateway), which import nothing
   else of the SDK themselves. So a server process never loads the client, the worker or
   the execution engine, which a fresh interpreter proves at the end.
 """
@@ -23,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ("services", "storage", "gateway", "stepline")
 # The SDK's modules a server may import: its side of the contract, tracing, log lines.
-SHARED = ("stepline.v1", "stepline.tracing", "stepline.logs")
+SHARED = ("stepline.v1", "stepline.tracing", "stepline.logs", "stepline.tls")
 # The one module of services/ that imports the gateway.
 GATEWAY_HOST = "services/rest.py"
 # What a server process must never load.
@@ -97,7 +98,12 @@ def test_sdk__imports_no_server_side_layer() -> None:
 
 
 def test_shared_modules__import_nothing_else_of_the_sdk() -> None:
-    shared = [ROOT / "stepline/tracing.py", ROOT / "stepline/logs.py", *_sources("stepline/v1")]
+    shared = [
+        ROOT / "stepline/tracing.py",
+        ROOT / "stepline/logs.py",
+        ROOT / "stepline/tls.py",
+        *_sources("stepline/v1"),
+    ]
     offending = {
         f"{path.relative_to(ROOT)}: {name}"
         for path in shared

@@ -35,6 +35,7 @@ from stepline import (
 )
 from stepline.cli import parser as cli_parser
 from stepline.cli import runs, schedules, worker
+from stepline.cli.connect import connection_options
 from stepline.cli.errors import UsageError
 
 
@@ -79,8 +80,19 @@ async def _dispatch(args: argparse.Namespace) -> int:
     # (the run's own spans join it too), not a root trace each.
     actions = schedules.ACTIONS if args.command == "schedules" else runs.ACTIONS
     with tracing.tracer().start_as_current_span(f"stepline {args.command} {args.action}"):
-        async with Client(args.address, namespace=args.namespace) as client:
+        options = connection_options(args)
+        async with Client(args.address, namespace=args.namespace, **options) as client:
             return await actions[args.action](client, args)
+
+
+def _unreachable_hint(error: SteplineError) -> str:
+    """What to check: TLS failures look like a server that is down, but say so in detail."""
+    detail = error.message.lower()
+    if "handshake" in detail or "certificate" in detail:
+        return "the TLS handshake failed: check --tls-ca, --tls-cert and --tls-key"
+    if "socket closed" in detail:
+        return "is it running? it may want TLS (--tls-ca) or a client certificate (--tls-cert)"
+    return "is it running?"
 
 
 def _describe(error: SteplineError, args: argparse.Namespace) -> str:
@@ -88,7 +100,7 @@ def _describe(error: SteplineError, args: argparse.Namespace) -> str:
     if isinstance(error, ServerUnavailable) and error.reason == "STORAGE_UNAVAILABLE":
         return f"the server at {args.address} cannot reach its database: {error.message}"
     if isinstance(error, ServerUnavailable):
-        return f"cannot reach the stepline server at {args.address} (is it running?)"
+        return f"cannot reach the stepline server at {args.address} ({_unreachable_hint(error)})"
     run_id = getattr(args, "run_id", "")
     if isinstance(error, RunNotFound):
         return f"run not found: {run_id}" if run_id else "run not found"

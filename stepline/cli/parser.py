@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import Any
 
 from stepline import RunStatus, logs
 from stepline.cli import schedules, values
@@ -54,12 +55,45 @@ def _add_global_flags(parser: argparse.ArgumentParser, *, with_defaults: bool) -
         default=default(os.environ.get("STEPLINE_NAMESPACE", DEFAULT_NAMESPACE)),
         help=f"the runs' namespace (env STEPLINE_NAMESPACE; default {DEFAULT_NAMESPACE})",
     )
+    _add_credential_flags(parser, default)
     parser.add_argument(
         "--output",
         choices=("table", "json"),
         default=default("table"),
         help="tables for people, proto3 JSON for scripts (default table)",
     )
+
+
+def _add_credential_flags(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument(
+        "--api-key",
+        metavar="KEY",
+        default=default(os.environ.get("STEPLINE_API_KEY", "")),
+        help="sent as `authorization: Bearer KEY` (env STEPLINE_API_KEY, which keeps the key "
+        "out of the process list)",
+    )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        default=default(False),
+        help="TLS to the server, trusting the system's CAs (implied by the --tls-* flags)",
+    )
+    for flag, env, text in (
+        ("--tls-ca", "STEPLINE_TLS_CA", "PEM file of the CAs that sign the server's certificate"),
+        ("--tls-cert", "STEPLINE_TLS_CERT", "PEM file of this client's certificate (mTLS)"),
+        ("--tls-key", "STEPLINE_TLS_KEY", "PEM file of the client certificate's key"),
+        (
+            "--tls-server-name",
+            "STEPLINE_TLS_SERVER_NAME",
+            "the name to check the server's certificate for, if not the address's host",
+        ),
+    ):
+        parser.add_argument(
+            flag,
+            metavar="NAME" if flag == "--tls-server-name" else "PEM",
+            default=default(os.environ.get(env, "")),
+            help=f"{text} (env {env})",
+        )
 
 
 def _add_runs(runs: argparse.ArgumentParser, anywhere: argparse.ArgumentParser) -> None:

@@ -1,7 +1,8 @@
 """`stepline worker --app module:attr`: run a worker from the user's own module.
 
 The attribute may be a `Worker` (run as it is), one workflow, or a list of workflows
-(run by a worker built from `--address`, `--task-queue` and `--concurrency`). The
+(run by a worker built from `--address`, `--task-queue`, `--concurrency` and the
+connection flags `--api-key` and `--tls*`). The
 current directory goes first on `sys.path`, as uvicorn does, so `--app myapp:flows`
 finds `./myapp.py`.
 """
@@ -15,6 +16,7 @@ import sys
 from typing import Any
 
 from stepline import Worker, Workflow, logs
+from stepline.cli.connect import connection_options
 from stepline.cli.errors import UsageError
 
 DEFAULT_TASK_QUEUE = "default"
@@ -55,6 +57,7 @@ def build_worker(app: Any, args: argparse.Namespace) -> Worker:
         task_queue=args.task_queue or DEFAULT_TASK_QUEUE,
         workflows=workflows,
         concurrency=args.concurrency or DEFAULT_CONCURRENCY,
+        **connection_options(args),
     )
 
 

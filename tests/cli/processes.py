@@ -18,12 +18,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 _LISTENING = re.compile(r"gRPC listening on (\S+);")
+# The caller's own credentials must not leak into the processes under test.
+CREDENTIAL_VARIABLES = (
+    "STEPLINE_API_KEY",
+    "STEPLINE_TLS_CA",
+    "STEPLINE_TLS_CERT",
+    "STEPLINE_TLS_KEY",
+    "STEPLINE_TLS_SERVER_NAME",
+)
 _QUIET = {"STEPLINE_LOG_LEVEL": "WARNING", "NO_COLOR": "1"}
 
 
 def environment(**extra: str) -> dict[str, str]:
     env = {**os.environ, **_QUIET}
-    for name in ("STEPLINE_ADDRESS", "STEPLINE_NAMESPACE", "COLUMNS"):
+    for name in ("STEPLINE_ADDRESS", "STEPLINE_NAMESPACE", "COLUMNS", *CREDENTIAL_VARIABLES):
         env.pop(name, None)
     return {**env, **extra}
 
