@@ -23,6 +23,9 @@ from tests.support import postgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
+# Few connections each: the database's connections are shared with every other test.
+SMALL_POOL = {"STEPLINE_DB_POOL_SIZE": "3"}
+
 
 @pytest.fixture
 def database(postgres_admin_url: str) -> Iterator[str]:
@@ -63,12 +66,12 @@ async def test_two_servers_and_a_restart_fire_each_second_exactly_once(
 ) -> None:
     ns = f"sched-{secrets.token_hex(6)}"
     with ExitStack() as both:
-        a = both.enter_context(server(database, tmp_path))
-        both.enter_context(server(database, tmp_path))
+        a = both.enter_context(server(database, tmp_path, **SMALL_POOL))
+        both.enter_context(server(database, tmp_path, **SMALL_POOL))
         await _create_every_second(a, ns)
         await asyncio.sleep(4)
     await asyncio.sleep(2.5)  # no server runs: these fires are caught up after the restart
-    with server(database, tmp_path) as again:
+    with server(database, tmp_path, **SMALL_POOL) as again:
         await asyncio.sleep(3)
         fire_times = await _fire_times(again, ns)
     assert len(fire_times) >= 7

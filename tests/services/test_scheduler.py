@@ -30,7 +30,7 @@ async def lone_api(
         url = postgres.create_database(admin_url)
     else:
         url = sqlite_url_for(tmp_path_factory.mktemp("scheduler") / "stepline.db")
-    api = await start_api(url)
+    api = await start_api(url, db_pool_size=3)
     try:
         yield api
     finally:
