@@ -1,4 +1,8 @@
-"""Schedules on both backends: CRUD, and fires decided under the schedule's lock."""
+"""Schedules on both backends: CRUD, and fires decided under the schedule's lock.
+
+The servers other test packages start share the session's database and fire what is
+due there, so schedules here are due tomorrow (a fire's check is against the
+next_fire_at read, not the clock) unless the test has a database of its own."""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from storage.records import (
     ScheduleResumeParams,
 )
 from tests.storage.helpers import get_run, make_create_params, utcnow
+from tests.storage.rawsql import Backend
 
 MINUTE = timedelta(minutes=1)
 
@@ -46,7 +51,7 @@ def schedule_params(
         overlap=Overlap.SKIP,
         catchup_window=MINUTE,
         paused=False,
-        next_fire_at=utcnow() - timedelta(seconds=1),
+        next_fire_at=utcnow() + timedelta(days=1),
     )
     return replace(params, **fields)  # type: ignore[arg-type]
 
@@ -118,10 +123,14 @@ async def test_schedule__pause_and_resume(store: Store, ns: str, queue: str) -> 
 
 
 async def test_schedule__due_lists_unpaused_schedules_whose_fire_came(
-    store: Store, ns: str, queue: str
+    private_backend: Backend, ns: str, queue: str
 ) -> None:
-    await store.schedule_create(schedule_params(ns, queue, "due"))
-    await store.schedule_create(schedule_params(ns, queue, "paused", paused=True))
+    store = private_backend.store
+    past = utcnow() - timedelta(seconds=1)
+    await store.schedule_create(schedule_params(ns, queue, "due", next_fire_at=past))
+    await store.schedule_create(
+        schedule_params(ns, queue, "paused", paused=True, next_fire_at=past)
+    )
     await store.schedule_create(
         schedule_params(ns, queue, "later", next_fire_at=utcnow() + timedelta(hours=1))
     )
@@ -198,8 +207,9 @@ async def test_fire__allow_all_starts_a_run_each_fire(store: Store, ns: str, que
 
 
 async def test_fire__buffer_one_keeps_one_fire_until_the_run_ends(
-    store: Store, ns: str, queue: str
+    private_backend: Backend, ns: str, queue: str
 ) -> None:
+    store = private_backend.store
     schedule = await store.schedule_create(schedule_params(ns, queue, overlap=Overlap.BUFFER_ONE))
     first = await store.schedule_fire(fire_params(schedule, queue))
     assert first.schedule is not None and first.run is not None
