@@ -26,6 +26,7 @@ from gateway.errors import GatewayError, from_rpc_error
 from gateway.openapi import build_openapi
 from gateway.proxy import Gateway
 from gateway.services import REST_SERVICES
+from gateway.ui import ui_routes
 from stepline.tls import TLSConfig
 
 OPENAPI_URL = "/openapi.json"
@@ -61,13 +62,15 @@ def create_app(
     ready_timeout: float = 2.0,
     max_body_bytes: int = 16 * 1024 * 1024,
     metrics: MetricsSource | None = None,
+    trace_url_template: str = "",
     backend_tls: TLSConfig | None = None,
 ) -> Starlette:
     """The REST gateway for `services`, forwarding to the gRPC core at `backend`.
     With `metrics`, GET /metrics serves them; without (a gateway on its own, which has
     no store and serves no calls itself), /metrics is not a route and answers 404.
     With `backend_tls`, the channel to the core is TLS (with a client certificate if
-    the config names one)."""
+    the config names one). `trace_url_template` (with `{trace_id}`) makes the
+    dashboard's "view trace" links."""
     gateway = Gateway(
         backend,
         services,
@@ -100,6 +103,7 @@ def create_app(
         Route("/readyz", readyz, methods=["GET"]),
         Route(OPENAPI_URL, openapi, methods=["GET"]),
         *docs_routes(OPENAPI_URL),
+        *ui_routes(trace_url_template),
         *_metrics_routes(metrics),
         _TranscodingRoute(gateway),
     ]

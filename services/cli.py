@@ -169,6 +169,12 @@ def _add_http_flags(command: argparse.ArgumentParser, note: str = "") -> None:
         default=parse_duration(_env("SHUTDOWN_GRACE", default)),
         help=f"drain time (env STEPLINE_SHUTDOWN_GRACE; default {default})",
     )
+    command.add_argument(
+        "--trace-url-template",
+        default=_env("TRACE_URL_TEMPLATE", ""),
+        help="the dashboard's trace link, {trace_id} replaced, e.g. "
+        "http://localhost:16686/trace/{trace_id} (env STEPLINE_TRACE_URL_TEMPLATE)",
+    )
 
 
 def _gateway_parser(commands: Any, logs: argparse.ArgumentParser) -> None:
@@ -240,6 +246,7 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         log_format=args.log_format,
         event_loop=args.event_loop,
         reuse_port=args.reuse_port,
+        trace_url_template=args.trace_url_template,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         tls_client_ca=args.tls_client_ca,
@@ -285,6 +292,7 @@ async def _gateway(args: argparse.Namespace) -> None:
         http_default_timeout=args.http_default_timeout,
         shutdown_grace=args.shutdown_grace,
         max_payload_bytes=args.max_payload_bytes,
+        trace_url_template=args.trace_url_template,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
     )

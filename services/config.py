@@ -49,6 +49,8 @@ class ServerConfig:
     # Bind the gRPC and REST ports with SO_REUSEPORT, so that several server processes
     # share them (set for its processes by `serve --processes N`).
     reuse_port: bool = False
+    # The dashboard's "view trace" link, e.g. http://jaeger:16686/trace/{trace_id}; "" for none.
+    trace_url_template: str = ""
     # PEM files: the server's certificate chain and key serve gRPC and REST over TLS;
     # with a client CA, gRPC callers must present a certificate it signed (mTLS).
     tls_cert: str = ""

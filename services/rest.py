@@ -42,6 +42,7 @@ def rest_server(
         default_timeout=default_timeout(config),
         max_body_bytes=max_request_bytes(config),
         metrics=None if server is None else metrics_source(server),
+        trace_url_template=config.trace_url_template,
         backend_tls=backend_tls,
     )
     return HttpServer(

@@ -99,6 +99,8 @@ async def test_gateway__alone_in_front_of_a_separately_started_core(
             api.server.address,
             "--http-address",
             "127.0.0.1:0",
+            "--trace-url-template",
+            "http://jaeger:16686/trace/{trace_id}",
             cwd=tmp_path,
         )
         killed_at_exit.append(process)
@@ -111,6 +113,8 @@ async def test_gateway__alone_in_front_of_a_separately_started_core(
                 "/v1/namespaces/default/runs", json={"workflowName": "remote"}
             )
             assert started.status_code == 200, started.text
+            dashboard = await http.get("/ui")
+            assert 'content="http://jaeger:16686/trace/{trace_id}"' in dashboard.text
         run_id = started.json()["run"]["runId"]
         reply = await api.workflow.GetWorkflowRun(wf.GetWorkflowRunRequest(run_id=run_id))
         assert reply.run.workflow_name == "remote"
