@@ -10,7 +10,7 @@ GOOGLEAPIS := third_party/googleapis
 DESCRIPTORS := gateway/stepline.binpb
 BUILD_DESCRIPTORS = $(BUF) build --as-file-descriptor-set --exclude-imports --path api/stepline -o
 
-.PHONY: install run test check lint typecheck proto-check breaking docs docs-check generate googleapis bench bench-rest bench-sdk bench-tracing bench-batches bench-peers clean
+.PHONY: install run test check lint typecheck proto-check breaking docs docs-check generate googleapis bench bench-rest bench-sdk bench-tracing bench-batches bench-waits bench-peers clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -111,6 +111,10 @@ bench-tracing: $(INSTALLED)
 ## Batch cancel and batch replay over 100,000 runs each, with a worker claiming meanwhile.
 bench-batches: $(INSTALLED)
 	$(PY) -m bench.batches
+
+## Resumption latency of a waiting run after a signal or an event (issue 14: p50 < 20 ms on PostgreSQL).
+bench-waits: $(INSTALLED)
+	$(PY) -m bench.waits
 
 ## stepline next to OpenWorkflow on its own workload, one PostgreSQL, alternating rounds.
 ## OpenWorkflow's harness is copied from ../shared/peers/openworkflow (found from the

@@ -41,11 +41,15 @@ _BY_NAME = {
     "namespace_id": FieldRule({"pattern": "^[A-Za-z0-9._-]{0,63}$"}),
     "run_id": FieldRule({"pattern": _UUID}, required=True),
     "step_attempt_id": FieldRule({"pattern": _UUID}, required=True),
+    "event_id": FieldRule({"pattern": _UUID}, required=True),
     "page_size": FieldRule({"minimum": 0, "maximum": 1000}),
     "workflow_name": _NAME,
     "task_queue": _NAME,
     # A filter: empty means none.
     "replay_of_run_id": FieldRule({"pattern": f"^({_UUID[1:-1]})?$"}),
+    "parent_run_id": FieldRule({"pattern": f"^({_UUID[1:-1]})?$"}),
+    # A filter of ListEvents: empty means none (SendEvent's is required, below).
+    "event_name": _NAME,
     # Empty: replay from the start.
     "from_step_id": _NAME,
     # Empty: the server names the batch.
@@ -80,13 +84,14 @@ _RETRY_INTERVAL = FieldRule(
     {"pattern": f"^(({_SECONDS_BELOW_CAP}){_FRACTION}|0+\\.({_MICROS})|{_AT_CAP})s$"}
 )
 # By full name: these win over the rules by name.
+_REQUIRED_NAME = FieldRule(
+    {"minLength": 1, "maxLength": 255, "pattern": f"^{_NAME_CHARS}+$"}, required=True
+)
 _BY_FULL_NAME = {
-    f"{_PACKAGE}.StartWorkflowRequest.workflow_name": FieldRule(
-        {"minLength": 1, "maxLength": 255, "pattern": f"^{_NAME_CHARS}+$"}, required=True
-    ),
-    f"{_PACKAGE}.CreateScheduleRequest.workflow_name": FieldRule(
-        {"minLength": 1, "maxLength": 255, "pattern": f"^{_NAME_CHARS}+$"}, required=True
-    ),
+    f"{_PACKAGE}.StartWorkflowRequest.workflow_name": _REQUIRED_NAME,
+    f"{_PACKAGE}.SignalWorkflowRunRequest.signal_name": _REQUIRED_NAME,
+    f"{_PACKAGE}.SendEventRequest.event_name": _REQUIRED_NAME,
+    f"{_PACKAGE}.CreateScheduleRequest.workflow_name": _REQUIRED_NAME,
 }
 
 

@@ -18,11 +18,13 @@ from stepline.v1 import (
     common_pb2,
     schedule_pb2,
     step_attempt_pb2,
+    waits_pb2,
     worker_service_pb2,
     workflow_run_pb2,
 )
 from storage.records import (
     ClaimedRun,
+    Event,
     Failure,
     Json,
     Overlap,
@@ -30,6 +32,7 @@ from storage.records import (
     Run,
     RunStatus,
     Schedule,
+    Signal,
     StepAttempt,
     StepKind,
     StepStatus,
@@ -146,6 +149,7 @@ RUN_STATUS = {
     RunStatus.PENDING: workflow_run_pb2.WORKFLOW_RUN_STATUS_PENDING,
     RunStatus.RUNNING: workflow_run_pb2.WORKFLOW_RUN_STATUS_RUNNING,
     RunStatus.SLEEPING: workflow_run_pb2.WORKFLOW_RUN_STATUS_SLEEPING,
+    RunStatus.WAITING: workflow_run_pb2.WORKFLOW_RUN_STATUS_WAITING,
     RunStatus.COMPLETED: workflow_run_pb2.WORKFLOW_RUN_STATUS_COMPLETED,
     RunStatus.FAILED: workflow_run_pb2.WORKFLOW_RUN_STATUS_FAILED,
     RunStatus.CANCELED: workflow_run_pb2.WORKFLOW_RUN_STATUS_CANCELED,
@@ -155,6 +159,9 @@ RUN_STATUS_FROM_PROTO = {v: k for k, v in RUN_STATUS.items()}
 STEP_KIND = {
     StepKind.FUNCTION: step_attempt_pb2.STEP_KIND_FUNCTION,
     StepKind.SLEEP: step_attempt_pb2.STEP_KIND_SLEEP,
+    StepKind.CHILD: step_attempt_pb2.STEP_KIND_CHILD,
+    StepKind.SIGNAL: step_attempt_pb2.STEP_KIND_SIGNAL,
+    StepKind.EVENT: step_attempt_pb2.STEP_KIND_EVENT,
 }
 
 STEP_STATUS = {
@@ -225,7 +232,9 @@ def step_to_proto(step: StepAttempt) -> step_attempt_pb2.StepAttempt:
         child_workflow_run_id=step.child_workflow_run_id or "",
         worker_id=step.worker_id or "",
         copied_from_step_attempt_id=step.copied_from_step_attempt_id or "",
+        wait_name=step.wait_name or "",
     )
+    fill_struct(msg.wait_match, step.wait_match)
     _set_time(msg.created_at, step.created_at)
     _set_time(msg.updated_at, step.updated_at)
     fill_value(msg.config, step.config)
@@ -254,6 +263,33 @@ def task_to_proto(claimed: ClaimedRun) -> worker_service_pb2.RunTask:
         lease_expires_at=timestamp(claimed.lease_expires_at),
         steps=[step_to_proto(step) for step in claimed.steps],
     )
+
+
+def signal_to_proto(signal: Signal) -> waits_pb2.Signal:
+    msg = waits_pb2.Signal(
+        signal_id=signal.signal_id,
+        namespace_id=signal.namespace_id,
+        run_id=signal.run_id,
+        signal_name=signal.signal_name,
+        idempotency_key=signal.idempotency_key or "",
+        consumed_by_step_attempt_id=signal.consumed_by_step_attempt_id or "",
+    )
+    fill_value(msg.payload, signal.payload)
+    _set_time(msg.created_at, signal.created_at)
+    _set_time(msg.consumed_at, signal.consumed_at)
+    return msg
+
+
+def event_to_proto(event: Event) -> waits_pb2.Event:
+    msg = waits_pb2.Event(
+        event_id=event.event_id,
+        namespace_id=event.namespace_id,
+        event_name=event.event_name,
+        idempotency_key=event.idempotency_key or "",
+    )
+    fill_struct(msg.data, event.data)
+    _set_time(msg.received_at, event.received_at)
+    return msg
 
 
 OVERLAP = {

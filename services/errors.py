@@ -111,6 +111,13 @@ def from_store_error(exc: store_errors.StoreError) -> ApiError:
                 str(exc),
                 {"namespace_id": exc.namespace_id, "schedule_id": exc.schedule_id},
             )
+        case store_errors.EventNotFound():
+            return ApiError(
+                grpc.StatusCode.NOT_FOUND,
+                R.ERROR_REASON_EVENT_NOT_FOUND,
+                str(exc),
+                {"namespace_id": exc.namespace_id, "event_id": exc.event_id},
+            )
         case store_errors.StepAttemptNotFound():
             return ApiError(
                 grpc.StatusCode.NOT_FOUND,

@@ -22,6 +22,11 @@ def run_filter(request: FilteredRequest) -> RunFilter:
         created_after=v.timestamp(request, "created_after"),
         created_before=v.timestamp(request, "created_before"),
         replay_of_run_id=v.optional_identifier(request.replay_of_run_id, "replay_of_run_id"),
+        parent_run_id=(
+            v.optional_identifier(request.parent_run_id, "parent_run_id")
+            if isinstance(request, pb.ListWorkflowRunsRequest)
+            else None
+        ),
     )
 
 
@@ -34,4 +39,5 @@ def scope_parts(wanted: RunFilter) -> list[object]:
         wanted.created_after,
         wanted.created_before,
         wanted.replay_of_run_id,
+        *([wanted.parent_run_id] if wanted.parent_run_id else []),
     ]

@@ -1,7 +1,8 @@
 """The maintenance loop: fails runs past their deadline even when no worker is polling,
-fires due schedules (services/scheduler.py, on a shorter tick of its own), and reports
-whether the database answers, so health checks (and the REST gateway's /readyz) say
-NOT_SERVING while storage is unreachable."""
+resolves waits past their timeout (waking their runs), fires due schedules
+(services/scheduler.py, on a shorter tick of its own), and reports whether the database
+answers, so health checks (and the REST gateway's /readyz) say NOT_SERVING while storage
+is unreachable."""
 
 from __future__ import annotations
 
@@ -57,6 +58,15 @@ class Maintenance:
             if failed < SWEEP_BATCH:
                 return total
 
+    async def expire_waits_once(self) -> int:
+        """Resolve every wait past its timeout, a batch at a time; return how many."""
+        total = 0
+        while True:
+            expired = await self._store.wait_expire(SWEEP_BATCH)
+            total += expired
+            if expired < SWEEP_BATCH:
+                return total
+
     async def check_storage(self) -> bool:
         """Ping the database; report a change of its health. True when it answers."""
         try:
@@ -82,4 +92,8 @@ class Maintenance:
                         log.info("deadline sweep failed %d overdue runs", failed)
                 except StoreError as exc:
                     log.warning("deadline sweep skipped: %s", exc)
+                try:
+                    await self.expire_waits_once()
+                except StoreError as exc:
+                    log.warning("wait timeout sweep skipped: %s", exc)
             await asyncio.sleep(self._interval)

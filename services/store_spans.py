@@ -23,7 +23,7 @@ from stepline import tracing
 from storage import Store
 
 # Store methods that are bookkeeping rather than operations on runs.
-_UNTRACED = frozenset({"start", "close", "migrate", "ping", "run_fail_overdue"})
+_UNTRACED = frozenset({"start", "close", "migrate", "ping", "run_fail_overdue", "wait_expire"})
 
 
 def traced_operations(store: Store, system: str, namespace: str) -> Store:

@@ -15,11 +15,13 @@ from services import convert
 from services import validation as v
 from services.errors import invalid, rpc
 from services.metrics import Metrics
+from services.waits import wait_specs
 from services.work_stream import WorkSession, first_of
 from stepline.v1 import worker_service_pb2 as pb
 from stepline.v1 import worker_service_pb2_grpc as pb_grpc
 from storage import Store
 from storage.records import (
+    WAIT_KINDS,
     Lease,
     RunClaimParams,
     RunClaimResult,
@@ -28,6 +30,7 @@ from storage.records import (
     RunHeartbeatParams,
     RunReleaseParams,
     RunSleepParams,
+    RunWaitParams,
     StepBeginParams,
     StepCompleteParams,
     StepFailParams,
@@ -97,6 +100,7 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
             "complete_step": self.complete_step,
             "fail_step": self.fail_step,
             "schedule_sleep": self.schedule_sleep,
+            "register_waits": self.register_waits,
             "complete_workflow": self.complete_workflow,
             "fail_workflow": self.fail_workflow,
             "release_run": self.release_run,
@@ -266,6 +270,21 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
         )
 
     @rpc
+    async def RegisterWaits(
+        self, request: pb.RegisterWaitsRequest, context: Context
+    ) -> pb.RegisterWaitsResponse:
+        return await self.register_waits(request)
+
+    async def register_waits(self, request: pb.RegisterWaitsRequest) -> pb.RegisterWaitsResponse:
+        lease = _lease(request.lease)
+        specs = wait_specs(request, self._limits)
+        result = await self._store.run_wait(RunWaitParams(lease=lease, waits=specs))
+        return pb.RegisterWaitsResponse(
+            step_attempts=[convert.step_to_proto(step) for step in result.steps],
+            run=convert.run_to_proto(result.run),
+        )
+
+    @rpc
     async def CompleteWorkflow(
         self, request: pb.CompleteWorkflowRequest, context: Context
     ) -> pb.CompleteWorkflowResponse:
@@ -342,6 +361,8 @@ def _function_kind(kind: int) -> StepKind:
         return StepKind.FUNCTION
     if kind == convert.STEP_KIND[StepKind.SLEEP]:
         raise invalid("kind", "sleep steps are recorded with ScheduleSleep")
+    if kind in {convert.STEP_KIND[k] for k in WAIT_KINDS}:
+        raise invalid("kind", "child, signal and event steps are recorded with RegisterWaits")
     raise invalid("kind", f"{kind} is not a step kind")
 
 

@@ -1,5 +1,6 @@
 """WorkflowService: the client API (start, get, list, cancel and replay runs, one or a
-batch at a time; get and list steps; schedules, in services/schedule_service.py)."""
+batch at a time; get and list steps; signals and events: services/waits_service.py;
+schedules: services/schedule_service.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from services import validation as v
 from services.errors import rpc
 from services.metrics import Metrics
 from services.schedule_service import ScheduleRpcs
+from services.waits_service import WaitCalls
 from stepline.v1 import workflow_service_pb2 as pb
 from stepline.v1 import workflow_service_pb2_grpc as pb_grpc
 from storage import Store
@@ -60,7 +62,7 @@ def _caller_trace(context: Context) -> str | None:
     return None if trace is None else convert.json_text(trace)
 
 
-class WorkflowService(ScheduleRpcs, pb_grpc.WorkflowServiceServicer):
+class WorkflowService(ScheduleRpcs, WaitCalls, pb_grpc.WorkflowServiceServicer):
     def __init__(self, store: Store, limits: v.Limits, metrics: Metrics) -> None:
         self._store = store
         self._limits = limits

@@ -37,7 +37,9 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
     from stepline._client import Client
     from stepline._context import StepContext, WorkflowContext
     from stepline._errors import (
+        ChildRunFailed,
         DuplicateStepError,
+        EventNotFound,
         ExecutionAlreadyEnded,
         IdempotencyConflict,
         InvalidArgument,
@@ -62,7 +64,19 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
     )
     from stepline._schedules import Overlap, Schedule
     from stepline._sync import SyncClient
-    from stepline._values import BatchResult, Failure, Page, RetryPolicy, Run, RunStatus, Step
+    from stepline._values import (
+        BatchResult,
+        Event,
+        EventRuns,
+        EventSent,
+        Failure,
+        Page,
+        RetryPolicy,
+        Run,
+        RunStatus,
+        Signal,
+        Step,
+    )
     from stepline._worker import Worker, WorkerStats
     from stepline._workflow import Workflow, workflow
     from stepline.tls import TLSConfig
@@ -72,7 +86,9 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "stepline._client": ("Client",),
     "stepline._context": ("StepContext", "WorkflowContext"),
     "stepline._errors": (
+        "ChildRunFailed",
         "DuplicateStepError",
+        "EventNotFound",
         "ExecutionAlreadyEnded",
         "IdempotencyConflict",
         "InvalidArgument",
@@ -99,11 +115,15 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "stepline._sync": ("SyncClient",),
     "stepline._values": (
         "BatchResult",
+        "Event",
+        "EventRuns",
+        "EventSent",
         "Failure",
         "Page",
         "RetryPolicy",
         "Run",
         "RunStatus",
+        "Signal",
         "Step",
     ),
     "stepline._worker": ("Worker", "WorkerStats"),
@@ -114,8 +134,13 @@ _HOMES = {name: module for module, names in _MODULES.items() for name in names}
 
 __all__ = [
     "BatchResult",
+    "ChildRunFailed",
     "Client",
     "DuplicateStepError",
+    "Event",
+    "EventNotFound",
+    "EventRuns",
+    "EventSent",
     "ExecutionAlreadyEnded",
     "Failure",
     "IdempotencyConflict",
@@ -140,6 +165,7 @@ __all__ = [
     "ScheduleAlreadyExists",
     "ScheduleNotFound",
     "ServerUnavailable",
+    "Signal",
     "Step",
     "StepAttemptNotFound",
     "StepContext",

@@ -20,6 +20,7 @@ METHODS = {
     "complete_step": "CompleteStep",
     "fail_step": "FailStep",
     "schedule_sleep": "ScheduleSleep",
+    "register_waits": "RegisterWaits",
     "complete_workflow": "CompleteWorkflow",
     "fail_workflow": "FailWorkflow",
     "release_run": "ReleaseRun",

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import grpc
 
 from stepline._batch import Progress, RunFilter, run_pages
+from stepline._client_waits import WaitCalls
 from stepline._convert import fill_struct, fill_value, to_timestamp
 from stepline._credentials import Transport
 from stepline._errors import RunCanceled, RunFailed, ServerUnavailable, from_rpc_error
@@ -73,7 +74,7 @@ def _list_request(
     return request
 
 
-class Client(ScheduleCalls):
+class Client(ScheduleCalls, WaitCalls):
     """`async with Client("127.0.0.1:50051") as client:`, or `await client.close()`.
 
     `api_key` goes with every call as `authorization: Bearer <key>` (default: the

@@ -50,6 +50,10 @@ class RunNotFound(SteplineError):
     """No run with that ID in the namespace."""
 
 
+class EventNotFound(SteplineError):
+    """No event with that ID in the namespace."""
+
+
 class StepAttemptNotFound(SteplineError):
     """No step attempt with that ID in the run."""
 
@@ -133,6 +137,20 @@ class NonRetryableError(Exception):
         self.details = details
 
 
+class ChildRunFailed(NonRetryableError):
+    """`ctx.step.invoke` of a child run that FAILED or was CANCELED: `failure` is the
+    child's error, `child_run_id` the child. Catch it to carry on in the parent; uncaught,
+    it fails the parent for good (retrying cannot change a recorded child)."""
+
+    def __init__(self, child_run_id: str, failure: Failure) -> None:
+        super().__init__(
+            f"child run {child_run_id} ended with {failure.type}: {failure.message}",
+            details={"child_run_id": child_run_id, "type": failure.type},
+        )
+        self.child_run_id = child_run_id
+        self.failure = failure
+
+
 class DuplicateStepError(NonRetryableError):
     """One execution of a workflow used the same step id twice."""
 
@@ -160,6 +178,7 @@ _BY_REASON: dict[str, type[SteplineError]] = {
     "STEP_KIND_MISMATCH": StepStateError,
     "STEP_ALREADY_COMPLETED": StepStateError,
     "STORAGE_UNAVAILABLE": ServerUnavailable,
+    "EVENT_NOT_FOUND": EventNotFound,
 }
 _BY_CODE: dict[grpc.StatusCode, type[SteplineError]] = {
     grpc.StatusCode.UNAVAILABLE: ServerUnavailable,

@@ -41,6 +41,7 @@ from stepline._retry import Backoff
 from stepline._step import StepRunner
 from stepline._threads import run_in_thread
 from stepline._values import RetryPolicy
+from stepline._waits import WaitBatch, trace_context
 from stepline._workflow import AnyWorkflow
 from stepline.v1 import common_pb2
 from stepline.v1 import step_attempt_pb2 as sa
@@ -49,7 +50,13 @@ from stepline.v1 import workflow_run_pb2 as wr
 
 _FUNCTION = sa.STEP_KIND_FUNCTION
 _SLEEP = sa.STEP_KIND_SLEEP
-_KIND_NAMES = {_FUNCTION: "function", _SLEEP: "sleep"}
+_KIND_NAMES = {
+    _FUNCTION: "function",
+    _SLEEP: "sleep",
+    sa.STEP_KIND_CHILD: "child",
+    sa.STEP_KIND_SIGNAL: "signal",
+    sa.STEP_KIND_EVENT: "event",
+}
 # Act as if the lease were lost this long before it expires by the local clock: the
 # server's expiry counts from when it handled the claim or beat, a little before we knew.
 _LEASE_MARGIN = 0.1
@@ -100,6 +107,7 @@ class Execution:
         self.span: Span = INVALID_SPAN
         self.spans_on = tracing.active()
         """Whether spans are recorded: asked once, not at every step."""
+        self.waits = WaitBatch(self)
 
     @contextlib.contextmanager
     def traced(self) -> Iterator[None]:
@@ -323,6 +331,23 @@ class Execution:
             self.end("sleeping")
             self.log.info("run sleeps until %s", response.run.wake_up_at.ToJsonString())
             raise ExecutionEnded(self.end_reason)
+
+    async def wait_step(self, wait: wk.Wait, kind: sa.StepKind) -> sa.StepAttempt:
+        """A child, signal or event wait: its recorded step, or the step once the server
+        resolved it (stepline/_waits.py); the execution ends if the run parks instead."""
+        step_id = wait.step_id
+        self._claim_step_id(step_id)
+        recorded = self._recorded(step_id, kind)
+        if recorded is not None:
+            self._replayed(step_id)
+            return recorded
+        name = f"{_KIND_NAMES[kind]} {step_id}"
+        attempt = self.step_attempt(step_id)
+        with _spans.step_span(name, self.run_id, step_id, attempt, self.spans_on):
+            if wait.HasField("child") and (trace := trace_context()) is not None:
+                # The child's runs continue this step's span.
+                wait.child.context.update(trace)
+            return await self.waits.wait(wait)
 
     async def invoke(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
         """Call a step function: async ones on the loop, sync ones on a pooled thread."""

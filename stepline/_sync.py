@@ -15,7 +15,18 @@ from typing import Any, TypeVar
 from stepline._batch import Progress
 from stepline._client import DEFAULT_TARGET, KEEP_INPUT, Client
 from stepline._schedules import Overlap, Schedule
-from stepline._values import BatchResult, Page, RetryPolicy, Run, RunStatus, Step
+from stepline._values import (
+    BatchResult,
+    Event,
+    EventRuns,
+    EventSent,
+    Page,
+    RetryPolicy,
+    Run,
+    RunStatus,
+    Signal,
+    Step,
+)
 from stepline.tls import TLSSetting
 
 T = TypeVar("T")
@@ -178,6 +189,27 @@ class SyncClient:
         finally:
             if not self._closed:
                 self._run(runs.aclose())
+
+    def signal(
+        self, run_id: str, signal_name: str, payload: Any = None, *, idempotency_key: str = ""
+    ) -> Signal:
+        return self._run(
+            self._client.signal(run_id, signal_name, payload, idempotency_key=idempotency_key)
+        )
+
+    def send_event(
+        self, event_name: str, data: Mapping[str, Any] | None = None, *, idempotency_key: str = ""
+    ) -> EventSent:
+        return self._run(self._client.send_event(event_name, data, idempotency_key=idempotency_key))
+
+    def get_event(self, event_id: str) -> Event:
+        return self._run(self._client.get_event(event_id))
+
+    def event_runs(self, event_id: str) -> EventRuns:
+        return self._run(self._client.event_runs(event_id))
+
+    def children(self, run_id: str) -> builtins.list[Run]:
+        return self._run(self._client.children(run_id))
 
     def cancel(self, run_id: str, reason: str = "") -> Run:
         return self._run(self._client.cancel(run_id, reason))

@@ -18,7 +18,7 @@ from stepline._convert import (
     to_duration,
     to_python,
 )
-from stepline.v1 import common_pb2, step_attempt_pb2, workflow_run_pb2
+from stepline.v1 import common_pb2, step_attempt_pb2, waits_pb2, workflow_run_pb2
 
 T = TypeVar("T")
 _RUN_PREFIX = "WORKFLOW_RUN_STATUS_"
@@ -28,6 +28,7 @@ class RunStatus(enum.StrEnum):
     PENDING = "PENDING"
     RUNNING = "RUNNING"
     SLEEPING = "SLEEPING"
+    WAITING = "WAITING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
     CANCELED = "CANCELED"
@@ -160,6 +161,10 @@ class Run:
     """The run this one replays; empty for a run that was started."""
     replay_count: int = 0
     """How many runs replay this one."""
+    parent_run_id: str = ""
+    """The run that started this one as a child (ctx.step.invoke); empty for a top-level run."""
+    parent_step_attempt_id: str = ""
+    """The parent's CHILD step attempt that started this run."""
     priority: int = 3
     """1 (highest) to 5: claims take due runs in priority order, then oldest first."""
     concurrency_key: str = ""
@@ -196,6 +201,8 @@ class Run:
             ),
             replay_of_run_id=msg.replay_of_run_id,
             replay_count=msg.replay_count,
+            parent_run_id=msg.parent_run_id,
+            parent_step_attempt_id=msg.parent_step_attempt_id,
             priority=msg.priority,
             concurrency_key=msg.concurrency_key,
             existing=existing,
@@ -216,7 +223,7 @@ class Step:
     step_attempt_id: str
     step_id: str
     kind: str
-    """FUNCTION or SLEEP."""
+    """FUNCTION, SLEEP, CHILD, SIGNAL or EVENT."""
     status: str
     """RUNNING, COMPLETED or FAILED."""
     attempt: int
@@ -229,6 +236,10 @@ class Step:
     wake_up_at: datetime | None
     copied_from_step_attempt_id: str = ""
     """For a step a replay copied: the replayed run's attempt; empty when it ran here."""
+    child_workflow_run_id: str = ""
+    """For a CHILD step: the child run it started."""
+    wait_name: str = ""
+    """For a SIGNAL or EVENT step: the signal or event name it waits for."""
     proto: step_attempt_pb2.StepAttempt = field(repr=False, compare=False, kw_only=True)
 
     @classmethod
@@ -249,6 +260,8 @@ class Step:
             finished_at=optional_time(msg, "finished_at"),
             wake_up_at=optional_time(msg, "wake_up_at"),
             copied_from_step_attempt_id=msg.copied_from_step_attempt_id,
+            child_workflow_run_id=msg.child_workflow_run_id,
+            wait_name=msg.wait_name,
             proto=msg,
         )
 
@@ -291,3 +304,82 @@ class BatchResult:
     def matched_count(self) -> int:
         """Runs the batch looked at so far."""
         return self.affected_count + self.skipped_count
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An event (SendEvent): what `ctx.step.wait_for_event` returns, and the client's calls."""
+
+    event_id: str
+    event_name: str
+    data: dict[str, Any]
+    received_at: datetime
+    idempotency_key: str = ""
+
+    @classmethod
+    def from_proto(cls, msg: waits_pb2.Event) -> Event:
+        received = optional_time(msg, "received_at")
+        assert received is not None, "the server always sets received_at"
+        return cls(
+            event_id=msg.event_id,
+            event_name=msg.event_name,
+            data=_whole_numbers(struct_to_python(msg.data)),
+            received_at=received,
+            idempotency_key=msg.idempotency_key,
+        )
+
+    @classmethod
+    def from_output(cls, output: dict[str, Any]) -> Event:
+        """From an EVENT step's output (the server records the event as JSON)."""
+        return cls(
+            event_id=output["event_id"],
+            event_name=output["event_name"],
+            data=output.get("data") or {},
+            received_at=datetime.fromisoformat(output["received_at"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """A signal sent to a run (SignalWorkflowRun)."""
+
+    signal_id: str
+    run_id: str
+    signal_name: str
+    payload: Any
+    created_at: datetime | None
+    consumed_at: datetime | None
+    """When a wait took it; None while it waits in the run's inbox."""
+
+    @classmethod
+    def from_proto(cls, msg: waits_pb2.Signal) -> Signal:
+        return cls(
+            signal_id=msg.signal_id,
+            run_id=msg.run_id,
+            signal_name=msg.signal_name,
+            payload=to_python(msg.payload) if msg.HasField("payload") else None,
+            created_at=optional_time(msg, "created_at"),
+            consumed_at=optional_time(msg, "consumed_at"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EventSent:
+    """What `Client.send_event` answers."""
+
+    event: Event
+    existing: bool
+    """True when the idempotency key matched an earlier event (which resumed nothing now)."""
+    resumed_run_ids: Sequence[str]
+    """Runs whose wait the event resolved."""
+    started_run_ids: Sequence[str]
+    """Runs the event started (triggers)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventRuns:
+    """The runs an event started or resumed (`Client.event_runs`)."""
+
+    runs: Sequence[Run]
+    started_run_ids: Sequence[str]
+    resumed_run_ids: Sequence[str]

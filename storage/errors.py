@@ -30,6 +30,13 @@ class ScheduleAlreadyExists(StoreError):
         self.schedule_id = schedule_id
 
 
+class EventNotFound(StoreError):
+    def __init__(self, namespace_id: str, event_id: str) -> None:
+        super().__init__(f"event {event_id} not found in namespace {namespace_id}")
+        self.namespace_id = namespace_id
+        self.event_id = event_id
+
+
 class StepAttemptNotFound(StoreError):
     def __init__(self, run_id: str, step_attempt_id: str) -> None:
         super().__init__(f"step attempt {step_attempt_id} not found in workflow run {run_id}")

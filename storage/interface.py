@@ -48,6 +48,12 @@ from collections.abc import Sequence
 from storage.events import StoreEvents
 from storage.notify import WakeHub
 from storage.records import (
+    Event,
+    EventGetParams,
+    EventListParams,
+    EventRuns,
+    EventSendParams,
+    EventSendResult,
     Page,
     QueueDepth,
     Run,
@@ -70,6 +76,8 @@ from storage.records import (
     RunReplayResult,
     RunSleepParams,
     RunSleepResult,
+    RunWaitParams,
+    RunWaitResult,
     Schedule,
     ScheduleCreateParams,
     ScheduleDueParams,
@@ -79,6 +87,8 @@ from storage.records import (
     ScheduleRef,
     ScheduleResumeParams,
     SchedulesDue,
+    SignalSendParams,
+    SignalSendResult,
     StepAttempt,
     StepBeginParams,
     StepCompleteParams,
@@ -245,6 +255,49 @@ class Store(abc.ABC):
         unchanged (a release is not a failure); open attempts FAILED with
         `rules.released_failure(reason)`. Fenced like every worker call; with the lease
         cleared, a repeat is LeaseLost."""
+
+    @abc.abstractmethod
+    async def run_wait(self, params: RunWaitParams) -> RunWaitResult:
+        """Record waits (storage/waiting.py): a completed step_id is answered as recorded; a
+        wait resolvable now (the oldest unconsumed signal of its name, the oldest event of
+        its name received since the previous step attempt began that contains its match)
+        is recorded COMPLETED; the others RUNNING, a CHILD wait's child run created with
+        it, and the run parks WAITING (open FUNCTION attempts abandoned, lease released,
+        wake_up_at the earliest timeout). Every wait resolved now: the run stays RUNNING
+        under the lease. Repeated under the lease it parked: the steps and run when they
+        match, else ExecutionAlreadyEnded (waiting.waited_again)."""
+
+    # --- waits: signals, events, timeouts -------------------------------------------------
+
+    @abc.abstractmethod
+    async def signal_send(self, params: SignalSendParams) -> SignalSendResult:
+        """Store a signal in the run's inbox; the run's oldest open wait for its name
+        consumes it at once (its step COMPLETED with the payload). The same idempotency
+        key for the run returns the first signal (`existing`). RunNotFound;
+        RunAlreadyTerminal for an ended run."""
+
+    @abc.abstractmethod
+    async def event_send(self, params: EventSendParams) -> EventSendResult:
+        """Store an event and resolve every open EVENT wait of its name whose match it
+        contains and whose `since` it is not before, in one transaction; the runs resumed.
+        The same idempotency key in the namespace returns the first event (`existing`)."""
+
+    @abc.abstractmethod
+    async def event_get(self, params: EventGetParams) -> Event:
+        """Raise EventNotFound unless the event exists in the namespace."""
+
+    @abc.abstractmethod
+    async def event_list(self, params: EventListParams) -> Page[Event]:
+        """One page in (received_at, event_id) order, every filter applied."""
+
+    @abc.abstractmethod
+    async def event_runs(self, params: EventGetParams) -> EventRuns:
+        """The runs the event started or resumed. EventNotFound."""
+
+    @abc.abstractmethod
+    async def wait_expire(self, limit: int) -> int:
+        """Resolve up to `limit` waits past their timeout (their steps COMPLETED without
+        output), waking runs left with no wait; return how many."""
 
     # --- group commit -------------------------------------------------------------------
 

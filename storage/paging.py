@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from storage.records import (
     Cursor,
+    EventListParams,
     Page,
     RunBatchParams,
     RunBatchResult,
@@ -42,6 +43,20 @@ def step_list_query(queries: Mapping[str, str], codec: Codec, params: StepListPa
     return _keyset_query(queries, codec, "step_list", [], values, params)
 
 
+def event_list_query(
+    queries: Mapping[str, str], codec: Codec, params: EventListParams
+) -> Statement:
+    chosen: dict[str, Any] = {
+        "event_name": params.event_name,
+        "received_after": codec.moment_param_or_none(params.received_after),
+        "received_before": codec.moment_param_or_none(params.received_before),
+    }
+    values = {name: value for name, value in chosen.items() if value is not None}
+    fragments = [queries[f"event_filter_{name}"] for name in values]
+    values["namespace_id"] = params.namespace_id
+    return _keyset_query(queries, codec, "event_list", fragments, values, params)
+
+
 def run_filter(
     queries: Mapping[str, str], codec: Codec, wanted: RunFilter
 ) -> tuple[list[str], dict[str, Any]]:
@@ -56,6 +71,9 @@ def run_filter(
         "created_before": codec.moment_param_or_none(wanted.created_before),
         "replay_of_run_id": (
             None if wanted.replay_of_run_id is None else codec.id_param(wanted.replay_of_run_id)
+        ),
+        "parent_run_id": (
+            None if wanted.parent_run_id is None else codec.id_param(wanted.parent_run_id)
         ),
     }
     values = {name: value for name, value in chosen.items() if value is not None}
@@ -116,7 +134,7 @@ def _keyset_query(
     query: str,
     fragments: list[str],
     values: dict[str, Any],
-    params: RunListParams | StepListParams,
+    params: RunListParams | StepListParams | EventListParams,
 ) -> Statement:
     """The statement and values for the page after (forward) or before the cursor, asking
     one row more than the page so that it knows whether more lie that way."""
@@ -136,7 +154,7 @@ def _keyset_query(
 
 def page_of(
     rows: Sequence[Row],
-    params: RunListParams | StepListParams,
+    params: RunListParams | StepListParams | EventListParams,
     convert: Callable[[Row, Codec], T],
     codec: Codec,
 ) -> Page[T]:

@@ -20,6 +20,7 @@ class RunStatus(enum.StrEnum):
     PENDING = "PENDING"
     RUNNING = "RUNNING"
     SLEEPING = "SLEEPING"
+    WAITING = "WAITING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
     CANCELED = "CANCELED"
@@ -35,6 +36,17 @@ TERMINAL_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.
 class StepKind(enum.StrEnum):
     FUNCTION = "FUNCTION"
     SLEEP = "SLEEP"
+    CHILD = "CHILD"
+    SIGNAL = "SIGNAL"
+    EVENT = "EVENT"
+
+    @property
+    def is_wait(self) -> bool:
+        return self in WAIT_KINDS
+
+
+WAIT_KINDS = frozenset({StepKind.CHILD, StepKind.SIGNAL, StepKind.EVENT})
+ACTIVE_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.SLEEPING, RunStatus.WAITING)
 
 
 class StepStatus(enum.StrEnum):
@@ -123,6 +135,10 @@ class StepAttempt:
     updated_at: datetime
     copied_from_step_attempt_id: str | None
     """For an attempt copied into a replay: the replayed run's attempt it was copied from."""
+    wait_name: str | None = None
+    """A SIGNAL or EVENT step's signal or event name."""
+    wait_match: Json | None = None
+    """An EVENT step's match: fields the event's data must contain."""
 
 
 T = TypeVar("T")
@@ -187,6 +203,7 @@ class RunFilter:
     created_before: datetime | None = None
     """Exclusive."""
     replay_of_run_id: str | None = None
+    parent_run_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -565,3 +582,125 @@ class ScheduleFireResult:
     outcome: FireOutcome
     schedule: Schedule | None
     run: Run | None
+
+
+# --- waits: child runs, signals, events --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChildSpec:
+    """The child run a CHILD wait starts."""
+
+    workflow_name: str
+    version: str
+    task_queue: str
+    """Empty: the parent's task queue."""
+    input: Json | None
+    context: Json | None
+    retry_policy: RetryPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class WaitSpec:
+    """One wait of a RegisterWaits: `child` for CHILD, `name` (and `match` for EVENT)
+    otherwise; at most one of wake_up_at and duration (the timeout)."""
+
+    step_id: str
+    kind: StepKind
+    child: ChildSpec | None = None
+    name: str | None = None
+    match: Json | None = None
+    wake_up_at: datetime | None = None
+    duration: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunWaitParams:
+    lease: Lease
+    waits: tuple[WaitSpec, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RunWaitResult:
+    steps: list[StepAttempt]
+    """One per wait, in the request's order."""
+    run: Run
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    signal_id: str
+    namespace_id: str
+    run_id: str
+    signal_name: str
+    payload: Json | None
+    idempotency_key: str | None
+    created_at: datetime
+    consumed_at: datetime | None
+    consumed_by_step_attempt_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SignalSendParams:
+    namespace_id: str
+    run_id: str
+    signal_name: str
+    payload: Json | None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SignalSendResult:
+    signal: Signal
+    existing: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    event_id: str
+    namespace_id: str
+    event_name: str
+    data: Json
+    idempotency_key: str | None
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventSendParams:
+    namespace_id: str
+    event_name: str
+    data: Json
+    """A JSON object."""
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventSendResult:
+    event: Event
+    existing: bool
+    resumed_run_ids: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class EventGetParams:
+    namespace_id: str
+    event_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventListParams:
+    namespace_id: str
+    limit: int
+    event_name: str | None = None
+    received_after: datetime | None = None
+    """Inclusive."""
+    received_before: datetime | None = None
+    """Exclusive."""
+    cursor: Cursor | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRuns:
+    runs: list[Run]
+    started_run_ids: list[str]
+    resumed_run_ids: list[str]

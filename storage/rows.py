@@ -16,6 +16,8 @@ from typing import Any, Protocol
 from storage.ids import uuid7
 from storage.records import (
     ClaimedRun,
+    Event,
+    EventRuns,
     Failure,
     Json,
     Lease,
@@ -24,6 +26,7 @@ from storage.records import (
     Run,
     RunCreateParams,
     RunStatus,
+    Signal,
     StepAttempt,
     StepFailParams,
     StepKind,
@@ -139,7 +142,46 @@ def step_from_row(row: Row, codec: Codec) -> StepAttempt:
         created_at=codec.moment(row["created_at"]),
         updated_at=codec.moment(row["updated_at"]),
         copied_from_step_attempt_id=row["copied_from_step_attempt_id"],
+        wait_name=row["wait_name"],
+        wait_match=row["wait_match"],
     )
+
+
+def signal_from_row(row: Row, codec: Codec) -> Signal:
+    return Signal(
+        signal_id=row["id"],
+        namespace_id=row["namespace_id"],
+        run_id=row["run_id"],
+        signal_name=row["signal_name"],
+        payload=row["payload"],
+        idempotency_key=row["idempotency_key"],
+        created_at=codec.moment(row["created_at"]),
+        consumed_at=codec.moment_or_none(row["consumed_at"]),
+        consumed_by_step_attempt_id=row["consumed_by_step_attempt_id"],
+    )
+
+
+def event_from_row(row: Row, codec: Codec) -> Event:
+    return Event(
+        event_id=row["id"],
+        namespace_id=row["namespace_id"],
+        event_name=row["event_name"],
+        data=row["data"],
+        idempotency_key=row["idempotency_key"],
+        received_at=codec.moment(row["received_at"]),
+    )
+
+
+def event_runs_from_rows(rows: Iterable[Row], codec: Codec) -> EventRuns:
+    """From event_runs rows (a run and its `relation` to the event): each run once."""
+    found: dict[str, Run] = {}
+    started: list[str] = []
+    resumed: list[str] = []
+    for row in rows:
+        run = run_from_row(row, codec)
+        found.setdefault(run.run_id, run)
+        (started if row["relation"] == "STARTED" else resumed).append(run.run_id)
+    return EventRuns(list(found.values()), started, resumed)
 
 
 def lease_state_from_row(row: Row, codec: Codec) -> LeaseState:
@@ -229,6 +271,9 @@ class NewAttempt:
     output: Json | None = None
     error: Failure | None = None
     wake_up_at: datetime | None = None
+    child_workflow_run_id: str | None = None
+    wait_name: str | None = None
+    wait_match: Json | None = None
 
     @classmethod
     def failed(cls, params: StepFailParams, step_id: str) -> NewAttempt:
@@ -262,6 +307,11 @@ def step_insert_params(
         "worker_id": lease.worker_id or run.worker_id,
         "wake_up_at": codec.moment_param_or_none(new.wake_up_at),
         "finished_at": None if new.status is StepStatus.RUNNING else codec.moment_param(now),
+        "child_workflow_run_id": (
+            None if new.child_workflow_run_id is None else codec.id_param(new.child_workflow_run_id)
+        ),
+        "wait_name": new.wait_name,
+        "wait_match": new.wait_match,
     }
 
 

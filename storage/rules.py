@@ -151,9 +151,16 @@ def canceled_under(state: LeaseState | None, lease_id: str) -> bool:
 # go is not told of its later life), so its repeat is LeaseLost, as any late call.
 
 ENDED_BY_ITS_LEASE = frozenset(
-    {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.PENDING, RunStatus.SLEEPING}
+    {
+        RunStatus.COMPLETED,
+        RunStatus.FAILED,
+        RunStatus.PENDING,
+        RunStatus.SLEEPING,
+        RunStatus.WAITING,
+    }
 )
-"""What a worker's ending leaves a run in: completed, failed for good, retried, parked."""
+"""What a worker's ending leaves a run in: completed, failed for good, retried, parked
+(a waiting run woken by its last wait is PENDING)."""
 
 
 def repeats_ending(error: StoreError | None, state: LeaseState | None, lease_id: str) -> bool:

@@ -1,6 +1,6 @@
-"""The `stepline` command: `stepline runs start|get|list|cancel|steps|replay|batch-cancel|
-batch-replay`, `stepline schedules create|get|list|delete|pause|resume|trigger` and
-`stepline worker`.
+"""The `stepline` command: `stepline runs start|get|list|cancel|steps|replay|signal|
+batch-cancel|batch-replay`, `stepline events send|get|list|runs`, `stepline schedules
+create|get|list|delete|pause|resume|trigger` and `stepline worker`.
 
 Exit codes: 0 success; 1 an error (one line on stderr, never a traceback), a run waited
 for with `runs start|replay --wait` that FAILED or was CANCELED, or a batch the user did
@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from stepline import (
     Client,
+    EventNotFound,
     IdempotencyConflict,
     NotSerializableError,
     RunAlreadyTerminal,
@@ -33,8 +34,8 @@ from stepline import (
     StepNotFound,
     tracing,
 )
+from stepline.cli import events, runs, schedules, worker
 from stepline.cli import parser as cli_parser
-from stepline.cli import runs, schedules, worker
 from stepline.cli.connect import connection_options
 from stepline.cli.errors import UsageError
 
@@ -78,7 +79,9 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await worker.run(args)
     # One span for the command, so that the calls of `runs start --wait` make one trace
     # (the run's own spans join it too), not a root trace each.
-    actions = schedules.ACTIONS if args.command == "schedules" else runs.ACTIONS
+    actions = {"events": events.ACTIONS, "schedules": schedules.ACTIONS}.get(
+        args.command, runs.ACTIONS
+    )
     with tracing.tracer().start_as_current_span(f"stepline {args.command} {args.action}"):
         options = connection_options(args)
         async with Client(args.address, namespace=args.namespace, **options) as client:
@@ -104,6 +107,10 @@ def _describe(error: SteplineError, args: argparse.Namespace) -> str:
     run_id = getattr(args, "run_id", "")
     if isinstance(error, RunNotFound):
         return f"run not found: {run_id}" if run_id else "run not found"
+    if isinstance(error, RunAlreadyTerminal) and args.action == "signal":
+        return f"run {run_id} has already ended; it takes no more signals"
+    if isinstance(error, EventNotFound):
+        return f"event not found: {args.event_id}"
     if isinstance(error, RunAlreadyTerminal):
         return f"run {run_id} has already ended; only a running run can be canceled"
     if isinstance(error, RunNotTerminal):

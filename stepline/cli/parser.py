@@ -32,6 +32,7 @@ def build() -> argparse.ArgumentParser:
     _add_global_flags(anywhere, with_defaults=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_runs(commands.add_parser("runs", help="start, inspect, cancel and replay runs"), anywhere)
+    _add_events(commands.add_parser("events", help="send events and read them"), anywhere)
     schedules.add_parser(
         commands.add_parser("schedules", help="create and manage schedules that start runs"),
         anywhere,
@@ -109,6 +110,7 @@ def _add_runs(runs: argparse.ArgumentParser, anywhere: argparse.ArgumentParser) 
     cancel.add_argument("run_id", metavar="RUN_ID")
     cancel.add_argument("--reason", default="", help="recorded with the cancellation")
     action("steps", "list a run's step attempts").add_argument("run_id", metavar="RUN_ID")
+    _add_signal(action("signal", "send a signal to a run (a wait_for_signal takes it)"))
     _add_replay(action("replay", "replay an ended run as a new run, from a step or the start"))
     cancels = action("batch-cancel", "cancel every run matching filters, a page at a time")
     _add_batch(cancels, "cancel")
@@ -127,6 +129,50 @@ def _add_runs(runs: argparse.ArgumentParser, anywhere: argparse.ArgumentParser) 
         metavar="ID",
         default="",
         help="name the batch, to resume it (with --page-token) without replaying a run twice",
+    )
+
+
+def _add_signal(signal: argparse.ArgumentParser) -> None:
+    signal.add_argument("run_id", metavar="RUN_ID")
+    signal.add_argument("signal_name", metavar="NAME")
+    signal.add_argument(
+        "--payload",
+        metavar="JSON",
+        type=values.json_value,
+        default=None,
+        help="what the signal carries (JSON, @file or -); default null",
+    )
+    signal.add_argument(
+        "--idempotency-key", metavar="KEY", default="", help="a second signal returns the first"
+    )
+
+
+def _add_events(events: argparse.ArgumentParser, anywhere: argparse.ArgumentParser) -> None:
+    actions = events.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    def action(name: str, text: str) -> argparse.ArgumentParser:
+        return actions.add_parser(name, parents=[anywhere], help=text)
+
+    send = action("send", "send an event: the runs waiting for it resume")
+    send.add_argument("event_name", metavar="NAME")
+    send.add_argument(
+        "--data",
+        metavar="JSON",
+        type=values.json_object,
+        default=None,
+        help="the event's data, a JSON object (JSON, @file or -); default {}",
+    )
+    send.add_argument(
+        "--idempotency-key", metavar="KEY", default="", help="a second event returns the first"
+    )
+    action("get", "show one event").add_argument("event_id", metavar="EVENT_ID")
+    listing = action("list", "list events, oldest first")
+    listing.add_argument("--name", default="", help="only events of this name")
+    listing.add_argument(
+        "--limit", type=values.positive_int, default=50, help="at most this many (default 50)"
+    )
+    action("runs", "list the runs an event resumed or started").add_argument(
+        "event_id", metavar="EVENT_ID"
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -79,8 +79,8 @@ def failure(error: Failure | None) -> str:
     return f"{error.type}: {error.message}" if error.message else error.type
 
 
-def run_detail(run: Run) -> Table:
-    """One run as a two-column sheet: field, value."""
+def run_detail(run: Run, children: Sequence[str] = ()) -> Table:
+    """One run as a two-column sheet: field, value (and the IDs of its child runs)."""
     sheet = Table(show_header=False, box=None, pad_edge=False)
     sheet.add_column(style="bold")
     sheet.add_column()
@@ -95,6 +95,8 @@ def run_detail(run: Run) -> Table:
         ("concurrency key", run.concurrency_key),
         ("idempotency key", run.idempotency_key),
         ("replay of", run.replay_of_run_id),
+        ("parent", run.parent_run_id),
+        ("children", "\n".join(children)),
         ("replays", str(run.replay_count) if run.replay_count else ""),
         ("created", _utc(run.created_at)),
         ("started", _utc(run.started_at)),

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from stepline import Client, Run, RunStatus, SteplineError
 from stepline._client import KEEP_INPUT
-from stepline.cli import batches, render
+from stepline.cli import batches, events, render
 
 # The spinner asks the server for the run's status this often while it waits: seldom, as
 # `client.wait` polls too (with its own backoff, up to one call every couple of seconds).
@@ -75,7 +75,13 @@ def _waiting(run: Run) -> str:
 
 
 async def get(client: Client, args: argparse.Namespace) -> int:
-    _show_run(await client.get(args.run_id), args)
+    run = await client.get(args.run_id)
+    if args.output == "json":
+        render.print_json(run.to_dict())
+        return 0
+    # A run's family: its parent (a field of the run) and the child runs it started.
+    children = await client.children(run.run_id)
+    render.show(render.run_detail(run, children=[child.run_id for child in children]))
     return 0
 
 
@@ -160,6 +166,7 @@ ACTIONS: dict[str, Callable[[Client, argparse.Namespace], Awaitable[int]]] = {
     "list": list_runs,
     "cancel": cancel,
     "steps": steps,
+    "signal": events.signal,
     "replay": replay,
     "batch-cancel": batches.batch_cancel,
     "batch-replay": batches.batch_replay,

@@ -16,6 +16,9 @@ class StepKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     STEP_KIND_UNSPECIFIED: _ClassVar[StepKind]
     STEP_KIND_FUNCTION: _ClassVar[StepKind]
     STEP_KIND_SLEEP: _ClassVar[StepKind]
+    STEP_KIND_CHILD: _ClassVar[StepKind]
+    STEP_KIND_SIGNAL: _ClassVar[StepKind]
+    STEP_KIND_EVENT: _ClassVar[StepKind]
 
 class StepAttemptStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -26,13 +29,16 @@ class StepAttemptStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
 STEP_KIND_UNSPECIFIED: StepKind
 STEP_KIND_FUNCTION: StepKind
 STEP_KIND_SLEEP: StepKind
+STEP_KIND_CHILD: StepKind
+STEP_KIND_SIGNAL: StepKind
+STEP_KIND_EVENT: StepKind
 STEP_ATTEMPT_STATUS_UNSPECIFIED: StepAttemptStatus
 STEP_ATTEMPT_STATUS_RUNNING: StepAttemptStatus
 STEP_ATTEMPT_STATUS_COMPLETED: StepAttemptStatus
 STEP_ATTEMPT_STATUS_FAILED: StepAttemptStatus
 
 class StepAttempt(_message.Message):
-    __slots__ = ("step_attempt_id", "namespace_id", "workflow_run_id", "step_id", "kind", "status", "attempt", "config", "context", "output", "error", "child_workflow_run_id", "worker_id", "started_at", "finished_at", "created_at", "updated_at", "wake_up_at", "copied_from_step_attempt_id")
+    __slots__ = ("step_attempt_id", "namespace_id", "workflow_run_id", "step_id", "kind", "status", "attempt", "config", "context", "output", "error", "child_workflow_run_id", "worker_id", "started_at", "finished_at", "created_at", "updated_at", "wake_up_at", "copied_from_step_attempt_id", "wait_name", "wait_match")
     STEP_ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_RUN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -52,6 +58,8 @@ class StepAttempt(_message.Message):
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     WAKE_UP_AT_FIELD_NUMBER: _ClassVar[int]
     COPIED_FROM_STEP_ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
+    WAIT_NAME_FIELD_NUMBER: _ClassVar[int]
+    WAIT_MATCH_FIELD_NUMBER: _ClassVar[int]
     step_attempt_id: str
     namespace_id: str
     workflow_run_id: str
@@ -71,4 +79,6 @@ class StepAttempt(_message.Message):
     updated_at: _timestamp_pb2.Timestamp
     wake_up_at: _timestamp_pb2.Timestamp
     copied_from_step_attempt_id: str
-    def __init__(self, step_attempt_id: _Optional[str] = ..., namespace_id: _Optional[str] = ..., workflow_run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., kind: _Optional[_Union[StepKind, str]] = ..., status: _Optional[_Union[StepAttemptStatus, str]] = ..., attempt: _Optional[int] = ..., config: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., output: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., error: _Optional[_Union[_common_pb2.Failure, _Mapping]] = ..., child_workflow_run_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., wake_up_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., copied_from_step_attempt_id: _Optional[str] = ...) -> None: ...
+    wait_name: str
+    wait_match: _struct_pb2.Struct
+    def __init__(self, step_attempt_id: _Optional[str] = ..., namespace_id: _Optional[str] = ..., workflow_run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., kind: _Optional[_Union[StepKind, str]] = ..., status: _Optional[_Union[StepAttemptStatus, str]] = ..., attempt: _Optional[int] = ..., config: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., output: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., error: _Optional[_Union[_common_pb2.Failure, _Mapping]] = ..., child_workflow_run_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., wake_up_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., copied_from_step_attempt_id: _Optional[str] = ..., wait_name: _Optional[str] = ..., wait_match: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...

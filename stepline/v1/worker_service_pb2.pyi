@@ -6,6 +6,7 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.rpc import status_pb2 as _status_pb2
 from stepline.v1 import common_pb2 as _common_pb2
 from stepline.v1 import step_attempt_pb2 as _step_attempt_pb2
+from stepline.v1 import waits_pb2 as _waits_pb2
 from stepline.v1 import workflow_run_pb2 as _workflow_run_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -165,6 +166,38 @@ class ScheduleSleepResponse(_message.Message):
     run: _workflow_run_pb2.WorkflowRun
     def __init__(self, step_attempt: _Optional[_Union[_step_attempt_pb2.StepAttempt, _Mapping]] = ..., run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ...) -> None: ...
 
+class RegisterWaitsRequest(_message.Message):
+    __slots__ = ("lease", "waits")
+    LEASE_FIELD_NUMBER: _ClassVar[int]
+    WAITS_FIELD_NUMBER: _ClassVar[int]
+    lease: RunLease
+    waits: _containers.RepeatedCompositeFieldContainer[Wait]
+    def __init__(self, lease: _Optional[_Union[RunLease, _Mapping]] = ..., waits: _Optional[_Iterable[_Union[Wait, _Mapping]]] = ...) -> None: ...
+
+class Wait(_message.Message):
+    __slots__ = ("step_id", "child", "signal", "event", "wake_up_at", "duration")
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    CHILD_FIELD_NUMBER: _ClassVar[int]
+    SIGNAL_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    WAKE_UP_AT_FIELD_NUMBER: _ClassVar[int]
+    DURATION_FIELD_NUMBER: _ClassVar[int]
+    step_id: str
+    child: _waits_pb2.ChildWait
+    signal: _waits_pb2.SignalWait
+    event: _waits_pb2.EventWait
+    wake_up_at: _timestamp_pb2.Timestamp
+    duration: _duration_pb2.Duration
+    def __init__(self, step_id: _Optional[str] = ..., child: _Optional[_Union[_waits_pb2.ChildWait, _Mapping]] = ..., signal: _Optional[_Union[_waits_pb2.SignalWait, _Mapping]] = ..., event: _Optional[_Union[_waits_pb2.EventWait, _Mapping]] = ..., wake_up_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class RegisterWaitsResponse(_message.Message):
+    __slots__ = ("step_attempts", "run")
+    STEP_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    step_attempts: _containers.RepeatedCompositeFieldContainer[_step_attempt_pb2.StepAttempt]
+    run: _workflow_run_pb2.WorkflowRun
+    def __init__(self, step_attempts: _Optional[_Iterable[_Union[_step_attempt_pb2.StepAttempt, _Mapping]]] = ..., run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ...) -> None: ...
+
 class CompleteWorkflowRequest(_message.Message):
     __slots__ = ("lease", "output")
     LEASE_FIELD_NUMBER: _ClassVar[int]
@@ -232,7 +265,7 @@ class WorkStreamOpen(_message.Message):
     def __init__(self, namespace_id: _Optional[str] = ..., task_queue: _Optional[str] = ..., worker_id: _Optional[str] = ..., workflow_names: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class WorkCall(_message.Message):
-    __slots__ = ("call_id", "record_heartbeat", "begin_step", "complete_step", "fail_step", "schedule_sleep", "complete_workflow", "fail_workflow", "release_run")
+    __slots__ = ("call_id", "record_heartbeat", "begin_step", "complete_step", "fail_step", "schedule_sleep", "complete_workflow", "fail_workflow", "release_run", "register_waits")
     CALL_ID_FIELD_NUMBER: _ClassVar[int]
     RECORD_HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     BEGIN_STEP_FIELD_NUMBER: _ClassVar[int]
@@ -242,6 +275,7 @@ class WorkCall(_message.Message):
     COMPLETE_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     FAIL_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     RELEASE_RUN_FIELD_NUMBER: _ClassVar[int]
+    REGISTER_WAITS_FIELD_NUMBER: _ClassVar[int]
     call_id: int
     record_heartbeat: RecordHeartbeatRequest
     begin_step: BeginStepRequest
@@ -251,7 +285,8 @@ class WorkCall(_message.Message):
     complete_workflow: CompleteWorkflowRequest
     fail_workflow: FailWorkflowRequest
     release_run: ReleaseRunRequest
-    def __init__(self, call_id: _Optional[int] = ..., record_heartbeat: _Optional[_Union[RecordHeartbeatRequest, _Mapping]] = ..., begin_step: _Optional[_Union[BeginStepRequest, _Mapping]] = ..., complete_step: _Optional[_Union[CompleteStepRequest, _Mapping]] = ..., fail_step: _Optional[_Union[FailStepRequest, _Mapping]] = ..., schedule_sleep: _Optional[_Union[ScheduleSleepRequest, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflowRequest, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflowRequest, _Mapping]] = ..., release_run: _Optional[_Union[ReleaseRunRequest, _Mapping]] = ...) -> None: ...
+    register_waits: RegisterWaitsRequest
+    def __init__(self, call_id: _Optional[int] = ..., record_heartbeat: _Optional[_Union[RecordHeartbeatRequest, _Mapping]] = ..., begin_step: _Optional[_Union[BeginStepRequest, _Mapping]] = ..., complete_step: _Optional[_Union[CompleteStepRequest, _Mapping]] = ..., fail_step: _Optional[_Union[FailStepRequest, _Mapping]] = ..., schedule_sleep: _Optional[_Union[ScheduleSleepRequest, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflowRequest, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflowRequest, _Mapping]] = ..., release_run: _Optional[_Union[ReleaseRunRequest, _Mapping]] = ..., register_waits: _Optional[_Union[RegisterWaitsRequest, _Mapping]] = ...) -> None: ...
 
 class WorkStreamResponse(_message.Message):
     __slots__ = ("tasks", "results")
@@ -262,7 +297,7 @@ class WorkStreamResponse(_message.Message):
     def __init__(self, tasks: _Optional[_Iterable[_Union[RunTask, _Mapping]]] = ..., results: _Optional[_Iterable[_Union[WorkResult, _Mapping]]] = ...) -> None: ...
 
 class WorkResult(_message.Message):
-    __slots__ = ("call_id", "record_heartbeat", "begin_step", "complete_step", "fail_step", "schedule_sleep", "complete_workflow", "fail_workflow", "release_run", "error")
+    __slots__ = ("call_id", "record_heartbeat", "begin_step", "complete_step", "fail_step", "schedule_sleep", "complete_workflow", "fail_workflow", "release_run", "register_waits", "error")
     CALL_ID_FIELD_NUMBER: _ClassVar[int]
     RECORD_HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     BEGIN_STEP_FIELD_NUMBER: _ClassVar[int]
@@ -272,6 +307,7 @@ class WorkResult(_message.Message):
     COMPLETE_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     FAIL_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     RELEASE_RUN_FIELD_NUMBER: _ClassVar[int]
+    REGISTER_WAITS_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     call_id: int
     record_heartbeat: RecordHeartbeatResponse
@@ -282,5 +318,6 @@ class WorkResult(_message.Message):
     complete_workflow: CompleteWorkflowResponse
     fail_workflow: FailWorkflowResponse
     release_run: ReleaseRunResponse
+    register_waits: RegisterWaitsResponse
     error: _status_pb2.Status
-    def __init__(self, call_id: _Optional[int] = ..., record_heartbeat: _Optional[_Union[RecordHeartbeatResponse, _Mapping]] = ..., begin_step: _Optional[_Union[BeginStepResponse, _Mapping]] = ..., complete_step: _Optional[_Union[CompleteStepResponse, _Mapping]] = ..., fail_step: _Optional[_Union[FailStepResponse, _Mapping]] = ..., schedule_sleep: _Optional[_Union[ScheduleSleepResponse, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflowResponse, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflowResponse, _Mapping]] = ..., release_run: _Optional[_Union[ReleaseRunResponse, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+    def __init__(self, call_id: _Optional[int] = ..., record_heartbeat: _Optional[_Union[RecordHeartbeatResponse, _Mapping]] = ..., begin_step: _Optional[_Union[BeginStepResponse, _Mapping]] = ..., complete_step: _Optional[_Union[CompleteStepResponse, _Mapping]] = ..., fail_step: _Optional[_Union[FailStepResponse, _Mapping]] = ..., schedule_sleep: _Optional[_Union[ScheduleSleepResponse, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflowResponse, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflowResponse, _Mapping]] = ..., release_run: _Optional[_Union[ReleaseRunResponse, _Mapping]] = ..., register_waits: _Optional[_Union[RegisterWaitsResponse, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...

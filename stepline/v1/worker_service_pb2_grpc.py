@@ -73,6 +73,11 @@ class WorkerServiceStub:
                 request_serializer=stepline_dot_v1_dot_worker__service__pb2.ScheduleSleepRequest.SerializeToString,
                 response_deserializer=stepline_dot_v1_dot_worker__service__pb2.ScheduleSleepResponse.FromString,
                 _registered_method=True)
+        self.RegisterWaits = channel.unary_unary(
+                '/stepline.v1.WorkerService/RegisterWaits',
+                request_serializer=stepline_dot_v1_dot_worker__service__pb2.RegisterWaitsRequest.SerializeToString,
+                response_deserializer=stepline_dot_v1_dot_worker__service__pb2.RegisterWaitsResponse.FromString,
+                _registered_method=True)
         self.CompleteWorkflow = channel.unary_unary(
                 '/stepline.v1.WorkerService/CompleteWorkflow',
                 request_serializer=stepline_dot_v1_dot_worker__service__pb2.CompleteWorkflowRequest.SerializeToString,
@@ -149,6 +154,17 @@ class WorkerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RegisterWaits(self, request, context):
+        """Records waits (child runs, signals, events) as steps, several at once. A wait that can be
+        resolved now (a signal already in the inbox, an event already received) is recorded
+        COMPLETED; the others stay RUNNING, and the run parks WAITING with its lease released
+        until every one of them is resolved or timed out, then is claimable again (PENDING).
+        When all are resolved now, the run stays RUNNING under the same lease.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CompleteWorkflow(self, request, context):
         """Completes the run with its output.
         """
@@ -219,6 +235,11 @@ def add_WorkerServiceServicer_to_server(servicer, server):
                     servicer.ScheduleSleep,
                     request_deserializer=stepline_dot_v1_dot_worker__service__pb2.ScheduleSleepRequest.FromString,
                     response_serializer=stepline_dot_v1_dot_worker__service__pb2.ScheduleSleepResponse.SerializeToString,
+            ),
+            'RegisterWaits': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterWaits,
+                    request_deserializer=stepline_dot_v1_dot_worker__service__pb2.RegisterWaitsRequest.FromString,
+                    response_serializer=stepline_dot_v1_dot_worker__service__pb2.RegisterWaitsResponse.SerializeToString,
             ),
             'CompleteWorkflow': grpc.unary_unary_rpc_method_handler(
                     servicer.CompleteWorkflow,
@@ -412,6 +433,33 @@ class WorkerService:
             '/stepline.v1.WorkerService/ScheduleSleep',
             stepline_dot_v1_dot_worker__service__pb2.ScheduleSleepRequest.SerializeToString,
             stepline_dot_v1_dot_worker__service__pb2.ScheduleSleepResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterWaits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stepline.v1.WorkerService/RegisterWaits',
+            stepline_dot_v1_dot_worker__service__pb2.RegisterWaitsRequest.SerializeToString,
+            stepline_dot_v1_dot_worker__service__pb2.RegisterWaitsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -20,6 +20,7 @@ class WorkflowRunStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     WORKFLOW_RUN_STATUS_COMPLETED: _ClassVar[WorkflowRunStatus]
     WORKFLOW_RUN_STATUS_FAILED: _ClassVar[WorkflowRunStatus]
     WORKFLOW_RUN_STATUS_CANCELED: _ClassVar[WorkflowRunStatus]
+    WORKFLOW_RUN_STATUS_WAITING: _ClassVar[WorkflowRunStatus]
 WORKFLOW_RUN_STATUS_UNSPECIFIED: WorkflowRunStatus
 WORKFLOW_RUN_STATUS_PENDING: WorkflowRunStatus
 WORKFLOW_RUN_STATUS_RUNNING: WorkflowRunStatus
@@ -27,6 +28,7 @@ WORKFLOW_RUN_STATUS_SLEEPING: WorkflowRunStatus
 WORKFLOW_RUN_STATUS_COMPLETED: WorkflowRunStatus
 WORKFLOW_RUN_STATUS_FAILED: WorkflowRunStatus
 WORKFLOW_RUN_STATUS_CANCELED: WorkflowRunStatus
+WORKFLOW_RUN_STATUS_WAITING: WorkflowRunStatus
 
 class WorkflowRun(_message.Message):
     __slots__ = ("run_id", "namespace_id", "workflow_name", "version", "status", "task_queue", "input", "output", "error", "context", "idempotency_key", "deadline_at", "worker_id", "attempt", "retry_policy", "parent_run_id", "parent_step_attempt_id", "created_at", "updated_at", "started_at", "finished_at", "wake_up_at", "available_at", "replay_of_run_id", "replay_count", "priority", "concurrency_key")

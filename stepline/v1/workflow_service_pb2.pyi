@@ -6,6 +6,7 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from stepline.v1 import common_pb2 as _common_pb2
 from stepline.v1 import schedule_pb2 as _schedule_pb2
 from stepline.v1 import step_attempt_pb2 as _step_attempt_pb2
+from stepline.v1 import waits_pb2 as _waits_pb2
 from stepline.v1 import workflow_run_pb2 as _workflow_run_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -66,7 +67,7 @@ class GetWorkflowRunResponse(_message.Message):
     def __init__(self, run: _Optional[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]] = ...) -> None: ...
 
 class ListWorkflowRunsRequest(_message.Message):
-    __slots__ = ("namespace_id", "page_size", "page_token", "statuses", "workflow_name", "task_queue", "created_after", "created_before", "replay_of_run_id")
+    __slots__ = ("namespace_id", "page_size", "page_token", "statuses", "workflow_name", "task_queue", "created_after", "created_before", "replay_of_run_id", "parent_run_id")
     NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
@@ -76,6 +77,7 @@ class ListWorkflowRunsRequest(_message.Message):
     CREATED_AFTER_FIELD_NUMBER: _ClassVar[int]
     CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
     REPLAY_OF_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    PARENT_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     namespace_id: str
     page_size: int
     page_token: str
@@ -85,7 +87,8 @@ class ListWorkflowRunsRequest(_message.Message):
     created_after: _timestamp_pb2.Timestamp
     created_before: _timestamp_pb2.Timestamp
     replay_of_run_id: str
-    def __init__(self, namespace_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[_workflow_run_pb2.WorkflowRunStatus, str]]] = ..., workflow_name: _Optional[str] = ..., task_queue: _Optional[str] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replay_of_run_id: _Optional[str] = ...) -> None: ...
+    parent_run_id: str
+    def __init__(self, namespace_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[_workflow_run_pb2.WorkflowRunStatus, str]]] = ..., workflow_name: _Optional[str] = ..., task_queue: _Optional[str] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replay_of_run_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ...) -> None: ...
 
 class ListWorkflowRunsResponse(_message.Message):
     __slots__ = ("workflow_runs", "next_page_token", "prev_page_token", "has_more")
@@ -260,3 +263,109 @@ class BatchReplayWorkflowRunsResponse(_message.Message):
     has_more: bool
     batch_id: str
     def __init__(self, affected_count: _Optional[int] = ..., skipped_count: _Optional[int] = ..., run_ids: _Optional[_Iterable[str]] = ..., next_page_token: _Optional[str] = ..., has_more: _Optional[bool] = ..., batch_id: _Optional[str] = ...) -> None: ...
+
+class SignalWorkflowRunRequest(_message.Message):
+    __slots__ = ("namespace_id", "run_id", "signal_name", "payload", "idempotency_key")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    SIGNAL_NAME_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    run_id: str
+    signal_name: str
+    payload: _struct_pb2.Value
+    idempotency_key: str
+    def __init__(self, namespace_id: _Optional[str] = ..., run_id: _Optional[str] = ..., signal_name: _Optional[str] = ..., payload: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class SignalWorkflowRunResponse(_message.Message):
+    __slots__ = ("signal", "existing")
+    SIGNAL_FIELD_NUMBER: _ClassVar[int]
+    EXISTING_FIELD_NUMBER: _ClassVar[int]
+    signal: _waits_pb2.Signal
+    existing: bool
+    def __init__(self, signal: _Optional[_Union[_waits_pb2.Signal, _Mapping]] = ..., existing: _Optional[bool] = ...) -> None: ...
+
+class SendEventRequest(_message.Message):
+    __slots__ = ("namespace_id", "event_name", "data", "idempotency_key")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_NAME_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    event_name: str
+    data: _struct_pb2.Struct
+    idempotency_key: str
+    def __init__(self, namespace_id: _Optional[str] = ..., event_name: _Optional[str] = ..., data: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class SendEventResponse(_message.Message):
+    __slots__ = ("event", "existing", "started_run_ids", "resumed_run_ids")
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    EXISTING_FIELD_NUMBER: _ClassVar[int]
+    STARTED_RUN_IDS_FIELD_NUMBER: _ClassVar[int]
+    RESUMED_RUN_IDS_FIELD_NUMBER: _ClassVar[int]
+    event: _waits_pb2.Event
+    existing: bool
+    started_run_ids: _containers.RepeatedScalarFieldContainer[str]
+    resumed_run_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, event: _Optional[_Union[_waits_pb2.Event, _Mapping]] = ..., existing: _Optional[bool] = ..., started_run_ids: _Optional[_Iterable[str]] = ..., resumed_run_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetEventRequest(_message.Message):
+    __slots__ = ("namespace_id", "event_id")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    event_id: str
+    def __init__(self, namespace_id: _Optional[str] = ..., event_id: _Optional[str] = ...) -> None: ...
+
+class GetEventResponse(_message.Message):
+    __slots__ = ("event",)
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    event: _waits_pb2.Event
+    def __init__(self, event: _Optional[_Union[_waits_pb2.Event, _Mapping]] = ...) -> None: ...
+
+class ListEventsRequest(_message.Message):
+    __slots__ = ("namespace_id", "page_size", "page_token", "event_name", "received_after", "received_before")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EVENT_NAME_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_AFTER_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    page_size: int
+    page_token: str
+    event_name: str
+    received_after: _timestamp_pb2.Timestamp
+    received_before: _timestamp_pb2.Timestamp
+    def __init__(self, namespace_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., event_name: _Optional[str] = ..., received_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., received_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListEventsResponse(_message.Message):
+    __slots__ = ("events", "next_page_token", "prev_page_token", "has_more")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PREV_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    HAS_MORE_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[_waits_pb2.Event]
+    next_page_token: str
+    prev_page_token: str
+    has_more: bool
+    def __init__(self, events: _Optional[_Iterable[_Union[_waits_pb2.Event, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., prev_page_token: _Optional[str] = ..., has_more: _Optional[bool] = ...) -> None: ...
+
+class ListEventRunsRequest(_message.Message):
+    __slots__ = ("namespace_id", "event_id")
+    NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    namespace_id: str
+    event_id: str
+    def __init__(self, namespace_id: _Optional[str] = ..., event_id: _Optional[str] = ...) -> None: ...
+
+class ListEventRunsResponse(_message.Message):
+    __slots__ = ("workflow_runs", "started_run_ids", "resumed_run_ids")
+    WORKFLOW_RUNS_FIELD_NUMBER: _ClassVar[int]
+    STARTED_RUN_IDS_FIELD_NUMBER: _ClassVar[int]
+    RESUMED_RUN_IDS_FIELD_NUMBER: _ClassVar[int]
+    workflow_runs: _containers.RepeatedCompositeFieldContainer[_workflow_run_pb2.WorkflowRun]
+    started_run_ids: _containers.RepeatedScalarFieldContainer[str]
+    resumed_run_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, workflow_runs: _Optional[_Iterable[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]]] = ..., started_run_ids: _Optional[_Iterable[str]] = ..., resumed_run_ids: _Optional[_Iterable[str]] = ...) -> None: ...

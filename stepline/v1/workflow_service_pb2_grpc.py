@@ -82,6 +82,31 @@ class WorkflowServiceStub:
                 request_serializer=stepline_dot_v1_dot_workflow__service__pb2.BatchReplayWorkflowRunsRequest.SerializeToString,
                 response_deserializer=stepline_dot_v1_dot_workflow__service__pb2.BatchReplayWorkflowRunsResponse.FromString,
                 _registered_method=True)
+        self.SignalWorkflowRun = channel.unary_unary(
+                '/stepline.v1.WorkflowService/SignalWorkflowRun',
+                request_serializer=stepline_dot_v1_dot_workflow__service__pb2.SignalWorkflowRunRequest.SerializeToString,
+                response_deserializer=stepline_dot_v1_dot_workflow__service__pb2.SignalWorkflowRunResponse.FromString,
+                _registered_method=True)
+        self.SendEvent = channel.unary_unary(
+                '/stepline.v1.WorkflowService/SendEvent',
+                request_serializer=stepline_dot_v1_dot_workflow__service__pb2.SendEventRequest.SerializeToString,
+                response_deserializer=stepline_dot_v1_dot_workflow__service__pb2.SendEventResponse.FromString,
+                _registered_method=True)
+        self.GetEvent = channel.unary_unary(
+                '/stepline.v1.WorkflowService/GetEvent',
+                request_serializer=stepline_dot_v1_dot_workflow__service__pb2.GetEventRequest.SerializeToString,
+                response_deserializer=stepline_dot_v1_dot_workflow__service__pb2.GetEventResponse.FromString,
+                _registered_method=True)
+        self.ListEvents = channel.unary_unary(
+                '/stepline.v1.WorkflowService/ListEvents',
+                request_serializer=stepline_dot_v1_dot_workflow__service__pb2.ListEventsRequest.SerializeToString,
+                response_deserializer=stepline_dot_v1_dot_workflow__service__pb2.ListEventsResponse.FromString,
+                _registered_method=True)
+        self.ListEventRuns = channel.unary_unary(
+                '/stepline.v1.WorkflowService/ListEventRuns',
+                request_serializer=stepline_dot_v1_dot_workflow__service__pb2.ListEventRunsRequest.SerializeToString,
+                response_deserializer=stepline_dot_v1_dot_workflow__service__pb2.ListEventRunsResponse.FromString,
+                _registered_method=True)
         self.CreateSchedule = channel.unary_unary(
                 '/stepline.v1.WorkflowService/CreateSchedule',
                 request_serializer=stepline_dot_v1_dot_schedule__pb2.CreateScheduleRequest.SerializeToString,
@@ -192,6 +217,43 @@ class WorkflowServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SignalWorkflowRun(self, request, context):
+        """Sends a signal to a run. It waits in the run's inbox until a SIGNAL wait of its name
+        consumes it (at once when one is waiting), oldest first, each signal once. A run that
+        already ended fails FAILED_PRECONDITION, reason RUN_ALREADY_TERMINAL.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SendEvent(self, request, context):
+        """Stores an event and, in the same transaction, resolves every EVENT wait it matches.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEvent(self, request, context):
+        """Returns one event.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEvents(self, request, context):
+        """Lists events oldest first, one page at a time, with optional filters.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEventRuns(self, request, context):
+        """Lists the runs an event started and the runs whose wait it resolved.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateSchedule(self, request, context):
         """Creates a schedule that starts runs of a workflow by cron expression or fixed interval.
         """
@@ -288,6 +350,31 @@ def add_WorkflowServiceServicer_to_server(servicer, server):
                     servicer.BatchReplayWorkflowRuns,
                     request_deserializer=stepline_dot_v1_dot_workflow__service__pb2.BatchReplayWorkflowRunsRequest.FromString,
                     response_serializer=stepline_dot_v1_dot_workflow__service__pb2.BatchReplayWorkflowRunsResponse.SerializeToString,
+            ),
+            'SignalWorkflowRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignalWorkflowRun,
+                    request_deserializer=stepline_dot_v1_dot_workflow__service__pb2.SignalWorkflowRunRequest.FromString,
+                    response_serializer=stepline_dot_v1_dot_workflow__service__pb2.SignalWorkflowRunResponse.SerializeToString,
+            ),
+            'SendEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendEvent,
+                    request_deserializer=stepline_dot_v1_dot_workflow__service__pb2.SendEventRequest.FromString,
+                    response_serializer=stepline_dot_v1_dot_workflow__service__pb2.SendEventResponse.SerializeToString,
+            ),
+            'GetEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEvent,
+                    request_deserializer=stepline_dot_v1_dot_workflow__service__pb2.GetEventRequest.FromString,
+                    response_serializer=stepline_dot_v1_dot_workflow__service__pb2.GetEventResponse.SerializeToString,
+            ),
+            'ListEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEvents,
+                    request_deserializer=stepline_dot_v1_dot_workflow__service__pb2.ListEventsRequest.FromString,
+                    response_serializer=stepline_dot_v1_dot_workflow__service__pb2.ListEventsResponse.SerializeToString,
+            ),
+            'ListEventRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEventRuns,
+                    request_deserializer=stepline_dot_v1_dot_workflow__service__pb2.ListEventRunsRequest.FromString,
+                    response_serializer=stepline_dot_v1_dot_workflow__service__pb2.ListEventRunsResponse.SerializeToString,
             ),
             'CreateSchedule': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateSchedule,
@@ -570,6 +657,141 @@ class WorkflowService:
             '/stepline.v1.WorkflowService/BatchReplayWorkflowRuns',
             stepline_dot_v1_dot_workflow__service__pb2.BatchReplayWorkflowRunsRequest.SerializeToString,
             stepline_dot_v1_dot_workflow__service__pb2.BatchReplayWorkflowRunsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SignalWorkflowRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stepline.v1.WorkflowService/SignalWorkflowRun',
+            stepline_dot_v1_dot_workflow__service__pb2.SignalWorkflowRunRequest.SerializeToString,
+            stepline_dot_v1_dot_workflow__service__pb2.SignalWorkflowRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stepline.v1.WorkflowService/SendEvent',
+            stepline_dot_v1_dot_workflow__service__pb2.SendEventRequest.SerializeToString,
+            stepline_dot_v1_dot_workflow__service__pb2.SendEventResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stepline.v1.WorkflowService/GetEvent',
+            stepline_dot_v1_dot_workflow__service__pb2.GetEventRequest.SerializeToString,
+            stepline_dot_v1_dot_workflow__service__pb2.GetEventResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stepline.v1.WorkflowService/ListEvents',
+            stepline_dot_v1_dot_workflow__service__pb2.ListEventsRequest.SerializeToString,
+            stepline_dot_v1_dot_workflow__service__pb2.ListEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEventRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stepline.v1.WorkflowService/ListEventRuns',
+            stepline_dot_v1_dot_workflow__service__pb2.ListEventRunsRequest.SerializeToString,
+            stepline_dot_v1_dot_workflow__service__pb2.ListEventRunsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -156,7 +156,7 @@ WITH ended AS (
         status = 'CANCELED',
         {{ended_with_error}}
     WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
-        AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
+        AND status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
     RETURNING *
 ), closed AS (
     {{close_open_steps}}
@@ -196,6 +196,9 @@ AND created_at < %(created_before)s
 
 -- name: run_filter_replay_of_run_id
 AND replay_of_run_id = %(replay_of_run_id)s::uuid
+
+-- name: run_filter_parent_run_id
+AND parent_run_id = %(parent_run_id)s::uuid
 
 -- name: keyset_after
 AND (created_at, id) > (%(cursor_created_at)s::timestamptz, %(cursor_id)s::uuid)
@@ -283,6 +286,7 @@ WITH overdue AS (
         available_at = CASE WHEN p.overdue THEN NULL ELSE now() + %(lease_duration)s END,
         worker_id = CASE WHEN p.overdue THEN r.worker_id ELSE %(worker_id)s END,
         started_at = CASE WHEN p.overdue THEN r.started_at ELSE coalesce(r.started_at, now()) END,
+        claimed_at = CASE WHEN p.overdue THEN r.claimed_at ELSE now() END,
         finished_at = CASE WHEN p.overdue THEN now() END,
         error = CASE WHEN p.overdue THEN %(deadline_error)s::json ELSE r.error END,
         wake_up_at = NULL,
@@ -491,13 +495,15 @@ ORDER BY created_at, id
 -- The attempt number counts the step_id's earlier attempts in the run.
 INSERT INTO stepline_step_attempts (
     id, namespace_id, workflow_run_id, step_id, kind, status, attempt, config, context,
-    output, error, worker_id, wake_up_at, started_at, finished_at
+    output, error, worker_id, wake_up_at, started_at, finished_at, child_workflow_run_id,
+    wait_name, wait_match
 )
 SELECT %(id)s, %(namespace_id)s, %(run_id)s, %(step_id)s, %(kind)s, %(status)s,
     (SELECT count(*) + 1 FROM stepline_step_attempts
         WHERE workflow_run_id = %(run_id)s AND step_id = %(step_id)s),
     %(config)s::json, %(context)s::json, %(output)s::json, %(error)s::json, %(worker_id)s,
-    %(wake_up_at)s, now(), %(finished_at)s
+    %(wake_up_at)s, now(), %(finished_at)s, %(child_workflow_run_id)s, %(wait_name)s,
+    %(wait_match)s::json
 RETURNING *
 
 -- name: step_fail_attempt
@@ -654,7 +660,7 @@ GROUP BY namespace_id, workflow_name
 -- The sweep: fails up to `limit` runs past their deadline, skipping rows others hold.
 WITH overdue AS (
     SELECT id FROM stepline_workflow_runs
-    WHERE status IN ('PENDING', 'RUNNING', 'SLEEPING') AND deadline_at <= now()
+    WHERE status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING') AND deadline_at <= now()
     ORDER BY deadline_at
     LIMIT %(limit)s
     FOR NO KEY UPDATE SKIP LOCKED
@@ -666,7 +672,7 @@ WITH overdue AS (
 -- row, by the time the call reports RUN_DEADLINE_EXCEEDED.
 WITH overdue AS (
     SELECT id FROM stepline_workflow_runs
-    WHERE id = %(run_id)s AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
+    WHERE id = %(run_id)s AND status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
         AND deadline_at <= now()
     FOR NO KEY UPDATE
 ), {{fail_overdue_runs}}
@@ -702,7 +708,7 @@ WITH picked AS (
         status = 'CANCELED',
         {{ended_with_error}}
     FROM picked
-    WHERE r.id = picked.id AND r.status IN ('PENDING', 'RUNNING', 'SLEEPING')
+    WHERE r.id = picked.id AND r.status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
     RETURNING r.id, r.namespace_id, r.workflow_name
 ), closed AS (
     {{close_open_steps}}
@@ -759,11 +765,11 @@ FROM inserted
 INSERT INTO stepline_step_attempts (
     id, namespace_id, workflow_run_id, step_id, kind, status, attempt, config, context,
     output, error, child_workflow_run_id, worker_id, wake_up_at, started_at, finished_at,
-    created_at, updated_at, copied_from_step_attempt_id
+    created_at, updated_at, copied_from_step_attempt_id, wait_name, wait_match
 )
 SELECT c.id, s.namespace_id, c.run, s.step_id, s.kind, s.status, s.attempt, s.config,
     s.context, s.output, s.error, s.child_workflow_run_id, s.worker_id, s.wake_up_at,
-    s.started_at, s.finished_at, now(), now(), s.id
+    s.started_at, s.finished_at, now(), now(), s.id, s.wait_name, s.wait_match
 FROM json_to_recordset(%(copies)s::json) AS c(source uuid, id uuid, run uuid)
 JOIN stepline_step_attempts AS s ON s.id = c.source
 
@@ -771,6 +777,178 @@ JOIN stepline_step_attempts AS s ON s.id = c.source
 -- The replays batch %(batch_id)s made of %(sources)s, for a repeated chunk.
 SELECT id, replay_of_run_id FROM stepline_workflow_runs
 WHERE replay_of_run_id = ANY(%(sources)s::uuid[]) AND replay_batch_id = %(batch_id)s
+
+-- --- waits ------------------------------------------------------------------------------
+
+-- name: step_latest_started
+-- When the run's latest step attempt started (the `since` of an event wait).
+SELECT started_at FROM stepline_step_attempts
+WHERE workflow_run_id = %(run_id)s
+ORDER BY created_at DESC, id DESC
+LIMIT 1
+
+-- name: child_run_insert
+INSERT INTO stepline_workflow_runs (
+    id, namespace_id, workflow_name, version, status, task_queue, input, context,
+    retry_initial_interval, retry_backoff_coefficient, retry_maximum_interval,
+    retry_maximum_attempts, available_at, parent_run_id, parent_step_attempt_id
+) VALUES (
+    %(id)s, %(namespace_id)s, %(workflow_name)s, %(version)s, 'PENDING', %(task_queue)s,
+    %(input)s::json, %(context)s::json, %(retry_initial_interval)s,
+    %(retry_backoff_coefficient)s, %(retry_maximum_interval)s, %(retry_maximum_attempts)s,
+    now(), %(parent_run_id)s, %(parent_step_attempt_id)s
+)
+RETURNING *
+
+-- name: wait_insert
+INSERT INTO stepline_waits (
+    step_attempt_id, namespace_id, workflow_run_id, kind, name, match, match_key, since,
+    wake_up_at
+) VALUES (
+    %(step_attempt_id)s, %(namespace_id)s, %(run_id)s, %(kind)s, %(name)s, %(match)s::json,
+    %(match_key)s, %(since)s, %(wake_up_at)s
+)
+
+-- name: wait_resolve
+-- Completes an open wait's step with :output (NULL: timed out); the caller deletes the
+-- wait (wait_delete) and wakes the run if it has no wait left.
+UPDATE stepline_step_attempts
+SET status = 'COMPLETED', output = %(output)s::json, finished_at = now(), updated_at = now()
+WHERE id = %(step_attempt_id)s AND status = 'RUNNING'
+RETURNING *
+
+-- name: wait_delete
+DELETE FROM stepline_waits WHERE step_attempt_id = %(step_attempt_id)s
+
+-- name: run_wake_if_resolved
+-- A WAITING run with no wait left is claimable at once; its queue's polls are notified
+-- (stepline_wake_if_resolved, migration 0003, shared with the trigger a child's end fires).
+SELECT stepline_wake_if_resolved(%(run_id)s) AS woken
+
+-- name: waits_timed_out
+SELECT step_attempt_id, workflow_run_id FROM stepline_waits
+WHERE wake_up_at IS NOT NULL AND wake_up_at <= now()
+ORDER BY wake_up_at
+LIMIT %(limit)s
+FOR UPDATE SKIP LOCKED
+
+-- --- signals ----------------------------------------------------------------------------
+
+-- name: run_lock_any
+-- A client call that changes a run of any status (a signal) holds its row lock, so that
+-- it and a RegisterWaits of the run take turns.
+SELECT * FROM stepline_workflow_runs
+WHERE id = %(run_id)s AND namespace_id = %(namespace_id)s
+FOR NO KEY UPDATE
+
+-- name: signal_by_idempotency_key
+SELECT * FROM stepline_signals
+WHERE run_id = %(run_id)s AND idempotency_key = %(idempotency_key)s
+
+-- name: signal_insert
+INSERT INTO stepline_signals (id, namespace_id, run_id, signal_name, payload, idempotency_key)
+VALUES (
+    %(id)s, %(namespace_id)s, %(run_id)s, %(signal_name)s, %(payload)s::json,
+    %(idempotency_key)s
+)
+RETURNING *
+
+-- name: signal_oldest
+-- The run's oldest signal of the name not yet consumed.
+SELECT * FROM stepline_signals
+WHERE run_id = %(run_id)s AND signal_name = %(signal_name)s AND consumed_at IS NULL
+ORDER BY created_at, id
+LIMIT 1
+
+-- name: signal_consume
+UPDATE stepline_signals
+SET consumed_at = now(), consumed_by_step_attempt_id = %(step_attempt_id)s
+WHERE id = %(signal_id)s
+RETURNING *
+
+-- name: wait_for_signal
+-- The run's oldest open wait for the signal name.
+SELECT step_attempt_id FROM stepline_waits
+WHERE workflow_run_id = %(run_id)s AND kind = 'SIGNAL' AND name = %(signal_name)s
+ORDER BY created_at, step_attempt_id
+LIMIT 1
+
+-- --- events -----------------------------------------------------------------------------
+
+-- name: event_lock_exclusive
+-- A RegisterWaits with an event wait holds this lock on the wait's (namespace, event name,
+-- match_key) while it looks for events already received and records the wait; SendEvent
+-- holds it shared for each key of its data while it stores the event and looks for waits.
+-- So either the event sees the wait or the wait sees the event: none is lost between two
+-- transactions that miss each other, and waits for other keys (other orders) never take
+-- turns. %(lock_key)s: storage/waiting.py lock_key.
+SELECT pg_advisory_xact_lock(hashtextextended(%(lock_key)s, 0))
+
+-- name: event_lock_shared
+SELECT pg_advisory_xact_lock_shared(hashtextextended(%(lock_key)s, 0))
+
+-- name: event_by_idempotency_key
+SELECT * FROM stepline_events
+WHERE namespace_id = %(namespace_id)s AND idempotency_key = %(idempotency_key)s
+
+-- name: event_insert
+INSERT INTO stepline_events (id, namespace_id, event_name, data, idempotency_key)
+VALUES (%(id)s, %(namespace_id)s, %(event_name)s, %(data)s::json, %(idempotency_key)s)
+ON CONFLICT (namespace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING *
+
+-- name: event_get
+SELECT * FROM stepline_events WHERE namespace_id = %(namespace_id)s AND id = %(event_id)s
+
+-- name: events_since
+-- The events of a name received at or after :since, oldest first: an event wait being
+-- registered takes the first one it matches.
+SELECT * FROM stepline_events
+WHERE namespace_id = %(namespace_id)s AND event_name = %(event_name)s
+    AND received_at >= %(since)s
+ORDER BY received_at, id
+
+-- name: waits_for_event
+-- The open event waits an event may resolve: those whose match_key is one of the event's
+-- keys (storage/matching.py), registered for events received at or before it. Locked in
+-- one order, so that concurrent events never deadlock; a wait another event resolved
+-- meanwhile is gone when the lock is granted.
+SELECT w.step_attempt_id, w.workflow_run_id, w.match FROM stepline_waits AS w
+WHERE w.kind = 'EVENT' AND w.namespace_id = %(namespace_id)s AND w.name = %(event_name)s
+    AND w.match_key = ANY(%(keys)s::text[])
+    AND w.since <= %(received_at)s
+ORDER BY w.step_attempt_id
+FOR UPDATE
+
+-- name: event_run_insert
+INSERT INTO stepline_event_runs (event_id, run_id, step_attempt_id, relation)
+VALUES (%(event_id)s, %(run_id)s, %(step_attempt_id)s, 'RESUMED')
+ON CONFLICT DO NOTHING
+
+-- name: event_runs
+SELECT r.*, e.relation FROM stepline_event_runs AS e
+JOIN stepline_workflow_runs AS r ON r.id = e.run_id
+WHERE e.event_id = %(event_id)s
+ORDER BY e.created_at, r.id
+
+-- name: event_list
+-- A keyset list like run_list: received_at is the list's created_at.
+SELECT * FROM (
+    SELECT e.*, e.received_at AS created_at FROM stepline_events AS e
+    WHERE e.namespace_id = %(namespace_id)s
+) AS event
+WHERE true {filters}
+ORDER BY {order}
+LIMIT %(limit)s
+
+-- name: event_filter_event_name
+AND event_name = %(event_name)s
+
+-- name: event_filter_received_after
+AND created_at >= %(received_after)s
+
+-- name: event_filter_received_before
+AND created_at < %(received_before)s
 
 -- --- schedules --------------------------------------------------------------------------
 

@@ -12,22 +12,31 @@ from collections.abc import Sequence
 from storage.events import StoreEvents
 from storage.group_commit import GroupCommit
 from storage.interface import Store
-from storage.notify import WakeHub
+from storage.notify import QueueKey, WakeHub
 from storage.postgres import (
     batches,
     claim,
     endings,
+    events,
     execution,
     listing,
     replays,
     runs,
     schedules,
     schema,
+    signals,
     steps,
+    waits,
 )
 from storage.postgres.database import Database, mask_password
 from storage.postgres.listener import Listener
 from storage.records import (
+    Event,
+    EventGetParams,
+    EventListParams,
+    EventRuns,
+    EventSendParams,
+    EventSendResult,
     Page,
     QueueDepth,
     Run,
@@ -50,6 +59,8 @@ from storage.records import (
     RunReplayResult,
     RunSleepParams,
     RunSleepResult,
+    RunWaitParams,
+    RunWaitResult,
     Schedule,
     ScheduleCreateParams,
     ScheduleDueParams,
@@ -59,6 +70,8 @@ from storage.records import (
     ScheduleRef,
     ScheduleResumeParams,
     SchedulesDue,
+    SignalSendParams,
+    SignalSendResult,
     StepAttempt,
     StepBeginParams,
     StepCompleteParams,
@@ -218,6 +231,44 @@ class PostgresStore(Store):
 
     async def run_release(self, params: RunReleaseParams) -> Run:
         return await execution.run_release(self._db, params)
+
+    async def run_wait(self, params: RunWaitParams) -> RunWaitResult:
+        return await waits.run_wait(self._db, params)
+
+    # --- waits: signals, events, timeouts -------------------------------------------------
+
+    async def signal_send(self, params: SignalSendParams) -> SignalSendResult:
+        woken: set[QueueKey] = set()
+        result = await signals.send(self._db, params, woken)
+        self._wake_queues(woken)
+        return result
+
+    async def event_send(self, params: EventSendParams) -> EventSendResult:
+        woken: set[QueueKey] = set()
+        result = await events.send(self._db, params, woken)
+        self._wake_queues(woken)
+        return result
+
+    def _wake_queues(self, woken: set[QueueKey]) -> None:
+        """Runs a signal or an event woke: this server's polls are woken at once, as for a
+        start (_wake_for); the NOTIFY the transaction sent wakes every other server's."""
+        for namespace_id, task_queue in woken:
+            self.wake_hub.notify(namespace_id, task_queue)
+
+    async def event_get(self, params: EventGetParams) -> Event:
+        return await events.get(self._db, params)
+
+    async def event_list(self, params: EventListParams) -> Page[Event]:
+        return await events.list_events(self._db, params)
+
+    async def event_runs(self, params: EventGetParams) -> EventRuns:
+        return await events.runs(self._db, params)
+
+    async def wait_expire(self, limit: int) -> int:
+        woken: set[QueueKey] = set()
+        expired = await waits.expire(self._db, limit, woken)
+        self._wake_queues(woken)
+        return expired
 
     # --- group commit -------------------------------------------------------------------
 

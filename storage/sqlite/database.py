@@ -109,6 +109,25 @@ class Database:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
         self._last_now = 0
+        self._woken: set[tuple[str, str]] = set()
+        self.tracks_wakes = False
+        """Whether the schema has stepline_wakes (migrated to 0003 or later)."""
+
+    def _take_wakes(self) -> None:
+        """The queues the transaction woke (stepline_wakes), before it commits."""
+        for row in self._connection.execute(QUERIES["wakes_take"]).fetchall():
+            self._woken.add((row["namespace_id"], row["task_queue"]))
+
+    def take_woken(self) -> set[tuple[str, str]]:
+        """The queues woken by the transactions run since the last call."""
+        woken, self._woken = self._woken, set()
+        return woken
+
+    def foreign_keys(self, on: bool) -> None:
+        """Turn foreign keys on or off; outside a transaction only (migrations)."""
+        with driver_errors():
+            name = "pragma_foreign_keys_on" if on else "pragma_foreign_keys_off"
+            self._connection.execute(QUERIES[name])
 
     @classmethod
     def open(cls, path: Path) -> Database:
@@ -122,12 +141,15 @@ class Database:
                     "pragma_journal_mode_wal",
                     "pragma_synchronous_full",
                     "pragma_foreign_keys_on",
+                    "pragma_recursive_triggers_on",
                 ):
                     connection.execute(QUERIES[pragma])
+                database = cls(connection)
+                database.tracks_wakes = bool(connection.execute(QUERIES["wakes_table"]).fetchall())
             except BaseException:
                 connection.close()
                 raise
-            return cls(connection)
+            return database
 
     def close(self) -> None:
         with driver_errors():
@@ -153,12 +175,17 @@ class Database:
             tx = Tx(self._connection, self._clock())
             try:
                 result = op(tx)
+                if begin == "begin_immediate" and self.tracks_wakes:
+                    self._take_wakes()
             except CommitThenRaise as deferred:
+                if self.tracks_wakes:
+                    self._take_wakes()
                 self._commit()
                 tx.events.deliver(events)
                 raise deferred.error from None
             except BaseException:
                 self._rollback()
+                self._woken.clear()
                 raise
             self._commit()
             tx.events.deliver(events)

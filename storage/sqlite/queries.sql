@@ -21,6 +21,18 @@ PRAGMA synchronous = FULL
 -- name: pragma_foreign_keys_on
 PRAGMA foreign_keys = ON
 
+-- name: pragma_foreign_keys_off
+-- Around migrations only, so that a table can be rebuilt (0003_waits.sql); each migration
+-- runs foreign_key_check before it commits.
+PRAGMA foreign_keys = OFF
+
+-- name: foreign_key_check
+PRAGMA foreign_key_check
+
+-- name: pragma_recursive_triggers_on
+-- A cancel's trigger cancels the run's children, whose own trigger cancels theirs.
+PRAGMA recursive_triggers = ON
+
 -- name: begin_immediate
 BEGIN IMMEDIATE
 
@@ -32,6 +44,15 @@ COMMIT
 
 -- name: rollback
 ROLLBACK
+
+-- name: wakes_table
+-- Whether the database has stepline_wakes yet (a store opened before migrating).
+SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stepline_wakes'
+
+-- name: wakes_take
+-- The queues the transaction woke (run_notify, the stepline_run_ended trigger), taken
+-- before it commits.
+DELETE FROM stepline_wakes RETURNING namespace_id, task_queue
 
 -- name: savepoint
 -- Group commit: each call of a batch in a savepoint of the batch's one transaction, so
@@ -117,7 +138,7 @@ WHERE namespace_id = :namespace_id AND id = :run_id
 -- The caller closes the run's open attempts (steps_close_open).
 UPDATE stepline_workflow_runs
 SET status = 'CANCELED', {{ended_with_error}}
-WHERE id = :run_id AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
+WHERE id = :run_id AND status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
 RETURNING *
 
 -- --- listing ----------------------------------------------------------------------------
@@ -153,6 +174,9 @@ AND created_at < :created_before
 
 -- name: run_filter_replay_of_run_id
 AND replay_of_run_id = :replay_of_run_id
+
+-- name: run_filter_parent_run_id
+AND parent_run_id = :parent_run_id
 
 -- name: keyset_after
 AND (created_at, id) > (:cursor_created_at, :cursor_id)
@@ -268,7 +292,8 @@ AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_na
 UPDATE stepline_workflow_runs
 SET status = 'RUNNING', lease_id = :lease_id, lease_expires_at = :lease_expires_at,
     available_at = :lease_expires_at, worker_id = :worker_id,
-    started_at = COALESCE(started_at, :now), wake_up_at = NULL, updated_at = :now
+    started_at = COALESCE(started_at, :now), claimed_at = :now, wake_up_at = NULL,
+    updated_at = :now
 WHERE id = :run_id AND status = :expected_status
 RETURNING *
 
@@ -331,13 +356,14 @@ WHERE workflow_run_id = :run_id AND step_id = :step_id
 -- The attempt number counts the step_id's earlier attempts in the run.
 INSERT INTO stepline_step_attempts (
     id, namespace_id, workflow_run_id, step_id, kind, status, attempt, config, context,
-    output, error, worker_id, wake_up_at, started_at, finished_at, created_at, updated_at
+    output, error, worker_id, wake_up_at, started_at, finished_at, created_at, updated_at,
+    child_workflow_run_id, wait_name, wait_match
 ) VALUES (
     :id, :namespace_id, :run_id, :step_id, :kind, :status,
     (SELECT COUNT(*) + 1 FROM stepline_step_attempts
      WHERE workflow_run_id = :run_id AND step_id = :step_id),
     :config, :context, :output, :error, :worker_id, :wake_up_at, :now, :finished_at,
-    :now, :now
+    :now, :now, :child_workflow_run_id, :wait_name, :wait_match
 )
 RETURNING *
 
@@ -375,6 +401,12 @@ SET status = 'PENDING', available_at = :now, lease_id = NULL, lease_expires_at =
 WHERE {{lease_fence}}
 RETURNING *
 
+-- name: run_notify
+-- Wakes the queue's polls once the transaction commits (wakes_take), as PostgreSQL's
+-- pg_notify.
+INSERT OR IGNORE INTO stepline_wakes (namespace_id, task_queue)
+VALUES (:namespace_id, :task_queue)
+
 -- --- endings ----------------------------------------------------------------------------
 
 -- fragment: ended_with_error
@@ -406,14 +438,14 @@ RETURNING *
 -- (the caller closes their open attempts).
 UPDATE stepline_workflow_runs
 SET status = 'FAILED', {{ended_with_error}}
-WHERE status IN ('PENDING', 'RUNNING', 'SLEEPING') AND deadline_at <= :now
+WHERE status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING') AND deadline_at <= :now
 
 -- name: run_fail_overdue
 -- The sweep: fails up to :limit runs past their deadline, the earliest deadline first.
 {{fail_overdue_runs}}
   AND id IN (
     SELECT id FROM stepline_workflow_runs
-    WHERE deadline_at IS NOT NULL AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
+    WHERE deadline_at IS NOT NULL AND status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
       AND deadline_at <= :now
     ORDER BY deadline_at
     LIMIT :limit
@@ -446,7 +478,7 @@ AND created_at < :as_of
 UPDATE stepline_workflow_runs
 SET status = 'CANCELED', {{ended_with_error}}
 WHERE id IN (SELECT value FROM json_each(:run_ids))
-  AND status IN ('PENDING', 'RUNNING', 'SLEEPING')
+  AND status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
 RETURNING id, namespace_id, workflow_name
 
 -- name: steps_close_open_of_runs
@@ -494,11 +526,12 @@ RETURNING *
 INSERT INTO stepline_step_attempts (
     id, namespace_id, workflow_run_id, step_id, kind, status, attempt, config, context,
     output, error, child_workflow_run_id, worker_id, wake_up_at, started_at, finished_at,
-    created_at, updated_at, copied_from_step_attempt_id
+    created_at, updated_at, copied_from_step_attempt_id, wait_name, wait_match
 )
 SELECT copy.value ->> '$.id', s.namespace_id, copy.value ->> '$.run', s.step_id, s.kind,
     s.status, s.attempt, s.config, s.context, s.output, s.error, s.child_workflow_run_id,
-    s.worker_id, s.wake_up_at, s.started_at, s.finished_at, :now, :now, s.id
+    s.worker_id, s.wake_up_at, s.started_at, s.finished_at, :now, :now, s.id, s.wait_name,
+    s.wait_match
 FROM json_each(:copies) AS copy
 JOIN stepline_step_attempts AS s ON s.id = copy.value ->> '$.source'
 
@@ -507,6 +540,154 @@ JOIN stepline_step_attempts AS s ON s.id = copy.value ->> '$.source'
 SELECT id, replay_of_run_id FROM stepline_workflow_runs
 WHERE replay_of_run_id IN (SELECT value FROM json_each(:sources))
   AND replay_batch_id = :batch_id
+
+-- --- waits ------------------------------------------------------------------------------
+
+-- name: step_latest_started
+-- When the run's latest step attempt started (the `since` of an event wait).
+SELECT started_at FROM stepline_step_attempts
+WHERE workflow_run_id = :run_id
+ORDER BY created_at DESC, id DESC
+LIMIT 1
+
+-- name: child_run_insert
+INSERT INTO stepline_workflow_runs (
+    id, namespace_id, workflow_name, version, status, task_queue, input, context, attempt,
+    retry_initial_interval, retry_backoff_coefficient, retry_maximum_interval,
+    retry_maximum_attempts, created_at, updated_at, available_at, parent_run_id,
+    parent_step_attempt_id
+) VALUES (
+    :id, :namespace_id, :workflow_name, :version, 'PENDING', :task_queue, :input, :context, 1,
+    :retry_initial_interval, :retry_backoff_coefficient, :retry_maximum_interval,
+    :retry_maximum_attempts, :now, :now, :now, :parent_run_id, :parent_step_attempt_id
+)
+RETURNING *
+
+-- name: wait_insert
+INSERT INTO stepline_waits (
+    step_attempt_id, namespace_id, workflow_run_id, kind, name, match, match_key, since,
+    wake_up_at, created_at
+) VALUES (
+    :step_attempt_id, :namespace_id, :run_id, :kind, :name, :match, :match_key, :since,
+    :wake_up_at, :now
+)
+
+-- name: wait_resolve
+-- Completes an open wait's step with :output (NULL: timed out); the caller deletes the
+-- wait (wait_delete) and wakes the run if it has no wait left.
+UPDATE stepline_step_attempts
+SET status = 'COMPLETED', output = :output, finished_at = :now, updated_at = :now
+WHERE id = :step_attempt_id AND status = 'RUNNING'
+RETURNING *
+
+-- name: wait_delete
+DELETE FROM stepline_waits WHERE step_attempt_id = :step_attempt_id
+
+-- name: run_wake_if_resolved
+-- A WAITING run with no wait left is claimable at once.
+UPDATE stepline_workflow_runs
+SET status = 'PENDING', available_at = :now, wake_up_at = NULL, updated_at = :now
+WHERE id = :run_id AND status = 'WAITING'
+    AND NOT EXISTS (SELECT 1 FROM stepline_waits WHERE workflow_run_id = :run_id)
+RETURNING namespace_id, task_queue
+
+-- name: waits_timed_out
+SELECT step_attempt_id, workflow_run_id FROM stepline_waits
+WHERE wake_up_at IS NOT NULL AND wake_up_at <= :now
+ORDER BY wake_up_at
+LIMIT :limit
+
+-- --- signals ----------------------------------------------------------------------------
+
+-- name: signal_by_idempotency_key
+SELECT * FROM stepline_signals WHERE run_id = :run_id AND idempotency_key = :idempotency_key
+
+-- name: signal_insert
+INSERT INTO stepline_signals (
+    id, namespace_id, run_id, signal_name, payload, idempotency_key, created_at
+) VALUES (:id, :namespace_id, :run_id, :signal_name, :payload, :idempotency_key, :now)
+RETURNING *
+
+-- name: signal_oldest
+-- The run's oldest signal of the name not yet consumed.
+SELECT * FROM stepline_signals
+WHERE run_id = :run_id AND signal_name = :signal_name AND consumed_at IS NULL
+ORDER BY created_at, id
+LIMIT 1
+
+-- name: signal_consume
+UPDATE stepline_signals
+SET consumed_at = :now, consumed_by_step_attempt_id = :step_attempt_id
+WHERE id = :signal_id
+RETURNING *
+
+-- name: wait_for_signal
+-- The run's oldest open wait for the signal name.
+SELECT step_attempt_id FROM stepline_waits
+WHERE workflow_run_id = :run_id AND kind = 'SIGNAL' AND name = :signal_name
+ORDER BY created_at, step_attempt_id
+LIMIT 1
+
+-- --- events -----------------------------------------------------------------------------
+
+-- name: event_by_idempotency_key
+SELECT * FROM stepline_events
+WHERE namespace_id = :namespace_id AND idempotency_key = :idempotency_key
+
+-- name: event_insert
+INSERT INTO stepline_events (id, namespace_id, event_name, data, idempotency_key, received_at)
+VALUES (:id, :namespace_id, :event_name, :data, :idempotency_key, :now)
+ON CONFLICT (namespace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING *
+
+-- name: event_get
+SELECT * FROM stepline_events WHERE namespace_id = :namespace_id AND id = :event_id
+
+-- name: events_since
+-- The events of a name received at or after :since, oldest first: an event wait being
+-- registered takes the first one it matches.
+SELECT * FROM stepline_events
+WHERE namespace_id = :namespace_id AND event_name = :event_name AND received_at >= :since
+ORDER BY received_at, id
+
+-- name: waits_for_event
+-- The open event waits an event may resolve: those whose match_key is one of the event's
+-- keys (storage/matching.py), registered for events received at or before it.
+SELECT w.step_attempt_id, w.workflow_run_id, w.match FROM stepline_waits AS w
+WHERE w.kind = 'EVENT' AND w.namespace_id = :namespace_id AND w.name = :event_name
+    AND w.match_key IN (SELECT value FROM json_each(:keys))
+    AND w.since <= :received_at
+ORDER BY w.step_attempt_id
+
+-- name: event_run_insert
+INSERT INTO stepline_event_runs (event_id, run_id, step_attempt_id, relation, created_at)
+VALUES (:event_id, :run_id, :step_attempt_id, 'RESUMED', :now)
+ON CONFLICT DO NOTHING
+
+-- name: event_runs
+SELECT r.*, e.relation FROM stepline_event_runs AS e
+JOIN stepline_workflow_runs AS r ON r.id = e.run_id
+WHERE e.event_id = :event_id
+ORDER BY e.created_at, r.id
+
+-- name: event_list
+-- A keyset list like run_list: received_at is the list's created_at.
+SELECT * FROM (
+    SELECT e.*, e.received_at AS created_at FROM stepline_events AS e
+    WHERE e.namespace_id = :namespace_id
+) AS event
+WHERE true {filters}
+ORDER BY {order}
+LIMIT :limit
+
+-- name: event_filter_event_name
+AND event_name = :event_name
+
+-- name: event_filter_received_after
+AND created_at >= :received_after
+
+-- name: event_filter_received_before
+AND created_at < :received_before
 
 -- --- schedules --------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import functools
 import sqlite3
 from collections.abc import Iterator
 
+from storage.errors import StoreError
 from storage.migrations import Migration, load_migrations
 from storage.sqlite.database import Database, Tx
 
@@ -18,9 +19,16 @@ def migrate(database: Database) -> list[str]:
     """
     database.write(lambda tx: tx.execute("migrations_create_table"))
     applied: list[str] = []
-    for migration in load_migrations("storage.sqlite"):
-        if database.write(functools.partial(_apply, migration=migration)):
-            applied.append(f"{migration.version:04d}_{migration.name}")
+    # Off around the migrations, so that one can rebuild a table (SQLite's documented way
+    # to change a constraint); each checks the foreign keys before it commits.
+    database.foreign_keys(on=False)
+    try:
+        for migration in load_migrations("storage.sqlite"):
+            if database.write(functools.partial(_apply, migration=migration)):
+                applied.append(f"{migration.version:04d}_{migration.name}")
+    finally:
+        database.foreign_keys(on=True)
+    database.tracks_wakes = True
     return applied
 
 
@@ -29,6 +37,8 @@ def _apply(tx: Tx, migration: Migration) -> bool:
         return False
     for statement in statements(migration.sql):
         tx.execute_sql(statement)
+    if tx.rows("foreign_key_check"):
+        raise StoreError(f"migration {migration.name} broke a foreign key")
     tx.execute("migrations_record", version=migration.version, name=migration.name)
     return True
 

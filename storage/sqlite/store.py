@@ -21,6 +21,12 @@ from storage.group_commit import GroupCommit
 from storage.interface import Store
 from storage.notify import WakeHub
 from storage.records import (
+    Event,
+    EventGetParams,
+    EventListParams,
+    EventRuns,
+    EventSendParams,
+    EventSendResult,
     Page,
     QueueDepth,
     Run,
@@ -44,6 +50,8 @@ from storage.records import (
     RunSleepParams,
     RunSleepResult,
     RunStatus,
+    RunWaitParams,
+    RunWaitResult,
     Schedule,
     ScheduleCreateParams,
     ScheduleDueParams,
@@ -53,6 +61,8 @@ from storage.records import (
     ScheduleRef,
     ScheduleResumeParams,
     SchedulesDue,
+    SignalSendParams,
+    SignalSendResult,
     StepAttempt,
     StepBeginParams,
     StepCompleteParams,
@@ -65,13 +75,16 @@ from storage.sqlite import (
     batches,
     claim,
     endings,
+    events,
     execution,
     listing,
     replays,
     runs,
     schedules,
     schema,
+    signals,
     steps,
+    waits,
 )
 from storage.sqlite.database import Database, Tx
 
@@ -213,6 +226,29 @@ class SqliteStore(Store):
         self._notify(run)
         return run
 
+    async def run_wait(self, params: RunWaitParams) -> RunWaitResult:
+        return await self._write(lambda tx: waits.run_wait(tx, params))
+
+    # --- waits: signals, events, timeouts -------------------------------------------------
+
+    async def signal_send(self, params: SignalSendParams) -> SignalSendResult:
+        return await self._write(lambda tx: signals.send(tx, params))
+
+    async def event_send(self, params: EventSendParams) -> EventSendResult:
+        return await self._write(lambda tx: events.send(tx, params))
+
+    async def event_get(self, params: EventGetParams) -> Event:
+        return await self._read(lambda tx: events.get(tx, params))
+
+    async def event_list(self, params: EventListParams) -> Page[Event]:
+        return await self._read(lambda tx: events.list_events(tx, params))
+
+    async def event_runs(self, params: EventGetParams) -> EventRuns:
+        return await self._read(lambda tx: events.runs(tx, params))
+
+    async def wait_expire(self, limit: int) -> int:
+        return await self._write(lambda tx: waits.expire(tx, limit))
+
     # --- group commit: the calls of a batch in one transaction, one fsync ---------------
 
     async def run_create_many(
@@ -282,7 +318,14 @@ class SqliteStore(Store):
 
     async def _write(self, op: Callable[[Tx], T]) -> T:
         database = self._open_database()
-        return await self._in_worker(lambda: database.write(op, self.events))
+
+        def write() -> tuple[T, set[tuple[str, str]]]:
+            return database.write(op, self.events), database.take_woken()
+
+        result, woken = await self._in_worker(write)
+        # Runs whose waits a trigger resolved (a child that ended) are claimable now.
+        self._wake(woken)
+        return result
 
     async def _read(self, op: Callable[[Tx], T]) -> T:
         database = self._open_database()

@@ -134,6 +134,7 @@ def test_value_the_sdk_cannot_serialise__is_a_usage_error(
 def test_bad_status__is_a_usage_error_listing_the_statuses(cli: Cli) -> None:
     result = cli("runs", "list", "--status", "done")
     assert result.code == 2
-    assert "not a run status (pending, running, sleeping, completed, failed, canceled)" in (
-        result.err
+    assert (
+        "not a run status (pending, running, sleeping, waiting, completed, failed, canceled)"
+        in (result.err)
     )

@@ -80,6 +80,9 @@ def test_document_is_valid_openapi_3_1(document: Schema) -> None:
         assert _validator(document, schema) is not None, name
 
 
+EVENTS = "/v1/namespaces/{namespace_id}/events"
+
+
 def test_every_rpc_is_one_operation_named_after_it(document: Schema) -> None:
     methods = {
         "StartWorkflow": ("post", RUNS),
@@ -91,6 +94,11 @@ def test_every_rpc_is_one_operation_named_after_it(document: Schema) -> None:
         "ReplayWorkflowRun": ("post", RUN + ":replay"),
         "BatchCancelWorkflowRuns": ("post", RUNS + ":batchCancel"),
         "BatchReplayWorkflowRuns": ("post", RUNS + ":batchReplay"),
+        "SignalWorkflowRun": ("post", RUN + ":signal"),
+        "SendEvent": ("post", EVENTS),
+        "GetEvent": ("get", EVENTS + "/{event_id}"),
+        "ListEvents": ("get", EVENTS),
+        "ListEventRuns": ("get", EVENTS + "/{event_id}/runs"),
         "CreateSchedule": ("post", SCHEDULES),
         "GetSchedule": ("get", SCHEDULE),
         "ListSchedules": ("get", SCHEDULES),
@@ -128,6 +136,7 @@ def test_list_filters_are_query_parameters(document: Schema) -> None:
         "created_after",
         "created_before",
         "replay_of_run_id",
+        "parent_run_id",
     ]
     statuses = query["statuses"]
     # The server refuses WORKFLOW_RUN_STATUS_UNSPECIFIED as a filter: not offered.
@@ -462,6 +471,10 @@ BOUNDARIES: dict[str, tuple[list[Any], list[Any]]] = {
     "replay_of_run_id": ([UUID, ""], ["not-a-uuid"]),
     "from_step_id": (["s" * 255, ""], ["s" * 256, "a b"]),
     "batch_id": (["b" * 255], ["b" * 256, "a\tb"]),
+    "parent_run_id": ([UUID, ""], ["not-a-uuid"]),
+    "event_id": ([UUID], ["not-a-uuid"]),
+    "signal_name": (["s" * 255], ["s" * 256, "a b", ""]),
+    "event_name": (["e" * 255], ["e" * 256, "a b"]),
     "schedule_id": (["s" * 255, "nightly.1"], ["s" * 256, "a b", "a\x00b"]),
     "priority": ([0, 1, 5], [-1, 6]),
     "concurrency_key": (["k" * 255], ["k" * 256]),
@@ -471,6 +484,14 @@ PATH_DEFAULTS = {
     "run_id": UUID,
     "step_attempt_id": UUID,
     "schedule_id": "rules",
+    "event_id": UUID,
+}
+# Required body fields the case does not test, by method.
+BODY_DEFAULTS = {
+    "StartWorkflow": {"workflowName": "rules"},
+    "SignalWorkflowRun": {"signalName": "rules"},
+    "SendEvent": {"eventName": "rules"},
+    "CreateSchedule": {"workflowName": "rules", "interval": "3600s"},
 }
 
 
@@ -516,13 +537,11 @@ async def _send(rest: RestApi, binding: HttpBinding, field: str, value: Any) -> 
         body, query = {json_name: value}, {}
     else:
         body, query = {}, {field: value}
-    if binding.method.name == "StartWorkflow":
-        body.setdefault("workflowName", "rules")
+    for name, default in BODY_DEFAULTS.get(binding.method.name, {}).items():
+        body.setdefault(name, default)
     if binding.method.name == "CreateSchedule":
         # A new ID each time (a taken one is a 409, not the 400 looked for).
         body.setdefault("scheduleId", f"rules-{uuid.uuid4()}")
-        body.setdefault("workflowName", "rules")
-        body.setdefault("interval", "3600s")
     if not binding.body:  # GET, DELETE: no body at all
         return await rest.http.request(binding.http_method, path, params=query)
     return await rest.http.request(binding.http_method, path, params=query, json=body)

@@ -12,6 +12,7 @@ the full WorkflowRun and StepAttempt bodies are checked too.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
 from gateway.http_rule import bindings_for
 from gateway.openapi import build_openapi
 from gateway.services import REST_SERVICES
-from stepline.v1 import common_pb2
+from stepline.v1 import common_pb2, waits_pb2
 from stepline.v1 import schedule_pb2 as sc
 from stepline.v1 import worker_service_pb2 as wk
 from stepline.v1 import worker_service_pb2_grpc as wk_grpc
@@ -74,6 +75,7 @@ class Seeded:
     """(run_id, step_attempt_id) of each seeded run; a CANCELED run has no step."""
 
     runs: tuple[tuple[str, str], ...]
+    event_id: str = ""
 
 
 def _operation_ids() -> list[str]:
@@ -171,12 +173,38 @@ class _Seeder:
             sc.TriggerScheduleRequest(namespace_id=SEEDED_NAMESPACE, schedule_id=SEEDED_SCHEDULE)
         )
 
+    async def waiting(self, queue: str = "waiting") -> tuple[str, str]:
+        """A run WAITING on a signal: signals to it are answered 200."""
+        run_id = await self.start(queue)
+        lease = await self.claim(queue)
+        wait = wk.Wait(step_id="w1", signal=waits_pb2.SignalWait(signal_name="go"))
+        parked = await self.worker.RegisterWaits(wk.RegisterWaitsRequest(lease=lease, waits=[wait]))
+        return run_id, parked.step_attempts[0].step_attempt_id
+
+    async def event(self) -> str:
+        sent = await self.workflow.SendEvent(
+            wf.SendEventRequest(
+                namespace_id=SEEDED_NAMESPACE,
+                event_name="seeded",
+                data=struct_pb2.Struct(fields={"n": value(1)}),
+                idempotency_key="seeded",
+            )
+        )
+        event_id: str = sent.event.event_id
+        return event_id
+
 
 async def _seed(grpc_address: str) -> Seeded:
     async with grpc.aio.insecure_channel(grpc_address) as channel:
         seeder = _Seeder(channel)
         await seeder.schedules()
-        return Seeded((await seeder.completed(), await seeder.failed(), await seeder.canceled()))
+        runs = (
+            await seeder.completed(),
+            await seeder.failed(),
+            await seeder.canceled(),
+            await seeder.waiting(),
+        )
+        return Seeded(runs, await seeder.event())
 
 
 def _strategy(operation: Any, seeded: Seeded) -> st.SearchStrategy[Any]:
@@ -193,6 +221,7 @@ def _strategy(operation: Any, seeded: Seeded) -> st.SearchStrategy[Any]:
             "run_id": run_id,
             "step_attempt_id": step_attempt_id,
             "schedule_id": schedule_id,
+            "event_id": seeded.event_id,
         }
         pinned.append({k: v for k, v in values.items() if k in names})
     strategies = [operation.as_strategy(path_parameters=p) for p in pinned if p]
@@ -238,6 +267,11 @@ async def seeded(rest_api_sqlite: RestApi) -> Seeded:
 async def test_operation_conforms_to_the_document(
     operation_id: str, rest_api_sqlite: RestApi, seeded: Seeded
 ) -> None:
+    if operation_id == "SignalWorkflowRun":
+        # A run of its own: the cancel operations may have ended the seeded waiting run.
+        async with grpc.aio.insecure_channel(rest_api_sqlite.grpc_address) as channel:
+            fresh = await _Seeder(channel).waiting(f"waiting-{secrets.token_hex(4)}")
+        seeded = Seeded((fresh,), seeded.event_id)
     statuses = await asyncio.to_thread(_run, rest_api_sqlite.base_url, operation_id, seeded)
 
     # Some cases must have succeeded, or the response bodies were never checked.

@@ -58,4 +58,22 @@ async def slow(ctx: WorkflowContext, job: dict[str, Any]) -> str:
     return await ctx.step.run("work", _work, job["dir"], job["name"], job["seconds"])
 
 
-WORKFLOWS: list[Workflow[Any, Any]] = [gated, slow]
+@workflow(name="awaiting")
+async def awaiting(ctx: WorkflowContext, job: dict[str, Any]) -> dict[str, Any]:
+    """A step, a child run and a signal wait; every side effect is tagged with its pid."""
+    directory, pid = job["dir"], os.getpid()
+    before = await ctx.step.run("before", effect, directory, f"before {pid}")
+    child, approval = await asyncio.gather(
+        ctx.step.invoke("child", awaited_child, directory),
+        ctx.step.wait_for_signal("approval", "approved"),
+    )
+    after = await ctx.step.run("after", effect, directory, f"after {pid}")
+    return {"before": before, "child": child, "approval": approval, "after": after}
+
+
+@workflow(name="awaited_child")
+async def awaited_child(ctx: WorkflowContext, directory: str) -> str:
+    return await ctx.step.run("work", effect, directory, f"child {os.getpid()}")
+
+
+WORKFLOWS: list[Workflow[Any, Any]] = [gated, slow, awaiting, awaited_child]

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from stepline import Client, RunStatus
-from tests.sdk.apps import effects, gated
+from tests.sdk.apps import awaited_child, awaiting, effects, gated
 from tests.sdk.conftest import eventually, running
 
 pytestmark = pytest.mark.slow
@@ -163,3 +163,34 @@ async def test_sigterm__a_stuck_step_past_the_grace_does_not_keep_the_process(
     assert worker.logged("run released for another worker")
     assert (await client.get(run_id)).status is RunStatus.PENDING
     assert [s.status for s in await client.steps(run_id)] == ["COMPLETED", "FAILED"]
+
+
+async def test_sigkill_while_waiting__another_worker_resumes_and_nothing_runs_twice(
+    client: Client, address: str, ns: str, tmp_path: Path
+) -> None:
+    """The worker dies (SIGKILL) while its run waits (its child done, the signal not yet
+    sent): the run holds no lease, so nothing is lost; once the signal comes, another
+    worker resumes it. The step before the wait and the child's step ran exactly once."""
+    async with worker_process(address, ns) as doomed:
+        run = await client.start("awaiting", {"dir": str(tmp_path)})
+        await eventually(lambda: _status_is(client, run.run_id, RunStatus.WAITING), within=30)
+        await eventually(lambda: _child_completed(client, run.run_id), within=30)
+        doomed.process.send_signal(signal.SIGKILL)
+        await doomed.process.wait()
+    await client.signal(run.run_id, "approved", "yes")
+    async with running(address, ns, [awaiting, awaited_child]):
+        result = await client.result(run.run_id, timeout=60)
+    lines = effects(tmp_path)
+    assert [line.split()[0] for line in lines] == ["before", "child", "after"], lines
+    assert result["approval"] == "yes" and result["child"] == lines[1]
+    assert lines[0].endswith(str(doomed.pid)) and not lines[2].endswith(str(doomed.pid))
+
+
+async def _status_is(client: Client, run_id: str, status: RunStatus) -> bool:
+    return (await client.get(run_id)).status is status
+
+
+async def _child_completed(client: Client, run_id: str) -> bool:
+    """The child ran and was recorded: the parent still waits for its signal."""
+    children = await client.children(run_id)
+    return bool(children) and children[0].status is RunStatus.COMPLETED

@@ -24,6 +24,7 @@ from psycopg import sql
 from stepline.v1 import worker_service_pb2 as wk
 from stepline.v1 import worker_service_pb2_grpc, workflow_service_pb2_grpc
 from stepline.v1 import workflow_service_pb2 as wf
+from storage.migrations import load_migrations
 from tests.services.conftest import start_api, stop_api
 from tests.services.helpers import expect_error, get_run, seconds
 from tests.support import postgres
@@ -187,7 +188,8 @@ async def test_serve__reads_its_settings_from_stepline_variables(tmp_path: Path)
         assert match[2] == "sqlite:///from-env.db"
         assert (tmp_path / "from-env.db").exists()
         migrated = (await asyncio.wait_for(process.stdout.readline(), timeout=30)).decode()
-        assert migrated.startswith("stepline-server: migrations applied: 0001_initial, 0002_replay")
+        names = ", ".join(f"{m.version:04d}_{m.name}" for m in load_migrations("storage.sqlite"))
+        assert migrated.strip() == f"stepline-server: migrations applied: {names}"
         async with grpc.aio.insecure_channel(match[1]) as channel:
             worker = worker_service_pb2_grpc.WorkerServiceStub(channel)  # type: ignore[no-untyped-call]
             await api_start(channel)

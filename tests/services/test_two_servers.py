@@ -200,3 +200,37 @@ async def test_start_on_one_server_wakes_a_long_poll_waiting_on_the_other(
         response = await asyncio.wait_for(waiting, timeout=30)
         print(f"start on A → poll on B returned: {(loop.time() - sent) * 1000:.1f} ms")
     assert [task.run.run_id for task in response.tasks] == [started.run.run_id]
+
+
+@workflow(name="two_servers.waits")
+async def waits(ctx: WorkflowContext, key: str) -> dict[str, object]:
+    signal = await ctx.step.wait_for_signal("approval", "approved")
+    paid = await ctx.step.wait_for_event("payment", "paid", match={"key": key})
+    return {"signal": signal, "amount": None if paid is None else paid.data["amount"]}
+
+
+async def _waiting(client: Client, run_id: str, step_id: str) -> bool:
+    run = await client.get(run_id)
+    steps = await client.steps(run_id)
+    return run.status.value == "WAITING" and any(s.step_id == step_id for s in steps)
+
+
+async def test_signal_and_event_sent_to_one_server_resume_a_run_whose_worker_polls_the_other(
+    servers: tuple[ServerProcess, ServerProcess], ns: str
+) -> None:
+    """B's poll fallback is an hour: only the NOTIFY of the resolving call can wake it."""
+    a, b = servers
+    key = secrets.token_hex(4)
+    async with (
+        running(b.grpc, ns, [waits], task_queue="waits", install_signal_handlers=False),
+        Client(a.grpc, namespace=ns) as client,
+    ):
+        run = await client.start("two_servers.waits", key, task_queue="waits")
+        await eventually(lambda: _waiting(client, run.run_id, "approval"))
+        loop = asyncio.get_running_loop()
+        sent = loop.time()
+        await client.signal(run.run_id, "approved", "yes")
+        await eventually(lambda: _waiting(client, run.run_id, "payment"), interval=0.005)
+        print(f"signal on A → run waiting again via B: {(loop.time() - sent) * 1000:.1f} ms")
+        await client.send_event("paid", {"key": key, "amount": 30})
+        assert await client.result(run.run_id, timeout=30) == {"signal": "yes", "amount": 30}

@@ -13,6 +13,9 @@ from storage.records import (
     RunFailParams,
     RunSleepParams,
     RunStatus,
+    RunWaitParams,
+    StepKind,
+    WaitSpec,
 )
 from tests.storage.helpers import (
     HOUR,
@@ -49,6 +52,9 @@ async def make_run(
         return claimed.run
     if status is RunStatus.SLEEPING:
         return (await store.run_sleep(RunSleepParams(lease, "nap", duration=HOUR))).run
+    if status is RunStatus.WAITING:
+        wait = WaitSpec("approval", StepKind.SIGNAL, name="approved")
+        return (await store.run_wait(RunWaitParams(lease, (wait,)))).run
     if status is RunStatus.COMPLETED:
         return await store.run_complete(RunCompleteParams(lease, output='"done"'))
     assert status is RunStatus.FAILED

@@ -25,7 +25,12 @@ POSTGRES_ONLY = {
     "lease before it writes)",
     "run_recorded": "why a fenced single statement that ends an execution changed nothing, "
     "to compare a repeat with (SQLite's fence reads run_get, the whole run, anyway)",
-    "run_notify": "NOTIFY wakes every server's polls (SQLite wakes its own in process)",
+    "run_lock_any": "a signal's row lock, taking turns with RegisterWaits (SQLite's write "
+    "lock holds the whole database)",
+    "event_lock_exclusive": "an event wait and an event take turns per event name (SQLite's "
+    "write lock holds the whole database)",
+    "event_lock_shared": "an event wait and an event take turns per event name (SQLite's "
+    "write lock holds the whole database)",
     "step_begin": "the hot path as one fenced statement (SQLite: steps_of_step_id, then "
     "step_insert, under its write lock)",
     "step_complete_by_step_id": "the hot path as one fenced statement (SQLite: "
@@ -42,6 +47,11 @@ SQLITE_ONLY = {
     "pragma_journal_mode_wal": "connection settings",
     "pragma_synchronous_full": "connection settings",
     "pragma_foreign_keys_on": "connection settings",
+    "pragma_foreign_keys_off": "connection settings (a migration rebuilding a table)",
+    "pragma_recursive_triggers_on": "connection settings",
+    "wakes_table": "whether the schema has stepline_wakes yet (PostgreSQL: NOTIFY)",
+    "wakes_take": "the queues a write woke, taken before it commits (PostgreSQL: NOTIFY)",
+    "foreign_key_check": "a migration rebuilding a table checks the foreign keys it kept",
     "begin_immediate": "transactions (psycopg's own on PostgreSQL)",
     "begin_deferred": "transactions (psycopg's own on PostgreSQL)",
     "commit": "transactions (psycopg's own on PostgreSQL)",

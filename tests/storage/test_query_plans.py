@@ -45,6 +45,7 @@ FILTERS = {
     "created_after": RunFilter(created_after=NOW),
     "created_before": RunFilter(created_before=NOW),
     "replay_of_run_id": RunFilter(replay_of_run_id=CURSOR_ID),
+    "parent_run_id": RunFilter(parent_run_id=CURSOR_ID),
 }
 CURSORS = {
     "first": None,
@@ -82,6 +83,7 @@ EXPECTED_INDEX = {
     "created_after": "stepline_workflow_runs_list",
     "created_before": "stepline_workflow_runs_list",
     "replay_of_run_id": "stepline_workflow_runs_list_replay_of",
+    "parent_run_id": "stepline_workflow_runs_list_parent",
 }
 
 
@@ -231,3 +233,42 @@ async def test_plan__the_claim_reads_each_priority_from_the_claim_index(
     plan = _lite_plan(backend.url, LITE["run_claim_candidates"], values_lite)
     ranges = "stepline_workflow_runs_claim_ready (namespace_id=? AND task_queue=? AND priority=?"
     assert plan.count(ranges) == 5, plan
+
+
+async def test_plan__an_event_finds_its_candidate_waits_by_the_event_index(
+    private_backend: Backend,
+) -> None:
+    """With 100,000 open waits an event reads only those keyed by one of its fields."""
+    backend = private_backend
+    keys = ["", '["order_id","o-1"]']
+    if backend.name == "postgres":
+        values: dict[str, Any] = {
+            "namespace_id": "ns",
+            "event_name": "paid",
+            "keys": keys,
+            "received_at": NOW,
+        }
+        plan = await _pg_plan(backend.url, PG["waits_for_event"], values)
+    else:
+        values = {
+            "namespace_id": "ns",
+            "event_name": "paid",
+            "keys": LITE_CODEC.list_param(keys),
+            "received_at": 0,
+        }
+        plan = _lite_plan(backend.url, LITE["waits_for_event"], values)
+    assert "stepline_waits_event" in plan, plan
+    assert "Seq Scan" not in plan and "SCAN w\n" not in plan + "\n", plan
+
+
+async def test_plan__events_since_reads_the_events_of_one_name_in_order(
+    private_backend: Backend,
+) -> None:
+    backend = private_backend
+    values: dict[str, Any] = {"namespace_id": "ns", "event_name": "paid"}
+    if backend.name == "postgres":
+        plan = await _pg_plan(backend.url, PG["events_since"], {**values, "since": NOW})
+    else:
+        plan = _lite_plan(backend.url, LITE["events_since"], {**values, "since": 0})
+    assert "stepline_events_by_name" in plan, plan
+    assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan

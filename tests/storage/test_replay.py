@@ -351,6 +351,7 @@ RUN_COLUMNS_NOT_COPIED = {
     "started_at",
     "finished_at",
     "wake_up_at",
+    "claimed_at",
 }
 
 

@@ -15,7 +15,7 @@ from tests.storage.paging import walk_backward, walk_forward
 from tests.storage.states import make_run
 
 S = RunStatus
-STATUS_CYCLE = [S.PENDING, S.RUNNING, S.COMPLETED, S.CANCELED, S.FAILED, S.SLEEPING]
+STATUS_CYCLE = [S.PENDING, S.RUNNING, S.COMPLETED, S.CANCELED, S.FAILED, S.SLEEPING, S.WAITING]
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ async def population(store: Store, ns: str, queue: str) -> Population:
     q1, q2 = f"{queue}-1", f"{queue}-2"
     runs = []
     for i in range(12):
-        status = STATUS_CYCLE[i % 6]
+        status = STATUS_CYCLE[i % len(STATUS_CYCLE)]
         runs.append(
             await make_run(
                 store,

@@ -5,7 +5,7 @@ import { runs } from "../api.js";
 import { confirmAction } from "../dialogs.js";
 import { announce, badge, duration, h, replace, shortName, timeCell, TERMINAL } from "../dom.js";
 
-const STATUSES = ["PENDING", "RUNNING", "SLEEPING", "COMPLETED", "FAILED", "CANCELED"].map(
+const STATUSES = ["PENDING", "RUNNING", "SLEEPING", "WAITING", "COMPLETED", "FAILED", "CANCELED"].map(
   (s) => `WORKFLOW_RUN_STATUS_${s}`,
 );
 // The filters ListWorkflowRuns and BatchCancelWorkflowRuns both take (proto names).
