@@ -10,7 +10,7 @@ GOOGLEAPIS := third_party/googleapis
 DESCRIPTORS := gateway/stepline.binpb
 BUILD_DESCRIPTORS = $(BUF) build --as-file-descriptor-set --exclude-imports --path api/stepline -o
 
-.PHONY: install run test check lint typecheck proto-check breaking docs docs-check generate googleapis bench bench-rest bench-sdk bench-tracing bench-batches bench-waits bench-peers clean
+.PHONY: install run test check lint typecheck proto-check breaking docs docs-check generate googleapis bench bench-rest bench-sdk bench-tracing bench-batches bench-waits bench-auth bench-peers clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -115,6 +115,10 @@ bench-batches: $(INSTALLED)
 ## Resumption latency of a waiting run after a signal or an event (issue 14: p50 < 20 ms on PostgreSQL).
 bench-waits: $(INSTALLED)
 	$(PY) -m bench.waits
+
+## What requiring API keys costs the server per StartWorkflow and CompleteStep, on vs off.
+bench-auth: $(INSTALLED)
+	$(PY) -m bench.auth
 
 ## stepline next to OpenWorkflow on its own workload, one PostgreSQL, alternating rounds.
 ## OpenWorkflow's harness is copied from ../shared/peers/openworkflow (found from the

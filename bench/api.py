@@ -6,6 +6,8 @@ import asyncio
 
 import grpc
 
+from stepline.v1 import admin_service_pb2 as ad
+from stepline.v1 import admin_service_pb2_grpc as ad_grpc
 from stepline.v1 import worker_service_pb2 as wk
 from stepline.v1 import worker_service_pb2_grpc as wk_grpc
 from stepline.v1 import workflow_service_pb2 as wf
@@ -23,6 +25,7 @@ class Api:
         self.channel = grpc.aio.insecure_channel(address, options=_CHANNEL_OPTIONS)
         self._workflow = wf_grpc.WorkflowServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self._worker = wk_grpc.WorkerServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        self._admin = ad_grpc.AdminServiceStub(self.channel)  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
         await self.channel.close(None)
@@ -30,6 +33,15 @@ class Api:
     async def wait_ready(self) -> None:
         """Connect now, so that no measured call pays for the TCP and HTTP/2 handshake."""
         await asyncio.wait_for(self.channel.channel_ready(), CONNECT_TIMEOUT)
+
+    async def create_namespace(self, namespace_id: str) -> None:
+        """The benchmark's namespace: a call naming one that does not exist is refused."""
+        request = ad.CreateNamespaceRequest(namespace_id=namespace_id)
+        try:
+            await self._admin.CreateNamespace(request)
+        except grpc.aio.AioRpcError as error:
+            if error.code() != grpc.StatusCode.ALREADY_EXISTS:
+                raise
 
     async def start_workflow(self, request: wf.StartWorkflowRequest) -> wf.StartWorkflowResponse:
         response: wf.StartWorkflowResponse = await self._workflow.StartWorkflow(request)

@@ -11,6 +11,7 @@ Both are in NAMESPACE, created in order a millisecond apart, before the batches 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
@@ -19,7 +20,8 @@ from contextlib import closing
 
 import psycopg
 
-from storage import create_store, sqlite_path_from_url
+from storage import NamespaceAlreadyExists, create_store, sqlite_path_from_url
+from storage.access import NamespaceCreateParams
 
 NAMESPACE = "bench"
 CANCEL_QUEUE = "bulk-cancel"
@@ -36,6 +38,8 @@ async def seed(database_url: str, runs: int) -> None:
     await store.start()
     try:
         await store.migrate()
+        with contextlib.suppress(NamespaceAlreadyExists):
+            await store.namespace_create(NamespaceCreateParams(NAMESPACE))
     finally:
         await store.close()
     if database_url.startswith("sqlite:"):

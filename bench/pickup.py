@@ -86,6 +86,7 @@ async def pickup_latency(address: str, samples: int) -> PickupResult:
     try:
         await client.wait_ready()
         await worker_api.wait_ready()
+        await client.create_namespace(namespace_id)
         async with serving(worker):
             total = WARMUP_SAMPLES + samples
             latencies = [

@@ -105,6 +105,7 @@ class Clients:
 
     async def open(self) -> None:
         await self.api.wait_ready()
+        await self.api.create_namespace(NAMESPACE)
         response = await self._stub.StartWorkflow(
             wf.StartWorkflowRequest(namespace_id=NAMESPACE, workflow_name=WORKFLOW_NAME)
         )

@@ -60,6 +60,7 @@ async def sdk_workload(address: str, server_pid: int, config: WorkloadConfig) ->
     client = Api(address)
     try:
         await client.wait_ready()
+        await client.create_namespace(namespace_id)
         _, run_ids = await start_runs(client, namespace_id, config)
         worker = Worker(
             address,

@@ -72,6 +72,7 @@ async def reference_workload(
     try:
         await client.wait_ready()
         await worker_api.wait_ready()
+        await client.create_namespace(namespace_id)
         start_seconds, run_ids = await start_runs(client, namespace_id, config)
         worker = BenchWorker(
             worker_api,

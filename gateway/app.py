@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Match, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
 from gateway.docs import docs_routes
-from gateway.errors import GatewayError, from_rpc_error
+from gateway.errors import GatewayError, error_headers, from_rpc_error
 from gateway.openapi import build_openapi
 from gateway.proxy import Gateway
 from gateway.services import REST_SERVICES
@@ -33,8 +33,10 @@ OPENAPI_URL = "/openapi.json"
 METRICS_URL = "/metrics"
 _JSON = "application/json"
 
-MetricsSource = Callable[[], Awaitable[bytes]]
-"""Renders the Prometheus text exposition (format 0.0.4) of the core in this process."""
+MetricsSource = Callable[[str | None], Awaitable[bytes]]
+"""Renders the Prometheus text exposition (format 0.0.4) of the core in this process,
+given the scrape's Authorization header (None without one); raises GatewayError to
+refuse the scrape (--metrics-auth)."""
 
 
 class _TranscodingRoute(BaseRoute):
@@ -115,8 +117,14 @@ def _metrics_routes(metrics: MetricsSource | None) -> list[BaseRoute]:
     if metrics is None:
         return []
 
-    async def scrape(_: Request) -> Response:
-        return Response(await metrics(), media_type=CONTENT_TYPE_PLAIN_0_0_4)
+    async def scrape(request: Request) -> Response:
+        try:
+            body = await metrics(request.headers.get("authorization"))
+        except GatewayError as error:
+            return Response(
+                error.body(), error.http_status, headers=error_headers(error), media_type=_JSON
+            )
+        return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)
 
     return [Route(METRICS_URL, scrape, methods=["GET"])]
 

@@ -73,6 +73,14 @@ class GatewayError(Exception):
         return error_body(self.code.value[0], self.message, [info])
 
 
+# A 401 names the scheme it wants (RFC 9110 section 11.6.1): an API key as a bearer token.
+WWW_AUTHENTICATE = 'Bearer realm="stepline"'
+
+
+def error_headers(error: GatewayError) -> dict[str, str]:
+    return {"www-authenticate": WWW_AUTHENTICATE} if error.http_status == 401 else {}
+
+
 def invalid(message: str, field: str | None = None, *, http_status: int = 400) -> GatewayError:
     """An INVALID_ARGUMENT error, naming the bad field or parameter when there is one."""
     metadata = {} if field is None else {"field": field}

@@ -66,6 +66,12 @@ _BY_NAME = {
     # 1 (highest) to 5; 0 (unset) means the default, 3.
     "priority": FieldRule({"minimum": 0, "maximum": 5}),
     "concurrency_key": FieldRule({"maxLength": 255, "pattern": _NO_NUL}),
+    # A key's ID (the path of RevokeApiKey).
+    "key_id": FieldRule({"maxLength": 255, "pattern": f"^{_NAME_CHARS}+$"}, required=True),
+    # A namespace's free text.
+    "description": FieldRule({"maxLength": 1024, "pattern": _NO_NUL}),
+    # How long finished runs are kept: not negative (below the Duration's 10,000 years).
+    "retention": FieldRule({"pattern": "^[0-9]{1,11}(\\.[0-9]{1,9})?s$"}),
     # The server refuses WORKFLOW_RUN_STATUS_UNSPECIFIED as a filter value.
     "statuses": FieldRule({"items": _SPECIFIED_STATUSES}),
 }
@@ -83,11 +89,27 @@ _AT_CAP = "315576000(\\.0{1,6}|\\.0{6}[0-9]{1,3})?"
 _RETRY_INTERVAL = FieldRule(
     {"pattern": f"^(({_SECONDS_BELOW_CAP}){_FRACTION}|0+\\.({_MICROS})|{_AT_CAP})s$"}
 )
+_ROLE = REST_SERVICES[1].methods_by_name["CreateApiKey"].input_type.fields_by_name["role"].enum_type
+assert _ROLE is not None
+# A key's namespace: a namespace, or "*" for an operator key.
+_KEY_NAMESPACE = FieldRule({"pattern": "^([A-Za-z0-9._-]{0,63}|\\*)$"})
 # By full name: these win over the rules by name.
 _REQUIRED_NAME = FieldRule(
     {"minLength": 1, "maxLength": 255, "pattern": f"^{_NAME_CHARS}+$"}, required=True
 )
 _BY_FULL_NAME = {
+    f"{_PACKAGE}.CreateNamespaceRequest.namespace_id": FieldRule(
+        {"pattern": "^[A-Za-z0-9._-]{1,63}$"}, required=True
+    ),
+    f"{_PACKAGE}.CreateApiKeyRequest.namespace_id": _KEY_NAMESPACE,
+    f"{_PACKAGE}.ListApiKeysRequest.namespace_id": _KEY_NAMESPACE,
+    f"{_PACKAGE}.RevokeApiKeyRequest.namespace_id": _KEY_NAMESPACE,
+    f"{_PACKAGE}.CreateApiKeyRequest.name": FieldRule(
+        {"minLength": 1, "maxLength": 255, "pattern": f"^{_NAME_CHARS}+$"}, required=True
+    ),
+    f"{_PACKAGE}.CreateApiKeyRequest.role": FieldRule(
+        {"type": "string", "enum": [v.name for v in _ROLE.values if v.number != 0]}, required=True
+    ),
     f"{_PACKAGE}.StartWorkflowRequest.workflow_name": _REQUIRED_NAME,
     f"{_PACKAGE}.SignalWorkflowRunRequest.signal_name": _REQUIRED_NAME,
     f"{_PACKAGE}.SendEventRequest.event_name": _REQUIRED_NAME,

@@ -19,7 +19,13 @@ from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import Message
 from starlette.types import Receive, Scope, Send
 
-from gateway.errors import GatewayError, error_body, error_info, from_rpc_error
+from gateway.errors import (
+    WWW_AUTHENTICATE,
+    GatewayError,
+    error_body,
+    error_info,
+    from_rpc_error,
+)
 from gateway.http_rule import HttpBinding, bindings_for
 from gateway.metadata import Metadata, incoming, outgoing
 from gateway.router import Router
@@ -156,6 +162,8 @@ class Gateway:
         except grpc.aio.AioRpcError as error:
             status, payload = from_rpc_error(error, self.backend)
             extra = incoming(error.initial_metadata(), error.trailing_metadata())
+            if status == 401:
+                extra.append((b"www-authenticate", WWW_AUTHENTICATE.encode()))
         except asyncio.CancelledError:
             if _disconnected(watcher):
                 return  # the client went away and the call was cancelled: nobody to answer

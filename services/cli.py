@@ -13,7 +13,8 @@ import sys
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
-from services.config import EVENT_LOOPS, LOG_FORMATS, ServerConfig, parse_duration
+from services import auth_mode, keys_command
+from services.config import AUTH_MODES, EVENT_LOOPS, LOG_FORMATS, ServerConfig, parse_duration
 from services.processes import Supervisor, apply_migrations, stop_when_supervisor_goes
 from services.rest import loopback_backend, rest_server, start_http
 from services.server import Server, StartupError
@@ -108,9 +109,28 @@ def _parser() -> argparse.ArgumentParser:
         default=int(_env("DB_POOL_SIZE", _DEFAULTS.db_pool_size)),
         help="PostgreSQL connections (env STEPLINE_DB_POOL_SIZE; default %(default)s)",
     )
+    _add_auth_flags(serve)
     commands.add_parser("migrate", parents=[common], help="apply database migrations and exit")
+    keys_command.add_parser(commands, common)
     _gateway_parser(commands, logs)
     return parser
+
+
+def _add_auth_flags(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument(
+        "--auth",
+        choices=AUTH_MODES,
+        default=os.environ.get("STEPLINE_AUTH") or None,
+        help="require an API key on every call, or not (env STEPLINE_AUTH; default: off "
+        "when every listener is on loopback, required otherwise)",
+    )
+    serve.add_argument(
+        "--metrics-auth",
+        action="store_true",
+        default=_env("METRICS_AUTH", "") in ("1", "true"),
+        help="GET /metrics needs an operator key too, with --auth required "
+        "(env STEPLINE_METRICS_AUTH)",
+    )
 
 
 def _add_payload_flag(command: argparse.ArgumentParser) -> None:
@@ -230,7 +250,10 @@ def _backend_tls(args: argparse.Namespace) -> TLSConfig | None:
 
 
 def _config(args: argparse.Namespace) -> ServerConfig:
+    auth, _ = auth_mode.resolve(args.auth, (args.grpc_address, args.http_address))
     return ServerConfig(
+        auth=auth,
+        metrics_auth=args.metrics_auth,
         database_url=args.database_url,
         grpc_address=args.grpc_address,
         http_address=args.http_address,
@@ -253,9 +276,11 @@ def _config(args: argparse.Namespace) -> ServerConfig:
     )
 
 
-async def _serve(config: ServerConfig) -> None:
+async def _serve(config: ServerConfig, warning: str | None) -> None:
     stop = _stop_on_signals()
     orphaned = asyncio.create_task(stop_when_supervisor_goes(stop))
+    if warning is not None:
+        print(f"stepline-server: {warning}", file=sys.stderr, flush=True)
     server = Server(config)
     await server.start()
     print(
@@ -352,6 +377,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         if args.command == "migrate":
             asyncio.run(_migrate(args.database_url))
+        elif args.command == "keys":
+            asyncio.run(keys_command.run(args))
         elif args.command == "gateway":
             tracing.configure_from_env("stepline-gateway")
             _run(_gateway(args), _DEFAULTS.event_loop)
@@ -363,7 +390,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             config = _config(args)
             # Before the server is built: it installs tracing interceptors only if on.
             tracing.configure_from_env("stepline-server")
-            _run(_serve(config), config.event_loop)
+            _, warning = auth_mode.resolve(args.auth, (args.grpc_address, args.http_address))
+            _run(_serve(config, warning), config.event_loop)
     except (ValueError, StartupError, StoreError) as exc:
         raise SystemExit(f"stepline-server: {exc}") from None
     finally:

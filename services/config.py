@@ -21,6 +21,7 @@ def parse_duration(text: str) -> timedelta:
 
 
 EVENT_LOOPS = ("uvloop", "asyncio")
+AUTH_MODES = ("required", "off")
 LOG_FORMATS = ("text", "json")
 
 
@@ -49,6 +50,11 @@ class ServerConfig:
     # Bind the gRPC and REST ports with SO_REUSEPORT, so that several server processes
     # share them (set for its processes by `serve --processes N`).
     reuse_port: bool = False
+    # "required": every stepline call needs an API key (services/access.py). The CLI
+    # defaults to it unless both listeners are on loopback (services/auth_mode.py).
+    auth: str = "off"
+    # GET /metrics needs an operator key too (auth required only).
+    metrics_auth: bool = False
     # The dashboard's "view trace" link, e.g. http://jaeger:16686/trace/{trace_id}; "" for none.
     trace_url_template: str = ""
     # PEM files: the server's certificate chain and key serve gRPC and REST over TLS;
@@ -66,6 +72,8 @@ class ServerConfig:
             raise ValueError("database pool size must be at least 1")
         if self.log_format not in LOG_FORMATS:
             raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}")
+        if self.auth not in AUTH_MODES:
+            raise ValueError(f"auth must be one of {', '.join(AUTH_MODES)}")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ValueError("TLS needs both a certificate (--tls-cert) and its key (--tls-key)")
         if self.tls_client_ca and not self.tls_cert:

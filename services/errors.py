@@ -168,6 +168,24 @@ def from_store_error(exc: store_errors.StoreError) -> ApiError:
         case store_errors.StepAlreadyCompleted():
             meta = {"step_id": exc.step_id, "step_attempt_id": exc.step_attempt_id}
             return ApiError(_FAILED, R.ERROR_REASON_STEP_ALREADY_COMPLETED, str(exc), meta)
+        case store_errors.NamespaceNotFound():
+            meta = {"namespace_id": exc.namespace_id}
+            return ApiError(
+                grpc.StatusCode.NOT_FOUND, R.ERROR_REASON_NAMESPACE_NOT_FOUND, str(exc), meta
+            )
+        case store_errors.NamespaceAlreadyExists():
+            meta = {"namespace_id": exc.namespace_id}
+            return ApiError(
+                grpc.StatusCode.ALREADY_EXISTS,
+                R.ERROR_REASON_NAMESPACE_ALREADY_EXISTS,
+                str(exc),
+                meta,
+            )
+        case store_errors.ApiKeyNotFound():
+            meta = {"namespace_id": exc.namespace_id, "key_id": exc.key_id}
+            return ApiError(
+                grpc.StatusCode.NOT_FOUND, R.ERROR_REASON_API_KEY_NOT_FOUND, str(exc), meta
+            )
         case store_errors.StorageUnavailable():
             return ApiError(
                 grpc.StatusCode.UNAVAILABLE,

@@ -9,10 +9,14 @@ from __future__ import annotations
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from gateway.app import MetricsSource, create_app
+from gateway.errors import GatewayError
 from gateway.serve import HttpServer
+from services.access import denied
 from services.config import ServerConfig
+from services.errors import api_error
 from services.server import Server, StartupError, max_request_bytes
 from stepline.tls import TLSConfig
+from storage.access import ANY_NAMESPACE
 
 _ANY_V4 = ("0.0.0.0", "")
 _ANY_V6 = ("[::]", "::")
@@ -67,12 +71,26 @@ def metrics_source(server: Server) -> MetricsSource:
     """The server's metrics, queue depth read from its store at each scrape (on the event
     loop the gRPC server runs on)."""
 
-    async def render() -> bytes:
+    async def render(authorization: str | None) -> bytes:
         # A scrape is no caller's work: no spans (psycopg's would each start a trace).
         with suppress_instrumentation():
+            if server.config.metrics_auth and server.access.required:
+                await _operator_only(server, authorization)
             return await server.metrics.render(server.store)
 
     return render
+
+
+async def _operator_only(server: Server, authorization: str | None) -> None:
+    """--metrics-auth: the metrics span every namespace, so a scrape needs an operator key."""
+    metadata = [] if authorization is None else [("authorization", authorization)]
+    try:
+        key = await server.access.authenticate(metadata)
+        if key.namespace_id != ANY_NAMESPACE:
+            raise denied("/stepline.v1.Metrics/Scrape", None)
+    except Exception as exc:
+        error = api_error(exc, "GET /metrics")
+        raise GatewayError(error.code, error.reason_name, error.message) from None
 
 
 def default_timeout(config: ServerConfig) -> float | None:

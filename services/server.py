@@ -15,7 +15,10 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
+from services.access import Access, AccessInterceptor
+from services.admin_service import AdminService
 from services.config import ServerConfig
+from services.key_cache import KeyCache
 from services.maintenance import Maintenance
 from services.metrics import Metrics
 from services.scheduler import Scheduler
@@ -25,6 +28,8 @@ from services.validation import Limits
 from services.worker_service import WorkerService, WorkerSettings
 from services.workflow_service import WorkflowService
 from stepline.v1 import (
+    admin_service_pb2,
+    admin_service_pb2_grpc,
     worker_service_pb2,
     worker_service_pb2_grpc,
     workflow_service_pb2,
@@ -42,6 +47,7 @@ class StartupError(Exception):
 SERVICE_NAMES = (
     workflow_service_pb2.DESCRIPTOR.services_by_name["WorkflowService"].full_name,
     worker_service_pb2.DESCRIPTOR.services_by_name["WorkerService"].full_name,
+    admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
 )
 
 
@@ -92,13 +98,19 @@ class Server:
         )
         self.migrations_applied: list[str] = []
         self.port = 0
+        self.keys = KeyCache(self.store)
+        self.access = Access(self.keys, required=config.auth == "required")
         # With TLS, the in-process REST gateway dials this private Unix socket instead of
         # the TLS port (which, with mTLS, would want a client certificate of it).
         self.private_target: str | None = None
         self._private_dir: Path | None = None
         self._grpc = grpc.aio.server(
             options=_grpc_options(config),
-            interceptors=server_interceptors(log_run_ids=_logs_name_runs(config)),
+            # The access check last: spans and log lines see the calls it refuses.
+            interceptors=[
+                *server_interceptors(log_run_ids=_logs_name_runs(config)),
+                AccessInterceptor(self.access),
+            ],
         )
 
     async def start(self) -> None:
@@ -166,6 +178,9 @@ class Server:
         worker_service_pb2_grpc.add_WorkerServiceServicer_to_server(  # type: ignore[no-untyped-call]
             WorkerService(self.store, settings, self.shutting_down, self.metrics), self._grpc
         )
+        admin_service_pb2_grpc.add_AdminServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            AdminService(self.store, self.keys), self._grpc
+        )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._grpc)
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), self._grpc
@@ -183,6 +198,7 @@ class Server:
         self.shutting_down.set()
         await self._grpc.stop(grace)
         await self.maintenance.stop()
+        await self.keys.close()
         await self.store.close()
         self._remove_private_dir()
 

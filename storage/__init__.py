@@ -8,9 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage.errors import (
+    ApiKeyNotFound,
     ExecutionAlreadyEnded,
     IdempotencyConflict,
     LeaseLost,
+    NamespaceAlreadyExists,
+    NamespaceNotFound,
     RunAlreadyTerminal,
     RunDeadlineExceeded,
     RunNotFound,
@@ -30,9 +33,12 @@ DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "ApiKeyNotFound",
     "ExecutionAlreadyEnded",
     "IdempotencyConflict",
     "LeaseLost",
+    "NamespaceAlreadyExists",
+    "NamespaceNotFound",
     "RunAlreadyTerminal",
     "RunDeadlineExceeded",
     "RunNotFound",

@@ -140,3 +140,22 @@ class StepAlreadyCompleted(StoreError):
 
 class StorageUnavailable(StoreError):
     """The database cannot be reached."""
+
+
+class NamespaceNotFound(StoreError):
+    def __init__(self, namespace_id: str) -> None:
+        super().__init__(f"namespace {namespace_id} not found")
+        self.namespace_id = namespace_id
+
+
+class NamespaceAlreadyExists(StoreError):
+    def __init__(self, namespace_id: str) -> None:
+        super().__init__(f"namespace {namespace_id} already exists")
+        self.namespace_id = namespace_id
+
+
+class ApiKeyNotFound(StoreError):
+    def __init__(self, namespace_id: str, key_id: str) -> None:
+        super().__init__(f"API key {key_id} not found in namespace {namespace_id}")
+        self.namespace_id = namespace_id
+        self.key_id = key_id

@@ -45,6 +45,15 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 
+from storage.access import (
+    ApiKey,
+    ApiKeyCreateParams,
+    ApiKeyRevokeParams,
+    Namespace,
+    NamespaceCreateParams,
+    NamespaceListParams,
+    NamespaceUpdateParams,
+)
 from storage.events import StoreEvents
 from storage.notify import WakeHub
 from storage.records import (
@@ -298,6 +307,46 @@ class Store(abc.ABC):
     async def wait_expire(self, limit: int) -> int:
         """Resolve up to `limit` waits past their timeout (their steps COMPLETED without
         output), waking runs left with no wait; return how many."""
+
+    # --- access control: namespaces and API keys -----------------------------------------
+
+    @abc.abstractmethod
+    async def namespace_create(self, params: NamespaceCreateParams) -> Namespace:
+        """Create a namespace; NamespaceAlreadyExists when it exists."""
+
+    @abc.abstractmethod
+    async def namespace_get(self, namespace_id: str) -> Namespace:
+        """Raise NamespaceNotFound unless the namespace exists."""
+
+    @abc.abstractmethod
+    async def namespace_list(self, params: NamespaceListParams) -> list[Namespace]:
+        """Up to `limit` namespaces after `after`, in ID order."""
+
+    @abc.abstractmethod
+    async def namespace_update(self, params: NamespaceUpdateParams) -> Namespace:
+        """Set the fields given; NamespaceNotFound."""
+
+    @abc.abstractmethod
+    async def api_key_create(self, params: ApiKeyCreateParams) -> ApiKey:
+        """Record a key (its secret's hash only)."""
+
+    @abc.abstractmethod
+    async def api_key_get(self, key_id: str) -> ApiKey | None:
+        """The key with this ID, revoked or not; None when there is none. A read only:
+        a failed authentication writes nothing."""
+
+    @abc.abstractmethod
+    async def api_key_list(self, namespace_id: str) -> list[ApiKey]:
+        """The namespace's keys ("*": the operator keys), oldest first."""
+
+    @abc.abstractmethod
+    async def api_key_revoke(self, params: ApiKeyRevokeParams) -> ApiKey:
+        """Set revoked_at (kept when already set); ApiKeyNotFound."""
+
+    @abc.abstractmethod
+    async def api_key_touch(self, key_ids: Sequence[str]) -> None:
+        """Set last_used_at to now on these keys (the server calls it at most once a
+        minute per key)."""
 
     # --- group commit -------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli import processes
-from tests.support import postgres
+from tests.support import namespaces, postgres
 from tests.support.certs import Certs, make_certs
 from tests.support.otlp import OtlpReceiver
 
@@ -73,6 +73,12 @@ def postgres_address(postgres_url: str, tmp_path_factory: pytest.TempPathFactory
     """A server on this session's PostgreSQL database (each test uses its own queue)."""
     with processes.server(postgres_url, tmp_path_factory.mktemp("cli-pg-server")) as started:
         yield started
+
+
+@pytest.fixture(autouse=True)
+def _namespaces_of_this_test() -> None:
+    """The namespaces a test makes are created on the servers it starts (support.namespaces)."""
+    namespaces.new_test()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """The `stepline` command: `stepline runs start|get|list|cancel|steps|replay|signal|
 batch-cancel|batch-replay`, `stepline events send|get|list|runs`, `stepline schedules
-create|get|list|delete|pause|resume|trigger` and `stepline worker`.
+create|get|list|delete|pause|resume|trigger`, `stepline worker`,
+`stepline namespaces create|get|list|update` and `stepline keys create|list|revoke`.
 
 Exit codes: 0 success; 1 an error (one line on stderr, never a traceback), a run waited
 for with `runs start|replay --wait` that FAILED or was CANCELED, or a batch the user did
@@ -34,7 +35,7 @@ from stepline import (
     StepNotFound,
     tracing,
 )
-from stepline.cli import events, runs, schedules, worker
+from stepline.cli import admin, events, runs, schedules, worker
 from stepline.cli import parser as cli_parser
 from stepline.cli.connect import connection_options
 from stepline.cli.errors import UsageError
@@ -57,6 +58,8 @@ def execute(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         parser.exit(2, f"stepline: {' '.join(str(exc).split())}\n")
     except SteplineError as exc:
         parser.exit(1, f"stepline: {_describe(exc, args)}\n")
+    except admin.AdminError as exc:
+        parser.exit(1, f"stepline: {exc}\n")
     except KeyboardInterrupt:
         parser.exit(130, "stepline: interrupted\n")
     finally:
@@ -77,6 +80,8 @@ def _configure_tracing(parser: argparse.ArgumentParser, args: argparse.Namespace
 async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "worker":
         return await worker.run(args)
+    if args.command in ("namespaces", "keys"):
+        return await admin.run(args)
     # One span for the command, so that the calls of `runs start --wait` make one trace
     # (the run's own spans join it too), not a root trace each.
     actions = {"events": events.ACTIONS, "schedules": schedules.ACTIONS}.get(

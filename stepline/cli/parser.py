@@ -39,7 +39,45 @@ def build() -> argparse.ArgumentParser:
     )
     worker = commands.add_parser("worker", parents=[anywhere], help="run a worker from your module")
     _add_worker(worker)
+    _add_namespaces(
+        commands.add_parser("namespaces", help="create, show and change namespaces"), anywhere
+    )
+    _add_keys(commands.add_parser("keys", help="create, list and revoke API keys"), anywhere)
     return parser
+
+
+def _add_namespaces(command: argparse.ArgumentParser, anywhere: argparse.ArgumentParser) -> None:
+    actions = command.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, text in (
+        ("create", "create a namespace (an operator key)"),
+        ("update", "change a namespace's description or retention"),
+    ):
+        action = actions.add_parser(name, parents=[anywhere], help=text)
+        action.add_argument("name", metavar="NAMESPACE")
+        action.add_argument("--description", default=None, help="free text for people")
+        action.add_argument(
+            "--retention",
+            metavar="DURATION",
+            type=values.duration,
+            default=None,
+            help="how long finished runs are kept (30d, 12h); 0 keeps them forever",
+        )
+    actions.add_parser("get", parents=[anywhere], help="show a namespace").add_argument(
+        "name", metavar="NAMESPACE"
+    )
+    actions.add_parser("list", parents=[anywhere], help="list every namespace (an operator key)")
+
+
+def _add_keys(command: argparse.ArgumentParser, anywhere: argparse.ArgumentParser) -> None:
+    actions = command.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = actions.add_parser(
+        "create", parents=[anywhere], help="create a key in --namespace ('*': an operator key)"
+    )
+    create.add_argument("--role", required=True, choices=("reader", "client", "worker", "admin"))
+    create.add_argument("--name", required=True, help="a name for people, e.g. billing-workers")
+    actions.add_parser("list", parents=[anywhere], help="list the keys of --namespace")
+    revoke = actions.add_parser("revoke", parents=[anywhere], help="revoke a key of --namespace")
+    revoke.add_argument("key_id", metavar="KEY_ID")
 
 
 def _add_global_flags(parser: argparse.ArgumentParser, *, with_defaults: bool) -> None:

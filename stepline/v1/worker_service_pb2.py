@@ -26,75 +26,98 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
+from stepline.v1 import access_pb2 as stepline_dot_v1_dot_access__pb2
 from stepline.v1 import common_pb2 as stepline_dot_v1_dot_common__pb2
 from stepline.v1 import step_attempt_pb2 as stepline_dot_v1_dot_step__attempt__pb2
 from stepline.v1 import waits_pb2 as stepline_dot_v1_dot_waits__pb2
 from stepline.v1 import workflow_run_pb2 as stepline_dot_v1_dot_workflow__run__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n stepline/v1/worker_service.proto\x12\x0bstepline.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a\x18stepline/v1/common.proto\x1a\x1estepline/v1/step_attempt.proto\x1a\x17stepline/v1/waits.proto\x1a\x1estepline/v1/workflow_run.proto\"\xe5\x01\n\x13PollActivityRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12\x1d\n\ntask_queue\x18\x02 \x01(\tR\ttaskQueue\x12\x1b\n\tworker_id\x18\x03 \x01(\tR\x08workerId\x12%\n\x0eworkflow_names\x18\x04 \x03(\tR\rworkflowNames\x12\x19\n\x08max_runs\x18\x05 \x01(\x05R\x07maxRuns\x12-\n\x04wait\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationR\x04wait\"B\n\x14PollActivityResponse\x12*\n\x05tasks\x18\x01 \x03(\x0b\x32\x14.stepline.v1.RunTaskR\x05tasks\"\xe8\x01\n\x07RunTask\x12*\n\x03run\x18\x01 \x01(\x0b\x32\x18.stepline.v1.WorkflowRunR\x03run\x12+\n\x05lease\x18\x05 \x01(\x0b\x32\x15.stepline.v1.RunLeaseR\x05lease\x12\x44\n\x10lease_expires_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0eleaseExpiresAt\x12.\n\x05steps\x18\x04 \x03(\x0b\x32\x18.stepline.v1.StepAttemptR\x05stepsJ\x04\x08\x02\x10\x03R\x08lease_id\"|\n\x08RunLease\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12\x15\n\x06run_id\x18\x02 \x01(\tR\x05runId\x12\x19\n\x08lease_id\x18\x03 \x01(\tR\x07leaseId\x12\x1b\n\tworker_id\x18\x04 \x01(\tR\x08workerId\"v\n\x16RecordHeartbeatRequest\x12+\n\x05lease\x18\x05 \x01(\x0b\x32\x15.stepline.v1.RunLeaseR\x05leaseJ\x04\x08\x01\x10\x05R\x0cnamespace_idR\x06run_idR\x08lease_idR\tworker_id\"\x8a\x01\n\x17RecordHeartbeatResponse\x12\x44\n\x10lease_expires_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0eleaseExpiresAt\x12)\n\x10\x63\x61ncel_requested\x18\x02 \x01(\x08R\x0f\x63\x61ncelRequested\"\x97\x02\n\x10\x42\x65ginStepRequest\x12+\n\x05lease\x18\t \x01(\x0b\x32\x15.stepline.v1.RunLeaseR\x05lease\x12\x17\n\x07step_id\x18\x05 \x01(\tR\x06stepId\x12)\n\x04kind\x18\x06 \x01(\x0e\x32\x15.stepline.v1.StepKindR\x04kind\x12.\n\x06\x63onfig\x18\x07 \x01(\x0b\x32\x16.google.protobuf.ValueR\x06\x63onfig\x12\x31\n\x07\x63ontext\x18\x08 \x01(\x0b\x32\x17.google.protobuf.StructR\x07\x63ontextJ\x04\x08\x01\x10\x05R\x0cnamespace_idR\x06run_idR\x08lease_idR\tworker_id\"P\n\x11\x42\x65ginStepResponse\x12;\n\x0cstep_attempt\x18\x01 \x01(\x0b\x32\x18.stepline.v1.StepAttemptR\x0bstepAttempt\"\xf2\x02\n\x13\x43ompleteStepRequest\x12+\n\x05lease\x18\x0b \x01(\x0b\x32\x15.stepline.v1.RunLeaseR\x05lease\x12&\n\x0fstep_attempt_id\x18\x05 \x01(\tR\rstepAttemptId\x12\x17\n\x07step_id\x18\x06 \x01(\tR\x06stepId\x12)\n\x04kind\x18\x07 \x01(\x0e\x32\x15.stepline.v1.StepKindR\x04kind\x12.\n\x06\x63onfig\x18\x08 \x01(\x0b\x32\x16.google.protobuf.ValueR\x06\x63onfig\x12\x31\n\x07\x63ontext\x18\t \x01(\x0b\x32\x17.google.protobuf.StructR\x07\x63ontext\x12.\n\x06output\x18\n \x01(\x0b\x32\x16.google.protobuf.ValueR\x06outputJ\x04\x08\x01\x10\x05R\x0cnamespace_idR\x06run_idR\x08lease_idR\tworker_id\"S\n\x14\x43ompleteStepResponse\x12;\n\x0cstep_attempt\x18\x01 \x01(\x0b\x32\x18.stepline.v1.StepAttemptR\x0bstepAttempt\"\xea\x02\n\x0f\x46\x61ilStepRequest\x12+\n\x05lease\x18\x0b \x01(\x0b\x32\x15.stepline.v1.RunLeaseR\x05lease\x12&\n\x0fstep_attempt_id\x18\x05 \x01(\tR\rstepAttemptId\x12\x17\n\x07step_id\x18\x06 \x01(\tR\x06stepId\x12)\n\x04kind\x18\x07 \x01(\x0e\x32\x15.stepline.v1.StepKindR\x04kind\x12.\n\x06\x63onfig\x18\x08 \x01(\x0b\x32\x16.google.protobuf.ValueR\x06\x63onfig\x12\x31\n\x07\x63ontext\x18\t \x01(\x0b\x32\x17.google.protobuf.StructR\x07\x63ontext\x12*\n\x05\x65rror\x18\n \x01(\x0b\x32\x14.stepline.v1.FailureR\x05\x65rrorJ\x04\x08\x01\x10\x05R\x0cnamespace_idR\x06run_idR\x08lease_idR\tworker_id\"{\n\x10\x46\x61ilStepResponse\x12;\n\x0cstep_attempt\x18\x01 \x01(\x0b\x32\x18.stepline.v1.StepAttemptR\x0bstepAttempt\x12*\n\x03run\x18\x02 \x01(\x0b\x32\x18.stepline.v1.WorkflowRunR\x03run\"\x8b\x02\n\x14ScheduleSleepRequest\x12+\n\x05lease\x18\x08 \x01(\x0b\x32\x15.stepline.v1.RunLeaseR\x05lease\x12\x17\n\x07step_id\x18\x05 \x01(\tR\x06stepId\x12:\n\nwake_up_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x00R\x08wakeUpAt\x12\x37\n\x08\x64uration\x18\x07 \x01(\x0b\x32\x19.google.protobuf.DurationH\x00R\x08\x64urationB\x07\n\x05untilJ\x04\x08\x01\x10\x05R\x0cnamespace_idR\x06run_idR\x08lease_idR\tworker_id\"\x80\x01\n\x15ScheduleSleepResponse\x12;\n\x0cstep_attempt\x18\x01 \x01(\x0b\x32\x18.stepline.v1.StepAttemptR\x0bstepAttempt\x12*\n\x03run\x18\x02 \x01(\x0b\x32\x18.stepline.v1.WorkflowRunR\x03run\"l\n\x14RegisterWaitsRequest\x12+\n\x05lease\x18\x01 \x01(\x0b\x32\x15.stepline.v1.RunLeaseR\x05lease\x12\'\n\x05waits\x18\x02 \x03(\x0b\x32\x11.stepline.v1.WaitR\x05waits\"\xbc\x02\n\x04Wait\x12\x17\n\x07step_id\x18\x01 \x01(\tR\x06stepId\x12.\n\x05\x63hild\x18\x02 \x01(\x0b\x32\x16.stepline.v1.ChildWaitH\x00R\x05\x63hild\x12\x31\n\x06signal\x18\x03 \x01(\x0b\x32\x17.stepline.v1.SignalWaitH\x00R\x06signal\x12.\n\x05\x65vent\x18\x04 \x01(\x0b\x32\x16.stepline.v1.EventWaitH\x00R\x05\x65vent\x12:\n\nwake_up_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x01R\x08wakeUpAt\x12\x37\n\x08\x64uration\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationH\x01R\x08\x64urationB\x08\n\x06targetB\t\n\x07timeout\"\x82\x01\n\x15RegisterWaitsResponse\x12=\n\rstep_attempts\x18\x01 \x03(\x0b\x32\x18.stepline.v1.StepAttemptR\x0cstepAttempts\x12*\n\x03run\x18\x02 \x01(\x0b\x32\x18.stepline.v1.WorkflowRunR\x03run\"\xa7\x01\n\x17\x43ompleteWorkflowRequest\x12+\n\x05lease\x18\x06 \x01(\x0b\x32\x15.stepline.v1.RunLeaseR\x05lease\x12.\n\x06output\x18\x05 \x01(\x0b\x32\x16.google.protobuf.ValueR\x06outputJ\x04\x08\x01\x10\x05R\x0cnamespace_idR\x06run_idR\x08lease_idR\tworker_id\"F\n\x18\x43ompleteWorkflowResponse\x12*\n\x03run\x18\x01 \x01(\x0b\x32\x18.stepline.v1.WorkflowRunR\x03run\"\x9f\x01\n\x13\x46\x61ilWorkflowRequest\x12+\n\x05lease\x18\x06 \x01(\x0b\x32\x15.stepline.v1.RunLeaseR\x05lease\x12*\n\x05\x65rror\x18\x05 \x01(\x0b\x32\x14.stepline.v1.FailureR\x05\x65rrorJ\x04\x08\x01\x10\x05R\x0cnamespace_idR\x06run_idR\x08lease_idR\tworker_id\"B\n\x14\x46\x61ilWorkflowResponse\x12*\n\x03run\x18\x01 \x01(\x0b\x32\x18.stepline.v1.WorkflowRunR\x03run\"\x89\x01\n\x11ReleaseRunRequest\x12+\n\x05lease\x18\x06 \x01(\x0b\x32\x15.stepline.v1.RunLeaseR\x05lease\x12\x16\n\x06reason\x18\x05 \x01(\tR\x06reasonJ\x04\x08\x01\x10\x05R\x0cnamespace_idR\x06run_idR\x08lease_idR\tworker_id\"@\n\x12ReleaseRunResponse\x12*\n\x03run\x18\x01 \x01(\x0b\x32\x18.stepline.v1.WorkflowRunR\x03run\"\xae\x01\n\x11WorkStreamRequest\x12/\n\x04open\x18\x01 \x01(\x0b\x32\x1b.stepline.v1.WorkStreamOpenR\x04open\x12\x1f\n\x0brun_credits\x18\x02 \x01(\x05R\nrunCredits\x12+\n\x05\x63\x61lls\x18\x03 \x03(\x0b\x32\x15.stepline.v1.WorkCallR\x05\x63\x61lls\x12\x1a\n\x08\x64raining\x18\x04 \x01(\x08R\x08\x64raining\"\x96\x01\n\x0eWorkStreamOpen\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12\x1d\n\ntask_queue\x18\x02 \x01(\tR\ttaskQueue\x12\x1b\n\tworker_id\x18\x03 \x01(\tR\x08workerId\x12%\n\x0eworkflow_names\x18\x04 \x03(\tR\rworkflowNames\"\xbc\x05\n\x08WorkCall\x12\x17\n\x07\x63\x61ll_id\x18\x01 \x01(\x04R\x06\x63\x61llId\x12P\n\x10record_heartbeat\x18\x02 \x01(\x0b\x32#.stepline.v1.RecordHeartbeatRequestH\x00R\x0frecordHeartbeat\x12>\n\nbegin_step\x18\x03 \x01(\x0b\x32\x1d.stepline.v1.BeginStepRequestH\x00R\tbeginStep\x12G\n\rcomplete_step\x18\x04 \x01(\x0b\x32 .stepline.v1.CompleteStepRequestH\x00R\x0c\x63ompleteStep\x12;\n\tfail_step\x18\x05 \x01(\x0b\x32\x1c.stepline.v1.FailStepRequestH\x00R\x08\x66\x61ilStep\x12J\n\x0eschedule_sleep\x18\x06 \x01(\x0b\x32!.stepline.v1.ScheduleSleepRequestH\x00R\rscheduleSleep\x12S\n\x11\x63omplete_workflow\x18\x07 \x01(\x0b\x32$.stepline.v1.CompleteWorkflowRequestH\x00R\x10\x63ompleteWorkflow\x12G\n\rfail_workflow\x18\x08 \x01(\x0b\x32 .stepline.v1.FailWorkflowRequestH\x00R\x0c\x66\x61ilWorkflow\x12\x41\n\x0brelease_run\x18\t \x01(\x0b\x32\x1e.stepline.v1.ReleaseRunRequestH\x00R\nreleaseRun\x12J\n\x0eregister_waits\x18\x1e \x01(\x0b\x32!.stepline.v1.RegisterWaitsRequestH\x00R\rregisterWaitsB\x06\n\x04\x63\x61ll\"s\n\x12WorkStreamResponse\x12*\n\x05tasks\x18\x01 \x03(\x0b\x32\x14.stepline.v1.RunTaskR\x05tasks\x12\x31\n\x07results\x18\x02 \x03(\x0b\x32\x17.stepline.v1.WorkResultR\x07results\"\xf5\x05\n\nWorkResult\x12\x17\n\x07\x63\x61ll_id\x18\x01 \x01(\x04R\x06\x63\x61llId\x12Q\n\x10record_heartbeat\x18\x02 \x01(\x0b\x32$.stepline.v1.RecordHeartbeatResponseH\x00R\x0frecordHeartbeat\x12?\n\nbegin_step\x18\x03 \x01(\x0b\x32\x1e.stepline.v1.BeginStepResponseH\x00R\tbeginStep\x12H\n\rcomplete_step\x18\x04 \x01(\x0b\x32!.stepline.v1.CompleteStepResponseH\x00R\x0c\x63ompleteStep\x12<\n\tfail_step\x18\x05 \x01(\x0b\x32\x1d.stepline.v1.FailStepResponseH\x00R\x08\x66\x61ilStep\x12K\n\x0eschedule_sleep\x18\x06 \x01(\x0b\x32\".stepline.v1.ScheduleSleepResponseH\x00R\rscheduleSleep\x12T\n\x11\x63omplete_workflow\x18\x07 \x01(\x0b\x32%.stepline.v1.CompleteWorkflowResponseH\x00R\x10\x63ompleteWorkflow\x12H\n\rfail_workflow\x18\x08 \x01(\x0b\x32!.stepline.v1.FailWorkflowResponseH\x00R\x0c\x66\x61ilWorkflow\x12\x42\n\x0brelease_run\x18\t \x01(\x0b\x32\x1f.stepline.v1.ReleaseRunResponseH\x00R\nreleaseRun\x12K\n\x0eregister_waits\x18\x1e \x01(\x0b\x32\".stepline.v1.RegisterWaitsResponseH\x00R\rregisterWaits\x12*\n\x05\x65rror\x18\n \x01(\x0b\x32\x12.google.rpc.StatusH\x00R\x05\x65rrorB\x08\n\x06result2\xb4\x07\n\rWorkerService\x12S\n\x0cPollActivity\x12 .stepline.v1.PollActivityRequest\x1a!.stepline.v1.PollActivityResponse\x12\\\n\x0fRecordHeartbeat\x12#.stepline.v1.RecordHeartbeatRequest\x1a$.stepline.v1.RecordHeartbeatResponse\x12J\n\tBeginStep\x12\x1d.stepline.v1.BeginStepRequest\x1a\x1e.stepline.v1.BeginStepResponse\x12S\n\x0c\x43ompleteStep\x12 .stepline.v1.CompleteStepRequest\x1a!.stepline.v1.CompleteStepResponse\x12G\n\x08\x46\x61ilStep\x12\x1c.stepline.v1.FailStepRequest\x1a\x1d.stepline.v1.FailStepResponse\x12V\n\rScheduleSleep\x12!.stepline.v1.ScheduleSleepRequest\x1a\".stepline.v1.ScheduleSleepResponse\x12V\n\rRegisterWaits\x12!.stepline.v1.RegisterWaitsRequest\x1a\".stepline.v1.RegisterWaitsResponse\x12_\n\x10\x43ompleteWorkflow\x12$.stepline.v1.CompleteWorkflowRequest\x1a%.stepline.v1.CompleteWorkflowResponse\x12S\n\x0c\x46\x61ilWorkflow\x12 .stepline.v1.FailWorkflowRequest\x1a!.stepline.v1.FailWorkflowResponse\x12M\n\nReleaseRun\x12\x1e.stepline.v1.ReleaseRunRequest\x1a\x1f.stepline.v1.ReleaseRunResponse\x12Q\n\nWorkStream\x12\x1e.stepline.v1.WorkStreamRequest\x1a\x1f.stepline.v1.WorkStreamResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n stepline/v1/worker_service.proto\x12\x0bstepline.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a\x18stepline/v1/access.proto\x1a\x18stepline/v1/common.proto\x1a\x1estepline/v1/step_attempt.proto\x1a\x17stepline/v1/waits.proto\x1a\x1estepline/v1/workflow_run.proto\"\xe5\x01\n\x13PollActivityRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12\x1d\n\ntask_queue\x18\x02 \x01(\tR\ttaskQueue\x12\x1b\n\tworker_id\x18\x03 \x01(\tR\x08workerId\x12%\n\x0eworkflow_names\x18\x04 \x03(\tR\rworkflowNames\x12\x19\n\x08max_runs\x18\x05 \x01(\x05R\x07maxRuns\x12-\n\x04wait\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationR\x04wait\"B\n\x14PollActivityResponse\x12*\n\x05tasks\x18\x01 \x03(\x0b\x32\x14.stepline.v1.RunTaskR\x05tasks\"\xe8\x01\n\x07RunTask\x12*\n\x03run\x18\x01 \x01(\x0b\x32\x18.stepline.v1.WorkflowRunR\x03run\x12+\n\x05lease\x18\x05 \x01(\x0b\x32\x15.stepline.v1.RunLeaseR\x05lease\x12\x44\n\x10lease_expires_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0eleaseExpiresAt\x12.\n\x05steps\x18\x04 \x03(\x0b\x32\x18.stepline.v1.StepAttemptR\x05stepsJ\x04\x08\x02\x10\x03R\x08lease_id\"|\n\x08RunLease\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12\x15\n\x06run_id\x18\x02 \x01(\tR\x05runId\x12\x19\n\x08lease_id\x18\x03 \x01(\tR\x07leaseId\x12\x1b\n\tworker_id\x18\x04 \x01(\tR\x08workerId\"v\n\x16RecordHeartbeatRequest\x12+\n\x05lease\x18\x05 \x01(\x0b\x32\x15.stepline.v1.RunLeaseR\x05leaseJ\x04\x08\x01\x10\x05R\x0cnamespace_idR\x06run_idR\x08lease_idR\tworker_id\"\x8a\x01\n\x17RecordHeartbeatResponse\x12\x44\n\x10lease_expires_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0eleaseExpiresAt\x12)\n\x10\x63\x61ncel_requested\x18\x02 \x01(\x08R\x0f\x63\x61ncelRequested\"\x97\x02\n\x10\x42\x65ginStepRequest\x12+\n\x05lease\x18\t \x01(\x0b\x32\x15.stepline.v1.RunLeaseR\x05lease\x12\x17\n\x07step_id\x18\x05 \x01(\tR\x06stepId\x12)\n\x04kind\x18\x06 \x01(\x0e\x32\x15.stepline.v1.StepKindR\x04kind\x12.\n\x06\x63onfig\x18\x07 \x01(\x0b\x32\x16.google.protobuf.ValueR\x06\x63onfig\x12\x31\n\x07\x63ontext\x18\x08 \x01(\x0b\x32\x17.google.protobuf.StructR\x07\x63ontextJ\x04\x08\x01\x10\x05R\x0cnamespace_idR\x06run_idR\x08lease_idR\tworker_id\"P\n\x11\x42\x65ginStepResponse\x12;\n\x0cstep_attempt\x18\x01 \x01(\x0b\x32\x18.stepline.v1.StepAttemptR\x0bstepAttempt\"\xf2\x02\n\x13\x43ompleteStepRequest\x12+\n\x05lease\x18\x0b \x01(\x0b\x32\x15.stepline.v1.RunLeaseR\x05lease\x12&\n\x0fstep_attempt_id\x18\x05 \x01(\tR\rstepAttemptId\x12\x17\n\x07step_id\x18\x06 \x01(\tR\x06stepId\x12)\n\x04kind\x18\x07 \x01(\x0e\x32\x15.stepline.v1.StepKindR\x04kind\x12.\n\x06\x63onfig\x18\x08 \x01(\x0b\x32\x16.google.protobuf.ValueR\x06\x63onfig\x12\x31\n\x07\x63ontext\x18\t \x01(\x0b\x32\x17.google.protobuf.StructR\x07\x63ontext\x12.\n\x06output\x18\n \x01(\x0b\x32\x16.google.protobuf.ValueR\x06outputJ\x04\x08\x01\x10\x05R\x0cnamespace_idR\x06run_idR\x08lease_idR\tworker_id\"S\n\x14\x43ompleteStepResponse\x12;\n\x0cstep_attempt\x18\x01 \x01(\x0b\x32\x18.stepline.v1.StepAttemptR\x0bstepAttempt\"\xea\x02\n\x0f\x46\x61ilStepRequest\x12+\n\x05lease\x18\x0b \x01(\x0b\x32\x15.stepline.v1.RunLeaseR\x05lease\x12&\n\x0fstep_attempt_id\x18\x05 \x01(\tR\rstepAttemptId\x12\x17\n\x07step_id\x18\x06 \x01(\tR\x06stepId\x12)\n\x04kind\x18\x07 \x01(\x0e\x32\x15.stepline.v1.StepKindR\x04kind\x12.\n\x06\x63onfig\x18\x08 \x01(\x0b\x32\x16.google.protobuf.ValueR\x06\x63onfig\x12\x31\n\x07\x63ontext\x18\t \x01(\x0b\x32\x17.google.protobuf.StructR\x07\x63ontext\x12*\n\x05\x65rror\x18\n \x01(\x0b\x32\x14.stepline.v1.FailureR\x05\x65rrorJ\x04\x08\x01\x10\x05R\x0cnamespace_idR\x06run_idR\x08lease_idR\tworker_id\"{\n\x10\x46\x61ilStepResponse\x12;\n\x0cstep_attempt\x18\x01 \x01(\x0b\x32\x18.stepline.v1.StepAttemptR\x0bstepAttempt\x12*\n\x03run\x18\x02 \x01(\x0b\x32\x18.stepline.v1.WorkflowRunR\x03run\"\x8b\x02\n\x14ScheduleSleepRequest\x12+\n\x05lease\x18\x08 \x01(\x0b\x32\x15.stepline.v1.RunLeaseR\x05lease\x12\x17\n\x07step_id\x18\x05 \x01(\tR\x06stepId\x12:\n\nwake_up_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x00R\x08wakeUpAt\x12\x37\n\x08\x64uration\x18\x07 \x01(\x0b\x32\x19.google.protobuf.DurationH\x00R\x08\x64urationB\x07\n\x05untilJ\x04\x08\x01\x10\x05R\x0cnamespace_idR\x06run_idR\x08lease_idR\tworker_id\"\x80\x01\n\x15ScheduleSleepResponse\x12;\n\x0cstep_attempt\x18\x01 \x01(\x0b\x32\x18.stepline.v1.StepAttemptR\x0bstepAttempt\x12*\n\x03run\x18\x02 \x01(\x0b\x32\x18.stepline.v1.WorkflowRunR\x03run\"l\n\x14RegisterWaitsRequest\x12+\n\x05lease\x18\x01 \x01(\x0b\x32\x15.stepline.v1.RunLeaseR\x05lease\x12\'\n\x05waits\x18\x02 \x03(\x0b\x32\x11.stepline.v1.WaitR\x05waits\"\xbc\x02\n\x04Wait\x12\x17\n\x07step_id\x18\x01 \x01(\tR\x06stepId\x12.\n\x05\x63hild\x18\x02 \x01(\x0b\x32\x16.stepline.v1.ChildWaitH\x00R\x05\x63hild\x12\x31\n\x06signal\x18\x03 \x01(\x0b\x32\x17.stepline.v1.SignalWaitH\x00R\x06signal\x12.\n\x05\x65vent\x18\x04 \x01(\x0b\x32\x16.stepline.v1.EventWaitH\x00R\x05\x65vent\x12:\n\nwake_up_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x01R\x08wakeUpAt\x12\x37\n\x08\x64uration\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationH\x01R\x08\x64urationB\x08\n\x06targetB\t\n\x07timeout\"\x82\x01\n\x15RegisterWaitsResponse\x12=\n\rstep_attempts\x18\x01 \x03(\x0b\x32\x18.stepline.v1.StepAttemptR\x0cstepAttempts\x12*\n\x03run\x18\x02 \x01(\x0b\x32\x18.stepline.v1.WorkflowRunR\x03run\"\xa7\x01\n\x17\x43ompleteWorkflowRequest\x12+\n\x05lease\x18\x06 \x01(\x0b\x32\x15.stepline.v1.RunLeaseR\x05lease\x12.\n\x06output\x18\x05 \x01(\x0b\x32\x16.google.protobuf.ValueR\x06outputJ\x04\x08\x01\x10\x05R\x0cnamespace_idR\x06run_idR\x08lease_idR\tworker_id\"F\n\x18\x43ompleteWorkflowResponse\x12*\n\x03run\x18\x01 \x01(\x0b\x32\x18.stepline.v1.WorkflowRunR\x03run\"\x9f\x01\n\x13\x46\x61ilWorkflowRequest\x12+\n\x05lease\x18\x06 \x01(\x0b\x32\x15.stepline.v1.RunLeaseR\x05lease\x12*\n\x05\x65rror\x18\x05 \x01(\x0b\x32\x14.stepline.v1.FailureR\x05\x65rrorJ\x04\x08\x01\x10\x05R\x0cnamespace_idR\x06run_idR\x08lease_idR\tworker_id\"B\n\x14\x46\x61ilWorkflowResponse\x12*\n\x03run\x18\x01 \x01(\x0b\x32\x18.stepline.v1.WorkflowRunR\x03run\"\x89\x01\n\x11ReleaseRunRequest\x12+\n\x05lease\x18\x06 \x01(\x0b\x32\x15.stepline.v1.RunLeaseR\x05lease\x12\x16\n\x06reason\x18\x05 \x01(\tR\x06reasonJ\x04\x08\x01\x10\x05R\x0cnamespace_idR\x06run_idR\x08lease_idR\tworker_id\"@\n\x12ReleaseRunResponse\x12*\n\x03run\x18\x01 \x01(\x0b\x32\x18.stepline.v1.WorkflowRunR\x03run\"\xae\x01\n\x11WorkStreamRequest\x12/\n\x04open\x18\x01 \x01(\x0b\x32\x1b.stepline.v1.WorkStreamOpenR\x04open\x12\x1f\n\x0brun_credits\x18\x02 \x01(\x05R\nrunCredits\x12+\n\x05\x63\x61lls\x18\x03 \x03(\x0b\x32\x15.stepline.v1.WorkCallR\x05\x63\x61lls\x12\x1a\n\x08\x64raining\x18\x04 \x01(\x08R\x08\x64raining\"\x96\x01\n\x0eWorkStreamOpen\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12\x1d\n\ntask_queue\x18\x02 \x01(\tR\ttaskQueue\x12\x1b\n\tworker_id\x18\x03 \x01(\tR\x08workerId\x12%\n\x0eworkflow_names\x18\x04 \x03(\tR\rworkflowNames\"\xbc\x05\n\x08WorkCall\x12\x17\n\x07\x63\x61ll_id\x18\x01 \x01(\x04R\x06\x63\x61llId\x12P\n\x10record_heartbeat\x18\x02 \x01(\x0b\x32#.stepline.v1.RecordHeartbeatRequestH\x00R\x0frecordHeartbeat\x12>\n\nbegin_step\x18\x03 \x01(\x0b\x32\x1d.stepline.v1.BeginStepRequestH\x00R\tbeginStep\x12G\n\rcomplete_step\x18\x04 \x01(\x0b\x32 .stepline.v1.CompleteStepRequestH\x00R\x0c\x63ompleteStep\x12;\n\tfail_step\x18\x05 \x01(\x0b\x32\x1c.stepline.v1.FailStepRequestH\x00R\x08\x66\x61ilStep\x12J\n\x0eschedule_sleep\x18\x06 \x01(\x0b\x32!.stepline.v1.ScheduleSleepRequestH\x00R\rscheduleSleep\x12S\n\x11\x63omplete_workflow\x18\x07 \x01(\x0b\x32$.stepline.v1.CompleteWorkflowRequestH\x00R\x10\x63ompleteWorkflow\x12G\n\rfail_workflow\x18\x08 \x01(\x0b\x32 .stepline.v1.FailWorkflowRequestH\x00R\x0c\x66\x61ilWorkflow\x12\x41\n\x0brelease_run\x18\t \x01(\x0b\x32\x1e.stepline.v1.ReleaseRunRequestH\x00R\nreleaseRun\x12J\n\x0eregister_waits\x18\x1e \x01(\x0b\x32!.stepline.v1.RegisterWaitsRequestH\x00R\rregisterWaitsB\x06\n\x04\x63\x61ll\"s\n\x12WorkStreamResponse\x12*\n\x05tasks\x18\x01 \x03(\x0b\x32\x14.stepline.v1.RunTaskR\x05tasks\x12\x31\n\x07results\x18\x02 \x03(\x0b\x32\x17.stepline.v1.WorkResultR\x07results\"\xf5\x05\n\nWorkResult\x12\x17\n\x07\x63\x61ll_id\x18\x01 \x01(\x04R\x06\x63\x61llId\x12Q\n\x10record_heartbeat\x18\x02 \x01(\x0b\x32$.stepline.v1.RecordHeartbeatResponseH\x00R\x0frecordHeartbeat\x12?\n\nbegin_step\x18\x03 \x01(\x0b\x32\x1e.stepline.v1.BeginStepResponseH\x00R\tbeginStep\x12H\n\rcomplete_step\x18\x04 \x01(\x0b\x32!.stepline.v1.CompleteStepResponseH\x00R\x0c\x63ompleteStep\x12<\n\tfail_step\x18\x05 \x01(\x0b\x32\x1d.stepline.v1.FailStepResponseH\x00R\x08\x66\x61ilStep\x12K\n\x0eschedule_sleep\x18\x06 \x01(\x0b\x32\".stepline.v1.ScheduleSleepResponseH\x00R\rscheduleSleep\x12T\n\x11\x63omplete_workflow\x18\x07 \x01(\x0b\x32%.stepline.v1.CompleteWorkflowResponseH\x00R\x10\x63ompleteWorkflow\x12H\n\rfail_workflow\x18\x08 \x01(\x0b\x32!.stepline.v1.FailWorkflowResponseH\x00R\x0c\x66\x61ilWorkflow\x12\x42\n\x0brelease_run\x18\t \x01(\x0b\x32\x1f.stepline.v1.ReleaseRunResponseH\x00R\nreleaseRun\x12K\n\x0eregister_waits\x18\x1e \x01(\x0b\x32\".stepline.v1.RegisterWaitsResponseH\x00R\rregisterWaits\x12*\n\x05\x65rror\x18\n \x01(\x0b\x32\x12.google.rpc.StatusH\x00R\x05\x65rrorB\x08\n\x06result2\xf6\x07\n\rWorkerService\x12Y\n\x0cPollActivity\x12 .stepline.v1.PollActivityRequest\x1a!.stepline.v1.PollActivityResponse\"\x04\xc0\xbc\x18\x03\x12\x62\n\x0fRecordHeartbeat\x12#.stepline.v1.RecordHeartbeatRequest\x1a$.stepline.v1.RecordHeartbeatResponse\"\x04\xc0\xbc\x18\x03\x12P\n\tBeginStep\x12\x1d.stepline.v1.BeginStepRequest\x1a\x1e.stepline.v1.BeginStepResponse\"\x04\xc0\xbc\x18\x03\x12Y\n\x0c\x43ompleteStep\x12 .stepline.v1.CompleteStepRequest\x1a!.stepline.v1.CompleteStepResponse\"\x04\xc0\xbc\x18\x03\x12M\n\x08\x46\x61ilStep\x12\x1c.stepline.v1.FailStepRequest\x1a\x1d.stepline.v1.FailStepResponse\"\x04\xc0\xbc\x18\x03\x12\\\n\rScheduleSleep\x12!.stepline.v1.ScheduleSleepRequest\x1a\".stepline.v1.ScheduleSleepResponse\"\x04\xc0\xbc\x18\x03\x12\\\n\rRegisterWaits\x12!.stepline.v1.RegisterWaitsRequest\x1a\".stepline.v1.RegisterWaitsResponse\"\x04\xc0\xbc\x18\x03\x12\x65\n\x10\x43ompleteWorkflow\x12$.stepline.v1.CompleteWorkflowRequest\x1a%.stepline.v1.CompleteWorkflowResponse\"\x04\xc0\xbc\x18\x03\x12Y\n\x0c\x46\x61ilWorkflow\x12 .stepline.v1.FailWorkflowRequest\x1a!.stepline.v1.FailWorkflowResponse\"\x04\xc0\xbc\x18\x03\x12S\n\nReleaseRun\x12\x1e.stepline.v1.ReleaseRunRequest\x1a\x1f.stepline.v1.ReleaseRunResponse\"\x04\xc0\xbc\x18\x03\x12W\n\nWorkStream\x12\x1e.stepline.v1.WorkStreamRequest\x1a\x1f.stepline.v1.WorkStreamResponse\"\x04\xc0\xbc\x18\x03(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'stepline.v1.worker_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_POLLACTIVITYREQUEST']._serialized_start=285
-  _globals['_POLLACTIVITYREQUEST']._serialized_end=514
-  _globals['_POLLACTIVITYRESPONSE']._serialized_start=516
-  _globals['_POLLACTIVITYRESPONSE']._serialized_end=582
-  _globals['_RUNTASK']._serialized_start=585
-  _globals['_RUNTASK']._serialized_end=817
-  _globals['_RUNLEASE']._serialized_start=819
-  _globals['_RUNLEASE']._serialized_end=943
-  _globals['_RECORDHEARTBEATREQUEST']._serialized_start=945
-  _globals['_RECORDHEARTBEATREQUEST']._serialized_end=1063
-  _globals['_RECORDHEARTBEATRESPONSE']._serialized_start=1066
-  _globals['_RECORDHEARTBEATRESPONSE']._serialized_end=1204
-  _globals['_BEGINSTEPREQUEST']._serialized_start=1207
-  _globals['_BEGINSTEPREQUEST']._serialized_end=1486
-  _globals['_BEGINSTEPRESPONSE']._serialized_start=1488
-  _globals['_BEGINSTEPRESPONSE']._serialized_end=1568
-  _globals['_COMPLETESTEPREQUEST']._serialized_start=1571
-  _globals['_COMPLETESTEPREQUEST']._serialized_end=1941
-  _globals['_COMPLETESTEPRESPONSE']._serialized_start=1943
-  _globals['_COMPLETESTEPRESPONSE']._serialized_end=2026
-  _globals['_FAILSTEPREQUEST']._serialized_start=2029
-  _globals['_FAILSTEPREQUEST']._serialized_end=2391
-  _globals['_FAILSTEPRESPONSE']._serialized_start=2393
-  _globals['_FAILSTEPRESPONSE']._serialized_end=2516
-  _globals['_SCHEDULESLEEPREQUEST']._serialized_start=2519
-  _globals['_SCHEDULESLEEPREQUEST']._serialized_end=2786
-  _globals['_SCHEDULESLEEPRESPONSE']._serialized_start=2789
-  _globals['_SCHEDULESLEEPRESPONSE']._serialized_end=2917
-  _globals['_REGISTERWAITSREQUEST']._serialized_start=2919
-  _globals['_REGISTERWAITSREQUEST']._serialized_end=3027
-  _globals['_WAIT']._serialized_start=3030
-  _globals['_WAIT']._serialized_end=3346
-  _globals['_REGISTERWAITSRESPONSE']._serialized_start=3349
-  _globals['_REGISTERWAITSRESPONSE']._serialized_end=3479
-  _globals['_COMPLETEWORKFLOWREQUEST']._serialized_start=3482
-  _globals['_COMPLETEWORKFLOWREQUEST']._serialized_end=3649
-  _globals['_COMPLETEWORKFLOWRESPONSE']._serialized_start=3651
-  _globals['_COMPLETEWORKFLOWRESPONSE']._serialized_end=3721
-  _globals['_FAILWORKFLOWREQUEST']._serialized_start=3724
-  _globals['_FAILWORKFLOWREQUEST']._serialized_end=3883
-  _globals['_FAILWORKFLOWRESPONSE']._serialized_start=3885
-  _globals['_FAILWORKFLOWRESPONSE']._serialized_end=3951
-  _globals['_RELEASERUNREQUEST']._serialized_start=3954
-  _globals['_RELEASERUNREQUEST']._serialized_end=4091
-  _globals['_RELEASERUNRESPONSE']._serialized_start=4093
-  _globals['_RELEASERUNRESPONSE']._serialized_end=4157
-  _globals['_WORKSTREAMREQUEST']._serialized_start=4160
-  _globals['_WORKSTREAMREQUEST']._serialized_end=4334
-  _globals['_WORKSTREAMOPEN']._serialized_start=4337
-  _globals['_WORKSTREAMOPEN']._serialized_end=4487
-  _globals['_WORKCALL']._serialized_start=4490
-  _globals['_WORKCALL']._serialized_end=5190
-  _globals['_WORKSTREAMRESPONSE']._serialized_start=5192
-  _globals['_WORKSTREAMRESPONSE']._serialized_end=5307
-  _globals['_WORKRESULT']._serialized_start=5310
-  _globals['_WORKRESULT']._serialized_end=6067
-  _globals['_WORKERSERVICE']._serialized_start=6070
-  _globals['_WORKERSERVICE']._serialized_end=7018
+  _globals['_WORKERSERVICE'].methods_by_name['PollActivity']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['PollActivity']._serialized_options = b'\300\274\030\003'
+  _globals['_WORKERSERVICE'].methods_by_name['RecordHeartbeat']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['RecordHeartbeat']._serialized_options = b'\300\274\030\003'
+  _globals['_WORKERSERVICE'].methods_by_name['BeginStep']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['BeginStep']._serialized_options = b'\300\274\030\003'
+  _globals['_WORKERSERVICE'].methods_by_name['CompleteStep']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['CompleteStep']._serialized_options = b'\300\274\030\003'
+  _globals['_WORKERSERVICE'].methods_by_name['FailStep']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['FailStep']._serialized_options = b'\300\274\030\003'
+  _globals['_WORKERSERVICE'].methods_by_name['ScheduleSleep']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['ScheduleSleep']._serialized_options = b'\300\274\030\003'
+  _globals['_WORKERSERVICE'].methods_by_name['RegisterWaits']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['RegisterWaits']._serialized_options = b'\300\274\030\003'
+  _globals['_WORKERSERVICE'].methods_by_name['CompleteWorkflow']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['CompleteWorkflow']._serialized_options = b'\300\274\030\003'
+  _globals['_WORKERSERVICE'].methods_by_name['FailWorkflow']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['FailWorkflow']._serialized_options = b'\300\274\030\003'
+  _globals['_WORKERSERVICE'].methods_by_name['ReleaseRun']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['ReleaseRun']._serialized_options = b'\300\274\030\003'
+  _globals['_WORKERSERVICE'].methods_by_name['WorkStream']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['WorkStream']._serialized_options = b'\300\274\030\003'
+  _globals['_POLLACTIVITYREQUEST']._serialized_start=311
+  _globals['_POLLACTIVITYREQUEST']._serialized_end=540
+  _globals['_POLLACTIVITYRESPONSE']._serialized_start=542
+  _globals['_POLLACTIVITYRESPONSE']._serialized_end=608
+  _globals['_RUNTASK']._serialized_start=611
+  _globals['_RUNTASK']._serialized_end=843
+  _globals['_RUNLEASE']._serialized_start=845
+  _globals['_RUNLEASE']._serialized_end=969
+  _globals['_RECORDHEARTBEATREQUEST']._serialized_start=971
+  _globals['_RECORDHEARTBEATREQUEST']._serialized_end=1089
+  _globals['_RECORDHEARTBEATRESPONSE']._serialized_start=1092
+  _globals['_RECORDHEARTBEATRESPONSE']._serialized_end=1230
+  _globals['_BEGINSTEPREQUEST']._serialized_start=1233
+  _globals['_BEGINSTEPREQUEST']._serialized_end=1512
+  _globals['_BEGINSTEPRESPONSE']._serialized_start=1514
+  _globals['_BEGINSTEPRESPONSE']._serialized_end=1594
+  _globals['_COMPLETESTEPREQUEST']._serialized_start=1597
+  _globals['_COMPLETESTEPREQUEST']._serialized_end=1967
+  _globals['_COMPLETESTEPRESPONSE']._serialized_start=1969
+  _globals['_COMPLETESTEPRESPONSE']._serialized_end=2052
+  _globals['_FAILSTEPREQUEST']._serialized_start=2055
+  _globals['_FAILSTEPREQUEST']._serialized_end=2417
+  _globals['_FAILSTEPRESPONSE']._serialized_start=2419
+  _globals['_FAILSTEPRESPONSE']._serialized_end=2542
+  _globals['_SCHEDULESLEEPREQUEST']._serialized_start=2545
+  _globals['_SCHEDULESLEEPREQUEST']._serialized_end=2812
+  _globals['_SCHEDULESLEEPRESPONSE']._serialized_start=2815
+  _globals['_SCHEDULESLEEPRESPONSE']._serialized_end=2943
+  _globals['_REGISTERWAITSREQUEST']._serialized_start=2945
+  _globals['_REGISTERWAITSREQUEST']._serialized_end=3053
+  _globals['_WAIT']._serialized_start=3056
+  _globals['_WAIT']._serialized_end=3372
+  _globals['_REGISTERWAITSRESPONSE']._serialized_start=3375
+  _globals['_REGISTERWAITSRESPONSE']._serialized_end=3505
+  _globals['_COMPLETEWORKFLOWREQUEST']._serialized_start=3508
+  _globals['_COMPLETEWORKFLOWREQUEST']._serialized_end=3675
+  _globals['_COMPLETEWORKFLOWRESPONSE']._serialized_start=3677
+  _globals['_COMPLETEWORKFLOWRESPONSE']._serialized_end=3747
+  _globals['_FAILWORKFLOWREQUEST']._serialized_start=3750
+  _globals['_FAILWORKFLOWREQUEST']._serialized_end=3909
+  _globals['_FAILWORKFLOWRESPONSE']._serialized_start=3911
+  _globals['_FAILWORKFLOWRESPONSE']._serialized_end=3977
+  _globals['_RELEASERUNREQUEST']._serialized_start=3980
+  _globals['_RELEASERUNREQUEST']._serialized_end=4117
+  _globals['_RELEASERUNRESPONSE']._serialized_start=4119
+  _globals['_RELEASERUNRESPONSE']._serialized_end=4183
+  _globals['_WORKSTREAMREQUEST']._serialized_start=4186
+  _globals['_WORKSTREAMREQUEST']._serialized_end=4360
+  _globals['_WORKSTREAMOPEN']._serialized_start=4363
+  _globals['_WORKSTREAMOPEN']._serialized_end=4513
+  _globals['_WORKCALL']._serialized_start=4516
+  _globals['_WORKCALL']._serialized_end=5216
+  _globals['_WORKSTREAMRESPONSE']._serialized_start=5218
+  _globals['_WORKSTREAMRESPONSE']._serialized_end=5333
+  _globals['_WORKRESULT']._serialized_start=5336
+  _globals['_WORKRESULT']._serialized_end=6093
+  _globals['_WORKERSERVICE']._serialized_start=6096
+  _globals['_WORKERSERVICE']._serialized_end=7110
 # @@protoc_insertion_point(module_scope)

@@ -4,6 +4,7 @@ from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.rpc import status_pb2 as _status_pb2
+from stepline.v1 import access_pb2 as _access_pb2
 from stepline.v1 import common_pb2 as _common_pb2
 from stepline.v1 import step_attempt_pb2 as _step_attempt_pb2
 from stepline.v1 import waits_pb2 as _waits_pb2

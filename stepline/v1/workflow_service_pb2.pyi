@@ -3,6 +3,7 @@ import datetime
 from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from stepline.v1 import access_pb2 as _access_pb2
 from stepline.v1 import common_pb2 as _common_pb2
 from stepline.v1 import schedule_pb2 as _schedule_pb2
 from stepline.v1 import step_attempt_pb2 as _step_attempt_pb2

@@ -950,6 +950,48 @@ AND created_at >= %(received_after)s
 -- name: event_filter_received_before
 AND created_at < %(received_before)s
 
+-- --- access -----------------------------------------------------------------------------
+
+-- name: namespace_insert
+INSERT INTO stepline_namespaces (namespace_id, description, retention)
+VALUES (%(namespace_id)s, %(description)s, %(retention)s)
+ON CONFLICT (namespace_id) DO NOTHING
+RETURNING *
+
+-- name: namespace_get
+SELECT * FROM stepline_namespaces WHERE namespace_id = %(namespace_id)s
+
+-- name: namespace_list
+SELECT * FROM stepline_namespaces WHERE namespace_id > %(after)s
+ORDER BY namespace_id LIMIT %(limit)s
+
+-- name: namespace_update
+UPDATE stepline_namespaces SET
+    description = coalesce(%(description)s, description),
+    retention = coalesce(%(retention)s, retention)
+WHERE namespace_id = %(namespace_id)s
+RETURNING *
+
+-- name: api_key_insert
+INSERT INTO stepline_api_keys (key_id, namespace_id, name, role, secret_sha256)
+VALUES (%(key_id)s, %(namespace_id)s, %(name)s, %(role)s, %(secret_sha256)s)
+RETURNING *
+
+-- name: api_key_get
+SELECT * FROM stepline_api_keys WHERE key_id = %(key_id)s
+
+-- name: api_key_list
+SELECT * FROM stepline_api_keys WHERE namespace_id = %(namespace_id)s
+ORDER BY created_at, key_id
+
+-- name: api_key_revoke
+UPDATE stepline_api_keys SET revoked_at = coalesce(revoked_at, now())
+WHERE key_id = %(key_id)s AND namespace_id = %(namespace_id)s
+RETURNING *
+
+-- name: api_key_touch
+UPDATE stepline_api_keys SET last_used_at = now() WHERE key_id = ANY(%(key_ids)s)
+
 -- --- schedules --------------------------------------------------------------------------
 
 -- name: schedule_insert

@@ -9,11 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from storage.access import (
+    ApiKey,
+    ApiKeyCreateParams,
+    ApiKeyRevokeParams,
+    Namespace,
+    NamespaceCreateParams,
+    NamespaceListParams,
+    NamespaceUpdateParams,
+)
 from storage.events import StoreEvents
 from storage.group_commit import GroupCommit
 from storage.interface import Store
 from storage.notify import QueueKey, WakeHub
 from storage.postgres import (
+    access,
     batches,
     claim,
     endings,
@@ -269,6 +279,35 @@ class PostgresStore(Store):
         expired = await waits.expire(self._db, limit, woken)
         self._wake_queues(woken)
         return expired
+
+    # --- access control ---------------------------------------------------------------
+
+    async def namespace_create(self, params: NamespaceCreateParams) -> Namespace:
+        return await access.namespace_create(self._db, params)
+
+    async def namespace_get(self, namespace_id: str) -> Namespace:
+        return await access.namespace_get(self._db, namespace_id)
+
+    async def namespace_list(self, params: NamespaceListParams) -> list[Namespace]:
+        return await access.namespace_list(self._db, params)
+
+    async def namespace_update(self, params: NamespaceUpdateParams) -> Namespace:
+        return await access.namespace_update(self._db, params)
+
+    async def api_key_create(self, params: ApiKeyCreateParams) -> ApiKey:
+        return await access.api_key_create(self._db, params)
+
+    async def api_key_get(self, key_id: str) -> ApiKey | None:
+        return await access.api_key_get(self._db, key_id)
+
+    async def api_key_list(self, namespace_id: str) -> list[ApiKey]:
+        return await access.api_key_list(self._db, namespace_id)
+
+    async def api_key_revoke(self, params: ApiKeyRevokeParams) -> ApiKey:
+        return await access.api_key_revoke(self._db, params)
+
+    async def api_key_touch(self, key_ids: Sequence[str]) -> None:
+        await access.api_key_touch(self._db, key_ids)
 
     # --- group commit -------------------------------------------------------------------
 

@@ -689,6 +689,49 @@ AND created_at >= :received_after
 -- name: event_filter_received_before
 AND created_at < :received_before
 
+-- --- access -----------------------------------------------------------------------------
+
+-- name: namespace_insert
+INSERT INTO stepline_namespaces (namespace_id, description, retention, created_at)
+VALUES (:namespace_id, :description, :retention, :now)
+ON CONFLICT (namespace_id) DO NOTHING
+RETURNING *
+
+-- name: namespace_get
+SELECT * FROM stepline_namespaces WHERE namespace_id = :namespace_id
+
+-- name: namespace_list
+SELECT * FROM stepline_namespaces WHERE namespace_id > :after
+ORDER BY namespace_id LIMIT :limit
+
+-- name: namespace_update
+UPDATE stepline_namespaces SET
+    description = coalesce(:description, description),
+    retention = coalesce(:retention, retention)
+WHERE namespace_id = :namespace_id
+RETURNING *
+
+-- name: api_key_insert
+INSERT INTO stepline_api_keys (key_id, namespace_id, name, role, secret_sha256, created_at)
+VALUES (:key_id, :namespace_id, :name, :role, :secret_sha256, :now)
+RETURNING *
+
+-- name: api_key_get
+SELECT * FROM stepline_api_keys WHERE key_id = :key_id
+
+-- name: api_key_list
+SELECT * FROM stepline_api_keys WHERE namespace_id = :namespace_id
+ORDER BY created_at, key_id
+
+-- name: api_key_revoke
+UPDATE stepline_api_keys SET revoked_at = coalesce(revoked_at, :now)
+WHERE key_id = :key_id AND namespace_id = :namespace_id
+RETURNING *
+
+-- name: api_key_touch
+UPDATE stepline_api_keys SET last_used_at = :now
+WHERE key_id IN (SELECT value FROM json_each(:key_ids))
+
 -- --- schedules --------------------------------------------------------------------------
 
 -- name: schedule_insert

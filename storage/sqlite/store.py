@@ -15,6 +15,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+from storage.access import (
+    ApiKey,
+    ApiKeyCreateParams,
+    ApiKeyRevokeParams,
+    Namespace,
+    NamespaceCreateParams,
+    NamespaceListParams,
+    NamespaceUpdateParams,
+)
 from storage.errors import StorageUnavailable
 from storage.events import IGNORED, StoreEvents
 from storage.group_commit import GroupCommit
@@ -72,6 +81,7 @@ from storage.records import (
     StepListParams,
 )
 from storage.sqlite import (
+    access,
     batches,
     claim,
     endings,
@@ -248,6 +258,35 @@ class SqliteStore(Store):
 
     async def wait_expire(self, limit: int) -> int:
         return await self._write(lambda tx: waits.expire(tx, limit))
+
+    # --- access control ---------------------------------------------------------------
+
+    async def namespace_create(self, params: NamespaceCreateParams) -> Namespace:
+        return await self._write(lambda tx: access.namespace_create(tx, params))
+
+    async def namespace_get(self, namespace_id: str) -> Namespace:
+        return await self._read(lambda tx: access.namespace_get(tx, namespace_id))
+
+    async def namespace_list(self, params: NamespaceListParams) -> list[Namespace]:
+        return await self._read(lambda tx: access.namespace_list(tx, params))
+
+    async def namespace_update(self, params: NamespaceUpdateParams) -> Namespace:
+        return await self._write(lambda tx: access.namespace_update(tx, params))
+
+    async def api_key_create(self, params: ApiKeyCreateParams) -> ApiKey:
+        return await self._write(lambda tx: access.api_key_create(tx, params))
+
+    async def api_key_get(self, key_id: str) -> ApiKey | None:
+        return await self._read(lambda tx: access.api_key_get(tx, key_id))
+
+    async def api_key_list(self, namespace_id: str) -> list[ApiKey]:
+        return await self._read(lambda tx: access.api_key_list(tx, namespace_id))
+
+    async def api_key_revoke(self, params: ApiKeyRevokeParams) -> ApiKey:
+        return await self._write(lambda tx: access.api_key_revoke(tx, params))
+
+    async def api_key_touch(self, key_ids: Sequence[str]) -> None:
+        await self._write(lambda tx: access.api_key_touch(tx, key_ids))
 
     # --- group commit: the calls of a batch in one transaction, one fsync ---------------
 

@@ -13,6 +13,7 @@ import pytest
 
 from tests.cli import processes
 from tests.cli.runner import Cli
+from tests.support import namespaces
 
 PENDING = "WORKFLOW_RUN_STATUS_PENDING"
 CANCELED = "WORKFLOW_RUN_STATUS_CANCELED"
@@ -20,8 +21,8 @@ COMPLETED = "WORKFLOW_RUN_STATUS_COMPLETED"
 
 
 @pytest.fixture
-def ns() -> str:
-    return f"cli-{secrets.token_hex(4)}"
+def ns(address: str) -> str:
+    return namespaces.create_through(address, f"cli-{secrets.token_hex(4)}")
 
 
 def start_runs(cli: Cli, ns: str, count: int, workflow: str = "report") -> list[str]:

@@ -13,6 +13,7 @@ import pytest
 
 from tests.cli import processes
 from tests.cli.runner import Cli
+from tests.support import namespaces
 
 PENDING = "WORKFLOW_RUN_STATUS_PENDING"
 CANCELED = "WORKFLOW_RUN_STATUS_CANCELED"
@@ -148,8 +149,9 @@ def test_steps__of_a_run_not_yet_claimed_are_empty(cli: Cli) -> None:
     ]
 
 
-def test_namespace__scopes_every_command(cli: Cli) -> None:
+def test_namespace__scopes_every_command(cli: Cli, address: str) -> None:
     queue = fresh_queue()
+    namespaces.create_through(address, "cli-other")
     run = cli.start("greet", "--task-queue", queue, "--namespace", "cli-other")  # after the command
     assert run["namespaceId"] == "cli-other"
     assert cli("runs", "get", run["runId"]).code == 1  # not in the default namespace
@@ -159,6 +161,7 @@ def test_namespace__scopes_every_command(cli: Cli) -> None:
 
 def test_address_and_namespace__come_from_stepline_variables(address: str) -> None:
     queue = fresh_queue()
+    namespaces.create_through(address, "cli-env")
     variables = {"STEPLINE_ADDRESS": address, "STEPLINE_NAMESPACE": "cli-env"}
     started = processes.run_cli("runs", "start", "greet", "--task-queue", queue, env=variables)
     assert started.returncode == 0, started.stderr

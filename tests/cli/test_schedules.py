@@ -6,14 +6,16 @@ from __future__ import annotations
 import secrets
 
 from tests.cli.runner import Cli
+from tests.support import namespaces
 
 
-def fresh_namespace() -> str:
-    return f"cli-{secrets.token_hex(4)}"
+def fresh_namespace(cli: Cli) -> str:
+    """A namespace of this test's own (it must exist before a call names it)."""
+    return namespaces.create_through(cli.address, f"cli-{secrets.token_hex(4)}")
 
 
 def test_schedules__the_whole_life_of_a_schedule(cli: Cli) -> None:
-    ns = ("--namespace", fresh_namespace())
+    ns = ("--namespace", fresh_namespace(cli))
     created = cli.ok(
         *ns,
         *("schedules", "create", "nightly", "--workflow", "report", "--cron", "0 3 * * *"),
@@ -38,7 +40,7 @@ def test_schedules__the_whole_life_of_a_schedule(cli: Cli) -> None:
 
 
 def test_schedules__errors_are_one_line(cli: Cli) -> None:
-    ns = ("--namespace", fresh_namespace())
+    ns = ("--namespace", fresh_namespace(cli))
     missing = cli(*ns, "schedules", "get", "ghost")
     assert (missing.code, missing.err) == (1, "stepline: schedule not found: ghost\n")
     cli.ok(*ns, "schedules", "create", "s", "--workflow", "w", "--every", "1h")

@@ -18,6 +18,7 @@ import pytest_asyncio
 
 from gateway.app import create_app
 from gateway.serve import HttpServer
+from storage.access import NamespaceCreateParams
 from tests.services.conftest import BACKENDS, Api, database_url, ns, start_api, stop_api
 
 __all__ = ["RestApi", "ns", "start_rest"]
@@ -73,6 +74,8 @@ async def rest_api(request: pytest.FixtureRequest) -> AsyncIterator[RestApi]:
 async def rest_api_sqlite(request: pytest.FixtureRequest) -> AsyncIterator[RestApi]:
     """The gateway in front of a SQLite server only (for slow, backend-neutral checks)."""
     started = await start_rest(database_url(request, "sqlite", "rest-sqlite"))
+    # The fixed namespace of the document-versus-server checks (test_openapi.py).
+    await started.api.server.store.namespace_create(NamespaceCreateParams("rules"))
     try:
         yield started
     finally:

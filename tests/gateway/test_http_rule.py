@@ -136,7 +136,7 @@ def test_bindings_for__response_body_is_read() -> None:
 
 
 def test_bindings_for__workflow_service_exposes_every_rpc() -> None:
-    (service,) = REST_SERVICES
+    service, _ = REST_SERVICES
     routes = {(b.http_method, b.template.openapi_path()) for b in bindings_for(service)}
     assert routes == {
         ("POST", "/v1/namespaces/{namespace_id}/runs"),
@@ -160,5 +160,20 @@ def test_bindings_for__workflow_service_exposes_every_rpc() -> None:
         ("POST", "/v1/namespaces/{namespace_id}/schedules/{schedule_id}:pause"),
         ("POST", "/v1/namespaces/{namespace_id}/schedules/{schedule_id}:resume"),
         ("POST", "/v1/namespaces/{namespace_id}/schedules/{schedule_id}:trigger"),
+    }
+    assert {b.method.name for b in bindings_for(service)} == {m.name for m in service.methods}
+
+
+def test_bindings_for__admin_service_exposes_every_rpc() -> None:
+    _, service = REST_SERVICES
+    routes = {(b.http_method, b.template.openapi_path()) for b in bindings_for(service)}
+    assert routes == {
+        ("POST", "/v1/namespaces"),
+        ("GET", "/v1/namespaces"),
+        ("GET", "/v1/namespaces/{namespace_id}"),
+        ("PATCH", "/v1/namespaces/{namespace_id}"),
+        ("POST", "/v1/namespaces/{namespace_id}/apiKeys"),
+        ("GET", "/v1/namespaces/{namespace_id}/apiKeys"),
+        ("POST", "/v1/namespaces/{namespace_id}/apiKeys/{key_id}:revoke"),
     }
     assert {b.method.name for b in bindings_for(service)} == {m.name for m in service.methods}

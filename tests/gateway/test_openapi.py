@@ -3,6 +3,7 @@ descriptions, the error body; and served by the gateway at /openapi.json."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -107,12 +108,22 @@ def test_every_rpc_is_one_operation_named_after_it(document: Schema) -> None:
         "ResumeSchedule": ("post", SCHEDULE + ":resume"),
         "TriggerSchedule": ("post", SCHEDULE + ":trigger"),
     }
-    for operation_id, (http_method, path) in methods.items():
-        operation = document["paths"][path][http_method]
-        assert operation["operationId"] == operation_id
-        assert operation["tags"] == ["WorkflowService"]
-    assert len(_operations(document)) == len(methods)
-    assert [t["name"] for t in document["tags"]] == ["WorkflowService"]
+    admin = {
+        "CreateNamespace": ("post", "/v1/namespaces"),
+        "GetNamespace": ("get", "/v1/namespaces/{namespace_id}"),
+        "ListNamespaces": ("get", "/v1/namespaces"),
+        "UpdateNamespace": ("patch", "/v1/namespaces/{namespace_id}"),
+        "CreateApiKey": ("post", "/v1/namespaces/{namespace_id}/apiKeys"),
+        "ListApiKeys": ("get", "/v1/namespaces/{namespace_id}/apiKeys"),
+        "RevokeApiKey": ("post", "/v1/namespaces/{namespace_id}/apiKeys/{key_id}:revoke"),
+    }
+    for tag, operations in (("WorkflowService", methods), ("AdminService", admin)):
+        for operation_id, (http_method, path) in operations.items():
+            operation = document["paths"][path][http_method]
+            assert operation["operationId"] == operation_id
+            assert operation["tags"] == [tag]
+    assert len(_operations(document)) == len(methods) + len(admin)
+    assert [t["name"] for t in document["tags"]] == ["WorkflowService", "AdminService"]
 
 
 def test_path_variables_are_required_path_parameters(document: Schema) -> None:
@@ -471,6 +482,11 @@ BOUNDARIES: dict[str, tuple[list[Any], list[Any]]] = {
     "replay_of_run_id": ([UUID, ""], ["not-a-uuid"]),
     "from_step_id": (["s" * 255, ""], ["s" * 256, "a b"]),
     "batch_id": (["b" * 255], ["b" * 256, "a\tb"]),
+    "key_id": (["0123456789abcdef"], ["a b"]),
+    "name": (["n" * 255], ["n" * 256, "a b", ""]),
+    "role": (["ROLE_WORKER"], ["ROLE_UNSPECIFIED"]),
+    "description": (["d" * 1024], ["d" * 1025]),
+    "retention": (["0s", "86400s", "1.5s"], ["-1s"]),
     "parent_run_id": ([UUID, ""], ["not-a-uuid"]),
     "event_id": ([UUID], ["not-a-uuid"]),
     "signal_name": (["s" * 255], ["s" * 256, "a b", ""]),
@@ -484,6 +500,7 @@ PATH_DEFAULTS = {
     "run_id": UUID,
     "step_attempt_id": UUID,
     "schedule_id": "rules",
+    "key_id": "0123456789abcdef",
     "event_id": UUID,
 }
 # Required body fields the case does not test, by method.
@@ -492,6 +509,7 @@ BODY_DEFAULTS = {
     "SignalWorkflowRun": {"signalName": "rules"},
     "SendEvent": {"eventName": "rules"},
     "CreateSchedule": {"workflowName": "rules", "interval": "3600s"},
+    "CreateApiKey": {"name": "rules", "role": "ROLE_READER"},
 }
 
 
@@ -510,6 +528,8 @@ def _field_schema(doc: Schema, binding: HttpBinding, field: str) -> Schema:
         if param["name"] == field:
             return {**param["schema"], "type": param["schema"].get("type", "string")}
     body = operation["requestBody"]["content"]["application/json"]["schema"]
+    if "$ref" in body:  # the whole request is the body (no path variables)
+        body = doc["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]
     json_name = binding.method.input_type.fields_by_name[field].json_name
     return {
         "type": "object",
@@ -539,6 +559,8 @@ async def _send(rest: RestApi, binding: HttpBinding, field: str, value: Any) -> 
         body, query = {}, {field: value}
     for name, default in BODY_DEFAULTS.get(binding.method.name, {}).items():
         body.setdefault(name, default)
+    if binding.method.name == "CreateNamespace":
+        body.setdefault("namespaceId", f"rules-{secrets.token_hex(4)}")
     if binding.method.name == "CreateSchedule":
         # A new ID each time (a taken one is a 409, not the 400 looked for).
         body.setdefault("scheduleId", f"rules-{uuid.uuid4()}")

@@ -12,6 +12,7 @@ the full WorkflowRun and StepAttempt bodies are checked too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections import Counter
 from dataclasses import dataclass
@@ -33,12 +34,15 @@ from schemathesis.specs.openapi.checks import (
 from gateway.http_rule import bindings_for
 from gateway.openapi import build_openapi
 from gateway.services import REST_SERVICES
+from stepline.v1 import admin_service_pb2 as ad
+from stepline.v1 import admin_service_pb2_grpc as admin_grpc
 from stepline.v1 import common_pb2, waits_pb2
 from stepline.v1 import schedule_pb2 as sc
 from stepline.v1 import worker_service_pb2 as wk
 from stepline.v1 import worker_service_pb2_grpc as wk_grpc
 from stepline.v1 import workflow_service_pb2 as wf
 from stepline.v1 import workflow_service_pb2_grpc as wf_grpc
+from stepline.v1.access_pb2 import ROLE_READER
 from tests.gateway.conftest import RestApi
 from tests.services.helpers import seconds, value
 
@@ -76,6 +80,7 @@ class Seeded:
 
     runs: tuple[tuple[str, str], ...]
     event_id: str = ""
+    key_id: str = ""  # an API key of the seeded namespace, for RevokeApiKey
 
 
 def _operation_ids() -> list[str]:
@@ -196,6 +201,12 @@ class _Seeder:
 
 async def _seed(grpc_address: str) -> Seeded:
     async with grpc.aio.insecure_channel(grpc_address) as channel:
+        admin = admin_grpc.AdminServiceStub(channel)  # type: ignore[no-untyped-call]
+        with contextlib.suppress(grpc.aio.AioRpcError):  # made by the other backend's run
+            await admin.CreateNamespace(ad.CreateNamespaceRequest(namespace_id=SEEDED_NAMESPACE))
+        key = await admin.CreateApiKey(
+            ad.CreateApiKeyRequest(namespace_id=SEEDED_NAMESPACE, name="seeded", role=ROLE_READER)
+        )
         seeder = _Seeder(channel)
         await seeder.schedules()
         runs = (
@@ -204,7 +215,7 @@ async def _seed(grpc_address: str) -> Seeded:
             await seeder.canceled(),
             await seeder.waiting(),
         )
-        return Seeded(runs, await seeder.event())
+        return Seeded(runs, await seeder.event(), key.api_key.key_id)
 
 
 def _strategy(operation: Any, seeded: Seeded) -> st.SearchStrategy[Any]:
@@ -221,6 +232,7 @@ def _strategy(operation: Any, seeded: Seeded) -> st.SearchStrategy[Any]:
             "run_id": run_id,
             "step_attempt_id": step_attempt_id,
             "schedule_id": schedule_id,
+            "key_id": seeded.key_id,
             "event_id": seeded.event_id,
         }
         pinned.append({k: v for k, v in values.items() if k in names})

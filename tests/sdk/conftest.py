@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any
@@ -16,6 +15,7 @@ import pytest_asyncio
 from stepline import Client, Worker
 from stepline._workflow import AnyWorkflow
 from tests.services.conftest import BACKENDS, Api, database_url, start_api, stop_api
+from tests.support import namespaces
 
 LEASE = timedelta(seconds=1)
 
@@ -35,9 +35,9 @@ def address(sdk_api: Api) -> str:
     return sdk_api.server.address
 
 
-@pytest.fixture
-def ns() -> str:
-    return f"sdk-{secrets.token_hex(6)}"
+@pytest_asyncio.fixture
+async def ns() -> str:
+    return await namespaces.new_namespace("sdk")
 
 
 @pytest_asyncio.fixture

@@ -29,6 +29,7 @@ from tests.cli.processes import BIN, environment
 from tests.sdk.conftest import eventually, running
 from tests.services.conftest import BACKENDS, Api, database_url
 from tests.services.helpers import claim, value
+from tests.support import namespaces
 from tests.support.proxy import Proxy
 
 _LISTENING = re.compile(r"gRPC listening on (\S+);")
@@ -92,6 +93,7 @@ async def test_lost_answer__completion_sent_again_to_a_restarted_server_reports_
     first = ServerProcess(url, tmp_path)
     servers.append(first)
     proxy = Proxy(await first.start())
+    namespaces.create_through(first.address, ns)
     await proxy.start()
     charged: list[int] = []
 

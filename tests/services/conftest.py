@@ -6,7 +6,6 @@ isolate themselves with a namespace of their own.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,8 +17,13 @@ import pytest_asyncio
 
 from services.config import ServerConfig
 from services.server import Server
-from stepline.v1 import worker_service_pb2_grpc, workflow_service_pb2_grpc
+from stepline.v1 import (
+    admin_service_pb2_grpc,
+    worker_service_pb2_grpc,
+    workflow_service_pb2_grpc,
+)
 from tests.conftest import sqlite_url_for
+from tests.support import namespaces
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -33,6 +37,7 @@ class Api:
     channel: grpc.aio.Channel
     workflow: workflow_service_pb2_grpc.WorkflowServiceStub
     worker: worker_service_pb2_grpc.WorkerServiceStub
+    admin: admin_service_pb2_grpc.AdminServiceStub
 
 
 def database_url(request: pytest.FixtureRequest, backend: str, label: str) -> str:
@@ -55,17 +60,20 @@ async def start_api(url: str, **overrides: Any) -> Api:
     config = ServerConfig(**{**settings, **overrides})
     server = Server(config)
     await server.start()
+    await namespaces.on_server_started(server)
     channel = grpc.aio.insecure_channel(server.address)
     return Api(
         server=server,
         channel=channel,
         workflow=workflow_service_pb2_grpc.WorkflowServiceStub(channel),  # type: ignore[no-untyped-call]
         worker=worker_service_pb2_grpc.WorkerServiceStub(channel),  # type: ignore[no-untyped-call]
+        admin=admin_service_pb2_grpc.AdminServiceStub(channel),  # type: ignore[no-untyped-call]
     )
 
 
 async def stop_api(api: Api) -> None:
     await api.channel.close(grace=None)
+    namespaces.on_server_stopped(api.server)
     await api.server.stop(grace=1)
 
 
@@ -92,6 +100,6 @@ async def short_lease_api(request: pytest.FixtureRequest) -> AsyncIterator[Api]:
         await stop_api(started)
 
 
-@pytest.fixture
-def ns() -> str:
-    return f"ns-{secrets.token_hex(6)}"
+@pytest_asyncio.fixture
+async def ns() -> str:
+    return await namespaces.new_namespace("ns")

@@ -30,7 +30,7 @@ from stepline.v1 import (
 )
 from tests.cli.processes import BIN, environment, stop
 from tests.sdk.conftest import eventually, running
-from tests.support import postgres
+from tests.support import namespaces, postgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -112,8 +112,9 @@ def servers(
 
 
 @pytest.fixture
-def ns() -> str:
-    return f"two-{secrets.token_hex(6)}"
+def ns(servers: tuple[ServerProcess, ServerProcess]) -> str:
+    # Both servers share the database: the namespace made through one is the other's too.
+    return namespaces.create_through(servers[0].grpc, f"two-{secrets.token_hex(6)}")
 
 
 @pytest_asyncio.fixture

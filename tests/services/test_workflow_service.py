@@ -22,6 +22,7 @@ from tests.services.helpers import (
     steps_of,
     value,
 )
+from tests.support import namespaces
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
@@ -131,7 +132,16 @@ async def test_get__unknown_run_is_not_found(api: Api, ns: str) -> None:
 
 async def test_get__run_of_another_namespace_is_not_found(api: Api, ns: str) -> None:
     started = (await start(api, ns)).run
-    await expect_error(get_run(api, ns + "-other", started.run_id), NOT_FOUND, "RUN_NOT_FOUND")
+    other = await namespaces.new_namespace("other")
+    await expect_error(get_run(api, other, started.run_id), NOT_FOUND, "RUN_NOT_FOUND")
+
+
+async def test_get__unknown_namespace_is_not_found(api: Api, ns: str) -> None:
+    started = (await start(api, ns)).run
+    info = await expect_error(
+        get_run(api, f"{ns}-typo", started.run_id), NOT_FOUND, "NAMESPACE_NOT_FOUND"
+    )
+    assert info.metadata["namespace_id"] == f"{ns}-typo"
 
 
 async def test_get__malformed_run_id_is_invalid(api: Api, ns: str) -> None:
@@ -224,7 +234,9 @@ async def test_list__token_of_other_filters_is_invalid(api: Api, ns: str) -> Non
         "INVALID_PAGE_TOKEN",
     )
     await expect_error(
-        _list(api, ns + "-x", page_size=1, page_token=token), INVALID, "INVALID_PAGE_TOKEN"
+        _list(api, await namespaces.new_namespace("x"), page_size=1, page_token=token),
+        INVALID,
+        "INVALID_PAGE_TOKEN",
     )
 
 
