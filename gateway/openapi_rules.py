@@ -65,6 +65,13 @@ _BY_NAME = {
     "idempotency_key": FieldRule({"maxLength": 255, "pattern": _NO_NUL}),
     # Why runs are canceled (CancelWorkflowRun, BatchCancelWorkflowRuns).
     "reason": FieldRule({"maxLength": 1024, "pattern": _NO_NUL}),
+    # A schedule's ID: a name, never empty.
+    "schedule_id": FieldRule(
+        {"minLength": 1, "maxLength": 255, "pattern": f"^{_NAME_CHARS}+$"}, required=True
+    ),
+    # 1 (highest) to 5; 0 (unset) means the default, 3.
+    "priority": FieldRule({"minimum": 0, "maximum": 5}),
+    "concurrency_key": FieldRule({"maxLength": 255, "pattern": _NO_NUL}),
     # A key's ID (the path of RevokeApiKey).
     "key_id": FieldRule({"maxLength": 255, "pattern": f"^{_NAME_CHARS}+$"}, required=True),
     # A namespace's free text.
@@ -121,6 +128,7 @@ _BY_FULL_NAME = {
             "ResumeWorkflowRequest",
         )
     },
+    f"{_PACKAGE}.CreateScheduleRequest.workflow_name": _REQUIRED_NAME,
 }
 
 

@@ -44,6 +44,9 @@ class ServerConfig:
     db_pool_timeout: timedelta = timedelta(seconds=10)
     shutdown_grace: timedelta = timedelta(seconds=30)
     sweep_interval: timedelta = timedelta(seconds=1)
+    # How often the maintenance loop asks whether a schedule is due, at most (it sleeps
+    # less when the next fire is sooner): the bound on how late a fire starts its run.
+    schedule_tick: timedelta = timedelta(milliseconds=500)
     poll_fallback: timedelta = timedelta(seconds=1)
     log_level: str = "INFO"
     # "json": one JSON object a line, with trace_id, span_id and run_id.

@@ -16,6 +16,7 @@ from google.protobuf import struct_pb2, timestamp_pb2
 
 from stepline.v1 import (
     common_pb2,
+    schedule_pb2,
     step_attempt_pb2,
     waits_pb2,
     worker_service_pb2,
@@ -26,9 +27,11 @@ from storage.records import (
     Event,
     Failure,
     Json,
+    Overlap,
     RetryPolicy,
     Run,
     RunStatus,
+    Schedule,
     Signal,
     StepAttempt,
     StepKind,
@@ -199,6 +202,8 @@ def run_to_proto(run: Run) -> workflow_run_pb2.WorkflowRun:
         replay_of_run_id=run.replay_of_run_id or "",
         replay_count=run.replay_count,
         crash_count=run.crash_count,
+        priority=run.priority,
+        concurrency_key=run.concurrency_key or "",
     )
     _set_time(msg.created_at, run.created_at)
     _set_time(msg.updated_at, run.updated_at)
@@ -285,4 +290,40 @@ def event_to_proto(event: Event) -> waits_pb2.Event:
     )
     fill_struct(msg.data, event.data)
     _set_time(msg.received_at, event.received_at)
+    return msg
+
+
+OVERLAP = {
+    Overlap.SKIP: schedule_pb2.SCHEDULE_OVERLAP_SKIP,
+    Overlap.BUFFER_ONE: schedule_pb2.SCHEDULE_OVERLAP_BUFFER_ONE,
+    Overlap.ALLOW_ALL: schedule_pb2.SCHEDULE_OVERLAP_ALLOW_ALL,
+}
+OVERLAP_FROM_PROTO = {v: k for k, v in OVERLAP.items()}
+
+
+def schedule_to_proto(schedule: Schedule) -> schedule_pb2.Schedule:
+    msg = schedule_pb2.Schedule(
+        schedule_id=schedule.schedule_id,
+        namespace_id=schedule.namespace_id,
+        cron=schedule.cron or "",
+        timezone=schedule.timezone,
+        workflow_name=schedule.workflow_name,
+        version=schedule.version,
+        task_queue=schedule.task_queue,
+        overlap=OVERLAP[schedule.overlap],
+        paused=schedule.paused,
+        last_run_id=schedule.last_run_id or "",
+        missed_fires=schedule.missed_fires,
+        skipped_fires=schedule.skipped_fires,
+        priority=schedule.priority,
+    )
+    if schedule.interval is not None:
+        msg.interval.FromTimedelta(schedule.interval)
+    msg.catchup_window.FromTimedelta(schedule.catchup_window)
+    fill_value(msg.input, schedule.input)
+    _set_time(msg.next_fire_at, schedule.next_fire_at)
+    _set_time(msg.last_fire_at, schedule.last_fire_at)
+    _set_time(msg.buffered_fire_at, schedule.buffered_fire_at)
+    _set_time(msg.created_at, schedule.created_at)
+    _set_time(msg.updated_at, schedule.updated_at)
     return msg

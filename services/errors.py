@@ -97,6 +97,20 @@ def from_store_error(exc: store_errors.StoreError) -> ApiError:
                 str(exc),
                 {"namespace_id": exc.namespace_id, "run_id": exc.run_id},
             )
+        case store_errors.ScheduleNotFound():
+            return ApiError(
+                grpc.StatusCode.NOT_FOUND,
+                R.ERROR_REASON_SCHEDULE_NOT_FOUND,
+                str(exc),
+                {"namespace_id": exc.namespace_id, "schedule_id": exc.schedule_id},
+            )
+        case store_errors.ScheduleAlreadyExists():
+            return ApiError(
+                grpc.StatusCode.ALREADY_EXISTS,
+                R.ERROR_REASON_SCHEDULE_ALREADY_EXISTS,
+                str(exc),
+                {"namespace_id": exc.namespace_id, "schedule_id": exc.schedule_id},
+            )
         case store_errors.EventNotFound():
             return ApiError(
                 grpc.StatusCode.NOT_FOUND,

@@ -1,7 +1,8 @@
 """The maintenance loop: fails runs past their deadline even when no worker is polling,
-resolves waits past their timeout (waking their runs),
-and reports whether the database answers, so health checks (and the REST gateway's
-/readyz) say NOT_SERVING while storage is unreachable."""
+resolves waits past their timeout (waking their runs), fires due schedules
+(services/scheduler.py, on a shorter tick of its own), and reports whether the database
+answers, so health checks (and the REST gateway's /readyz) say NOT_SERVING while storage
+is unreachable."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from services.scheduler import Scheduler
 from storage import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -21,21 +23,31 @@ StorageHealth = Callable[[bool], Awaitable[None]]
 
 
 class Maintenance:
-    def __init__(self, store: Store, interval: timedelta, on_storage_health: StorageHealth) -> None:
+    def __init__(
+        self,
+        store: Store,
+        interval: timedelta,
+        on_storage_health: StorageHealth,
+        scheduler: Scheduler | None = None,
+    ) -> None:
         self._store = store
         self._interval = interval.total_seconds()
         self._on_storage_health = on_storage_health
+        self._scheduler = scheduler
         self._storage_ok: bool | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="stepline-maintenance")
+        self._tasks = [asyncio.create_task(self._run(), name="stepline-maintenance")]
+        if self._scheduler is not None:
+            firing = self._scheduler.run_forever(lambda: self._storage_ok is not False)
+            self._tasks.append(asyncio.create_task(firing, name="stepline-schedules"))
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
 
     async def sweep_once(self) -> int:
         """Fail every overdue run, a batch at a time; return how many."""

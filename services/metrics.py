@@ -154,6 +154,26 @@ class Metrics(StoreEvents):
         )
         self._queue_depth = _QueueDepth()
         self.registry.register(self._queue_depth)
+        self._schedule_fires = _Children(
+            Counter(
+                "stepline_schedule_fires",
+                "Schedule fires on this server, by outcome: started (a run), skipped (the "
+                "overlap policy), buffered (BUFFER_ONE kept it), missed (older than the "
+                "catch-up window), triggered (TriggerSchedule), buffered_started.",
+                ("namespace", "outcome"),
+                registry=self.registry,
+            )
+        )
+        self._schedule_lag = _Children(
+            Histogram(
+                "stepline_schedule_fire_lag_seconds",
+                "From a fire's time to the commit of the run it started, by the "
+                "database clock of the loop that fired it.",
+                ("namespace",),
+                registry=self.registry,
+                buckets=CLAIM_LATENCY_BUCKETS,
+            )
+        )
 
     def _run_counter(self, event: str, meaning: str) -> Counter:
         return Counter(
@@ -167,6 +187,12 @@ class Metrics(StoreEvents):
 
     def run_started(self, namespace_id: str, workflow_name: str) -> None:
         self._runs_started.of(namespace_id, workflow_name).inc()
+
+    def schedule_fired(self, namespace_id: str, outcome: str, count: int = 1) -> None:
+        self._schedule_fires.of(namespace_id, outcome).inc(count)
+
+    def schedule_lag(self, namespace_id: str, seconds: float) -> None:
+        self._schedule_lag.of(namespace_id).observe(seconds)
 
     # --- reported by the store (storage.events) -------------------------------------------
 

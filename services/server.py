@@ -22,6 +22,7 @@ from services.key_cache import KeyCache
 from services.maintenance import Maintenance
 from services.metrics import Metrics
 from services.registry import Registry
+from services.scheduler import Scheduler
 from services.telemetry import instrument_store, server_interceptors
 from services.tls import TLSSetupError, check_files, grpc_server_credentials
 from services.validation import Limits
@@ -90,7 +91,12 @@ class Server:
         self.shutting_down = asyncio.Event()
         # grpc-stubs does not describe the asyncio health servicer.
         self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]
-        self.maintenance = Maintenance(self.store, config.sweep_interval, self._set_serving)
+        self.maintenance = Maintenance(
+            self.store,
+            config.sweep_interval,
+            self._set_serving,
+            Scheduler(self.store, self.metrics, config.schedule_tick),
+        )
         self.migrations_applied: list[str] = []
         self.port = 0
         self.keys = KeyCache(self.store)

@@ -79,6 +79,18 @@ def name(value: str, field: str, default: str | None = None) -> str:
     return value
 
 
+DEFAULT_PRIORITY = 3
+
+
+def priority(value: int, field: str = "priority") -> int:
+    """1 (highest) to 5; 0 (unset) is the default, 3."""
+    if value == 0:
+        return DEFAULT_PRIORITY
+    if not 1 <= value <= 5:
+        raise invalid(field, "must be 1 (highest) to 5")
+    return value
+
+
 def optional_name(value: str, field: str) -> str | None:
     return name(value, field) if value else None
 

@@ -1,5 +1,6 @@
 """WorkflowService: the client API (start, get, list, cancel and replay runs, one or a
-batch at a time; get and list steps; signals and events: services/waits_service.py)."""
+batch at a time; get and list steps; signals and events: services/waits_service.py;
+schedules: services/schedule_service.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from services.errors import rpc
 from services.metrics import Metrics
 from services.registry import Registry
 from services.registry_service import RegistryCalls
+from services.schedule_service import ScheduleRpcs
 from services.waits_service import WaitCalls
 from stepline.v1 import workflow_service_pb2 as pb
 from stepline.v1 import workflow_service_pb2_grpc as pb_grpc
@@ -62,7 +64,7 @@ def _caller_trace(context: Context) -> str | None:
     return None if trace is None else convert.json_text(trace)
 
 
-class WorkflowService(RegistryCalls, WaitCalls, pb_grpc.WorkflowServiceServicer):
+class WorkflowService(RegistryCalls, ScheduleRpcs, WaitCalls, pb_grpc.WorkflowServiceServicer):
     def __init__(
         self, store: Store, limits: v.Limits, metrics: Metrics, registry: Registry
     ) -> None:
@@ -97,6 +99,8 @@ class WorkflowService(RegistryCalls, WaitCalls, pb_grpc.WorkflowServiceServicer)
             deadline_at=v.timestamp(request, "deadline_at"),
             start_at=v.timestamp(request, "start_at"),
             retry_policy=v.retry_policy(request, "retry_policy"),
+            priority=v.priority(request.priority),
+            concurrency_key=v.text(request.concurrency_key, "concurrency_key") or None,
         )
         result = await self._store.run_create(params)
         if not result.existing:  # an idempotent repeat returns the run it started before

@@ -54,6 +54,8 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
         RunFailed,
         RunNotFound,
         RunNotTerminal,
+        ScheduleAlreadyExists,
+        ScheduleNotFound,
         ServerUnavailable,
         StepAttemptNotFound,
         SteplineError,
@@ -61,6 +63,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
         StepStateError,
         WorkflowNotFound,
     )
+    from stepline._schedules import Overlap, Schedule
     from stepline._sync import SyncClient
     from stepline._values import (
         BatchResult,
@@ -101,6 +104,8 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "RunFailed",
         "RunNotFound",
         "RunNotTerminal",
+        "ScheduleAlreadyExists",
+        "ScheduleNotFound",
         "ServerUnavailable",
         "StepAttemptNotFound",
         "SteplineError",
@@ -108,6 +113,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "StepStateError",
         "WorkflowNotFound",
     ),
+    "stepline._schedules": ("Overlap", "Schedule"),
     "stepline._sync": ("SyncClient",),
     "stepline._values": (
         "BatchResult",
@@ -145,6 +151,7 @@ __all__ = [
     "LeaseLost",
     "NonRetryableError",
     "NotSerializableError",
+    "Overlap",
     "Page",
     "PayloadTooLarge",
     "RetryPolicy",
@@ -156,6 +163,9 @@ __all__ = [
     "RunNotFound",
     "RunNotTerminal",
     "RunStatus",
+    "Schedule",
+    "ScheduleAlreadyExists",
+    "ScheduleNotFound",
     "ServerUnavailable",
     "Signal",
     "Step",

@@ -22,6 +22,7 @@ from stepline._convert import fill_struct, fill_value, to_timestamp
 from stepline._credentials import Transport
 from stepline._errors import RunCanceled, RunFailed, ServerUnavailable, from_rpc_error
 from stepline._retry import Backoff
+from stepline._schedules import ScheduleCalls
 from stepline._spans import client_interceptors
 from stepline._values import BatchResult, Page, RetryPolicy, Run, RunStatus, Step
 from stepline.tls import TLSSetting
@@ -80,7 +81,7 @@ def _list_request(
     return request
 
 
-class Client(WaitCalls):
+class Client(ScheduleCalls, WaitCalls):
     """`async with Client("127.0.0.1:50051") as client:`, or `await client.close()`.
 
     `api_key` goes with every call as `authorization: Bearer <key>` (default: the
@@ -157,14 +158,19 @@ class Client(WaitCalls):
         deadline_at: datetime | None = None,
         start_at: datetime | None = None,
         retry_policy: RetryPolicy | None = None,
+        priority: int = 0,
+        concurrency_key: str = "",
     ) -> Run:
-        """Start a run (or get the existing one for `idempotency_key`: `run.existing`)."""
+        """Start a run (or get the existing one for `idempotency_key`: `run.existing`).
+        `priority` 1 (highest) to 5, 0 for the server's default (3)."""
         request = wf.StartWorkflowRequest(
             namespace_id=self.namespace,
             workflow_name=workflow_name,
             version=version,
             task_queue=task_queue,
             idempotency_key=idempotency_key,
+            priority=priority,
+            concurrency_key=concurrency_key,
         )
         fill_value(request.input, input, "input")
         if context is not None:

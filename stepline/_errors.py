@@ -84,6 +84,14 @@ class RunNotTerminal(SteplineError):
     """Replaying a run that has not ended: only COMPLETED, FAILED or CANCELED runs replay."""
 
 
+class ScheduleNotFound(SteplineError):
+    """No schedule with that ID in the client's namespace."""
+
+
+class ScheduleAlreadyExists(SteplineError):
+    """Creating a schedule whose ID the namespace already has."""
+
+
 class StepNotFound(InvalidArgument):
     """Replaying from a step the run never recorded; `metadata["step_id"]` names it."""
 
@@ -168,6 +176,8 @@ _BY_REASON: dict[str, type[SteplineError]] = {
     "RUN_ALREADY_TERMINAL": RunAlreadyTerminal,
     "RUN_DEADLINE_EXCEEDED": RunDeadlineExceeded,
     "RUN_NOT_TERMINAL": RunNotTerminal,
+    "SCHEDULE_NOT_FOUND": ScheduleNotFound,
+    "SCHEDULE_ALREADY_EXISTS": ScheduleAlreadyExists,
     "STEP_NOT_FOUND": StepNotFound,
     "STEP_NOT_RUNNING": StepStateError,
     "STEP_KIND_MISMATCH": StepStateError,

@@ -8,12 +8,13 @@ import asyncio
 import builtins
 import threading
 from collections.abc import Coroutine, Generator, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
 from stepline._batch import Progress
 from stepline._client import DEFAULT_TARGET, KEEP_INPUT, Client
+from stepline._schedules import Overlap, Schedule
 from stepline._values import (
     BatchResult,
     Event,
@@ -107,6 +108,8 @@ class SyncClient:
         deadline_at: datetime | None = None,
         start_at: datetime | None = None,
         retry_policy: RetryPolicy | None = None,
+        priority: int = 0,
+        concurrency_key: str = "",
     ) -> Run:
         return self._run(
             self._client.start(
@@ -119,6 +122,8 @@ class SyncClient:
                 deadline_at=deadline_at,
                 start_at=start_at,
                 retry_policy=retry_policy,
+                priority=priority,
+                concurrency_key=concurrency_key,
             )
         )
 
@@ -315,3 +320,59 @@ class SyncClient:
 
     def result(self, run_id: str, *, timeout: float | None = None) -> Any:
         return self._run(self._client.result(run_id, timeout=timeout))
+
+    # --- schedules (see Client.create_schedule and the others) --------------------------
+
+    def create_schedule(
+        self,
+        schedule_id: str,
+        workflow_name: str,
+        input: Any = None,
+        *,
+        cron: str = "",
+        interval: timedelta | None = None,
+        timezone: str = "UTC",
+        version: str = "",
+        task_queue: str = "default",
+        overlap: Overlap | str = Overlap.SKIP,
+        catchup_window: timedelta | None = None,
+        priority: int = 0,
+        paused: bool = False,
+    ) -> Schedule:
+        return self._run(
+            self._client.create_schedule(
+                schedule_id,
+                workflow_name,
+                input,
+                cron=cron,
+                interval=interval,
+                timezone=timezone,
+                version=version,
+                task_queue=task_queue,
+                overlap=overlap,
+                catchup_window=catchup_window,
+                priority=priority,
+                paused=paused,
+            )
+        )
+
+    def get_schedule(self, schedule_id: str) -> Schedule:
+        return self._run(self._client.get_schedule(schedule_id))
+
+    def list_schedules(self, *, page_size: int = 100) -> builtins.list[Schedule]:
+        async def collect() -> builtins.list[Schedule]:
+            return [s async for s in self._client.list_schedules(page_size=page_size)]
+
+        return self._run(collect())
+
+    def delete_schedule(self, schedule_id: str) -> None:
+        self._run(self._client.delete_schedule(schedule_id))
+
+    def pause_schedule(self, schedule_id: str) -> Schedule:
+        return self._run(self._client.pause_schedule(schedule_id))
+
+    def resume_schedule(self, schedule_id: str) -> Schedule:
+        return self._run(self._client.resume_schedule(schedule_id))
+
+    def trigger_schedule(self, schedule_id: str) -> tuple[Schedule, str]:
+        return self._run(self._client.trigger_schedule(schedule_id))

@@ -168,6 +168,10 @@ class Run:
     crash_count: int = 0
     """Lease expiries in a row with no step completed (a poison run fails at the server's
     max_crashes with error type WORKER_CRASHED)."""
+    priority: int = 3
+    """1 (highest) to 5: claims take due runs in priority order, then oldest first."""
+    concurrency_key: str = ""
+    """The concurrency key the run was started with; empty when none was given."""
     existing: bool = False
     """True when start() or replay() matched an earlier run by its idempotency key."""
     warnings: tuple[str, ...] = field(default=(), compare=False)
@@ -210,6 +214,8 @@ class Run:
             parent_run_id=msg.parent_run_id,
             parent_step_attempt_id=msg.parent_step_attempt_id,
             crash_count=msg.crash_count,
+            priority=msg.priority,
+            concurrency_key=msg.concurrency_key,
             existing=existing,
             warnings=warnings,
             proto=msg,

@@ -16,6 +16,20 @@ class RunNotFound(StoreError):
         self.run_id = run_id
 
 
+class ScheduleNotFound(StoreError):
+    def __init__(self, namespace_id: str, schedule_id: str) -> None:
+        super().__init__(f"schedule {schedule_id} not found in namespace {namespace_id}")
+        self.namespace_id = namespace_id
+        self.schedule_id = schedule_id
+
+
+class ScheduleAlreadyExists(StoreError):
+    def __init__(self, namespace_id: str, schedule_id: str) -> None:
+        super().__init__(f"schedule {schedule_id} already exists in namespace {namespace_id}")
+        self.namespace_id = namespace_id
+        self.schedule_id = schedule_id
+
+
 class EventNotFound(StoreError):
     def __init__(self, namespace_id: str, event_id: str) -> None:
         super().__init__(f"event {event_id} not found in namespace {namespace_id}")

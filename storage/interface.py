@@ -87,6 +87,15 @@ from storage.records import (
     RunSleepResult,
     RunWaitParams,
     RunWaitResult,
+    Schedule,
+    ScheduleCreateParams,
+    ScheduleDueParams,
+    ScheduleFireParams,
+    ScheduleFireResult,
+    ScheduleListParams,
+    ScheduleRef,
+    ScheduleResumeParams,
+    SchedulesDue,
     SignalSendParams,
     SignalSendResult,
     StepAttempt,
@@ -414,3 +423,43 @@ class Store(abc.ABC):
         (PENDING, RUNNING, SLEEPING), in (namespace_id, task_queue, status) order; only
         non-zero counts. One grouped query over the claim indexes: terminal runs are
         history and would make it a scan of the whole table."""
+
+    # --- schedules ----------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def schedule_create(self, params: ScheduleCreateParams) -> Schedule:
+        """A new schedule; ScheduleAlreadyExists when its ID is taken in the namespace."""
+
+    @abc.abstractmethod
+    async def schedule_get(self, ref: ScheduleRef) -> Schedule:
+        """Raise ScheduleNotFound unless the schedule exists."""
+
+    @abc.abstractmethod
+    async def schedule_list(self, params: ScheduleListParams) -> Page[Schedule]:
+        """One page of the namespace's schedules in schedule_id order."""
+
+    @abc.abstractmethod
+    async def schedule_delete(self, ref: ScheduleRef) -> None:
+        """Delete the schedule (its runs stay); ScheduleNotFound."""
+
+    @abc.abstractmethod
+    async def schedule_pause(self, ref: ScheduleRef) -> Schedule:
+        """Paused: it fires nothing (a buffered fire waits too). ScheduleNotFound."""
+
+    @abc.abstractmethod
+    async def schedule_resume(self, params: ScheduleResumeParams) -> Schedule:
+        """A paused schedule resumes with next_fire_at as given (fires missed while paused
+        are not made up); an unpaused one is returned unchanged. ScheduleNotFound."""
+
+    @abc.abstractmethod
+    async def schedule_due(self, params: ScheduleDueParams) -> SchedulesDue:
+        """Up to `limit` due schedules and up to `limit` whose buffered fire can start,
+        with the database clock; only reads."""
+
+    @abc.abstractmethod
+    async def schedule_fire(self, params: ScheduleFireParams) -> ScheduleFireResult:
+        """One fire, in one transaction under the schedule's lock, as
+        storage.schedules.decide_fire says: the run started (its idempotency key makes a
+        repeated fire answer the run it started before) and the schedule advanced, or
+        LOST with nothing changed when the schedule is not as the caller read it. A
+        TRIGGER of a missing schedule raises ScheduleNotFound."""

@@ -110,6 +110,10 @@ class Run:
     crash_count: int = 0
     """Lease expiries in a row with no step completed in between (poison runs), as of the
     last time an expired lease of the run was taken back; a step completed resets it."""
+    priority: int = 3
+    """1 (highest) to 5: claims take due runs in priority order, then oldest first."""
+    concurrency_key: str | None = None
+    """Stored for the concurrency limits of a later change; nothing reads it yet."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +180,8 @@ class RunCreateParams:
     deadline_at: datetime | None
     start_at: datetime | None
     retry_policy: RetryPolicy
+    priority: int = 3
+    concurrency_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,6 +452,143 @@ class RunReleaseParams:
     lease: Lease
     reason: str = ""
     """Why the worker gives the run back; the message of its open attempts' RELEASED error."""
+
+
+# --- schedules --------------------------------------------------------------------------
+
+
+class Overlap(enum.StrEnum):
+    """What a fire does while the schedule's last run is still active."""
+
+    SKIP = "SKIP"
+    BUFFER_ONE = "BUFFER_ONE"
+    ALLOW_ALL = "ALLOW_ALL"
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    namespace_id: str
+    schedule_id: str
+    cron: str | None
+    """A cron expression; exactly one of cron and interval is set."""
+    interval: timedelta | None
+    timezone: str
+    workflow_name: str
+    version: str
+    task_queue: str
+    input: Json | None
+    priority: int
+    overlap: Overlap
+    catchup_window: timedelta
+    paused: bool
+    next_fire_at: datetime
+    last_fire_at: datetime | None
+    last_run_id: str | None
+    buffered_fire_at: datetime | None
+    """A fire kept by BUFFER_ONE, started once the last run ends."""
+    missed_fires: int
+    skipped_fires: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleCreateParams:
+    namespace_id: str
+    schedule_id: str
+    cron: str | None
+    interval: timedelta | None
+    timezone: str
+    workflow_name: str
+    version: str
+    task_queue: str
+    input: Json | None
+    priority: int
+    overlap: Overlap
+    catchup_window: timedelta
+    paused: bool
+    next_fire_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRef:
+    namespace_id: str
+    schedule_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleListParams:
+    namespace_id: str
+    limit: int
+    after: str | None
+    """List the schedules whose schedule_id sorts after this one."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleDueParams:
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleResumeParams:
+    ref: ScheduleRef
+    next_fire_at: datetime
+    """The schedule's first fire after now, computed by the caller."""
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulesDue:
+    due: list[Schedule]
+    """Unpaused schedules whose next fire has come, oldest fire first."""
+    buffered: list[Schedule]
+    """Unpaused schedules whose buffered fire can start: their last run ended."""
+    now: datetime
+    """The database clock when they were read."""
+    next_due_in: timedelta | None
+    """How long until the next fire of an unpaused schedule, when none is due."""
+
+
+class FireKind(enum.StrEnum):
+    SCHEDULED = "SCHEDULED"
+    """The schedule's next fire: it compares and advances next_fire_at."""
+    BUFFERED = "BUFFERED"
+    """The fire BUFFER_ONE kept: it compares and clears buffered_fire_at."""
+    TRIGGER = "TRIGGER"
+    """TriggerSchedule: a run now, whatever the schedule's state."""
+
+
+class FireOutcome(enum.StrEnum):
+    STARTED = "started"
+    SKIPPED = "skipped"
+    """The overlap policy started nothing (SKIP, or BUFFER_ONE with one buffered)."""
+    BUFFERED = "buffered"
+    MISSED = "missed"
+    """Older than the catch-up window: skipped and counted."""
+    LOST = "lost"
+    """The schedule changed since it was read (another server fired it, or it was paused,
+    resumed or deleted): nothing was done."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleFireParams:
+    ref: ScheduleRef
+    kind: FireKind
+    fire_at: datetime
+    """The fire: the expected next_fire_at (SCHEDULED) or buffered_fire_at (BUFFERED)."""
+    next_fire_at: datetime | None
+    """SCHEDULED: the fire after this one, which next_fire_at becomes."""
+    missed: int
+    """SCHEDULED: fires before this one skipped as older than the catch-up window."""
+    run: RunCreateParams | None
+    """The run to start; None when the fire itself is missed. Its idempotency key names
+    the schedule and fire time, so a fire starts one run however often it is tried."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleFireResult:
+    outcome: FireOutcome
+    schedule: Schedule | None
+    run: Run | None
 
 
 # --- waits: child runs, signals, events --------------------------------------------------

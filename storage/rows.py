@@ -112,6 +112,8 @@ def run_from_row(row: Row, codec: Codec, replay_count: int = 0) -> Run:
         replay_of_run_id=row["replay_of_run_id"],
         replay_count=replay_count,
         crash_count=row["crash_count"],
+        priority=row["priority"],
+        concurrency_key=row["concurrency_key"],
     )
 
 
@@ -253,6 +255,8 @@ def run_insert_params(params: RunCreateParams, codec: Codec) -> dict[str, Any]:
         "retry_backoff_coefficient": policy.backoff_coefficient,
         "retry_maximum_interval": codec.interval_param(policy.maximum_interval),
         "retry_maximum_attempts": policy.maximum_attempts,
+        "priority": params.priority,
+        "concurrency_key": params.concurrency_key,
     }
 
 

@@ -1,5 +1,6 @@
 """The `stepline` command: `stepline runs start|get|list|cancel|steps|replay|signal|
-batch-cancel|batch-replay`, `stepline events send|get|list|runs`, `stepline worker`,
+batch-cancel|batch-replay`, `stepline events send|get|list|runs`, `stepline schedules
+create|get|list|delete|pause|resume|trigger`, `stepline worker`,
 `stepline namespaces create|get|list|update` and `stepline keys create|list|revoke`.
 
 Exit codes: 0 success; 1 an error (one line on stderr, never a traceback), a run waited
@@ -27,13 +28,15 @@ from stepline import (
     RunAlreadyTerminal,
     RunNotFound,
     RunNotTerminal,
+    ScheduleAlreadyExists,
+    ScheduleNotFound,
     ServerUnavailable,
     SteplineError,
     StepNotFound,
     WorkflowNotFound,
     tracing,
 )
-from stepline.cli import admin, events, registry, runs, worker
+from stepline.cli import admin, events, registry, runs, schedules, worker
 from stepline.cli import parser as cli_parser
 from stepline.cli.connect import connection_options
 from stepline.cli.errors import UsageError
@@ -87,6 +90,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
         "events": events.ACTIONS,
         "workflows": registry.WORKFLOW_ACTIONS,
         "workers": registry.WORKER_ACTIONS,
+        "schedules": schedules.ACTIONS,
     }[args.command]
     with tracing.tracer().start_as_current_span(f"stepline {args.command} {args.action}"):
         options = connection_options(args)
@@ -127,6 +131,10 @@ def _describe(error: SteplineError, args: argparse.Namespace) -> str:
         return f"run {run_id} has no step {args.from_step!r}"
     if isinstance(error, IdempotencyConflict) and args.action == "replay":
         return f"idempotency key {args.idempotency_key!r} belongs to another run"
+    if isinstance(error, ScheduleNotFound):
+        return f"schedule not found: {args.schedule_id}"
+    if isinstance(error, ScheduleAlreadyExists):
+        return f"a schedule {args.schedule_id!r} exists already in namespace {args.namespace}"
     if isinstance(error, IdempotencyConflict):
         return f"idempotency key {args.idempotency_key!r} belongs to a run of another workflow"
     return " ".join(str(error).split()) or type(error).__name__

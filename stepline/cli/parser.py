@@ -1,5 +1,5 @@
-"""The `stepline` command line: global flags, `runs …`, `workflows …`, `workers …` and
-`worker`."""
+"""The `stepline` command line: global flags, `runs …`, `workflows …`, `workers …`,
+`schedules …` and `worker`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from stepline import RunStatus, logs
-from stepline.cli import values
+from stepline.cli import schedules, values
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
 DEFAULT_NAMESPACE = "default"
@@ -39,6 +39,10 @@ def build() -> argparse.ArgumentParser:
         anywhere,
     )
     _add_workers(commands.add_parser("workers", help="list the workers that registered"), anywhere)
+    schedules.add_parser(
+        commands.add_parser("schedules", help="create and manage schedules that start runs"),
+        anywhere,
+    )
     worker = commands.add_parser("worker", parents=[anywhere], help="run a worker from your module")
     _add_worker(worker)
     _add_namespaces(
@@ -326,6 +330,17 @@ def _add_start(start: argparse.ArgumentParser) -> None:
     )
     start.add_argument(
         "--context", metavar="JSON", type=values.json_object, default=None, help="a JSON object"
+    )
+    start.add_argument(
+        "--priority",
+        type=int,
+        choices=range(1, 6),
+        metavar="1-5",
+        default=0,
+        help="1 is claimed first, 5 last; default 3",
+    )
+    start.add_argument(
+        "--concurrency-key", metavar="KEY", default="", help="groups runs (a customer ID)"
     )
     start.add_argument(
         "--deadline",

@@ -91,6 +91,8 @@ def run_detail(run: Run, children: Sequence[str] = ()) -> Table:
         ("status", status_text(run.status)),
         ("task queue", run.task_queue),
         ("attempt", str(run.attempt)),
+        ("priority", str(run.priority) if run.priority != 3 else ""),
+        ("concurrency key", run.concurrency_key),
         ("idempotency key", run.idempotency_key),
         ("replay of", run.replay_of_run_id),
         ("parent", run.parent_run_id),

@@ -33,6 +33,8 @@ async def start(client: Client, args: argparse.Namespace) -> int:
         context=args.context,
         deadline_at=args.deadline,
         start_at=args.start_at,
+        priority=args.priority,
+        concurrency_key=args.concurrency_key,
     )
     for warning in run.warnings:  # on stderr, so that --output json stays parseable
         render.console(stderr=True).print(f"warning: {warning}", style="yellow")

@@ -31,7 +31,7 @@ WORKFLOW_RUN_STATUS_CANCELED: WorkflowRunStatus
 WORKFLOW_RUN_STATUS_WAITING: WorkflowRunStatus
 
 class WorkflowRun(_message.Message):
-    __slots__ = ("run_id", "namespace_id", "workflow_name", "version", "status", "task_queue", "input", "output", "error", "context", "idempotency_key", "deadline_at", "worker_id", "attempt", "retry_policy", "parent_run_id", "parent_step_attempt_id", "created_at", "updated_at", "started_at", "finished_at", "wake_up_at", "available_at", "replay_of_run_id", "replay_count", "crash_count")
+    __slots__ = ("run_id", "namespace_id", "workflow_name", "version", "status", "task_queue", "input", "output", "error", "context", "idempotency_key", "deadline_at", "worker_id", "attempt", "retry_policy", "parent_run_id", "parent_step_attempt_id", "created_at", "updated_at", "started_at", "finished_at", "wake_up_at", "available_at", "replay_of_run_id", "replay_count", "crash_count", "priority", "concurrency_key")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -58,6 +58,8 @@ class WorkflowRun(_message.Message):
     REPLAY_OF_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     REPLAY_COUNT_FIELD_NUMBER: _ClassVar[int]
     CRASH_COUNT_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    CONCURRENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     namespace_id: str
     workflow_name: str
@@ -84,4 +86,6 @@ class WorkflowRun(_message.Message):
     replay_of_run_id: str
     replay_count: int
     crash_count: int
-    def __init__(self, run_id: _Optional[str] = ..., namespace_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., version: _Optional[str] = ..., status: _Optional[_Union[WorkflowRunStatus, str]] = ..., task_queue: _Optional[str] = ..., input: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., output: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., error: _Optional[_Union[_common_pb2.Failure, _Mapping]] = ..., context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., deadline_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., worker_id: _Optional[str] = ..., attempt: _Optional[int] = ..., retry_policy: _Optional[_Union[_common_pb2.RetryPolicy, _Mapping]] = ..., parent_run_id: _Optional[str] = ..., parent_step_attempt_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., wake_up_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., available_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replay_of_run_id: _Optional[str] = ..., replay_count: _Optional[int] = ..., crash_count: _Optional[int] = ...) -> None: ...
+    priority: int
+    concurrency_key: str
+    def __init__(self, run_id: _Optional[str] = ..., namespace_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., version: _Optional[str] = ..., status: _Optional[_Union[WorkflowRunStatus, str]] = ..., task_queue: _Optional[str] = ..., input: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., output: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., error: _Optional[_Union[_common_pb2.Failure, _Mapping]] = ..., context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., deadline_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., worker_id: _Optional[str] = ..., attempt: _Optional[int] = ..., retry_policy: _Optional[_Union[_common_pb2.RetryPolicy, _Mapping]] = ..., parent_run_id: _Optional[str] = ..., parent_step_attempt_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., wake_up_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., available_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replay_of_run_id: _Optional[str] = ..., replay_count: _Optional[int] = ..., crash_count: _Optional[int] = ..., priority: _Optional[int] = ..., concurrency_key: _Optional[str] = ...) -> None: ...

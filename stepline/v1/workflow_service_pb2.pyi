@@ -6,6 +6,7 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from stepline.v1 import access_pb2 as _access_pb2
 from stepline.v1 import common_pb2 as _common_pb2
 from stepline.v1 import registry_pb2 as _registry_pb2
+from stepline.v1 import schedule_pb2 as _schedule_pb2
 from stepline.v1 import step_attempt_pb2 as _step_attempt_pb2
 from stepline.v1 import waits_pb2 as _waits_pb2
 from stepline.v1 import workflow_run_pb2 as _workflow_run_pb2
@@ -18,7 +19,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class StartWorkflowRequest(_message.Message):
-    __slots__ = ("namespace_id", "workflow_name", "version", "task_queue", "input", "idempotency_key", "context", "deadline_at", "start_at", "retry_policy")
+    __slots__ = ("namespace_id", "workflow_name", "version", "task_queue", "input", "idempotency_key", "context", "deadline_at", "start_at", "retry_policy", "priority", "concurrency_key")
     NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -29,6 +30,8 @@ class StartWorkflowRequest(_message.Message):
     DEADLINE_AT_FIELD_NUMBER: _ClassVar[int]
     START_AT_FIELD_NUMBER: _ClassVar[int]
     RETRY_POLICY_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    CONCURRENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     namespace_id: str
     workflow_name: str
     version: str
@@ -39,7 +42,9 @@ class StartWorkflowRequest(_message.Message):
     deadline_at: _timestamp_pb2.Timestamp
     start_at: _timestamp_pb2.Timestamp
     retry_policy: _common_pb2.RetryPolicy
-    def __init__(self, namespace_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., version: _Optional[str] = ..., task_queue: _Optional[str] = ..., input: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., deadline_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., retry_policy: _Optional[_Union[_common_pb2.RetryPolicy, _Mapping]] = ...) -> None: ...
+    priority: int
+    concurrency_key: str
+    def __init__(self, namespace_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., version: _Optional[str] = ..., task_queue: _Optional[str] = ..., input: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., deadline_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., retry_policy: _Optional[_Union[_common_pb2.RetryPolicy, _Mapping]] = ..., priority: _Optional[int] = ..., concurrency_key: _Optional[str] = ...) -> None: ...
 
 class StartWorkflowResponse(_message.Message):
     __slots__ = ("run", "existing", "warnings")

@@ -76,13 +76,13 @@ WITH inserted AS (
     INSERT INTO stepline_workflow_runs (
         id, namespace_id, workflow_name, version, status, task_queue, input, context,
         idempotency_key, deadline_at, retry_initial_interval, retry_backoff_coefficient,
-        retry_maximum_interval, retry_maximum_attempts, available_at
+        retry_maximum_interval, retry_maximum_attempts, available_at, priority, concurrency_key
     ) VALUES (
         %(id)s, %(namespace_id)s, %(workflow_name)s, %(version)s, 'PENDING', %(task_queue)s,
         %(input)s::json, %(context)s::json, %(idempotency_key)s, %(deadline_at)s,
         %(retry_initial_interval)s, %(retry_backoff_coefficient)s,
         %(retry_maximum_interval)s, %(retry_maximum_attempts)s,
-        COALESCE(%(start_at)s, now())
+        COALESCE(%(start_at)s, now()), %(priority)s, %(concurrency_key)s
     )
     ON CONFLICT (namespace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING *
@@ -103,21 +103,22 @@ WITH input AS (
         %(idempotency_key)s::text[], %(deadline_at)s::timestamptz[],
         %(retry_initial_interval)s::interval[], %(retry_backoff_coefficient)s::float8[],
         %(retry_maximum_interval)s::interval[], %(retry_maximum_attempts)s::int[],
-        %(start_at)s::timestamptz[]
+        %(start_at)s::timestamptz[], %(priority)s::smallint[], %(concurrency_key)s::text[]
     ) AS i(
         n, id, namespace_id, workflow_name, version, task_queue, input, context,
         idempotency_key, deadline_at, retry_initial_interval, retry_backoff_coefficient,
-        retry_maximum_interval, retry_maximum_attempts, start_at
+        retry_maximum_interval, retry_maximum_attempts, start_at, priority, concurrency_key
     )
 ), inserted AS (
     INSERT INTO stepline_workflow_runs (
         id, namespace_id, workflow_name, version, status, task_queue, input, context,
         idempotency_key, deadline_at, retry_initial_interval, retry_backoff_coefficient,
-        retry_maximum_interval, retry_maximum_attempts, available_at
+        retry_maximum_interval, retry_maximum_attempts, available_at, priority, concurrency_key
     )
     SELECT id, namespace_id, workflow_name, version, 'PENDING', task_queue, input, context,
         idempotency_key, deadline_at, retry_initial_interval, retry_backoff_coefficient,
-        retry_maximum_interval, retry_maximum_attempts, COALESCE(start_at, now())
+        retry_maximum_interval, retry_maximum_attempts, COALESCE(start_at, now()), priority,
+        concurrency_key
     FROM input ORDER BY n
     ON CONFLICT (namespace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING *
@@ -246,8 +247,9 @@ AND (NOT EXISTS (SELECT 1 FROM stepline_worker_workflows AS served
                 OR served.version = '' OR stepline_workflow_runs.version = '')))
 
 -- name: run_claim
--- Due PENDING/SLEEPING runs first, then RUNNING runs whose lease expired (their
--- available_at is the lease expiry), each oldest first, skipping rows other claims hold.
+-- Due PENDING/SLEEPING runs first, by priority (1 first) then oldest first, then RUNNING
+-- runs whose lease expired (their available_at is the lease expiry), oldest first,
+-- skipping rows other claims hold.
 -- Due runs past their deadline are failed instead (up to 100 a claim; the sweep does
 -- the rest) and do not count against max_runs. Open step attempts are closed: a woken
 -- run's sleep completes, an expired lease's attempts fail.
@@ -263,15 +265,25 @@ WITH overdue AS (
     LIMIT 100
     FOR NO KEY UPDATE SKIP LOCKED
 ), ready AS (
-    SELECT id, status, available_at FROM stepline_workflow_runs
-    WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
-        AND status IN ('PENDING', 'SLEEPING') AND available_at <= now()
-        AND (deadline_at IS NULL OR deadline_at > now())
-        AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))
-        AND {{claimable}}
-    ORDER BY available_at, id
+    -- One range scan of the claim_ready index per priority, in priority order (the nested
+    -- loop over the priorities yields them in array order), each stopping at its first
+    -- run not yet due: runs parked in the future are never walked over. The outer LIMIT
+    -- stops the loop once max_runs rows are locked, so no extra row is locked.
+    SELECT due.id, due.status, due.available_at
+    FROM unnest('{1,2,3,4,5}'::smallint[]) AS level(priority)
+    CROSS JOIN LATERAL (
+        SELECT id, status, available_at FROM stepline_workflow_runs
+        WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
+            AND priority = level.priority
+            AND status IN ('PENDING', 'SLEEPING') AND available_at <= now()
+            AND (deadline_at IS NULL OR deadline_at > now())
+            AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))
+            AND {{claimable}}
+        ORDER BY available_at, id
+        LIMIT %(max_runs)s
+        FOR NO KEY UPDATE SKIP LOCKED
+    ) AS due
     LIMIT %(max_runs)s
-    FOR NO KEY UPDATE SKIP LOCKED
 ), expired AS (
     SELECT id, status, available_at,
         CASE WHEN EXISTS (SELECT 1 FROM stepline_step_attempts AS h
@@ -344,13 +356,19 @@ WITH overdue AS (
 SELECT * FROM claimed
 
 -- name: run_next_due
--- How long until a run of the queue becomes due (negative when one is due already).
+-- How long until a run of the queue becomes due (negative when one is due already): the
+-- earliest available_at of each priority's front of the claim_ready index, and of the
+-- claim_expired index.
 SELECT least(
-    (SELECT min(available_at) FROM stepline_workflow_runs
-        WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
-            AND status IN ('PENDING', 'SLEEPING')
-            AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))
-            AND {{claimable}}),
+    (SELECT min(first.available_at)
+        FROM unnest('{1,2,3,4,5}'::smallint[]) AS level(priority)
+        CROSS JOIN LATERAL (
+            SELECT min(available_at) AS available_at FROM stepline_workflow_runs
+            WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
+                AND priority = level.priority AND status IN ('PENDING', 'SLEEPING')
+                AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))
+                AND {{claimable}}
+        ) AS first),
     (SELECT min(available_at) FROM stepline_workflow_runs
         WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
             AND status = 'RUNNING'
@@ -760,13 +778,15 @@ WITH wanted AS (
         id, namespace_id, workflow_name, version, status, task_queue, input, context,
         idempotency_key, deadline_at, attempt, retry_initial_interval,
         retry_backoff_coefficient, retry_maximum_interval, retry_maximum_attempts,
-        created_at, updated_at, available_at, replay_of_run_id, replay_batch_id
+        created_at, updated_at, available_at, replay_of_run_id, replay_batch_id, priority,
+        concurrency_key
     )
     SELECT w.id, o.namespace_id, o.workflow_name, o.version, 'PENDING', o.task_queue,
         CASE WHEN %(has_input)s THEN %(input)s::json ELSE o.input END, w.context::json,
         %(idempotency_key)s, now() + (o.deadline_at - o.created_at), 1,
         o.retry_initial_interval, o.retry_backoff_coefficient, o.retry_maximum_interval,
-        o.retry_maximum_attempts, now(), now(), now(), o.id, %(batch_id)s
+        o.retry_maximum_attempts, now(), now(), now(), o.id, %(batch_id)s, o.priority,
+        o.concurrency_key
     FROM wanted AS w JOIN stepline_workflow_runs AS o ON o.id = w.source
     ON CONFLICT DO NOTHING
     RETURNING *
@@ -1131,3 +1151,92 @@ WHERE namespace_id = %(namespace_id)s AND workflow_name = %(workflow_name)s
 SELECT DISTINCT task_queue FROM stepline_workflow_runs
 WHERE namespace_id = %(namespace_id)s AND workflow_name = %(workflow_name)s
     AND status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
+
+-- --- schedules --------------------------------------------------------------------------
+
+-- name: schedule_insert
+-- A second create with the same schedule_id inserts nothing and returns no row.
+INSERT INTO stepline_schedules (
+    namespace_id, schedule_id, cron, fire_interval, timezone, workflow_name, version,
+    task_queue, input, priority, overlap, catchup_window, paused, next_fire_at
+) VALUES (
+    %(namespace_id)s, %(schedule_id)s, %(cron)s, %(fire_interval)s, %(timezone)s,
+    %(workflow_name)s, %(version)s, %(task_queue)s, %(input)s::json, %(priority)s,
+    %(overlap)s, %(catchup_window)s, %(paused)s, %(next_fire_at)s
+)
+ON CONFLICT (namespace_id, schedule_id) DO NOTHING
+RETURNING *
+
+-- name: schedule_get
+SELECT * FROM stepline_schedules
+WHERE namespace_id = %(namespace_id)s AND schedule_id = %(schedule_id)s
+
+-- name: schedule_lock
+-- A fire's first statement: the schedule's row lock, held until the fire commits.
+SELECT * FROM stepline_schedules
+WHERE namespace_id = %(namespace_id)s AND schedule_id = %(schedule_id)s
+FOR UPDATE
+
+-- name: schedule_list
+-- One page in schedule_id order, and one row more to tell whether there are more.
+SELECT * FROM stepline_schedules
+WHERE namespace_id = %(namespace_id)s
+    AND (%(after)s::text IS NULL OR schedule_id > %(after)s::text)
+ORDER BY schedule_id
+LIMIT %(limit)s
+
+-- name: schedule_delete
+DELETE FROM stepline_schedules
+WHERE namespace_id = %(namespace_id)s AND schedule_id = %(schedule_id)s
+RETURNING schedule_id
+
+-- name: schedule_pause
+UPDATE stepline_schedules SET paused = true, updated_at = now()
+WHERE namespace_id = %(namespace_id)s AND schedule_id = %(schedule_id)s
+RETURNING *
+
+-- name: schedule_resume
+-- A paused schedule resumes from its next fire after now; a running one is unchanged.
+UPDATE stepline_schedules SET
+    next_fire_at = CASE WHEN paused THEN %(next_fire_at)s ELSE next_fire_at END,
+    updated_at = CASE WHEN paused THEN now() ELSE updated_at END,
+    paused = false
+WHERE namespace_id = %(namespace_id)s AND schedule_id = %(schedule_id)s
+RETURNING *
+
+-- name: schedules_due
+-- Unpaused schedules whose next fire has come, oldest fire first (the due index).
+SELECT *, now() AS db_now FROM stepline_schedules
+WHERE NOT paused AND next_fire_at <= now()
+ORDER BY next_fire_at
+LIMIT %(limit)s
+
+-- name: schedules_buffered
+-- Unpaused schedules holding a buffered fire whose last run has ended (or is gone).
+SELECT s.* FROM stepline_schedules AS s
+LEFT JOIN stepline_workflow_runs AS r ON r.id = s.last_run_id
+WHERE s.buffered_fire_at IS NOT NULL AND NOT s.paused
+    AND (r.id IS NULL OR r.status IN ('COMPLETED', 'FAILED', 'CANCELED'))
+ORDER BY s.buffered_fire_at
+LIMIT %(limit)s
+
+-- name: schedule_next_due
+-- The database clock, and how long until the next fire of an unpaused schedule.
+SELECT now() AS db_now, min(next_fire_at) - now() AS due_in
+FROM stepline_schedules WHERE NOT paused
+
+-- name: run_status_of
+-- Whether a schedule's last run is still active (its overlap policy asks).
+SELECT status FROM stepline_workflow_runs WHERE id = %(run_id)s
+
+-- name: schedule_record_fire
+UPDATE stepline_schedules SET
+    next_fire_at = %(next_fire_at)s,
+    last_fire_at = %(last_fire_at)s,
+    buffered_fire_at = %(buffered_fire_at)s,
+    last_run_id = coalesce(%(run_id)s::uuid, last_run_id),
+    missed_fires = missed_fires + %(missed)s,
+    skipped_fires = skipped_fires + %(skipped)s,
+    updated_at = now()
+WHERE namespace_id = %(namespace_id)s AND schedule_id = %(schedule_id)s
+RETURNING *

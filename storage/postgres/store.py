@@ -33,6 +33,7 @@ from storage.postgres import (
     registry,
     replays,
     runs,
+    schedules,
     schema,
     signals,
     steps,
@@ -71,6 +72,15 @@ from storage.records import (
     RunSleepResult,
     RunWaitParams,
     RunWaitResult,
+    Schedule,
+    ScheduleCreateParams,
+    ScheduleDueParams,
+    ScheduleFireParams,
+    ScheduleFireResult,
+    ScheduleListParams,
+    ScheduleRef,
+    ScheduleResumeParams,
+    SchedulesDue,
     SignalSendParams,
     SignalSendResult,
     StepAttempt,
@@ -354,3 +364,32 @@ class PostgresStore(Store):
 
     async def run_count_by_queue(self) -> list[QueueDepth]:
         return await listing.count_by_queue(self._db)
+
+    # --- schedules ----------------------------------------------------------------------
+
+    async def schedule_create(self, params: ScheduleCreateParams) -> Schedule:
+        return await schedules.create(self._db, params)
+
+    async def schedule_get(self, ref: ScheduleRef) -> Schedule:
+        return await schedules.get(self._db, ref)
+
+    async def schedule_list(self, params: ScheduleListParams) -> Page[Schedule]:
+        return await schedules.list_page(self._db, params)
+
+    async def schedule_delete(self, ref: ScheduleRef) -> None:
+        await schedules.delete(self._db, ref)
+
+    async def schedule_pause(self, ref: ScheduleRef) -> Schedule:
+        return await schedules.pause(self._db, ref)
+
+    async def schedule_resume(self, params: ScheduleResumeParams) -> Schedule:
+        return await schedules.resume(self._db, params)
+
+    async def schedule_due(self, params: ScheduleDueParams) -> SchedulesDue:
+        return await schedules.due(self._db, params)
+
+    async def schedule_fire(self, params: ScheduleFireParams) -> ScheduleFireResult:
+        result = await schedules.fire(self._db, params)
+        if result.run is not None:
+            self.wake_hub.notify(result.run.namespace_id, result.run.task_queue)
+        return result

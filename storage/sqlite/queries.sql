@@ -102,12 +102,12 @@ INSERT INTO stepline_workflow_runs (
     id, namespace_id, workflow_name, version, status, task_queue, input, context,
     idempotency_key, deadline_at, attempt, retry_initial_interval,
     retry_backoff_coefficient, retry_maximum_interval, retry_maximum_attempts,
-    created_at, updated_at, available_at
+    created_at, updated_at, available_at, priority, concurrency_key
 ) VALUES (
     :id, :namespace_id, :workflow_name, :version, 'PENDING', :task_queue, :input, :context,
     :idempotency_key, :deadline_at, 1, :retry_initial_interval,
     :retry_backoff_coefficient, :retry_maximum_interval, :retry_maximum_attempts,
-    :now, :now, COALESCE(:start_at, :now)
+    :now, :now, COALESCE(:start_at, :now), :priority, :concurrency_key
 )
 ON CONFLICT (namespace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING *
@@ -244,23 +244,55 @@ AND (NOT EXISTS (SELECT 1 FROM stepline_worker_workflows AS served
                 OR served.version = '' OR stepline_workflow_runs.version = '')))
 
 -- name: run_claim_candidates
--- Due PENDING/SLEEPING runs oldest first, then RUNNING runs whose lease expired, with the
--- crashes they count: crash_count + 1, or 1 again when a step completed since the lost
--- lease's claim (claimed_at).
+-- Due PENDING/SLEEPING runs by priority (1 first) then oldest first, then RUNNING runs
+-- whose lease expired, oldest first, with the crashes they count: crash_count + 1, or 1
+-- again when a step completed since the lost lease's claim (claimed_at). One range read
+-- of the claim_ready index per priority, each stopping at its first run not yet due, so
+-- runs parked in the future are never walked over; the merge orders at most 6 x :limit
+-- rows.
 SELECT id, status, available_at, crashes FROM (
     SELECT * FROM (
-        SELECT id, status, 0 AS tier, available_at, NULL AS crashes FROM stepline_workflow_runs
-        WHERE namespace_id = :namespace_id AND task_queue = :task_queue
-          AND status IN ('PENDING', 'SLEEPING') AND available_at <= :now
-          AND (deadline_at IS NULL OR deadline_at > :now)
-          AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
-          AND {{claimable}}
+        SELECT id, status, 0 AS tier, 1 AS priority, available_at, NULL AS crashes
+        FROM stepline_workflow_runs
+        WHERE priority = 1 AND {{claim_ready_queue}}
         ORDER BY available_at, id
         LIMIT :limit
     )
     UNION ALL
     SELECT * FROM (
-        SELECT id, status, 1 AS tier, available_at,
+        SELECT id, status, 0 AS tier, 2 AS priority, available_at, NULL AS crashes
+        FROM stepline_workflow_runs
+        WHERE priority = 2 AND {{claim_ready_queue}}
+        ORDER BY available_at, id
+        LIMIT :limit
+    )
+    UNION ALL
+    SELECT * FROM (
+        SELECT id, status, 0 AS tier, 3 AS priority, available_at, NULL AS crashes
+        FROM stepline_workflow_runs
+        WHERE priority = 3 AND {{claim_ready_queue}}
+        ORDER BY available_at, id
+        LIMIT :limit
+    )
+    UNION ALL
+    SELECT * FROM (
+        SELECT id, status, 0 AS tier, 4 AS priority, available_at, NULL AS crashes
+        FROM stepline_workflow_runs
+        WHERE priority = 4 AND {{claim_ready_queue}}
+        ORDER BY available_at, id
+        LIMIT :limit
+    )
+    UNION ALL
+    SELECT * FROM (
+        SELECT id, status, 0 AS tier, 5 AS priority, available_at, NULL AS crashes
+        FROM stepline_workflow_runs
+        WHERE priority = 5 AND {{claim_ready_queue}}
+        ORDER BY available_at, id
+        LIMIT :limit
+    )
+    UNION ALL
+    SELECT * FROM (
+        SELECT id, status, 1 AS tier, 0 AS priority, available_at,
             CASE WHEN EXISTS (SELECT 1 FROM stepline_step_attempts AS h
                     WHERE h.workflow_run_id = stepline_workflow_runs.id
                       AND h.status = 'COMPLETED'
@@ -276,8 +308,16 @@ SELECT id, status, available_at, crashes FROM (
         LIMIT :limit
     )
 )
-ORDER BY tier, available_at, id
+ORDER BY tier, priority, available_at, id
 LIMIT :limit
+
+-- fragment: claim_ready_queue
+-- The due PENDING/SLEEPING runs of the queue (of each priority, in run_claim_candidates).
+namespace_id = :namespace_id AND task_queue = :task_queue
+AND status IN ('PENDING', 'SLEEPING') AND available_at <= :now
+AND (deadline_at IS NULL OR deadline_at > :now)
+AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
+AND {{claimable}}
 
 -- name: run_claim
 -- Claims one candidate of run_claim_candidates, still in the status it was read in.
@@ -306,17 +346,19 @@ WHERE workflow_run_id = :run_id AND status = 'RUNNING' AND kind = 'SLEEP'
 
 -- name: run_next_due
 -- How long until a run of the queue becomes due (negative when one is due already): the
--- earliest available_at of each claim index, read from the front of the index.
+-- earliest available_at of each claim index, read from the front of the index (of
+-- claim_ready, once per priority: a correlated read for each of 1 to 5).
 SELECT MIN(available_at) - :now AS due_in FROM (
-    SELECT * FROM (
+    SELECT (
         SELECT available_at FROM stepline_workflow_runs
         WHERE namespace_id = :namespace_id AND task_queue = :task_queue
-          AND status IN ('PENDING', 'SLEEPING')
+          AND priority = level.column1 AND status IN ('PENDING', 'SLEEPING')
           AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
           AND {{claimable}}
         ORDER BY available_at
         LIMIT 1
-    )
+    ) AS available_at
+    FROM (VALUES (1), (2), (3), (4), (5)) AS level
     UNION ALL
     SELECT * FROM (
         SELECT available_at FROM stepline_workflow_runs
@@ -506,13 +548,15 @@ INSERT INTO stepline_workflow_runs (
     id, namespace_id, workflow_name, version, status, task_queue, input, context,
     idempotency_key, deadline_at, attempt, retry_initial_interval,
     retry_backoff_coefficient, retry_maximum_interval, retry_maximum_attempts,
-    created_at, updated_at, available_at, replay_of_run_id, replay_batch_id
+    created_at, updated_at, available_at, replay_of_run_id, replay_batch_id, priority,
+    concurrency_key
 )
 SELECT new.value ->> '$.id', o.namespace_id, o.workflow_name, o.version, 'PENDING',
     o.task_queue, CASE WHEN :has_input THEN :input ELSE o.input END,
     new.value ->> '$.context', :idempotency_key, :now + (o.deadline_at - o.created_at), 1,
     o.retry_initial_interval, o.retry_backoff_coefficient, o.retry_maximum_interval,
-    o.retry_maximum_attempts, :now, :now, :now, o.id, :batch_id
+    o.retry_maximum_attempts, :now, :now, :now, o.id, :batch_id, o.priority,
+    o.concurrency_key
 FROM json_each(:replays) AS new
 JOIN stepline_workflow_runs AS o ON o.id = new.value ->> '$.source'
 WHERE true
@@ -852,3 +896,91 @@ WHERE namespace_id = :namespace_id AND workflow_name = :workflow_name
 SELECT DISTINCT task_queue FROM stepline_workflow_runs
 WHERE namespace_id = :namespace_id AND workflow_name = :workflow_name
     AND status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
+
+-- --- schedules --------------------------------------------------------------------------
+
+-- name: schedule_insert
+-- A second create with the same schedule_id inserts nothing and returns no row.
+INSERT INTO stepline_schedules (
+    namespace_id, schedule_id, cron, fire_interval, timezone, workflow_name, version,
+    task_queue, input, priority, overlap, catchup_window, paused, next_fire_at,
+    created_at, updated_at
+) VALUES (
+    :namespace_id, :schedule_id, :cron, :fire_interval, :timezone, :workflow_name,
+    :version, :task_queue, :input, :priority, :overlap, :catchup_window, :paused,
+    :next_fire_at, :now, :now
+)
+ON CONFLICT (namespace_id, schedule_id) DO NOTHING
+RETURNING *
+
+-- name: schedule_get
+SELECT * FROM stepline_schedules
+WHERE namespace_id = :namespace_id AND schedule_id = :schedule_id
+
+-- name: schedule_lock
+-- A fire's first statement (the transaction holds SQLite's write lock).
+SELECT * FROM stepline_schedules
+WHERE namespace_id = :namespace_id AND schedule_id = :schedule_id
+
+-- name: schedule_list
+-- One page in schedule_id order, and one row more to tell whether there are more.
+SELECT * FROM stepline_schedules
+WHERE namespace_id = :namespace_id AND (:after IS NULL OR schedule_id > :after)
+ORDER BY schedule_id
+LIMIT :limit
+
+-- name: schedule_delete
+DELETE FROM stepline_schedules
+WHERE namespace_id = :namespace_id AND schedule_id = :schedule_id
+RETURNING schedule_id
+
+-- name: schedule_pause
+UPDATE stepline_schedules SET paused = 1, updated_at = :now
+WHERE namespace_id = :namespace_id AND schedule_id = :schedule_id
+RETURNING *
+
+-- name: schedule_resume
+-- A paused schedule resumes from its next fire after now; a running one is unchanged.
+UPDATE stepline_schedules SET
+    next_fire_at = CASE WHEN paused THEN :next_fire_at ELSE next_fire_at END,
+    updated_at = CASE WHEN paused THEN :now ELSE updated_at END,
+    paused = 0
+WHERE namespace_id = :namespace_id AND schedule_id = :schedule_id
+RETURNING *
+
+-- name: schedules_due
+-- Unpaused schedules whose next fire has come, oldest fire first (the due index).
+SELECT *, :now AS db_now FROM stepline_schedules
+WHERE NOT paused AND next_fire_at <= :now
+ORDER BY next_fire_at
+LIMIT :limit
+
+-- name: schedules_buffered
+-- Unpaused schedules holding a buffered fire whose last run has ended (or is gone).
+SELECT s.* FROM stepline_schedules AS s
+LEFT JOIN stepline_workflow_runs AS r ON r.id = s.last_run_id
+WHERE s.buffered_fire_at IS NOT NULL AND NOT s.paused
+  AND (r.id IS NULL OR r.status IN ('COMPLETED', 'FAILED', 'CANCELED'))
+ORDER BY s.buffered_fire_at
+LIMIT :limit
+
+-- name: schedule_next_due
+-- The database clock, and how long until the next fire of an unpaused schedule.
+SELECT :now AS db_now, MIN(next_fire_at) - :now AS due_in
+FROM stepline_schedules WHERE NOT paused
+
+-- name: run_status_of
+-- Whether a schedule's last run is still active (its overlap policy asks).
+SELECT status FROM stepline_workflow_runs WHERE id = :run_id
+
+-- name: schedule_record_fire
+UPDATE stepline_schedules SET
+    next_fire_at = :next_fire_at,
+    last_fire_at = :last_fire_at,
+    buffered_fire_at = :buffered_fire_at,
+    last_run_id = COALESCE(:run_id, last_run_id),
+    missed_fires = missed_fires + :missed,
+    skipped_fires = skipped_fires + :skipped,
+    updated_at = :now
+WHERE namespace_id = :namespace_id AND schedule_id = :schedule_id
+RETURNING *

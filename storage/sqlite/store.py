@@ -61,6 +61,15 @@ from storage.records import (
     RunStatus,
     RunWaitParams,
     RunWaitResult,
+    Schedule,
+    ScheduleCreateParams,
+    ScheduleDueParams,
+    ScheduleFireParams,
+    ScheduleFireResult,
+    ScheduleListParams,
+    ScheduleRef,
+    ScheduleResumeParams,
+    SchedulesDue,
     SignalSendParams,
     SignalSendResult,
     StepAttempt,
@@ -92,6 +101,7 @@ from storage.sqlite import (
     registry,
     replays,
     runs,
+    schedules,
     schema,
     signals,
     steps,
@@ -339,6 +349,35 @@ class SqliteStore(Store):
         return await self._read(listing.count_by_queue)
 
     # --- plumbing -----------------------------------------------------------------------
+
+    # --- schedules ----------------------------------------------------------------------
+
+    async def schedule_create(self, params: ScheduleCreateParams) -> Schedule:
+        return await self._write(lambda tx: schedules.create(tx, params))
+
+    async def schedule_get(self, ref: ScheduleRef) -> Schedule:
+        return await self._read(lambda tx: schedules.get(tx, ref))
+
+    async def schedule_list(self, params: ScheduleListParams) -> Page[Schedule]:
+        return await self._read(lambda tx: schedules.list_page(tx, params))
+
+    async def schedule_delete(self, ref: ScheduleRef) -> None:
+        await self._write(lambda tx: schedules.delete(tx, ref))
+
+    async def schedule_pause(self, ref: ScheduleRef) -> Schedule:
+        return await self._write(lambda tx: schedules.pause(tx, ref))
+
+    async def schedule_resume(self, params: ScheduleResumeParams) -> Schedule:
+        return await self._write(lambda tx: schedules.resume(tx, params))
+
+    async def schedule_due(self, params: ScheduleDueParams) -> SchedulesDue:
+        return await self._read(lambda tx: schedules.due(tx, params))
+
+    async def schedule_fire(self, params: ScheduleFireParams) -> ScheduleFireResult:
+        result, run = await self._write(lambda tx: schedules.fire(tx, params))
+        if run is not None:
+            self._notify(run)
+        return result
 
     def _notify(self, run: Run) -> None:
         """Wake the queue's long polls; called on the event loop once committed."""

@@ -158,6 +158,13 @@ def test_bindings_for__workflow_service_exposes_every_rpc() -> None:
         ("POST", "/v1/namespaces/{namespace_id}/workflows/{workflow_name}:pause"),
         ("POST", "/v1/namespaces/{namespace_id}/workflows/{workflow_name}:resume"),
         ("GET", "/v1/namespaces/{namespace_id}/workers"),
+        ("POST", "/v1/namespaces/{namespace_id}/schedules"),
+        ("GET", "/v1/namespaces/{namespace_id}/schedules/{schedule_id}"),
+        ("GET", "/v1/namespaces/{namespace_id}/schedules"),
+        ("DELETE", "/v1/namespaces/{namespace_id}/schedules/{schedule_id}"),
+        ("POST", "/v1/namespaces/{namespace_id}/schedules/{schedule_id}:pause"),
+        ("POST", "/v1/namespaces/{namespace_id}/schedules/{schedule_id}:resume"),
+        ("POST", "/v1/namespaces/{namespace_id}/schedules/{schedule_id}:trigger"),
     }
     assert {b.method.name for b in bindings_for(service)} == {m.name for m in service.methods}
 

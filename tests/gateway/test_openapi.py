@@ -4,6 +4,7 @@ descriptions, the error body; and served by the gateway at /openapi.json."""
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -40,6 +41,8 @@ RUNS = "/v1/namespaces/{namespace_id}/runs"
 RUN = RUNS + "/{run_id}"
 WORKFLOWS = "/v1/namespaces/{namespace_id}/workflows"
 WORKFLOW = WORKFLOWS + "/{workflow_name}"
+SCHEDULES = "/v1/namespaces/{namespace_id}/schedules"
+SCHEDULE = SCHEDULES + "/{schedule_id}"
 
 
 def _document(bindings: list[HttpBinding] | None = None) -> Schema:
@@ -105,6 +108,13 @@ def test_every_rpc_is_one_operation_named_after_it(document: Schema) -> None:
         "PauseWorkflow": ("post", WORKFLOW + ":pause"),
         "ResumeWorkflow": ("post", WORKFLOW + ":resume"),
         "ListWorkers": ("get", "/v1/namespaces/{namespace_id}/workers"),
+        "CreateSchedule": ("post", SCHEDULES),
+        "GetSchedule": ("get", SCHEDULE),
+        "ListSchedules": ("get", SCHEDULES),
+        "DeleteSchedule": ("delete", SCHEDULE),
+        "PauseSchedule": ("post", SCHEDULE + ":pause"),
+        "ResumeSchedule": ("post", SCHEDULE + ":resume"),
+        "TriggerSchedule": ("post", SCHEDULE + ":trigger"),
     }
     admin = {
         "CreateNamespace": ("post", "/v1/namespaces"),
@@ -173,6 +183,8 @@ def test_body_star_is_the_request_without_its_path_fields(document: Schema) -> N
         "deadlineAt",
         "startAt",
         "retryPolicy",
+        "priority",
+        "concurrencyKey",
     ]
     assert body["required"] == ["workflowName"]
     assert body["additionalProperties"] is False
@@ -521,11 +533,15 @@ BOUNDARIES: dict[str, tuple[list[Any], list[Any]]] = {
     "event_id": ([UUID], ["not-a-uuid"]),
     "signal_name": (["s" * 255], ["s" * 256, "a b", ""]),
     "event_name": (["e" * 255], ["e" * 256, "a b"]),
+    "schedule_id": (["s" * 255, "nightly.1"], ["s" * 256, "a b", "a\x00b"]),
+    "priority": ([0, 1, 5], [-1, 6]),
+    "concurrency_key": (["k" * 255], ["k" * 256]),
 }
 PATH_DEFAULTS = {
     "namespace_id": "rules",
     "run_id": UUID,
     "step_attempt_id": UUID,
+    "schedule_id": "rules",
     "key_id": "0123456789abcdef",
     "event_id": UUID,
     "workflow_name": "rules",
@@ -535,6 +551,7 @@ BODY_DEFAULTS = {
     "StartWorkflow": {"workflowName": "rules"},
     "SignalWorkflowRun": {"signalName": "rules"},
     "SendEvent": {"eventName": "rules"},
+    "CreateSchedule": {"workflowName": "rules", "interval": "3600s"},
     "CreateApiKey": {"name": "rules", "role": "ROLE_READER"},
 }
 
@@ -587,8 +604,11 @@ async def _send(rest: RestApi, binding: HttpBinding, field: str, value: Any) -> 
         body.setdefault(name, default)
     if binding.method.name == "CreateNamespace":
         body.setdefault("namespaceId", f"rules-{secrets.token_hex(4)}")
-    if binding.http_method == "GET":
-        return await rest.http.get(path, params=query)
+    if binding.method.name == "CreateSchedule":
+        # A new ID each time (a taken one is a 409, not the 400 looked for).
+        body.setdefault("scheduleId", f"rules-{uuid.uuid4()}")
+    if not binding.body:  # GET, DELETE: no body at all
+        return await rest.http.request(binding.http_method, path, params=query)
     return await rest.http.request(binding.http_method, path, params=query, json=body)
 
 

@@ -38,6 +38,7 @@ from stepline.v1 import admin_service_pb2 as ad
 from stepline.v1 import admin_service_pb2_grpc as admin_grpc
 from stepline.v1 import common_pb2, waits_pb2
 from stepline.v1 import registry_pb2 as rg
+from stepline.v1 import schedule_pb2 as sc
 from stepline.v1 import worker_service_pb2 as wk
 from stepline.v1 import worker_service_pb2_grpc as wk_grpc
 from stepline.v1 import workflow_service_pb2 as wf
@@ -56,6 +57,22 @@ CHECKS = [
     response_schema_conformance,
 ]
 SEEDED_NAMESPACE = "schemathesis"
+SEEDED_SCHEDULE = "seeded"
+SEEDED_SCHEDULE_TO_DELETE = "seeded-to-delete"
+# Schedules a create may make (random bodies almost never hold a valid cron expression).
+CREATE_BODIES = [
+    {"scheduleId": "made-by-cron", "workflowName": "w", "cron": "*/5 * * * *"},
+    {
+        "scheduleId": "made-by-interval",
+        "workflowName": "w",
+        "interval": "90s",
+        "timezone": "Asia/Tokyo",
+        "input": [1, "x"],
+        "overlap": "SCHEDULE_OVERLAP_ALLOW_ALL",
+        "paused": True,
+        "priority": 5,
+    },
+]
 
 
 @dataclass(frozen=True)
@@ -157,6 +174,29 @@ class _Seeder:
         )
         return run_id, run_id  # no step: the run's ID stands in (a 404)
 
+    async def schedules(self) -> None:
+        """A schedule with every field set (triggered once, so it has a last run), and one
+        for DeleteSchedule to delete."""
+        for schedule_id in (SEEDED_SCHEDULE, SEEDED_SCHEDULE_TO_DELETE):
+            await self.workflow.CreateSchedule(
+                sc.CreateScheduleRequest(
+                    namespace_id=SEEDED_NAMESPACE,
+                    schedule_id=schedule_id,
+                    cron="0 3 * * *",
+                    timezone="Europe/Berlin",
+                    workflow_name="seeded",
+                    version="v1",
+                    task_queue="scheduled",
+                    input=value({"n": 1}),
+                    overlap=sc.SCHEDULE_OVERLAP_BUFFER_ONE,
+                    catchup_window=seconds(300),
+                    priority=2,
+                )
+            )
+        await self.workflow.TriggerSchedule(
+            sc.TriggerScheduleRequest(namespace_id=SEEDED_NAMESPACE, schedule_id=SEEDED_SCHEDULE)
+        )
+
     async def waiting(self, queue: str = "waiting") -> tuple[str, str]:
         """A run WAITING on a signal: signals to it are answered 200."""
         run_id = await self.start(queue)
@@ -188,6 +228,7 @@ async def _seed(grpc_address: str) -> Seeded:
         )
         seeder = _Seeder(channel)
         await seeder.register()
+        await seeder.schedules()
         runs = (
             await seeder.completed(),
             await seeder.failed(),
@@ -198,21 +239,30 @@ async def _seed(grpc_address: str) -> Seeded:
 
 
 def _strategy(operation: Any, seeded: Seeded) -> st.SearchStrategy[Any]:
-    """Random cases, mixed with cases that name the seeded runs and steps (for a GET with
-    only path parameters, that is one case per seeded run: Hypothesis skips repeats)."""
+    """Random cases, mixed with cases that name the seeded runs, steps and schedules (for
+    a GET with only path parameters, that is one case per seeded run: Hypothesis skips
+    repeats), and valid schedules to create."""
     names = {p["name"] for p in operation.definition.raw.get("parameters", [])}
+    deletes = operation.definition.raw.get("operationId") == "DeleteSchedule"
+    schedule_id = SEEDED_SCHEDULE_TO_DELETE if deletes else SEEDED_SCHEDULE
     pinned = []
     for run_id, step_attempt_id in seeded.runs:
         values = {
             "namespace_id": SEEDED_NAMESPACE,
             "run_id": run_id,
             "step_attempt_id": step_attempt_id,
+            "schedule_id": schedule_id,
             "key_id": seeded.key_id,
             "event_id": seeded.event_id,
             "workflow_name": "seeded",
         }
         pinned.append({k: v for k, v in values.items() if k in names})
     strategies = [operation.as_strategy(path_parameters=p) for p in pinned if p]
+    if operation.definition.raw.get("operationId") == "CreateSchedule":
+        namespace = {"namespace_id": SEEDED_NAMESPACE}
+        strategies += [
+            operation.as_strategy(path_parameters=namespace, body=b) for b in CREATE_BODIES
+        ]
     return st.one_of([*strategies, operation.as_strategy()])
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import grpc
 import pytest
@@ -15,6 +15,8 @@ from grpc_status import rpc_status
 from stepline.v1 import worker_service_pb2 as wk
 from stepline.v1 import workflow_service_pb2 as wf
 from tests.services.conftest import Api
+
+T = TypeVar("T")
 
 
 def value(obj: Any) -> struct_pb2.Value:
@@ -106,3 +108,15 @@ async def steps_of(api: Api, ns: str, run_id: str) -> list[Any]:
         wf.ListStepAttemptsRequest(namespace_id=ns, run_id=run_id, page_size=1000)
     )
     return list(response.step_attempts)
+
+
+async def until(
+    read: Callable[[], Awaitable[T]], done: Callable[[T], bool], within: float = 15.0
+) -> T:
+    """Read until `done(value)`; the last value read. Fails after `within` seconds."""
+    async with asyncio.timeout(within):
+        while True:
+            value = await read()
+            if done(value):
+                return value
+            await asyncio.sleep(0.1)

@@ -60,6 +60,8 @@ class CreateOptions(TypedDict, total=False):
     deadline_at: datetime | None
     start_at: datetime | None
     retry_policy: RetryPolicy
+    priority: int
+    concurrency_key: str | None
 
 
 def make_create_params(ns: str, queue: str, **options: Unpack[CreateOptions]) -> RunCreateParams:
@@ -74,6 +76,8 @@ def make_create_params(ns: str, queue: str, **options: Unpack[CreateOptions]) ->
         deadline_at=options.get("deadline_at"),
         start_at=options.get("start_at"),
         retry_policy=options.get("retry_policy", DEFAULT_POLICY),
+        priority=options.get("priority", 3),
+        concurrency_key=options.get("concurrency_key"),
     )
 
 

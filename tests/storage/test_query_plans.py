@@ -198,6 +198,46 @@ async def test_plan__replay_of_a_chunk_reads_the_history_by_run(private_backend:
     assert "Seq Scan" not in plan and "SCAN stepline_step_attempts\n" not in plan + "\n", plan
 
 
+async def test_plan__due_schedules_are_read_from_the_due_index(private_backend: Backend) -> None:
+    backend = private_backend
+    if backend.name == "postgres":
+        plan = await _pg_plan(backend.url, PG["schedules_due"], {"limit": 100})
+        next_due = await _pg_plan(backend.url, PG["schedule_next_due"], {})
+    else:
+        plan = _lite_plan(backend.url, LITE["schedules_due"], {"limit": 100, "now": 0})
+        next_due = _lite_plan(backend.url, LITE["schedule_next_due"], {"now": 0})
+    for read in (plan, next_due):
+        assert "stepline_schedules_due" in read, read
+        assert "Seq Scan" not in read and "SCAN stepline_schedules\n" not in read + "\n", read
+    # (PostgreSQL may prefer a bitmap read and a sort of a handful of rows on an empty
+    # table; SQLite's plan is fixed: no sort.)
+    assert "TEMP B-TREE" not in plan, plan
+
+
+async def test_plan__the_claim_reads_each_priority_from_the_claim_index(
+    private_backend: Backend,
+) -> None:
+    """No sort over the due runs: each priority's range is read in order and stops early."""
+    backend = private_backend
+    if backend.name == "postgres":
+        values = {"namespace_id": "ns", "task_queue": "q", "workflow_names": None}
+        plan = await _pg_plan(backend.url, PG["run_next_due"], values)
+        assert "stepline_workflow_runs_claim_ready" in plan, plan
+        assert "Seq Scan" not in plan and "Sort" not in plan, plan
+        return
+    values_lite = {
+        "namespace_id": "ns",
+        "task_queue": "q",
+        "now": 0,
+        "any_workflow": 1,
+        "workflow_names": "[]",
+        "limit": 10,
+    }
+    plan = _lite_plan(backend.url, LITE["run_claim_candidates"], values_lite)
+    ranges = "stepline_workflow_runs_claim_ready (namespace_id=? AND task_queue=? AND priority=?"
+    assert plan.count(ranges) == 5, plan
+
+
 async def test_plan__an_event_finds_its_candidate_waits_by_the_event_index(
     private_backend: Backend,
 ) -> None:
