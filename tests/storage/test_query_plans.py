@@ -220,7 +220,12 @@ async def test_plan__the_claim_reads_each_priority_from_the_claim_index(
     """No sort over the due runs: each priority's range is read in order and stops early."""
     backend = private_backend
     if backend.name == "postgres":
-        values = {"namespace_id": "ns", "task_queue": "q", "workflow_names": None}
+        values = {
+            "namespace_id": "ns",
+            "task_queue": "q",
+            "workflow_names": None,
+            "worker_id": "w",
+        }
         plan = await _pg_plan(backend.url, PG["run_next_due"], values)
         assert "stepline_workflow_runs_claim_ready" in plan, plan
         assert "Seq Scan" not in plan and "Sort" not in plan, plan
@@ -232,6 +237,7 @@ async def test_plan__the_claim_reads_each_priority_from_the_claim_index(
         "any_workflow": 1,
         "workflow_names": "[]",
         "limit": 10,
+        "worker_id": "w",
     }
     plan = _lite_plan(backend.url, LITE["run_claim_candidates"], values_lite)
     ranges = "stepline_workflow_runs_claim_ready (namespace_id=? AND task_queue=? AND priority=?"
