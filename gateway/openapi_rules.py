@@ -129,6 +129,16 @@ _BY_FULL_NAME = {
         )
     },
     f"{_PACKAGE}.CreateScheduleRequest.workflow_name": _REQUIRED_NAME,
+    # Not negative, below the Duration's 10,000 years (the 1-second minimum of interval is
+    # stated in its description).
+    f"{_PACKAGE}.CreateScheduleRequest.interval": FieldRule(
+        {"pattern": "^[0-9]{1,11}(\\.[0-9]{1,9})?s$"}
+    ),
+    f"{_PACKAGE}.CreateScheduleRequest.timezone": FieldRule({"maxLength": 255, "pattern": _NO_NUL}),
+    f"{_PACKAGE}.CreateScheduleRequest.cron": FieldRule({"maxLength": 255, "pattern": _NO_NUL}),
+    f"{_PACKAGE}.CreateScheduleRequest.catchup_window": FieldRule(
+        {"pattern": "^[0-9]{1,11}(\\.[0-9]{1,9})?s$"}
+    ),
 }
 
 

@@ -39,6 +39,13 @@ ROLES_ADMITTED = {
     "PauseWorkflow": WRITE,
     "ResumeWorkflow": WRITE,
     "ListWorkers": READ,
+    "CreateSchedule": WRITE,
+    "GetSchedule": READ,
+    "ListSchedules": READ,
+    "DeleteSchedule": WRITE,
+    "PauseSchedule": WRITE,
+    "ResumeSchedule": WRITE,
+    "TriggerSchedule": WRITE,
     **dict.fromkeys(
         [
             "PollActivity",
