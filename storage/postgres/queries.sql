@@ -162,6 +162,35 @@ WITH ended AS (
 )
 SELECT * FROM ended
 
+-- fragment: active_descendants
+-- The run's active children, theirs, and so on (the runs its cancel cancels), with their
+-- depth below it.
+WITH RECURSIVE tree (id, depth) AS (
+    SELECT id, 1 FROM stepline_workflow_runs
+    WHERE namespace_id = %(namespace_id)s AND parent_run_id = %(run_id)s
+        AND status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
+    UNION ALL
+    SELECT child.id, tree.depth + 1
+    FROM stepline_workflow_runs AS child JOIN tree ON child.parent_run_id = tree.id
+    WHERE child.namespace_id = %(namespace_id)s
+        AND child.status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
+)
+
+-- name: run_cancel_lock_tree
+-- A cancel locks the runs it will cancel before the run itself, deepest first: the order
+-- of a child's end, which holds the child's row and then takes its parent's (to resolve
+-- the parent's CHILD wait). Taken the other way round, a cancel and a child ending at
+-- once could deadlock (storage/postgres/runs.py).
+{{active_descendants}}
+SELECT run.id FROM stepline_workflow_runs AS run JOIN tree ON run.id = tree.id
+ORDER BY tree.depth DESC, run.id
+FOR NO KEY UPDATE OF run
+
+-- name: run_active_descendants
+-- The same runs, read without locks: did a child appear while the cancel took its locks?
+{{active_descendants}}
+SELECT id FROM tree
+
 -- --- listing ----------------------------------------------------------------------------
 
 -- name: run_list
