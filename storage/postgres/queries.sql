@@ -935,10 +935,14 @@ VALUES (%(event_id)s, %(run_id)s, %(step_attempt_id)s, 'RESUMED')
 ON CONFLICT DO NOTHING
 
 -- name: event_runs
-SELECT r.*, e.relation FROM stepline_event_runs AS e
+-- One page of an event's runs, keyset on (when the event reached the run, run_id): after
+-- the previous page's last key (the epoch and the nil UUID for the first page).
+SELECT r.*, e.relation, e.created_at AS linked_at FROM stepline_event_runs AS e
 JOIN stepline_workflow_runs AS r ON r.id = e.run_id
 WHERE e.event_id = %(event_id)s
-ORDER BY e.created_at, r.id
+    AND (e.created_at, e.run_id) > (%(after_at)s, %(after_id)s)
+ORDER BY e.created_at, e.run_id
+LIMIT %(limit)s
 
 -- name: event_list
 -- A keyset list like run_list: received_at is the list's created_at.
