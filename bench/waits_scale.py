@@ -56,7 +56,9 @@ WITH runs AS (
 INSERT INTO stepline_waits (step_attempt_id, namespace_id, workflow_run_id, kind, name,
     match, match_key, since)
 SELECT id, namespace_id, workflow_run_id, 'EVENT', %(event)s, wait_match,
-    json_build_array('order_id', wait_match->>'order_id')::text, now() - interval '1 hour'
+    -- storage.matching.match_key's text: compact JSON of the path and the value.
+    '["order_id",' || to_json(wait_match->>'order_id')::text || ']',
+    now() - interval '1 hour'
 FROM steps
 """
 
