@@ -16,6 +16,7 @@ from storage.records import (
     Cursor,
     EventGetParams,
     EventListParams,
+    EventRunsParams,
     EventSendParams,
     SignalSendParams,
 )
@@ -106,11 +107,21 @@ class WaitCalls:
     async def ListEventRuns(
         self, request: pb.ListEventRunsRequest, context: Context
     ) -> pb.ListEventRunsResponse:
-        found = await self._store.event_runs(_event_ref(request))
+        ref = _event_ref(request)
+        scope = page_tokens.scope_of("event_runs", ref.namespace_id, ref.event_id)
+        found = await self._store.event_runs(
+            EventRunsParams(
+                namespace_id=ref.namespace_id,
+                event_id=ref.event_id,
+                limit=v.page_size(request.page_size),
+                after=page_tokens.decode(request.page_token, scope),
+            )
+        )
         return pb.ListEventRunsResponse(
             workflow_runs=[convert.run_to_proto(run) for run in found.runs],
             started_run_ids=found.started_run_ids,
             resumed_run_ids=found.resumed_run_ids,
+            next_page_token="" if found.next is None else page_tokens.encode(found.next, scope),
         )
 
 

@@ -13,6 +13,9 @@ from stepline._values import Event, EventRuns, EventSent, Page, Run, Signal
 from stepline.v1 import workflow_service_pb2 as wf
 from stepline.v1 import workflow_service_pb2_grpc as wf_grpc
 
+# The largest page ListEventRuns gives: event_runs follows the pages in as few calls.
+_EVENT_RUNS_PAGE = 1000
+
 
 class WaitCalls:
     """Uses the Client's namespace, stub and `_call`."""
@@ -95,13 +98,26 @@ class WaitCalls:
         )
 
     async def event_runs(self, event_id: str) -> EventRuns:
-        request = wf.ListEventRunsRequest(namespace_id=self.namespace, event_id=event_id)
-        response = await self._call(self._stub.ListEventRuns, request)
-        return EventRuns(
-            runs=[Run.from_proto(run) for run in response.workflow_runs],
-            started_run_ids=builtins.list(response.started_run_ids),
-            resumed_run_ids=builtins.list(response.resumed_run_ids),
-        )
+        """Every run the event started or resumed, in the order it reached them (the
+        pages of ListEventRuns, followed to the last)."""
+        runs: builtins.list[Run] = []
+        started: builtins.list[str] = []
+        resumed: builtins.list[str] = []
+        token = ""
+        while True:
+            request = wf.ListEventRunsRequest(
+                namespace_id=self.namespace,
+                event_id=event_id,
+                page_size=_EVENT_RUNS_PAGE,
+                page_token=token,
+            )
+            response = await self._call(self._stub.ListEventRuns, request)
+            runs.extend(Run.from_proto(run) for run in response.workflow_runs)
+            started.extend(response.started_run_ids)
+            resumed.extend(response.resumed_run_ids)
+            token = response.next_page_token
+            if not token:
+                return EventRuns(runs=runs, started_run_ids=started, resumed_run_ids=resumed)
 
     async def children(self, run_id: str) -> builtins.list[Run]:
         """The child runs `run_id` started (ctx.step.invoke), oldest first."""

@@ -61,6 +61,7 @@ from storage.records import (
     EventGetParams,
     EventListParams,
     EventRuns,
+    EventRunsParams,
     EventSendParams,
     EventSendResult,
     Page,
@@ -310,8 +311,9 @@ class Store(abc.ABC):
         """One page in (received_at, event_id) order, every filter applied."""
 
     @abc.abstractmethod
-    async def event_runs(self, params: EventGetParams) -> EventRuns:
-        """The runs the event started or resumed. EventNotFound."""
+    async def event_runs(self, params: EventRunsParams) -> EventRuns:
+        """One page of the runs the event started or resumed, in the order it reached
+        them. EventNotFound."""
 
     @abc.abstractmethod
     async def wait_expire(self, limit: int) -> int:

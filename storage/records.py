@@ -707,7 +707,20 @@ class EventListParams:
 
 
 @dataclass(frozen=True, slots=True)
+class EventRunsParams:
+    """One page of an event's runs: `limit` of them after `after` (None: from the first),
+    in the order the event reached them."""
+
+    namespace_id: str
+    event_id: str
+    limit: int
+    after: Cursor | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class EventRuns:
     runs: list[Run]
     started_run_ids: list[str]
     resumed_run_ids: list[str]
+    # The key of the page's last run when more follow (the next page's `after`).
+    next: Cursor | None = None

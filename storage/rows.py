@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from storage.ids import uuid7
 from storage.records import (
     ClaimedRun,
+    Cursor,
     Event,
     EventRuns,
+    EventRunsParams,
     Failure,
     Json,
     Lease,
@@ -173,16 +175,35 @@ def event_from_row(row: Row, codec: Codec) -> Event:
     )
 
 
-def event_runs_from_rows(rows: Iterable[Row], codec: Codec) -> EventRuns:
-    """From event_runs rows (a run and its `relation` to the event): each run once."""
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NIL_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def event_runs_values(params: EventRunsParams, event_id: str, codec: Codec) -> dict[str, Any]:
+    """The event_runs statement's values: one more row than the page, to tell whether
+    another page follows."""
+    after = params.after
+    return {
+        "event_id": event_id,
+        "after_at": codec.moment_param(EPOCH if after is None else after.created_at),
+        "after_id": codec.id_param(NIL_ID if after is None else after.id),
+        "limit": params.limit + 1,
+    }
+
+
+def event_runs_from_rows(rows: Sequence[Row], limit: int, codec: Codec) -> EventRuns:
+    """From event_runs rows (a run and its `relation` to the event), up to `limit + 1`: the
+    page's runs, each once, and its last key when more follow."""
     found: dict[str, Run] = {}
     started: list[str] = []
     resumed: list[str] = []
-    for row in rows:
+    for row in rows[:limit]:
         run = run_from_row(row, codec)
         found.setdefault(run.run_id, run)
         (started if row["relation"] == "STARTED" else resumed).append(run.run_id)
-    return EventRuns(list(found.values()), started, resumed)
+    last = rows[limit - 1] if len(rows) > limit else None
+    after = None if last is None else Cursor(codec.moment(last["linked_at"]), str(last["id"]), True)
+    return EventRuns(list(found.values()), started, resumed, after)
 
 
 def lease_state_from_row(row: Row, codec: Codec) -> LeaseState:

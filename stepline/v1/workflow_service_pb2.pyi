@@ -357,19 +357,25 @@ class ListEventsResponse(_message.Message):
     def __init__(self, events: _Optional[_Iterable[_Union[_waits_pb2.Event, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., prev_page_token: _Optional[str] = ..., has_more: _Optional[bool] = ...) -> None: ...
 
 class ListEventRunsRequest(_message.Message):
-    __slots__ = ("namespace_id", "event_id")
+    __slots__ = ("namespace_id", "event_id", "page_size", "page_token")
     NAMESPACE_ID_FIELD_NUMBER: _ClassVar[int]
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     namespace_id: str
     event_id: str
-    def __init__(self, namespace_id: _Optional[str] = ..., event_id: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, namespace_id: _Optional[str] = ..., event_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListEventRunsResponse(_message.Message):
-    __slots__ = ("workflow_runs", "started_run_ids", "resumed_run_ids")
+    __slots__ = ("workflow_runs", "started_run_ids", "resumed_run_ids", "next_page_token")
     WORKFLOW_RUNS_FIELD_NUMBER: _ClassVar[int]
     STARTED_RUN_IDS_FIELD_NUMBER: _ClassVar[int]
     RESUMED_RUN_IDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     workflow_runs: _containers.RepeatedCompositeFieldContainer[_workflow_run_pb2.WorkflowRun]
     started_run_ids: _containers.RepeatedScalarFieldContainer[str]
     resumed_run_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, workflow_runs: _Optional[_Iterable[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]]] = ..., started_run_ids: _Optional[_Iterable[str]] = ..., resumed_run_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, workflow_runs: _Optional[_Iterable[_Union[_workflow_run_pb2.WorkflowRun, _Mapping]]] = ..., started_run_ids: _Optional[_Iterable[str]] = ..., resumed_run_ids: _Optional[_Iterable[str]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -18,11 +18,12 @@ from storage.records import (
     EventGetParams,
     EventListParams,
     EventRuns,
+    EventRunsParams,
     EventSendParams,
     EventSendResult,
     Page,
 )
-from storage.rows import event_from_row, event_runs_from_rows
+from storage.rows import event_from_row, event_runs_from_rows, event_runs_values
 
 
 async def send(db: Database, params: EventSendParams, woken: set[QueueKey]) -> EventSendResult:
@@ -87,7 +88,7 @@ async def list_events(db: Database, params: EventListParams) -> Page[Event]:
     return page_of(rows, params, event_from_row, CODEC)
 
 
-async def runs(db: Database, params: EventGetParams) -> EventRuns:
-    event = await get(db, params)
-    rows = await db.fetch("event_runs", {"event_id": event.event_id})
-    return event_runs_from_rows(rows, CODEC)
+async def runs(db: Database, params: EventRunsParams) -> EventRuns:
+    event = await get(db, EventGetParams(params.namespace_id, params.event_id))
+    rows = await db.fetch("event_runs", event_runs_values(params, event.event_id, CODEC))
+    return event_runs_from_rows(rows, params.limit, CODEC)

@@ -163,6 +163,35 @@ WITH ended AS (
 )
 SELECT * FROM ended
 
+-- fragment: active_descendants
+-- The run's active children, theirs, and so on (the runs its cancel cancels), with their
+-- depth below it.
+WITH RECURSIVE tree (id, depth) AS (
+    SELECT id, 1 FROM stepline_workflow_runs
+    WHERE namespace_id = %(namespace_id)s AND parent_run_id = %(run_id)s
+        AND status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
+    UNION ALL
+    SELECT child.id, tree.depth + 1
+    FROM stepline_workflow_runs AS child JOIN tree ON child.parent_run_id = tree.id
+    WHERE child.namespace_id = %(namespace_id)s
+        AND child.status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
+)
+
+-- name: run_cancel_lock_tree
+-- A cancel locks the runs it will cancel before the run itself, deepest first: the order
+-- of a child's end, which holds the child's row and then takes its parent's (to resolve
+-- the parent's CHILD wait). Taken the other way round, a cancel and a child ending at
+-- once could deadlock (storage/postgres/runs.py).
+{{active_descendants}}
+SELECT run.id FROM stepline_workflow_runs AS run JOIN tree ON run.id = tree.id
+ORDER BY tree.depth DESC, run.id
+FOR NO KEY UPDATE OF run
+
+-- name: run_active_descendants
+-- The same runs, read without locks: did a child appear while the cancel took its locks?
+{{active_descendants}}
+SELECT id FROM tree
+
 -- --- listing ----------------------------------------------------------------------------
 
 -- name: run_list
@@ -965,10 +994,14 @@ VALUES (%(event_id)s, %(run_id)s, %(step_attempt_id)s, 'RESUMED')
 ON CONFLICT DO NOTHING
 
 -- name: event_runs
-SELECT r.*, e.relation FROM stepline_event_runs AS e
+-- One page of an event's runs, keyset on (when the event reached the run, run_id): after
+-- the previous page's last key (the epoch and the nil UUID for the first page).
+SELECT r.*, e.relation, e.created_at AS linked_at FROM stepline_event_runs AS e
 JOIN stepline_workflow_runs AS r ON r.id = e.run_id
 WHERE e.event_id = %(event_id)s
-ORDER BY e.created_at, r.id
+    AND (e.created_at, e.run_id) > (%(after_at)s, %(after_id)s)
+ORDER BY e.created_at, e.run_id
+LIMIT %(limit)s
 
 -- name: event_list
 -- A keyset list like run_list: received_at is the list's created_at.

@@ -46,6 +46,7 @@ from storage.records import (
     EventGetParams,
     EventListParams,
     EventRuns,
+    EventRunsParams,
     EventSendParams,
     EventSendResult,
     Page,
@@ -282,7 +283,7 @@ class PostgresStore(Store):
     async def event_list(self, params: EventListParams) -> Page[Event]:
         return await events.list_events(self._db, params)
 
-    async def event_runs(self, params: EventGetParams) -> EventRuns:
+    async def event_runs(self, params: EventRunsParams) -> EventRuns:
         return await events.runs(self._db, params)
 
     async def wait_expire(self, limit: int) -> int:

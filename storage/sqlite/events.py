@@ -11,11 +11,12 @@ from storage.records import (
     EventGetParams,
     EventListParams,
     EventRuns,
+    EventRunsParams,
     EventSendParams,
     EventSendResult,
     Page,
 )
-from storage.rows import event_from_row, event_runs_from_rows
+from storage.rows import event_from_row, event_runs_from_rows, event_runs_values
 from storage.sqlite import waits
 from storage.sqlite.codec import CODEC
 from storage.sqlite.database import QUERIES, Tx
@@ -77,6 +78,7 @@ def list_events(tx: Tx, params: EventListParams) -> Page[Event]:
     return page_of(rows, params, event_from_row, CODEC)
 
 
-def runs(tx: Tx, params: EventGetParams) -> EventRuns:
-    event = get(tx, params)
-    return event_runs_from_rows(tx.rows("event_runs", event_id=event.event_id), CODEC)
+def runs(tx: Tx, params: EventRunsParams) -> EventRuns:
+    event = get(tx, EventGetParams(params.namespace_id, params.event_id))
+    rows = tx.rows("event_runs", **event_runs_values(params, event.event_id, CODEC))
+    return event_runs_from_rows(rows, params.limit, CODEC)

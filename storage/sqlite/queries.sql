@@ -708,10 +708,14 @@ VALUES (:event_id, :run_id, :step_attempt_id, 'RESUMED', :now)
 ON CONFLICT DO NOTHING
 
 -- name: event_runs
-SELECT r.*, e.relation FROM stepline_event_runs AS e
+-- One page of an event's runs, keyset on (when the event reached the run, run_id): after
+-- the previous page's last key (the epoch and the nil UUID for the first page).
+SELECT r.*, e.relation, e.created_at AS linked_at FROM stepline_event_runs AS e
 JOIN stepline_workflow_runs AS r ON r.id = e.run_id
 WHERE e.event_id = :event_id
-ORDER BY e.created_at, r.id
+    AND (e.created_at, e.run_id) > (:after_at, :after_id)
+ORDER BY e.created_at, e.run_id
+LIMIT :limit
 
 -- name: event_list
 -- A keyset list like run_list: received_at is the list's created_at.

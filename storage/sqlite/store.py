@@ -34,6 +34,7 @@ from storage.records import (
     EventGetParams,
     EventListParams,
     EventRuns,
+    EventRunsParams,
     EventSendParams,
     EventSendResult,
     Page,
@@ -264,7 +265,7 @@ class SqliteStore(Store):
     async def event_list(self, params: EventListParams) -> Page[Event]:
         return await self._read(lambda tx: events.list_events(tx, params))
 
-    async def event_runs(self, params: EventGetParams) -> EventRuns:
+    async def event_runs(self, params: EventRunsParams) -> EventRuns:
         return await self._read(lambda tx: events.runs(tx, params))
 
     async def wait_expire(self, limit: int) -> int:

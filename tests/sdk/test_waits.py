@@ -8,10 +8,13 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import grpc
 import pytest
 
 from stepline import ChildRunFailed, Client, Event, RunStatus, WorkflowContext, workflow
+from stepline.v1 import workflow_service_pb2 as wf
 from tests.sdk.conftest import eventually, running
+from tests.services.conftest import Api
 
 
 @pytest.fixture(params=[True, False], ids=["stream", "unary"])
@@ -159,6 +162,43 @@ async def test_wait_for_event__an_order_waits_for_its_payment_or_expires(
         assert await client.result(expiring.run_id, timeout=30) == {"status": "expired"}
     runs = await client.event_runs(sent.event.event_id)
     assert [r.run_id for r in runs.runs] == [paid.run_id]
+
+
+async def test_event_runs__listed_in_pages(
+    client: Client, address: str, ns: str, sdk_api: Api
+) -> None:
+    """ListEventRuns pages (page_size, page_token, next_page_token); the SDK follows
+    them all."""
+    async with running(address, ns, [order]):
+        started = [await client.start("order", {"id": "o-many"}) for _ in range(5)]
+        for run in started:
+            await eventually(lambda run=run: _status_is(client, run.run_id, RunStatus.WAITING))
+        sent = await client.send_event("payment.received", {"order_id": "o-many", "amount": 1})
+        other = await client.send_event("payment.received", {"order_id": "nobody"})
+    assert sorted(sent.resumed_run_ids) == sorted(run.run_id for run in started)
+    pages: list[list[str]] = []
+    token = ""
+    while True:
+        request = wf.ListEventRunsRequest(
+            namespace_id=ns, event_id=sent.event.event_id, page_size=2, page_token=token
+        )
+        response = await sdk_api.workflow.ListEventRuns(request)
+        pages.append([run.run_id for run in response.workflow_runs])
+        token = response.next_page_token
+        if not token:
+            break
+        # A token belongs to its event: reused for another one it is refused.
+        elsewhere = wf.ListEventRunsRequest(
+            namespace_id=ns, event_id=other.event.event_id, page_token=token
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await sdk_api.workflow.ListEventRuns(elsewhere)
+        assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert [len(page) for page in pages] == [2, 2, 1]
+    listed = [run_id for page in pages for run_id in page]
+    assert sorted(listed) == sorted(sent.resumed_run_ids)
+    found = await client.event_runs(sent.event.event_id)
+    assert [run.run_id for run in found.runs] == listed == list(found.resumed_run_ids)
 
 
 @workflow(name="caused")

@@ -27,6 +27,10 @@ POSTGRES_ONLY = {
     "to compare a repeat with (SQLite's fence reads run_get, the whole run, anyway)",
     "run_lock_any": "a signal's row lock, taking turns with RegisterWaits (SQLite's write "
     "lock holds the whole database)",
+    "run_cancel_lock_tree": "a cancel locks the runs it cancels before the run, in the "
+    "order of a child's end (SQLite's write lock holds the whole database)",
+    "run_active_descendants": "whether a child appeared while a cancel took its locks "
+    "(SQLite's write lock holds the whole database)",
     "event_lock_exclusive": "an event wait and an event take turns per event name (SQLite's "
     "write lock holds the whole database)",
     "event_lock_shared": "an event wait and an event take turns per event name (SQLite's "

@@ -7,6 +7,7 @@ import asyncio
 import json
 
 from storage import Store
+from storage.errors import ExecutionAlreadyEnded, LeaseLost
 from storage.records import (
     RunCancelParams,
     RunCompleteParams,
@@ -149,3 +150,35 @@ async def test_child_wait__children_ending_at_once_wake_the_parent(
         again = await claim_eventually(store, ns, queue)
         assert again.run.run_id == parent.run.run_id
         await store.run_complete(RunCompleteParams(lease_of(again), "null"))
+
+
+async def test_child_wait__a_parents_cancel_races_its_children_ending(
+    store: Store, ns: str, queue: str
+) -> None:
+    """A child's end locks the child, then its parent (to resolve the CHILD wait); a cancel
+    locks the parent and its children. Raced many times, neither call may fail (on
+    PostgreSQL, a lock-order deadlock would abort one with STORAGE_UNAVAILABLE)."""
+    fatal = failure("Fatal", non_retryable=True)
+    for round_number in range(25):
+        parent = await start_run(store, ns, queue)
+        await wait_for(store, parent, *(child(f"c{n}", queue) for n in range(6)))
+        kids = (await claim(store, ns, queue)).claimed
+        assert len(kids) == 6
+        endings = [
+            store.run_fail(RunFailParams(lease_of(kid), fatal))
+            if n % 2
+            else store.run_complete(RunCompleteParams(lease_of(kid), "1"))
+            for n, kid in enumerate(kids)
+        ]
+        cancel = store.run_cancel(RunCancelParams(ns, parent.run.run_id, reason="stop"))
+        # Half the rounds start the cancel first, half the children's ends.
+        calls = [cancel, *endings] if round_number % 2 else [*endings, cancel]
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        errors = [r for r in results if isinstance(r, BaseException)]
+        # A child canceled before its own end was recorded: that end is refused (its
+        # lease is gone), which is the cancel winning, not a failure of the storage.
+        assert all(isinstance(e, (LeaseLost, ExecutionAlreadyEnded)) for e in errors), errors
+        assert (await get_run(store, ns, parent.run.run_id)).status is RunStatus.CANCELED
+        for kid in kids:
+            assert (await get_run(store, ns, kid.run.run_id)).status.is_terminal
+    assert (await claim(store, ns, queue)).claimed == []

@@ -14,6 +14,7 @@ from storage.errors import EventNotFound
 from storage.records import (
     EventGetParams,
     EventListParams,
+    EventRunsParams,
     RunStatus,
     RunWaitParams,
     StepBeginParams,
@@ -56,7 +57,7 @@ async def test_event_wait__an_event_with_matching_data_resumes_the_run(
         "payment.received",
         data,
     )
-    runs = await store.event_runs(EventGetParams(ns, sent.event.event_id))
+    runs = await store.event_runs(EventRunsParams(ns, sent.event.event_id, limit=50))
     assert [r.run_id for r in runs.runs] == runs.resumed_run_ids == [claimed.run.run_id]
 
 
@@ -166,3 +167,26 @@ async def test_event_wait__deadline_while_waiting_fails_the_run(
     assert (await send_event(store, ns, "never", {})).resumed_run_ids == []
     with pytest.raises(RunDeadlineExceeded):
         await store.run_wait(RunWaitParams(lease_of(claimed), (event("x", "y"),)))
+
+
+async def test_event__runs_come_in_pages_each_run_once(store: Store, ns: str, queue: str) -> None:
+    runs = await asyncio.gather(*(create_run(store, ns, queue) for _ in range(7)))
+    claimed = (await claim(store, ns, queue, max_runs=7)).claimed
+    await asyncio.gather(*(wait_for(store, one, event("paid", "many")) for one in claimed))
+    sent = await send_event(store, ns, "many", {})
+    assert sorted(sent.resumed_run_ids) == sorted(run.run_id for run in runs)
+    pages = []
+    after = None
+    while True:
+        page = await store.event_runs(EventRunsParams(ns, sent.event.event_id, 3, after))
+        pages.append([run.run_id for run in page.runs])
+        assert [run.run_id for run in page.runs] == page.resumed_run_ids
+        if page.next is None:
+            break
+        after = page.next
+    assert [len(p) for p in pages] == [3, 3, 1]
+    listed = [run_id for p in pages for run_id in p]
+    # One SendEvent reaches its runs at one time: the run ID orders them.
+    assert listed == sorted(sent.resumed_run_ids)
+    whole = await store.event_runs(EventRunsParams(ns, sent.event.event_id, 7))
+    assert [run.run_id for run in whole.runs] == listed and whole.next is None
