@@ -964,6 +964,11 @@ INSERT INTO stepline_event_runs (event_id, run_id, step_attempt_id, relation)
 VALUES (%(event_id)s, %(run_id)s, %(step_attempt_id)s, 'RESUMED')
 ON CONFLICT DO NOTHING
 
+-- name: event_run_started
+-- A run an event trigger started (in the event's transaction).
+INSERT INTO stepline_event_runs (event_id, run_id, relation)
+VALUES (%(event_id)s, %(run_id)s, 'STARTED')
+
 -- name: event_runs
 SELECT r.*, e.relation FROM stepline_event_runs AS e
 JOIN stepline_workflow_runs AS r ON r.id = e.run_id
