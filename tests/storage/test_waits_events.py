@@ -14,6 +14,8 @@ from storage.errors import EventNotFound
 from storage.records import (
     EventGetParams,
     EventListParams,
+    EventSendParams,
+    RunCreateParams,
     RunStatus,
     RunWaitParams,
     StepBeginParams,
@@ -21,6 +23,7 @@ from storage.records import (
     StepStatus,
 )
 from tests.storage.helpers import (
+    DEFAULT_POLICY,
     all_steps,
     claim,
     claim_eventually,
@@ -166,3 +169,22 @@ async def test_event_wait__deadline_while_waiting_fails_the_run(
     assert (await send_event(store, ns, "never", {})).resumed_run_ids == []
     with pytest.raises(RunDeadlineExceeded):
         await store.run_wait(RunWaitParams(lease_of(claimed), (event("x", "y"),)))
+
+
+async def test_event_send__starts_its_trigger_runs_once_in_the_event_transaction(
+    store: Store, ns: str, queue: str
+) -> None:
+    start = RunCreateParams(
+        ns, "on-paid", "2", queue, '{"order_id":"o-9"}', None, None, None, None, DEFAULT_POLICY
+    )
+    params = EventSendParams(ns, "payment.received", '{"order_id":"o-9"}', "k-9", (start,))
+    sent = await store.event_send(params)
+    assert sent.existing is False and len(sent.started_run_ids) == 1
+    again = await store.event_send(params)
+    assert again.existing is True and again.started_run_ids == []
+    claimed = await claim_eventually(store, ns, queue)
+    assert claimed.run.run_id == sent.started_run_ids[0]
+    assert (claimed.run.workflow_name, claimed.run.version) == ("on-paid", "2")
+    assert json.loads(claimed.run.input or "null") == {"order_id": "o-9"}
+    runs = await store.event_runs(EventGetParams(ns, sent.event.event_id))
+    assert runs.started_run_ids == sent.started_run_ids and runs.resumed_run_ids == []
