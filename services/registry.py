@@ -17,6 +17,7 @@ import grpc
 
 from services.errors import ApiError
 from services.input_schemas import InputValidators
+from services.triggers import Triggers
 from stepline.v1 import error_reason_pb2
 from storage import Store
 from storage.errors import WorkflowNotFound
@@ -42,6 +43,7 @@ class Registry:
         self.online_window = ONLINE_LEASES * lease_duration
         self.require_registered = require_registered
         self.validators = InputValidators()
+        self.triggers = Triggers(store, self.online_window, self.validators)
         # A worker's last_seen_at is written at most this often per worker and server.
         self._touch_every = lease_duration.total_seconds() / 3
         self._touched: dict[tuple[str, str], float] = {}
@@ -66,6 +68,7 @@ class Registry:
         """A registration through this server: it counts as seen, and starts of its
         workflows read the registry again."""
         self._touched[(namespace_id, worker_id)] = time.monotonic()
+        self.triggers.changed(namespace_id)
         for name in workflow_names:
             self.changed(namespace_id, name)
 

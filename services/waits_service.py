@@ -10,6 +10,8 @@ import grpc
 from services import convert, page_tokens
 from services import validation as v
 from services.errors import invalid, rpc
+from services.metrics import Metrics
+from services.registry import Registry
 from stepline.v1 import workflow_service_pb2 as pb
 from storage import Store
 from storage.records import (
@@ -29,6 +31,8 @@ class WaitCalls:
 
     _store: Store
     _limits: v.Limits
+    _registry: Registry
+    _metrics: Metrics
 
     @rpc
     async def SignalWorkflowRun(
@@ -51,18 +55,24 @@ class WaitCalls:
     async def SendEvent(
         self, request: pb.SendEventRequest, context: Context
     ) -> pb.SendEventResponse:
-        data = v.struct(request, "data", self._limits)
-        result = await self._store.event_send(
-            EventSendParams(
-                namespace_id=v.namespace(request.namespace_id),
-                event_name=v.name(request.event_name, "event_name"),
-                data=convert.json_text(data or {}),
-                idempotency_key=v.text(request.idempotency_key, "idempotency_key") or None,
-            )
+        data = v.struct(request, "data", self._limits) or {}
+        namespace_id = v.namespace(request.namespace_id)
+        event_name = v.name(request.event_name, "event_name")
+        params = EventSendParams(
+            namespace_id=namespace_id,
+            event_name=event_name,
+            data=convert.json_text(data),
+            idempotency_key=v.text(request.idempotency_key, "idempotency_key") or None,
+            starts=await self._registry.triggers.starts(namespace_id, event_name, data),
         )
+        result = await self._store.event_send(params)
+        if result.started_run_ids:  # one run per start, in order
+            for start in params.starts:
+                self._metrics.run_started(namespace_id, start.workflow_name)
         return pb.SendEventResponse(
             event=convert.event_to_proto(result.event),
             existing=result.existing,
+            started_run_ids=result.started_run_ids,
             resumed_run_ids=result.resumed_run_ids,
         )
 

@@ -8,7 +8,7 @@ value null is the text "null".
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
@@ -679,6 +679,9 @@ class EventSendParams:
     data: Json
     """A JSON object."""
     idempotency_key: str | None = None
+    starts: tuple[RunCreateParams, ...] = ()
+    """The runs the event's triggers start (chosen by the service), started in the event's
+    transaction when the event is new; a repeat (`existing`) starts nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -686,6 +689,7 @@ class EventSendResult:
     event: Event
     existing: bool
     resumed_run_ids: list[str]
+    started_run_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,14 @@ from storage.records import (
     EventSendParams,
     EventSendResult,
     Page,
+    RunCreateParams,
 )
-from storage.rows import event_from_row, event_runs_from_rows, event_runs_values
+from storage.rows import (
+    event_from_row,
+    event_runs_from_rows,
+    event_runs_values,
+    run_insert_params,
+)
 
 
 async def send(db: Database, params: EventSendParams, woken: set[QueueKey]) -> EventSendResult:
@@ -46,7 +52,24 @@ async def send(db: Database, params: EventSendParams, woken: set[QueueKey]) -> E
             return EventSendResult(event_from_row(earlier, CODEC), True, [])
         event = event_from_row(row, CODEC)
         resumed = await _resolve_waits(conn, event, woken)
-    return EventSendResult(event, existing=False, resumed_run_ids=resumed)
+        started = await _start_runs(conn, event, params.starts, woken)
+    return EventSendResult(event, False, resumed, started)
+
+
+async def _start_runs(
+    conn: Conn, event: Event, starts: tuple[RunCreateParams, ...], woken: set[QueueKey]
+) -> list[str]:
+    """Start the runs of the event's triggers (run_insert also NOTIFYs their queues)."""
+    started: list[str] = []
+    for start in starts:
+        row = await fetch_one(conn, "run_insert", run_insert_params(start, CODEC))
+        assert row is not None  # no idempotency key: the insert always inserts
+        run_id = str(row["id"])
+        link = {"event_id": event.event_id, "run_id": run_id}
+        await conn.execute(Q["event_run_started"], link)
+        woken.add((start.namespace_id, start.task_queue))
+        started.append(run_id)
+    return started
 
 
 async def _resolve_waits(conn: Conn, event: Event, woken: set[QueueKey]) -> list[str]:

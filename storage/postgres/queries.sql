@@ -993,6 +993,11 @@ INSERT INTO stepline_event_runs (event_id, run_id, step_attempt_id, relation)
 VALUES (%(event_id)s, %(run_id)s, %(step_attempt_id)s, 'RESUMED')
 ON CONFLICT DO NOTHING
 
+-- name: event_run_started
+-- A run an event trigger started (in the event's transaction).
+INSERT INTO stepline_event_runs (event_id, run_id, relation)
+VALUES (%(event_id)s, %(run_id)s, 'STARTED')
+
 -- name: event_runs
 -- One page of an event's runs, keyset on (when the event reached the run, run_id): after
 -- the previous page's last key (the epoch and the nil UUID for the first page).

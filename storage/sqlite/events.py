@@ -15,8 +15,14 @@ from storage.records import (
     EventSendParams,
     EventSendResult,
     Page,
+    RunCreateParams,
 )
-from storage.rows import event_from_row, event_runs_from_rows, event_runs_values
+from storage.rows import (
+    event_from_row,
+    event_runs_from_rows,
+    event_runs_values,
+    run_insert_params,
+)
 from storage.sqlite import waits
 from storage.sqlite.codec import CODEC
 from storage.sqlite.database import QUERIES, Tx
@@ -41,7 +47,19 @@ def send(tx: Tx, params: EventSendParams) -> EventSendResult:
             raise StoreError("idempotency key conflict on an event that no longer exists")
         return EventSendResult(event_from_row(earlier, CODEC), True, [])
     event = event_from_row(row, CODEC)
-    return EventSendResult(event, existing=False, resumed_run_ids=_resolve_waits(tx, event))
+    resumed = _resolve_waits(tx, event)
+    return EventSendResult(event, False, resumed, _start_runs(tx, event, params.starts))
+
+
+def _start_runs(tx: Tx, event: Event, starts: tuple[RunCreateParams, ...]) -> list[str]:
+    """Start the runs of the event's triggers."""
+    started: list[str] = []
+    for start in starts:
+        row = tx.row("run_insert", **run_insert_params(start, CODEC))
+        assert row is not None  # no idempotency key: the insert always inserts
+        tx.execute("event_run_started", event_id=event.event_id, run_id=row["id"])
+        started.append(str(row["id"]))
+    return started
 
 
 def _resolve_waits(tx: Tx, event: Event) -> list[str]:

@@ -707,6 +707,11 @@ INSERT INTO stepline_event_runs (event_id, run_id, step_attempt_id, relation, cr
 VALUES (:event_id, :run_id, :step_attempt_id, 'RESUMED', :now)
 ON CONFLICT DO NOTHING
 
+-- name: event_run_started
+-- A run an event trigger started (in the event's transaction).
+INSERT INTO stepline_event_runs (event_id, run_id, relation, created_at)
+VALUES (:event_id, :run_id, 'STARTED', :now)
+
 -- name: event_runs
 -- One page of an event's runs, keyset on (when the event reached the run, run_id): after
 -- the previous page's last key (the epoch and the nil UUID for the first page).

@@ -257,7 +257,10 @@ class SqliteStore(Store):
         return await self._write(lambda tx: signals.send(tx, params))
 
     async def event_send(self, params: EventSendParams) -> EventSendResult:
-        return await self._write(lambda tx: events.send(tx, params))
+        result = await self._write(lambda tx: events.send(tx, params))
+        if result.started_run_ids:  # wake the polls of the queues the triggers started on
+            self._wake({(start.namespace_id, start.task_queue) for start in params.starts})
+        return result
 
     async def event_get(self, params: EventGetParams) -> Event:
         return await self._read(lambda tx: events.get(tx, params))

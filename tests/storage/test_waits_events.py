@@ -15,6 +15,8 @@ from storage.records import (
     EventGetParams,
     EventListParams,
     EventRunsParams,
+    EventSendParams,
+    RunCreateParams,
     RunStatus,
     RunWaitParams,
     StepBeginParams,
@@ -22,6 +24,7 @@ from storage.records import (
     StepStatus,
 )
 from tests.storage.helpers import (
+    DEFAULT_POLICY,
     all_steps,
     claim,
     claim_eventually,
@@ -190,3 +193,22 @@ async def test_event__runs_come_in_pages_each_run_once(store: Store, ns: str, qu
     assert listed == sorted(sent.resumed_run_ids)
     whole = await store.event_runs(EventRunsParams(ns, sent.event.event_id, 7))
     assert [run.run_id for run in whole.runs] == listed and whole.next is None
+
+
+async def test_event_send__starts_its_trigger_runs_once_in_the_event_transaction(
+    store: Store, ns: str, queue: str
+) -> None:
+    start = RunCreateParams(
+        ns, "on-paid", "2", queue, '{"order_id":"o-9"}', None, None, None, None, DEFAULT_POLICY
+    )
+    params = EventSendParams(ns, "payment.received", '{"order_id":"o-9"}', "k-9", (start,))
+    sent = await store.event_send(params)
+    assert sent.existing is False and len(sent.started_run_ids) == 1
+    again = await store.event_send(params)
+    assert again.existing is True and again.started_run_ids == []
+    claimed = await claim_eventually(store, ns, queue)
+    assert claimed.run.run_id == sent.started_run_ids[0]
+    assert (claimed.run.workflow_name, claimed.run.version) == ("on-paid", "2")
+    assert json.loads(claimed.run.input or "null") == {"order_id": "o-9"}
+    runs = await store.event_runs(EventRunsParams(ns, sent.event.event_id, 100))
+    assert runs.started_run_ids == sent.started_run_ids and runs.resumed_run_ids == []
