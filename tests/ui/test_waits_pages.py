@@ -50,9 +50,10 @@ def test_signal_then_event__sent_from_the_pages_resume_the_run(
     expect(detail.locator("b")).to_have_count(0)
 
     page.locator("#nav").get_by_role("link", name="Events").click()
-    page.get_by_label("Event name", exact=True).first.fill("payment.received")
-    page.get_by_label("Data (a JSON object)").fill(f'{{"order": "{order}", "amount": 5}}')
-    page.get_by_role("button", name="Send event").click()
+    send = page.get_by_role("form", name="Send an event")
+    send.get_by_label("Event name").fill("payment.received")
+    send.get_by_label("Data (a JSON object)").fill(f'{{"order": "{order}", "amount": 5}}')
+    send.get_by_role("button", name="Send event").click()
 
     expect(page.locator("h1")).to_have_text("payment.received")
     resumed = page.locator(f'li[data-run-id="{run_id}"]')

@@ -18,7 +18,6 @@ export function render({ ns, params, main, go, link }) {
   replace(
     main,
     h("h1", {}, "Events"),
-    sendForm(ns, go, link),
     h("details", { class: "filters-box", open: true }, h("summary", {}, "Filters"), filterForm(ns, params, go, link)),
     h(
       "div",
@@ -32,6 +31,7 @@ export function render({ ns, params, main, go, link }) {
       ),
     ),
     pager,
+    sendForm(ns, go, link),
   );
   events.list(ns, query).then(
     (page) => {
