@@ -118,6 +118,15 @@ export const runs = {
   replay: (ns, id, fromStepId) =>
     call("POST", `${nsPath(ns)}/runs/${enc(id)}:replay`, { body: { from_step_id: fromStepId } }),
   batchCancel: (ns, body) => call("POST", `${nsPath(ns)}/runs:batchCancel`, { body }),
+  signal: (ns, id, signalName, payload) =>
+    call("POST", `${nsPath(ns)}/runs/${enc(id)}:signal`, { body: { signal_name: signalName, payload } }),
+};
+
+export const events = {
+  list: (ns, query) => call("GET", `${nsPath(ns)}/events`, { query }),
+  get: (ns, id) => call("GET", `${nsPath(ns)}/events/${enc(id)}`),
+  runs: (ns, id) => call("GET", `${nsPath(ns)}/events/${enc(id)}/runs`),
+  send: (ns, eventName, data) => call("POST", `${nsPath(ns)}/events`, { body: { event_name: eventName, data } }),
 };
 
 // Every step attempt of a run, following the pages (a run rarely has more than one).

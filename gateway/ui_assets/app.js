@@ -6,6 +6,7 @@
 // #/default/runs/<run id>. The hash is never sent to the server, and the API key never
 // appears in it.
 
+import { applyRole } from "./access.js";
 import { apiKey, hasRoute, nsPath, onKeyNeeded, call } from "./api.js";
 import { askForApiKey } from "./dialogs.js";
 import { h, replace, announce } from "./dom.js";
@@ -15,8 +16,9 @@ import { h, replace, announce } from "./dom.js";
 // schedules, workers) add an entry here and a module under pages/.
 const PAGES = [
   { path: "runs", title: "Runs", load: () => import("./pages/runs.js"), probe: (ns) => `${nsPath(ns)}/runs` },
+  { path: "events", title: "Events", load: () => import("./pages/events.js"), probe: (ns) => `${nsPath(ns)}/events` },
 ];
-const DETAIL = { runs: () => import("./pages/run.js") };
+const DETAIL = { runs: () => import("./pages/run.js"), events: () => import("./pages/event.js") };
 
 const NAMESPACE_ITEM = "stepline.namespace";
 const RECENT_ITEM = "stepline.recentNamespaces";
@@ -53,6 +55,7 @@ async function route() {
     return;
   }
   rememberNamespace(ns);
+  applyRole(ns);
   if (cleanup) cleanup();
   cleanup = null;
   // A later navigation wins: one that began before it must not render over it.
@@ -97,6 +100,7 @@ function rememberNamespace(ns) {
   localStorage.setItem(NAMESPACE_ITEM, ns);
   const input = document.getElementById("namespace-id");
   if (document.activeElement !== input) input.value = ns;
+  document.getElementById("namespace-select").value = ns;
   const recent = [ns, ...JSON.parse(localStorage.getItem(RECENT_ITEM) || "[]").filter((n) => n !== ns)];
   localStorage.setItem(RECENT_ITEM, JSON.stringify(recent.slice(0, 10)));
   fillNamespaces(recent);
@@ -111,16 +115,25 @@ function fillNamespaces(names) {
   replace(list, [...new Set(names)].map((name) => h("option", { value: name })));
 }
 
-// The server's namespaces, when it lists them (ListNamespaces; feature-detected).
+// The server's namespaces, when the key may list them (ListNamespaces needs an operator
+// key when auth is on): a select of them replaces the text box. Refused (403), or on
+// a server without the route, the text box stays and takes any name.
 async function loadNamespaces() {
-  if (!(await hasRoute("/v1/namespaces"))) return;
-  try {
-    const answer = await call("GET", "/v1/namespaces", { query: { page_size: 1000 } });
-    const names = (answer.namespaces || []).map((n) => n.namespaceId);
-    fillNamespaces([...JSON.parse(localStorage.getItem(RECENT_ITEM) || "[]"), ...names]);
-  } catch {
-    // No permission to list them: the text box still takes any name.
+  const select = document.getElementById("namespace-select");
+  let names = [];
+  if (await hasRoute("/v1/namespaces")) {
+    try {
+      const answer = await call("GET", "/v1/namespaces", { query: { page_size: 1000 } });
+      names = (answer.namespaces || []).map((n) => n.namespaceId);
+    } catch {
+      names = [];
+    }
   }
+  const current = parseHash().ns || currentNamespace();
+  if (names.length && !names.includes(current)) names.unshift(current);
+  replace(select, names.map((name) => h("option", { value: name, selected: name === current }, name)));
+  select.hidden = !names.length;
+  document.getElementById("namespace-id").hidden = Boolean(names.length);
 }
 
 function wireHeader() {
@@ -134,7 +147,8 @@ function wireHeader() {
   });
   const nsForm = document.getElementById("namespace");
   const switchTo = () => {
-    const ns = document.getElementById("namespace-id").value.trim();
+    const select = document.getElementById("namespace-select");
+    const ns = (select.hidden ? document.getElementById("namespace-id").value : select.value).trim();
     if (!NAME.test(ns)) {
       announce("A namespace is 1 to 63 letters, digits, '.', '_' or '-'.", "error");
       return;
@@ -155,7 +169,14 @@ function wireHeader() {
   });
   onKeyNeeded(async (reason) => {
     const key = await askForApiKey(reason);
-    if (key) keyButton.hidden = false;
+    if (key) {
+      keyButton.hidden = false;
+      // A new key may see more (or less): ask again what it may list and do.
+      setTimeout(() => {
+        loadNamespaces();
+        applyRole(currentNamespace());
+      });
+    }
     return key;
   });
 }

@@ -85,6 +85,26 @@ export function formatMs(ms) {
   return `${Math.floor(hours / 24)} d ${hours % 24} h`;
 }
 
+// One <dt>/<dd> pair of a summary list.
+export function detailRow(label, ...value) {
+  return [h("dt", {}, label), h("dd", {}, ...value)];
+}
+
+// A run in a short list: its status, its link, its workflow and what else is given.
+export function runItem(run, ns, link, ...more) {
+  return h(
+    "li",
+    { "data-run-id": run.runId },
+    badge(run.status),
+    " ",
+    h("a", { href: link(ns, "runs", run.runId), class: "mono" }, run.runId),
+    " ",
+    run.workflowName || "",
+    " ",
+    ...more,
+  );
+}
+
 // A JSON value shown as indented text (a <pre>, its content a text node).
 export function json(value) {
   return h("pre", { class: "json" }, value === undefined ? "—" : JSON.stringify(value, null, 2));

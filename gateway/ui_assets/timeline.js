@@ -17,7 +17,19 @@ function spanOf(step, now) {
 
 function kindLabel(step) {
   const kind = shortName(step.kind);
+  if (step.waitName) return ` (${kind} “${step.waitName}”)`;
   return kind && kind !== "function" ? ` (${kind})` : "";
+}
+
+// What a wait step got: shown on its row, so the signals and events a run received read
+// from the timeline without a click.
+export function waitNote(step) {
+  const kind = shortName(step.kind);
+  if (!["signal", "event", "child"].includes(kind)) return "";
+  if (shortName(step.status) !== "completed") return kind === "child" ? "child running" : "waiting";
+  if (kind === "child") return step.error ? "child failed" : "child done";
+  if (step.output === undefined) return "timed out";
+  return kind === "event" ? "event received" : "signal received";
 }
 
 export function timeline(run, steps, onSelect) {
@@ -52,7 +64,7 @@ export function timeline(run, steps, onSelect) {
         },
         "aria-pressed": "false",
       },
-      h("span", { class: "step-name" }, label, copied),
+      h("span", { class: "step-name" }, label, copied, waitNote(step) ? h("span", { class: "step-note" }, ` · ${waitNote(step)}`) : null),
       h("span", { class: "track" }, bar),
       h("span", { class: "step-time num" }, formatMs(end - start)),
     );

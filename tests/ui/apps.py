@@ -29,4 +29,21 @@ async def ui_nap(ctx: WorkflowContext, job: dict[str, Any]) -> str:
     return "woke"
 
 
-workflows = [ui_steps, ui_nap]
+@workflow(name="ui-parent")
+async def ui_parent(ctx: WorkflowContext, job: dict[str, Any]) -> dict[str, Any]:
+    """Starts a ui-steps child run and returns its output: a parent and a child."""
+    child = await ctx.step.invoke("child", ui_steps, {"n": 2})
+    return {"child": child}
+
+
+@workflow(name="ui-waiter")
+async def ui_waiter(ctx: WorkflowContext, job: dict[str, Any]) -> dict[str, Any]:
+    """Waits for a signal, then for an event about its order: a WAITING run twice."""
+    approval = await ctx.step.wait_for_signal("approval", "approve", timeout=timedelta(hours=1))
+    paid = await ctx.step.wait_for_event(
+        "payment", "payment.received", match={"order": job["order"]}, timeout=timedelta(hours=1)
+    )
+    return {"approval": approval, "paid": paid is not None}
+
+
+workflows = [ui_steps, ui_nap, ui_parent, ui_waiter]

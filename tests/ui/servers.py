@@ -28,7 +28,7 @@ class Dashboard:
 
 
 @contextmanager
-def dashboard_server(database_url: str, workdir: Path) -> Iterator[Dashboard]:
+def dashboard_server(database_url: str, workdir: Path, auth: str = "off") -> Iterator[Dashboard]:
     """The server with its REST gateway and dashboard, until the block ends."""
     process = subprocess.Popen(
         [
@@ -40,6 +40,8 @@ def dashboard_server(database_url: str, workdir: Path) -> Iterator[Dashboard]:
             "127.0.0.1:0",
             "--trace-url-template",
             TRACE_TEMPLATE,
+            "--auth",
+            auth,
         ],
         cwd=workdir,
         env=processes.environment(STEPLINE_DATABASE_URL=database_url),
@@ -70,3 +72,18 @@ def dashboard_server(database_url: str, workdir: Path) -> Iterator[Dashboard]:
 def ui_worker(address: str, queue: str) -> Iterator[None]:
     with processes.worker(address, "tests.ui.apps:workflows", "--task-queue", queue):
         yield
+
+
+def create_key(database_url: str, namespace: str, role: str) -> str:
+    """A key made with `stepline-server keys create` (no server needed); its secret."""
+    made = subprocess.run(
+        [
+            *(processes.BIN / "stepline-server", "keys", "create", "--database-url", database_url),
+            *("--namespace", namespace, "--role", role, "--name", f"ui-{role}"),
+        ],
+        env=processes.environment(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return made.stdout.strip()

@@ -3,6 +3,8 @@ pages left out of the navigation when the server has no route for them."""
 
 from __future__ import annotations
 
+import secrets
+
 import httpx
 from playwright.sync_api import Browser, Page, Route, expect
 
@@ -25,12 +27,16 @@ def test_runs_table__up_and_down_move_between_runs(
     expect(page.locator("dl.summary")).to_contain_text(first)
 
 
-def test_namespace_box__switches_every_page_to_the_namespace(
+def test_namespace_box__when_listing_is_refused_switches_every_page_to_the_namespace(
     page: Page, dashboard: Dashboard
 ) -> None:
+    # A key that may not list namespaces gets 403 (tests/ui/test_auth.py has the real
+    # one); the free text box stays instead of the list.
+    page.route("**/v1/namespaces?page_size=1000", _refuse)
     page.goto(helpers.runs_url(dashboard.ui))
-    box = page.get_by_label("Namespace")
+    box = page.locator("#namespace-id")
     expect(box).to_have_value("default")
+    expect(page.locator("#namespace-select")).to_be_hidden()
 
     box.fill("tenant-2")
     box.press("Enter")
@@ -43,6 +49,29 @@ def test_namespace_box__switches_every_page_to_the_namespace(
     box.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("A namespace is 1 to 63")
     expect(page).to_have_url(f"{dashboard.ui}#/tenant-2/runs")
+
+
+def _refuse(route: Route) -> None:
+    denied = {"code": 7, "message": "the key's role does not allow this call", "details": []}
+    route.fulfill(status=403, json=denied)
+
+
+def test_namespace_list__when_permitted_switches_by_choice(
+    page: Page, dashboard: Dashboard, rest: httpx.Client
+) -> None:
+    name = f"ui-team-{secrets.token_hex(3)}"
+    assert rest.post("/v1/namespaces", json={"namespaceId": name}).status_code == 200
+    page.goto(helpers.runs_url(dashboard.ui))
+    select = page.locator("#namespace-select")
+    expect(select).to_be_visible()
+    expect(select).to_have_value("default")
+    expect(page.locator("#namespace-id")).to_be_hidden()
+
+    select.select_option(name)
+    expect(page).to_have_url(f"{dashboard.ui}#/{name}/runs")
+    expect(page.locator("#nav").get_by_role("link", name="Events")).to_have_attribute(
+        "href", f"#/{name}/events"
+    )
 
 
 def test_a_page_whose_route_the_server_lacks__is_left_out_of_the_navigation(
@@ -64,7 +93,8 @@ def test_a_page_whose_route_the_server_lacks__is_left_out_of_the_navigation(
 
     expect(page.locator("h1")).to_have_text("Runs")  # the page itself still opens by URL
     expect(page.locator('#nav[data-namespace="default"]')).to_be_attached()  # nav built
-    expect(page.locator("#nav a")).to_have_count(0)
+    expect(page.locator('#nav a[data-page="runs"]')).to_have_count(0)
+    expect(page.locator('#nav a[data-page="events"]')).to_have_count(1)  # the server has it
 
 
 def test_phone_width__filters_fold_away_and_the_runs_come_first(

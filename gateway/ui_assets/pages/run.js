@@ -3,9 +3,10 @@
 // Refreshed every 2 s while the run has not finished.
 
 import { allSteps, runs } from "../api.js";
-import { confirmAction } from "../dialogs.js";
-import { announce, badge, duration, h, json, replace, shortName, timeCell, TERMINAL } from "../dom.js";
+import { badge, detailRow as row, duration, h, json, replace, shortName, timeCell, TERMINAL } from "../dom.js";
 import { timeline } from "../timeline.js";
+import { actions } from "./run_actions.js";
+import { children, waitRows } from "./run_waits.js";
 
 const REFRESH_MS = 2000;
 
@@ -36,8 +37,13 @@ export function render({ ns, rest, main, link }) {
   async function load() {
     let run;
     let steps;
+    let kids;
     try {
-      [run, steps] = await Promise.all([runs.get(ns, runId).then((a) => a.run), allSteps(ns, runId)]);
+      [run, steps, kids] = await Promise.all([
+        runs.get(ns, runId).then((a) => a.run),
+        allSteps(ns, runId),
+        runs.list(ns, { parent_run_id: runId, page_size: 100 }),
+      ]);
     } catch (error) {
       if (!lastShown) {
         const text = error.status === 404 ? `No run ${runId} in namespace ${ns}.` : error.message;
@@ -46,15 +52,15 @@ export function render({ ns, rest, main, link }) {
       return false;
     }
     if (stopped) return false;
-    const snapshot = JSON.stringify([run, steps]);
+    const snapshot = JSON.stringify([run, steps, kids]);
     if (snapshot !== lastShown) {
       lastShown = snapshot;
-      show(run, steps);
+      show(run, steps, kids);
     }
     return !TERMINAL.has(run.status);
   }
 
-  function show(run, steps) {
+  function show(run, steps, kids) {
     // The page is rebuilt on each change; the control that had the focus gets it back.
     const focused = document.activeElement;
     const focusKey = main.contains(focused) ? focused.id || focused.dataset.attemptId : "";
@@ -72,6 +78,7 @@ export function render({ ns, rest, main, link }) {
       h("h2", {}, "Timeline"),
       timeline(run, steps, select),
       detail,
+      children(run, kids, ns, link),
       payloads(run),
     );
     const again = steps.find((s) => s.stepAttemptId === selected);
@@ -99,9 +106,6 @@ export function render({ ns, rest, main, link }) {
   };
 }
 
-function row(label, ...value) {
-  return [h("dt", {}, label), h("dd", {}, ...value)];
-}
 
 function summary(run, ns, link) {
   const trace = traceId(run);
@@ -165,6 +169,7 @@ function stepDetail(step, ns, link) {
       step.wakeUpAt ? row("Wakes up", timeCell(step.wakeUpAt)) : null,
       row("Worker", step.workerId || "—"),
       step.childWorkflowRunId ? row("Child run", h("a", { href: link(ns, "runs", step.childWorkflowRunId), class: "mono" }, step.childWorkflowRunId)) : null,
+      waitRows(step, ns, link),
       step.copiedFromStepAttemptId ? row("Copied from", h("span", { class: "mono" }, step.copiedFromStepAttemptId)) : null,
     ),
     h("h3", {}, "Config"),
@@ -173,68 +178,4 @@ function stepDetail(step, ns, link) {
     json(step.output),
     step.error ? [h("h3", {}, "Error"), failure(step.error)] : null,
   ];
-}
-
-// The step IDs a replay may start from: each step of the run, once, in order.
-function replayableSteps(steps) {
-  const seen = new Set();
-  return steps.filter((s) => !seen.has(s.stepId) && seen.add(s.stepId)).map((s) => s.stepId);
-}
-
-function actions(run, steps, ns, link, reload) {
-  const bar = h("div", { class: "actions", role: "group", "aria-label": "Actions" });
-  if (!TERMINAL.has(run.status)) {
-    bar.append(h("button", { type: "button", id: "cancel-run", class: "danger", onclick: () => cancel(run, ns, reload) }, "Cancel run"));
-    return bar;
-  }
-  const stepIds = replayableSteps(steps);
-  const from = h(
-    "select",
-    { id: "replay-from", name: "from_step_id" },
-    h("option", { value: "" }, "the start"),
-    stepIds.map((id) => h("option", { value: id }, id)),
-  );
-  bar.append(
-    h("label", { for: "replay-from" }, "Replay from"),
-    from,
-    h("button", { type: "button", id: "replay", onclick: () => replay(run, from.value, ns, link) }, "Replay…"),
-  );
-  return bar;
-}
-
-async function cancel(run, ns, reload) {
-  const ok = await confirmAction(
-    "Cancel this run?",
-    [h("p", {}, "The run ", h("span", { class: "mono" }, run.runId), " stops at once and its worker's lease ends.")],
-    "Cancel run",
-  );
-  if (!ok) return;
-  try {
-    await runs.cancel(ns, run.runId, "canceled from the dashboard");
-    announce("Run canceled.");
-  } catch (error) {
-    announce(error.message, "error");
-  }
-  reload();
-}
-
-async function replay(run, fromStepId, ns, link) {
-  const where = fromStepId ? `from step “${fromStepId}”` : "from the start";
-  const ok = await confirmAction(
-    "Replay this run?",
-    [
-      h("p", {}, `A new run replays this one ${where}.`),
-      fromStepId ? h("p", {}, "The steps it completed before that step are copied, not run again.") : null,
-      h("p", { class: "muted" }, "This run and its history are not changed."),
-    ],
-    "Replay",
-  );
-  if (!ok) return;
-  try {
-    const answer = await runs.replay(ns, run.runId, fromStepId);
-    announce("Replay started.");
-    location.hash = link(ns, "runs", answer.run.runId);
-  } catch (error) {
-    announce(error.message, "error");
-  }
 }

@@ -4,14 +4,17 @@
 import { runs } from "../api.js";
 import { confirmAction } from "../dialogs.js";
 import { announce, badge, duration, h, replace, shortName, timeCell, TERMINAL } from "../dom.js";
+import { field, pagerLinks, timeInput } from "../forms.js";
 
 const STATUSES = ["PENDING", "RUNNING", "SLEEPING", "WAITING", "COMPLETED", "FAILED", "CANCELED"].map(
   (s) => `WORKFLOW_RUN_STATUS_${s}`,
 );
-// The filters ListWorkflowRuns and BatchCancelWorkflowRuns both take (proto names).
+// The filters of ListWorkflowRuns (proto names); BatchCancelWorkflowRuns takes them all
+// but parent_run_id, so "cancel matching" is not offered while that one is set.
 const TEXT_FILTERS = [
   ["workflow_name", "Workflow"],
   ["task_queue", "Task queue"],
+  ["parent_run_id", "Parent run"],
   ["replay_of_run_id", "Replay of run"],
 ];
 const TIME_FILTERS = [
@@ -88,7 +91,7 @@ export function render({ ns, params, main, go, link }) {
     summary.textContent = items.length
       ? `${items.length} run${items.length === 1 ? "" : "s"} on this page${page.hasMore ? ", more after it" : ""}.`
       : "";
-    if (first) replace(pager, pagerLinks(ns, params, page, link));
+    if (first) replace(pager, pagerLinks(ns, "runs", params, page, link));
   }
 
   load(true);
@@ -148,28 +151,6 @@ function moveBetweenRows(event) {
   }
 }
 
-function pagerLinks(ns, params, page, link) {
-  const to = (token) => {
-    const next = new URLSearchParams(params);
-    next.set("page_token", token);
-    return link(ns, "runs", null, next);
-  };
-  const first = new URLSearchParams(params);
-  first.delete("page_token");
-  return [
-    params.get("page_token") ? h("a", { href: link(ns, "runs", null, first), class: "button quiet" }, "First") : null,
-    page.prevPageToken ? h("a", { href: to(page.prevPageToken), class: "button", rel: "prev" }, "Previous") : null,
-    page.hasMore && page.nextPageToken ? h("a", { href: to(page.nextPageToken), class: "button", rel: "next" }, "Next") : null,
-  ];
-}
-
-function localInput(iso) {
-  if (!iso) return "";
-  const at = new Date(iso);
-  if (Number.isNaN(at.getTime())) return "";
-  return new Date(at.getTime() - at.getTimezoneOffset() * 60000).toISOString().slice(0, 19);
-}
-
 function filterForm(ns, params, go, link) {
   const chosen = new Set(params.getAll("statuses"));
   const statusBoxes = STATUSES.map((status) =>
@@ -183,9 +164,7 @@ function filterForm(ns, params, go, link) {
   const text = TEXT_FILTERS.map(([name, label]) =>
     field(label, h("input", { name, id: `f-${name}`, value: params.get(name) || "", autocomplete: "off", spellcheck: "false" })),
   );
-  const times = TIME_FILTERS.map(([name, label]) =>
-    field(label, h("input", { name, id: `f-${name}`, type: "datetime-local", step: "1", value: localInput(params.get(name)) })),
-  );
+  const times = TIME_FILTERS.map(([name, label]) => field(label, timeInput(name, params)));
   const recent = field(
     "Created in the last",
     h("select", { name: "recent", id: "f-recent" }, RECENT.map(([value, label]) => h("option", { value }, label))),
@@ -205,7 +184,9 @@ function filterForm(ns, params, go, link) {
       { class: "actions" },
       h("button", { type: "submit" }, "Apply filters"),
       h("a", { href: link(ns, "runs"), class: "button quiet" }, "Clear"),
-      h("button", { type: "button", class: "danger", onclick: () => cancelMatching(ns, params) }, "Cancel matching runs…"),
+      params.get("parent_run_id")
+        ? null
+        : h("button", { type: "button", class: "danger needs-write", onclick: () => cancelMatching(ns, params) }, "Cancel matching runs…"),
     ),
   );
   form.addEventListener("submit", (event) => {
@@ -213,10 +194,6 @@ function filterForm(ns, params, go, link) {
     go(link(ns, "runs", null, formQuery(form)));
   });
   return form;
-}
-
-function field(label, input) {
-  return h("div", { class: "field" }, h("label", { for: input.id }, label), input);
 }
 
 function formQuery(form) {
