@@ -132,12 +132,16 @@ _BY_FULL_NAME = {
     # Not negative, below the Duration's 10,000 years (the 1-second minimum of interval is
     # stated in its description).
     f"{_PACKAGE}.CreateScheduleRequest.interval": FieldRule(
-        {"pattern": "^[0-9]{1,11}(\\.[0-9]{1,9})?s$"}
+        {"pattern": "^0*[0-9]{1,11}(\\.[0-9]{1,9})?s$"}
     ),
     f"{_PACKAGE}.CreateScheduleRequest.timezone": FieldRule({"maxLength": 255, "pattern": _NO_NUL}),
     f"{_PACKAGE}.CreateScheduleRequest.cron": FieldRule({"maxLength": 255, "pattern": _NO_NUL}),
+    # 0 to 365 days (31536000s), any fraction below it.
     f"{_PACKAGE}.CreateScheduleRequest.catchup_window": FieldRule(
-        {"pattern": "^[0-9]{1,11}(\\.[0-9]{1,9})?s$"}
+        {
+            "pattern": "^0*(([0-9]{1,7}|[12][0-9]{7}|30[0-9]{6}|31[0-4][0-9]{5}"
+            "|315[0-2][0-9]{4}|3153[0-5][0-9]{3})(\\.[0-9]{1,9})?|31536000(\\.0{1,9})?)s$"
+        }
     ),
 }
 

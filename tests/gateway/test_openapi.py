@@ -536,6 +536,11 @@ BOUNDARIES: dict[str, tuple[list[Any], list[Any]]] = {
     "schedule_id": (["s" * 255, "nightly.1"], ["s" * 256, "a b", "a\x00b"]),
     "priority": ([0, 1, 5], [-1, 6]),
     "concurrency_key": (["k" * 255], ["k" * 256]),
+    # The case's body holds an interval, so any cron is refused (exactly one of the two).
+    "cron": ([], ["c" * 256, "a\x00b"]),
+    "interval": (["3600s", "1.5s"], ["-1s"]),
+    "timezone": (["Europe/Berlin", ""], ["t" * 256, "a\x00b"]),
+    "catchup_window": (["0s", "31536000s", "0031535999.5s"], ["-1s", "31536001s", "31536000.5s"]),
 }
 PATH_DEFAULTS = {
     "namespace_id": "rules",
