@@ -34,7 +34,7 @@ from tests.storage.helpers import (
     start_run,
     utcnow,
 )
-from tests.storage.waits_helpers import event, send_event, wait_for
+from tests.storage.waits_helpers import event, expire_eventually, send_event, wait_for
 
 
 async def test_event_wait__an_event_with_matching_data_resumes_the_run(
@@ -99,7 +99,7 @@ async def test_event_wait__an_event_before_the_previous_step_began_is_not_matche
 async def test_event_wait__times_out_without_output(store: Store, ns: str, queue: str) -> None:
     claimed = await start_run(store, ns, queue)
     await wait_for(store, claimed, event("e", "never", timeout=timedelta(0)))
-    assert await store.wait_expire(1000) >= 1
+    assert await expire_eventually(store) >= 1
     again = await claim_eventually(store, ns, queue)
     assert [(s.status, s.output) for s in again.steps] == [(StepStatus.COMPLETED, None)]
 

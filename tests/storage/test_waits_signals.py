@@ -24,7 +24,7 @@ from tests.storage.helpers import (
     lease_of,
     start_run,
 )
-from tests.storage.waits_helpers import send_signal, signal, wait_for
+from tests.storage.waits_helpers import expire_eventually, send_signal, signal, wait_for
 
 
 async def test_signal_wait__parks_the_run_waiting_without_a_lease(
@@ -103,7 +103,7 @@ async def test_signal_wait__times_out_without_output(store: Store, ns: str, queu
     claimed = await start_run(store, ns, queue)
     result = await wait_for(store, claimed, signal("approval", "approved", timedelta(0)))
     assert result.run.status is RunStatus.WAITING and result.run.wake_up_at is not None
-    assert await store.wait_expire(1000) >= 1
+    assert await expire_eventually(store) >= 1
     again = await claim_eventually(store, ns, queue)
     [step] = again.steps
     assert (step.status, step.output) == (StepStatus.COMPLETED, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -52,3 +53,14 @@ async def send_event(
     store: Store, ns: str, name: str, data: dict[str, Any], key: str | None = None
 ) -> EventSendResult:
     return await store.event_send(EventSendParams(ns, name, json.dumps(data), key))
+
+
+async def expire_eventually(store: Store, within: float = 5.0) -> int:
+    """Run the timeout sweep until it resolves a wait: a wait due "now" may be stamped a
+    moment after the sweep's clock reading (PostgreSQL's now() is the transaction's
+    start), so one sweep right after registering can find nothing due yet."""
+    async with asyncio.timeout(within):
+        while True:
+            if expired := await store.wait_expire(1000):
+                return expired
+            await asyncio.sleep(0.01)
