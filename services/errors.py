@@ -87,120 +87,140 @@ R = error_reason_pb2
 _FAILED = grpc.StatusCode.FAILED_PRECONDITION
 
 
+# Each storage error: its status code, its reason, the ErrorInfo metadata (key: the
+# error's attribute; an enum attribute gives its value) and the bad field, if any.
+_Mapping = tuple[grpc.StatusCode, Reason, dict[str, str], str | None]
+_NOT_FOUND = grpc.StatusCode.NOT_FOUND
+_EXISTS = grpc.StatusCode.ALREADY_EXISTS
+_RUN = {"run_id": "run_id", "run_status": "status"}
+_STORE_ERRORS: dict[type[store_errors.StoreError], _Mapping] = {
+    store_errors.RunNotFound: (
+        _NOT_FOUND,
+        R.ERROR_REASON_RUN_NOT_FOUND,
+        {"namespace_id": "namespace_id", "run_id": "run_id"},
+        None,
+    ),
+    store_errors.ScheduleNotFound: (
+        _NOT_FOUND,
+        R.ERROR_REASON_SCHEDULE_NOT_FOUND,
+        {"namespace_id": "namespace_id", "schedule_id": "schedule_id"},
+        None,
+    ),
+    store_errors.ScheduleAlreadyExists: (
+        _EXISTS,
+        R.ERROR_REASON_SCHEDULE_ALREADY_EXISTS,
+        {"namespace_id": "namespace_id", "schedule_id": "schedule_id"},
+        None,
+    ),
+    store_errors.EventNotFound: (
+        _NOT_FOUND,
+        R.ERROR_REASON_EVENT_NOT_FOUND,
+        {"namespace_id": "namespace_id", "event_id": "event_id"},
+        None,
+    ),
+    store_errors.WorkflowNotFound: (
+        _NOT_FOUND,
+        R.ERROR_REASON_WORKFLOW_NOT_FOUND,
+        {"namespace_id": "namespace_id", "workflow_name": "workflow_name"},
+        None,
+    ),
+    store_errors.StepAttemptNotFound: (
+        _NOT_FOUND,
+        R.ERROR_REASON_STEP_ATTEMPT_NOT_FOUND,
+        {"run_id": "run_id", "step_attempt_id": "step_attempt_id"},
+        None,
+    ),
+    store_errors.LeaseLost: (_FAILED, R.ERROR_REASON_LEASE_LOST, _RUN, None),
+    store_errors.ExecutionAlreadyEnded: (
+        _FAILED,
+        R.ERROR_REASON_EXECUTION_ALREADY_ENDED,
+        _RUN,
+        None,
+    ),
+    store_errors.IdempotencyConflict: (
+        _EXISTS,
+        R.ERROR_REASON_IDEMPOTENCY_CONFLICT,
+        {
+            "idempotency_key": "idempotency_key",
+            "run_id": "run_id",
+            "workflow_name": "workflow_name",
+        },
+        None,
+    ),
+    store_errors.RunAlreadyTerminal: (_FAILED, R.ERROR_REASON_RUN_ALREADY_TERMINAL, _RUN, None),
+    store_errors.RunNotTerminal: (_FAILED, R.ERROR_REASON_RUN_NOT_TERMINAL, _RUN, None),
+    store_errors.StepNotFound: (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        R.ERROR_REASON_STEP_NOT_FOUND,
+        {"run_id": "run_id", "step_id": "step_id"},
+        "from_step_id",
+    ),
+    store_errors.RunDeadlineExceeded: (
+        _FAILED,
+        R.ERROR_REASON_RUN_DEADLINE_EXCEEDED,
+        {"run_id": "run_id"},
+        None,
+    ),
+    store_errors.StepNotRunning: (
+        _FAILED,
+        R.ERROR_REASON_STEP_NOT_RUNNING,
+        {"step_attempt_id": "step_attempt_id", "step_status": "status"},
+        None,
+    ),
+    store_errors.StepKindMismatch: (
+        _FAILED,
+        R.ERROR_REASON_STEP_KIND_MISMATCH,
+        {"step_id": "step_id", "recorded_kind": "recorded"},
+        None,
+    ),
+    store_errors.StepAlreadyCompleted: (
+        _FAILED,
+        R.ERROR_REASON_STEP_ALREADY_COMPLETED,
+        {"step_id": "step_id", "step_attempt_id": "step_attempt_id"},
+        None,
+    ),
+    store_errors.NamespaceNotFound: (
+        _NOT_FOUND,
+        R.ERROR_REASON_NAMESPACE_NOT_FOUND,
+        {"namespace_id": "namespace_id"},
+        None,
+    ),
+    store_errors.NamespaceAlreadyExists: (
+        _EXISTS,
+        R.ERROR_REASON_NAMESPACE_ALREADY_EXISTS,
+        {"namespace_id": "namespace_id"},
+        None,
+    ),
+    store_errors.ApiKeyNotFound: (
+        _NOT_FOUND,
+        R.ERROR_REASON_API_KEY_NOT_FOUND,
+        {"namespace_id": "namespace_id", "key_id": "key_id"},
+        None,
+    ),
+}
+
+
 def from_store_error(exc: store_errors.StoreError) -> ApiError:
     """The one mapping of storage errors to API errors."""
-    match exc:
-        case store_errors.RunNotFound():
-            return ApiError(
-                grpc.StatusCode.NOT_FOUND,
-                R.ERROR_REASON_RUN_NOT_FOUND,
-                str(exc),
-                {"namespace_id": exc.namespace_id, "run_id": exc.run_id},
-            )
-        case store_errors.ScheduleNotFound():
-            return ApiError(
-                grpc.StatusCode.NOT_FOUND,
-                R.ERROR_REASON_SCHEDULE_NOT_FOUND,
-                str(exc),
-                {"namespace_id": exc.namespace_id, "schedule_id": exc.schedule_id},
-            )
-        case store_errors.ScheduleAlreadyExists():
-            return ApiError(
-                grpc.StatusCode.ALREADY_EXISTS,
-                R.ERROR_REASON_SCHEDULE_ALREADY_EXISTS,
-                str(exc),
-                {"namespace_id": exc.namespace_id, "schedule_id": exc.schedule_id},
-            )
-        case store_errors.EventNotFound():
-            return ApiError(
-                grpc.StatusCode.NOT_FOUND,
-                R.ERROR_REASON_EVENT_NOT_FOUND,
-                str(exc),
-                {"namespace_id": exc.namespace_id, "event_id": exc.event_id},
-            )
-        case store_errors.WorkflowNotFound():
-            return ApiError(
-                grpc.StatusCode.NOT_FOUND,
-                R.ERROR_REASON_WORKFLOW_NOT_FOUND,
-                str(exc),
-                {"namespace_id": exc.namespace_id, "workflow_name": exc.workflow_name},
-            )
-        case store_errors.StepAttemptNotFound():
-            return ApiError(
-                grpc.StatusCode.NOT_FOUND,
-                R.ERROR_REASON_STEP_ATTEMPT_NOT_FOUND,
-                str(exc),
-                {"run_id": exc.run_id, "step_attempt_id": exc.step_attempt_id},
-            )
-        case store_errors.LeaseLost():
-            meta = {"run_id": exc.run_id, "run_status": exc.status.value}
-            return ApiError(_FAILED, R.ERROR_REASON_LEASE_LOST, str(exc), meta)
-        case store_errors.ExecutionAlreadyEnded():
-            meta = {"run_id": exc.run_id, "run_status": exc.status.value}
-            return ApiError(_FAILED, R.ERROR_REASON_EXECUTION_ALREADY_ENDED, str(exc), meta)
-        case store_errors.IdempotencyConflict():
-            return ApiError(
-                grpc.StatusCode.ALREADY_EXISTS,
-                R.ERROR_REASON_IDEMPOTENCY_CONFLICT,
-                str(exc),
-                {
-                    "idempotency_key": exc.idempotency_key,
-                    "run_id": exc.run_id,
-                    "workflow_name": exc.workflow_name,
-                },
-            )
-        case store_errors.RunAlreadyTerminal():
-            meta = {"run_id": exc.run_id, "run_status": exc.status.value}
-            return ApiError(_FAILED, R.ERROR_REASON_RUN_ALREADY_TERMINAL, str(exc), meta)
-        case store_errors.RunNotTerminal():
-            meta = {"run_id": exc.run_id, "run_status": exc.status.value}
-            return ApiError(_FAILED, R.ERROR_REASON_RUN_NOT_TERMINAL, str(exc), meta)
-        case store_errors.StepNotFound():
-            return ApiError(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                R.ERROR_REASON_STEP_NOT_FOUND,
-                str(exc),
-                {"run_id": exc.run_id, "step_id": exc.step_id},
-                field="from_step_id",
-            )
-        case store_errors.RunDeadlineExceeded():
-            meta = {"run_id": exc.run_id}
-            return ApiError(_FAILED, R.ERROR_REASON_RUN_DEADLINE_EXCEEDED, str(exc), meta)
-        case store_errors.StepNotRunning():
-            meta = {"step_attempt_id": exc.step_attempt_id, "step_status": exc.status.value}
-            return ApiError(_FAILED, R.ERROR_REASON_STEP_NOT_RUNNING, str(exc), meta)
-        case store_errors.StepKindMismatch():
-            meta = {"step_id": exc.step_id, "recorded_kind": exc.recorded.value}
-            return ApiError(_FAILED, R.ERROR_REASON_STEP_KIND_MISMATCH, str(exc), meta)
-        case store_errors.StepAlreadyCompleted():
-            meta = {"step_id": exc.step_id, "step_attempt_id": exc.step_attempt_id}
-            return ApiError(_FAILED, R.ERROR_REASON_STEP_ALREADY_COMPLETED, str(exc), meta)
-        case store_errors.NamespaceNotFound():
-            meta = {"namespace_id": exc.namespace_id}
-            return ApiError(
-                grpc.StatusCode.NOT_FOUND, R.ERROR_REASON_NAMESPACE_NOT_FOUND, str(exc), meta
-            )
-        case store_errors.NamespaceAlreadyExists():
-            meta = {"namespace_id": exc.namespace_id}
-            return ApiError(
-                grpc.StatusCode.ALREADY_EXISTS,
-                R.ERROR_REASON_NAMESPACE_ALREADY_EXISTS,
-                str(exc),
-                meta,
-            )
-        case store_errors.ApiKeyNotFound():
-            meta = {"namespace_id": exc.namespace_id, "key_id": exc.key_id}
-            return ApiError(
-                grpc.StatusCode.NOT_FOUND, R.ERROR_REASON_API_KEY_NOT_FOUND, str(exc), meta
-            )
-        case store_errors.StorageUnavailable():
-            return ApiError(
-                grpc.StatusCode.UNAVAILABLE,
-                R.ERROR_REASON_STORAGE_UNAVAILABLE,
-                "the database is unavailable; retry later",
-            )
-    log.error("unmapped storage error", exc_info=exc)
-    return _internal()
+    if isinstance(exc, store_errors.StorageUnavailable):
+        return ApiError(
+            grpc.StatusCode.UNAVAILABLE,
+            R.ERROR_REASON_STORAGE_UNAVAILABLE,
+            "the database is unavailable; retry later",
+        )
+    mapping = next(
+        (_STORE_ERRORS[kind] for kind in type(exc).__mro__ if kind in _STORE_ERRORS), None
+    )
+    if mapping is None:
+        log.error("unmapped storage error", exc_info=exc)
+        return _internal()
+    code, reason, attributes, field = mapping
+    metadata = {key: _metadata_value(getattr(exc, name)) for key, name in attributes.items()}
+    return ApiError(code, reason, str(exc), metadata, field=field)
+
+
+def _metadata_value(value: object) -> str:
+    return str(getattr(value, "value", value))
 
 
 def _internal() -> ApiError:
