@@ -1278,3 +1278,39 @@ UPDATE stepline_schedules SET
     updated_at = now()
 WHERE namespace_id = %(namespace_id)s AND schedule_id = %(schedule_id)s
 RETURNING *
+
+-- --- retention --------------------------------------------------------------------------
+
+-- name: retention_lock
+-- One server deletes at a time: whoever gets this lock first, for its batch's
+-- transaction only, so a server that dies in the middle of a batch leaves no lock behind.
+SELECT pg_try_advisory_xact_lock(%(lock_key)s) AS granted
+
+-- name: runs_delete_expired
+-- One batch of retention: up to %(limit)s runs of the namespace that ended longer than
+-- its retention ago (none while it is zero), oldest end first, except a child whose parent
+-- is still active. Rows another transaction holds are skipped, not waited for. A run's
+-- steps, signals and waits go by ON DELETE CASCADE; its event links (no foreign key) here.
+WITH expired AS (
+    SELECT r.id FROM stepline_workflow_runs AS r
+    WHERE r.namespace_id = %(namespace_id)s
+        AND r.status IN ('COMPLETED', 'FAILED', 'CANCELED')
+        AND r.finished_at < now() - (
+            SELECT retention FROM stepline_namespaces
+            WHERE namespace_id = %(namespace_id)s AND retention > interval '0'
+        )
+        AND NOT EXISTS (
+            SELECT 1 FROM stepline_workflow_runs AS p
+            WHERE p.id = r.parent_run_id
+                AND p.status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
+        )
+    ORDER BY r.finished_at
+    LIMIT %(limit)s
+    FOR UPDATE OF r SKIP LOCKED
+), links AS (
+    DELETE FROM stepline_event_runs AS e USING expired WHERE e.run_id = expired.id
+), deleted AS (
+    DELETE FROM stepline_workflow_runs AS r USING expired WHERE r.id = expired.id
+    RETURNING r.id
+)
+SELECT count(*) AS deleted FROM deleted
