@@ -45,10 +45,13 @@ async def seed_finished(url: str, ns: str, queue: str, runs: int, age: timedelta
         await conn.execute("ANALYZE stepline_step_attempts")
 
 
-async def count_runs(url: str, ns: str) -> int:
+async def count_runs(url: str, ns: str, workflow_name: str | None = None) -> int:
+    """The namespace's runs (of one workflow only, if named)."""
     async with await psycopg.AsyncConnection.connect(url) as conn:
         cursor = await conn.execute(
-            "SELECT count(*) FROM stepline_workflow_runs WHERE namespace_id = %s", [ns]
+            "SELECT count(*) FROM stepline_workflow_runs WHERE namespace_id = %s"
+            " AND (%s::text IS NULL OR workflow_name = %s)",
+            [ns, workflow_name, workflow_name],
         )
         row = await cursor.fetchone()
         return int(row[0]) if row else 0
