@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import sys
 import time
@@ -35,14 +34,13 @@ from typing import TextIO
 from bench import pg
 from bench.api import Api
 from bench.options import positive_int, progress
-from bench.pickup import percentile
+from bench.pickup import Percentiles
 from bench.retention_seed import count_runs, seed_finished
+from bench.schema import migrate_with_namespace
 from bench.server import running_server
 from bench.targets import open_target
 from stepline.v1 import worker_service_pb2 as wk
 from stepline.v1 import workflow_service_pb2 as wf
-from storage import NamespaceAlreadyExists, create_store
-from storage.access import NamespaceCreateParams
 
 NAMESPACE = "bench"
 QUEUE = "bench-retention"
@@ -53,20 +51,12 @@ SERVER_ENV = {"STEPLINE_RETENTION_INTERVAL": "1s"}
 
 
 @dataclass(frozen=True, slots=True)
-class Phase:
+class Phase(Percentiles):
     name: str
     finished_runs: int
     samples_ms: tuple[float, ...]
     deleted: int
     seconds: float
-
-    @property
-    def p50(self) -> float:
-        return percentile(self.samples_ms, 50)
-
-    @property
-    def p99(self) -> float:
-        return percentile(self.samples_ms, 99)
 
 
 class Claims:
@@ -96,17 +86,6 @@ class Claims:
         return [await self.one() for _ in range(claims)]
 
 
-async def _prepare(url: str) -> None:
-    store = create_store(url)
-    await store.start()
-    try:
-        await store.migrate()
-        with contextlib.suppress(NamespaceAlreadyExists):
-            await store.namespace_create(NamespaceCreateParams(NAMESPACE))
-    finally:
-        await store.close()
-
-
 async def _expired(url: str) -> int:
     """Finished runs left of the bulk-written ones (the claimed runs are not counted)."""
     return await count_runs(url, NAMESPACE, workflow_name="bench.finished")
@@ -131,7 +110,7 @@ async def _while_deleting(name: str, url: str, api: Api, claims: Claims, count: 
     began, samples = time.perf_counter(), list[float]()
     while left > 0 or len(samples) < count:
         samples.append(await claims.one())
-        if len(samples) % 25 == 0:
+        if len(samples) % 100 == 0:
             left = await _expired(url)
     seconds = time.perf_counter() - began
     await api.set_retention(NAMESPACE, timedelta(0))
@@ -139,7 +118,7 @@ async def _while_deleting(name: str, url: str, api: Api, claims: Claims, count: 
 
 
 async def measure(url: str, small: int, large: int, claims: int) -> list[Phase]:
-    await _prepare(url)
+    await migrate_with_namespace(url, NAMESPACE)
     await seed_finished(url, NAMESPACE, QUEUE, small, age=ENDED)
     environ = {**os.environ, **SERVER_ENV}
     async with running_server(url, environ=environ) as server:

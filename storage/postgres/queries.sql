@@ -1299,11 +1299,14 @@ WITH expired AS (
             SELECT retention FROM stepline_namespaces
             WHERE namespace_id = %(namespace_id)s AND retention > interval '0'
         )
-        AND NOT EXISTS (
+        -- The OR keeps the parent's check a lookup by primary key, made only for a child:
+        -- as a bare NOT EXISTS the planner may turn it into an anti-join against every
+        -- live run (most runs have no parent, so it expects one probe to find nothing).
+        AND (r.parent_run_id IS NULL OR NOT EXISTS (
             SELECT 1 FROM stepline_workflow_runs AS p
             WHERE p.id = r.parent_run_id
                 AND p.status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
-        )
+        ))
     ORDER BY r.finished_at
     LIMIT %(limit)s
     FOR UPDATE OF r SKIP LOCKED

@@ -52,11 +52,8 @@ _DELETE_LOG = (
 
 @pytest.fixture
 def database(postgres_admin_url: str) -> Iterator[str]:
-    url = postgres.create_database(postgres_admin_url)
-    try:
+    with postgres.fresh_database(postgres_admin_url) as url:
         yield url
-    finally:
-        postgres.drop_database(postgres_admin_url, url)
 
 
 @pytest_asyncio.fixture
