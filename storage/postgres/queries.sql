@@ -788,6 +788,14 @@ ORDER BY picked.created_at, picked.id
 
 -- --- replays ----------------------------------------------------------------------------
 
+-- name: runs_hold_for_replay
+-- The originals a replay copies steps from, held (FOR KEY SHARE) until it commits, so that
+-- retention cannot delete their steps between the plan's read and the copy: retention
+-- skips a held run, and a run retention holds is waited for and then found gone. Claims
+-- and cancels take weaker locks than a delete's: they never wait for this one.
+SELECT id FROM stepline_workflow_runs WHERE id = ANY(%(run_ids)s::uuid[])
+FOR KEY SHARE
+
 -- name: step_history_of_runs
 -- What a replay plan reads of the originals' histories (storage/replay.py).
 SELECT id, workflow_run_id, step_id, status FROM stepline_step_attempts

@@ -246,3 +246,25 @@ async def test_retention__live_runs_in_the_namespace_stay_claimable(
     assert await delete(store, ns) == 3
     claimed = await claim_eventually(store, ns, queue)
     assert claimed.run.run_id == due.run_id
+
+
+@pytest.mark.postgres
+async def test_retention__skips_a_run_another_transaction_holds(
+    private_backend: Backend, ns: str
+) -> None:
+    """A replay holds its originals (FOR KEY SHARE) while it copies their steps: retention
+    skips them rather than deleting the history under the copy, and takes them later."""
+    if private_backend.name != "postgres":
+        pytest.skip("SQLite's one writer never runs a replay and a deletion side by side")
+    store = private_backend.store
+    await namespace(store, ns)
+    held, free = [await make_run(store, ns, RunStatus.COMPLETED) for _ in range(2)]
+    await age(private_backend, [held, free])
+    replaying = await psycopg.AsyncConnection.connect(private_backend.url)
+    async with replaying, replaying.transaction():
+        hold = "SELECT id FROM stepline_workflow_runs WHERE id = %s::uuid FOR KEY SHARE"
+        await replaying.execute(hold, [held.run_id])
+        assert await delete(store, ns) == 1
+        assert await exists(store, ns, held.run_id)
+    assert await delete(store, ns) == 1
+    assert not await exists(store, ns, held.run_id)
