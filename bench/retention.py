@@ -162,7 +162,7 @@ async def run(argv: Sequence[str], out: TextIO = sys.stdout) -> list[Phase]:
     parser = argparse.ArgumentParser(prog="python -m bench.retention", description=__doc__)
     parser.add_argument("--small", type=positive_int, default=10_000)
     parser.add_argument("--large", type=positive_int, default=1_000_000)
-    parser.add_argument("--claims", type=positive_int, default=500)
+    parser.add_argument("--claims", type=positive_int, default=1_000)
     parser.add_argument("--postgres-admin-url", default=pg.default_admin_url())
     args = parser.parse_args(argv)
     if args.small >= args.large:

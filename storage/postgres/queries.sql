@@ -1307,14 +1307,12 @@ WITH expired AS (
             SELECT retention FROM stepline_namespaces
             WHERE namespace_id = %(namespace_id)s AND retention > interval '0'
         )
-        -- The OR keeps the parent's check a lookup by primary key, made only for a child:
-        -- as a bare NOT EXISTS the planner may turn it into an anti-join against every
-        -- live run (most runs have no parent, so it expects one probe to find nothing).
-        AND (r.parent_run_id IS NULL OR NOT EXISTS (
-            SELECT 1 FROM stepline_workflow_runs AS p
-            WHERE p.id = r.parent_run_id
-                AND p.status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
-        ))
+        -- The parent's status by a lookup of its primary key, per child: written as a
+        -- (NOT) EXISTS the planner may instead join with, or hash, every live run, reading
+        -- the whole table once per batch. A parent gone is no live parent.
+        AND coalesce((
+            SELECT p.status FROM stepline_workflow_runs AS p WHERE p.id = r.parent_run_id
+        ), 'COMPLETED') NOT IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
     ORDER BY r.finished_at
     LIMIT %(limit)s
     FOR UPDATE OF r SKIP LOCKED

@@ -1007,11 +1007,9 @@ WHERE r.namespace_id = :namespace_id
     SELECT retention FROM stepline_namespaces
     WHERE namespace_id = :namespace_id AND retention > 0
   )
-  AND (r.parent_run_id IS NULL OR NOT EXISTS (
-    SELECT 1 FROM stepline_workflow_runs AS p
-    WHERE p.id = r.parent_run_id
-      AND p.status IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
-  ))
+  AND coalesce((
+    SELECT p.status FROM stepline_workflow_runs AS p WHERE p.id = r.parent_run_id
+  ), 'COMPLETED') NOT IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
 ORDER BY r.finished_at
 LIMIT :limit
 
