@@ -8,11 +8,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import grpc
 import pytest
 import pytest_asyncio
 
+from services import cli
+from services.config import ServerConfig
 from stepline.v1 import admin_service_pb2 as ad
 from stepline.v1 import worker_service_pb2 as wk
 from stepline.v1 import workflow_service_pb2 as wf
@@ -80,3 +83,36 @@ async def test_retention__a_run_that_ended_longer_ago_than_the_retention_is_dele
     assert (await get_run(api, kept, pending)).run_id == pending
     assert (await get_run(api, forever, ended_forever)).run_id == ended_forever
     assert _deleted(api, forever) is None
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"retention_batch": 0},
+        {"retention_interval": timedelta(0)},
+        {"retention_pause": timedelta(seconds=-1)},
+    ],
+)
+def test_retention_settings__out_of_range_values_are_refused(bad: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="retention"):
+        ServerConfig(**bad)
+
+
+def test_retention_flags__reach_the_server_config() -> None:
+    args = cli._parser().parse_args(
+        [
+            "serve",
+            "--retention-interval",
+            "5m",
+            "--retention-batch",
+            "200",
+            "--retention-pause",
+            "250ms",
+        ]
+    )
+    config = cli._config(args)
+    assert (config.retention_interval, config.retention_batch, config.retention_pause) == (
+        timedelta(minutes=5),
+        200,
+        timedelta(milliseconds=250),
+    )
