@@ -10,7 +10,7 @@ GOOGLEAPIS := third_party/googleapis
 DESCRIPTORS := gateway/stepline.binpb
 BUILD_DESCRIPTORS = $(BUF) build --as-file-descriptor-set --exclude-imports --path api/stepline -o
 
-.PHONY: install run test check lint typecheck proto-check breaking docs docs-check generate googleapis bench bench-rest bench-sdk bench-tracing bench-batches bench-waits bench-auth bench-peers chaos clean bench-waits-scale
+.PHONY: install run test check lint typecheck proto-check breaking docs docs-check generate googleapis bench bench-rest bench-sdk bench-tracing bench-batches bench-waits bench-auth bench-peers chaos clean bench-waits-scale bench-retention
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -119,6 +119,10 @@ bench-waits: $(INSTALLED)
 ## SendEvent's cost with 1,000 vs 100,000 open waits on PostgreSQL (ratio in one run).
 bench-waits-scale: $(INSTALLED)
 	$(PY) -m bench.waits_scale
+
+## Claim cost with 10,000 vs 1,000,000 finished runs, idle and while retention deletes them.
+bench-retention: $(INSTALLED)
+	$(PY) -m bench.retention $(BENCH_RETENTION_ARGS)
 
 ## What requiring API keys costs the server per StartWorkflow and CompleteStep, on vs off.
 bench-auth: $(INSTALLED)

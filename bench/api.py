@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import grpc
 
@@ -42,6 +43,11 @@ class Api:
         except grpc.aio.AioRpcError as error:
             if error.code() != grpc.StatusCode.ALREADY_EXISTS:
                 raise
+
+    async def set_retention(self, namespace_id: str, retention: timedelta) -> None:
+        request = ad.UpdateNamespaceRequest(namespace_id=namespace_id)
+        request.retention.FromTimedelta(retention)
+        await self._admin.UpdateNamespace(request)
 
     async def start_workflow(self, request: wf.StartWorkflowRequest) -> wf.StartWorkflowResponse:
         response: wf.StartWorkflowResponse = await self._workflow.StartWorkflow(request)

@@ -11,7 +11,6 @@ Both are in NAMESPACE, created in order a millisecond apart, before the batches 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
 import time
@@ -20,8 +19,8 @@ from contextlib import closing
 
 import psycopg
 
-from storage import NamespaceAlreadyExists, create_store, sqlite_path_from_url
-from storage.access import NamespaceCreateParams
+from bench.schema import migrate_with_namespace
+from storage import sqlite_path_from_url
 
 NAMESPACE = "bench"
 CANCEL_QUEUE = "bulk-cancel"
@@ -34,14 +33,7 @@ _POLICY = (1_000_000, 2.0, 100_000_000, 5)  # SQLite: microseconds
 
 async def seed(database_url: str, runs: int) -> None:
     """Migrate the database, then write both populations."""
-    store = create_store(database_url)
-    await store.start()
-    try:
-        await store.migrate()
-        with contextlib.suppress(NamespaceAlreadyExists):
-            await store.namespace_create(NamespaceCreateParams(NAMESPACE))
-    finally:
-        await store.close()
+    await migrate_with_namespace(database_url, NAMESPACE)
     if database_url.startswith("sqlite:"):
         _seed_sqlite(database_url, runs)
     else:

@@ -55,6 +55,21 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+class Percentiles:
+    """p50 and p99 of `samples_ms`, for a result dataclass that holds its samples."""
+
+    __slots__ = ()
+    samples_ms: tuple[float, ...]
+
+    @property
+    def p50(self) -> float:
+        return percentile(self.samples_ms, 50)
+
+    @property
+    def p99(self) -> float:
+        return percentile(self.samples_ms, 99)
+
+
 class ClaimClock:
     """When the worker's poll returned each run, for the starter to look up."""
 

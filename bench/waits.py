@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from bench import pg
 from bench.options import backends, positive_int
-from bench.pickup import percentile
+from bench.pickup import Percentiles
 from bench.server import running_server
 from bench.targets import BACKENDS, open_target
 from stepline import Client, RunStatus, Worker, WorkflowContext, workflow
@@ -47,18 +47,10 @@ async def waiting(ctx: WorkflowContext, job: dict[str, Any]) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class Latencies:
+class Latencies(Percentiles):
     backend: str
     kind: str
     samples_ms: tuple[float, ...]
-
-    @property
-    def p50(self) -> float:
-        return percentile(self.samples_ms, 50)
-
-    @property
-    def p99(self) -> float:
-        return percentile(self.samples_ms, 99)
 
 
 async def _parked(client: Client, run_id: str) -> None:

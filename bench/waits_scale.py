@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import statistics
 import sys
 import time
@@ -24,12 +23,11 @@ import psycopg
 
 from bench import pg
 from bench.options import positive_int, progress
-from bench.pickup import percentile
+from bench.pickup import Percentiles
+from bench.schema import migrate_with_namespace
 from bench.server import running_server
 from bench.targets import open_target
 from stepline import Client
-from storage import NamespaceAlreadyExists, create_store
-from storage.access import NamespaceCreateParams
 
 NAMESPACE = "bench"
 EVENT_NAME = "order.paid"
@@ -65,28 +63,9 @@ FROM steps
 
 
 @dataclass(frozen=True, slots=True)
-class Cost:
+class Cost(Percentiles):
     open_waits: int
     samples_ms: tuple[float, ...]
-
-    @property
-    def p50(self) -> float:
-        return percentile(self.samples_ms, 50)
-
-    @property
-    def p99(self) -> float:
-        return percentile(self.samples_ms, 99)
-
-
-async def _prepare(url: str) -> None:
-    store = create_store(url)
-    await store.start()
-    try:
-        await store.migrate()
-        with contextlib.suppress(NamespaceAlreadyExists):
-            await store.namespace_create(NamespaceCreateParams(NAMESPACE))
-    finally:
-        await store.close()
 
 
 async def _add_waits(url: str, first: int, last: int) -> None:
@@ -114,7 +93,7 @@ async def _measure(client: Client, open_waits: int, orders: Sequence[int]) -> Co
 async def measure(url: str, small: int, large: int, events: int) -> list[Cost]:
     """Costs with `small`, then `large` open waits (each measure resolves `events` of them:
     the population goes from its figure down to `events` less)."""
-    await _prepare(url)
+    await migrate_with_namespace(url, NAMESPACE)
     await _add_waits(url, 1, small)
     results = []
     async with running_server(url) as server, Client(server.address, namespace=NAMESPACE) as c:

@@ -70,6 +70,18 @@ def _parser() -> argparse.ArgumentParser:
         ("--sweep-interval", "SWEEP_INTERVAL", _DEFAULTS.sweep_interval, "deadline sweep"),
         ("--poll-fallback", "POLL_FALLBACK", _DEFAULTS.poll_fallback, "long-poll re-check"),
         (
+            "--retention-interval",
+            "RETENTION_INTERVAL",
+            _DEFAULTS.retention_interval,
+            "from one retention pass to the next",
+        ),
+        (
+            "--retention-pause",
+            "RETENTION_PAUSE",
+            _DEFAULTS.retention_pause,
+            "between two retention batches",
+        ),
+        (
             "--db-pool-timeout",
             "DB_POOL_TIMEOUT",
             _DEFAULTS.db_pool_timeout,
@@ -116,6 +128,13 @@ def _parser() -> argparse.ArgumentParser:
         default=int(_env("MAX_CRASHES", _DEFAULTS.max_crashes)),
         help="fail a run with WORKER_CRASHED once its lease expired this many times in a row "
         "with no step completed; 0 for no limit (env STEPLINE_MAX_CRASHES; default %(default)s)",
+    )
+    serve.add_argument(
+        "--retention-batch",
+        type=int,
+        default=int(_env("RETENTION_BATCH", _DEFAULTS.retention_batch)),
+        help="runs deleted per retention transaction (env STEPLINE_RETENTION_BATCH; "
+        "default %(default)s)",
     )
     serve.add_argument(
         "--db-pool-size",
@@ -305,6 +324,9 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         shutdown_grace=args.shutdown_grace,
         sweep_interval=args.sweep_interval,
         poll_fallback=args.poll_fallback,
+        retention_interval=args.retention_interval,
+        retention_pause=args.retention_pause,
+        retention_batch=args.retention_batch,
         log_level=args.log_level,
         log_format=args.log_format,
         event_loop=args.event_loop,

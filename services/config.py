@@ -48,6 +48,12 @@ class ServerConfig:
     # less when the next fire is sooner): the bound on how late a fire starts its run.
     schedule_tick: timedelta = timedelta(milliseconds=500)
     poll_fallback: timedelta = timedelta(seconds=1)
+    # Retention (services/retention.py): a pass over the namespaces with a retention every
+    # retention_interval, deleting retention_batch runs per transaction with
+    # retention_pause between two transactions.
+    retention_interval: timedelta = timedelta(seconds=60)
+    retention_batch: int = 500
+    retention_pause: timedelta = timedelta(milliseconds=100)
     log_level: str = "INFO"
     # "json": one JSON object a line, with trace_id, span_id and run_id.
     log_format: str = "text"
@@ -85,6 +91,10 @@ class ServerConfig:
             raise ValueError("HTTP header and body timeouts must be positive")
         if self.http_max_connections < 1:
             raise ValueError("HTTP max connections must be at least 1")
+        if self.retention_interval <= timedelta(0) or self.retention_pause < timedelta(0):
+            raise ValueError("retention interval must be positive, its pause not negative")
+        if self.retention_batch < 1:
+            raise ValueError("retention batch must be at least 1")
         if self.db_pool_size < 1:
             raise ValueError("database pool size must be at least 1")
         if self.log_format not in LOG_FORMATS:

@@ -1,17 +1,18 @@
 """The maintenance loop: fails runs past their deadline even when no worker is polling,
-resolves waits past their timeout (waking their runs), fires due schedules
-(services/scheduler.py, on a shorter tick of its own), and reports whether the database
+resolves waits past their timeout (waking their runs), and reports whether the database
 answers, so health checks (and the REST gateway's /readyz) say NOT_SERVING while storage
-is unreachable."""
+is unreachable. Beside it run loops of their own pace: firing due schedules
+(services/scheduler.py) and deleting runs past their namespace's retention
+(services/retention.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from typing import Protocol
 
-from services.scheduler import Scheduler
 from storage import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -22,26 +23,33 @@ SWEEP_BATCH = 500
 StorageHealth = Callable[[bool], Awaitable[None]]
 
 
+class Loop(Protocol):
+    """A task of its own beside the sweep (the scheduler, retention), told by
+    `storage_ok` whether the database answered the last ping."""
+
+    async def run_forever(self, storage_ok: Callable[[], bool]) -> None: ...
+
+
 class Maintenance:
     def __init__(
         self,
         store: Store,
         interval: timedelta,
         on_storage_health: StorageHealth,
-        scheduler: Scheduler | None = None,
+        loops: Sequence[tuple[str, Loop]] = (),
     ) -> None:
         self._store = store
         self._interval = interval.total_seconds()
         self._on_storage_health = on_storage_health
-        self._scheduler = scheduler
+        self._loops = loops
         self._storage_ok: bool | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._run(), name="stepline-maintenance")]
-        if self._scheduler is not None:
-            firing = self._scheduler.run_forever(lambda: self._storage_ok is not False)
-            self._tasks.append(asyncio.create_task(firing, name="stepline-schedules"))
+        for name, loop in self._loops:
+            running = loop.run_forever(lambda: self._storage_ok is not False)
+            self._tasks.append(asyncio.create_task(running, name=f"stepline-{name}"))
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -175,6 +175,16 @@ class Metrics(StoreEvents):
             )
         )
 
+        self._runs_deleted = _Children(
+            Counter(
+                "stepline_runs_deleted",
+                "Ended workflow runs deleted by retention on this server (older than "
+                "their namespace's retention), with their steps, signals and waits.",
+                ("namespace",),
+                registry=self.registry,
+            )
+        )
+
     def _run_counter(self, event: str, meaning: str) -> Counter:
         return Counter(
             f"stepline_runs_{event}",
@@ -193,6 +203,9 @@ class Metrics(StoreEvents):
 
     def schedule_lag(self, namespace_id: str, seconds: float) -> None:
         self._schedule_lag.of(namespace_id).observe(seconds)
+
+    def runs_deleted(self, namespace_id: str, count: int) -> None:
+        self._runs_deleted.of(namespace_id).inc(count)
 
     # --- reported by the store (storage.events) -------------------------------------------
 

@@ -22,6 +22,7 @@ from services.key_cache import KeyCache
 from services.maintenance import Maintenance
 from services.metrics import Metrics
 from services.registry import Registry
+from services.retention import Retention, RetentionSettings
 from services.scheduler import Scheduler
 from services.telemetry import instrument_store, server_interceptors
 from services.tls import TLSSetupError, check_files, grpc_server_credentials
@@ -95,7 +96,10 @@ class Server:
             self.store,
             config.sweep_interval,
             self._set_serving,
-            Scheduler(self.store, self.metrics, config.schedule_tick),
+            (
+                ("schedules", Scheduler(self.store, self.metrics, config.schedule_tick)),
+                ("retention", Retention(self.store, self.metrics, _retention_settings(config))),
+            ),
         )
         self.migrations_applied: list[str] = []
         self.port = 0
@@ -210,3 +214,11 @@ class Server:
         if self._private_dir is not None:
             shutil.rmtree(self._private_dir, ignore_errors=True)
             self._private_dir = None
+
+
+def _retention_settings(config: ServerConfig) -> RetentionSettings:
+    return RetentionSettings(
+        interval=config.retention_interval,
+        batch=config.retention_batch,
+        pause=config.retention_pause,
+    )

@@ -117,6 +117,7 @@ from storage.registry import (
     WorkflowListParams,
     WorkflowPauseParams,
 )
+from storage.retention import RunDeleteExpiredParams, RunDeleteExpiredResult
 
 
 class Store(abc.ABC):
@@ -418,6 +419,18 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def run_fail_overdue(self, limit: int) -> int:
         """Fail up to `limit` non-terminal runs past their deadline; return how many."""
+
+    @abc.abstractmethod
+    async def run_delete_expired(self, params: RunDeleteExpiredParams) -> RunDeleteExpiredResult:
+        """Retention, one batch in one transaction: delete up to `limit` runs of the
+        namespace that ended (COMPLETED, FAILED, CANCELED) longer than the namespace's
+        retention ago, by the database clock, oldest end first, with their step attempts,
+        signals, waits and event links. A retention of zero deletes nothing; a run whose
+        parent is still active is kept (its parent's history names it). Rows another
+        transaction holds are skipped, never waited for, and live runs are not touched, so
+        claims never wait on it. On PostgreSQL one server deletes at a time: while
+        another transaction holds the retention lock, nothing is deleted and the result
+        is `busy`."""
 
     @abc.abstractmethod
     async def run_count_by_queue(self) -> list[QueueDepth]:

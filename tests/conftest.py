@@ -41,11 +41,8 @@ def postgres_admin_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def postgres_url(postgres_admin_url: str) -> Iterator[str]:
     """A fresh, empty database for this session; dropped at the end."""
-    url = postgres.create_database(postgres_admin_url)
-    try:
+    with postgres.fresh_database(postgres_admin_url) as url:
         yield url
-    finally:
-        postgres.drop_database(postgres_admin_url, url)
 
 
 def sqlite_url_for(path: Path) -> str:

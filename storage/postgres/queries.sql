@@ -788,6 +788,14 @@ ORDER BY picked.created_at, picked.id
 
 -- --- replays ----------------------------------------------------------------------------
 
+-- name: runs_hold_for_replay
+-- The originals a replay copies steps from, held (FOR KEY SHARE) until it commits, so that
+-- retention cannot delete their steps between the plan's read and the copy: retention
+-- skips a held run, and a run retention holds is waited for and then found gone. Claims
+-- and cancels take weaker locks than a delete's: they never wait for this one.
+SELECT id FROM stepline_workflow_runs WHERE id = ANY(%(run_ids)s::uuid[])
+FOR KEY SHARE
+
 -- name: step_history_of_runs
 -- What a replay plan reads of the originals' histories (storage/replay.py).
 SELECT id, workflow_run_id, step_id, status FROM stepline_step_attempts
@@ -1278,3 +1286,40 @@ UPDATE stepline_schedules SET
     updated_at = now()
 WHERE namespace_id = %(namespace_id)s AND schedule_id = %(schedule_id)s
 RETURNING *
+
+-- --- retention --------------------------------------------------------------------------
+
+-- name: retention_lock
+-- One server deletes at a time: whoever gets this lock first, for its batch's
+-- transaction only, so a server that dies in the middle of a batch leaves no lock behind.
+SELECT pg_try_advisory_xact_lock(%(lock_key)s) AS granted
+
+-- name: runs_delete_expired
+-- One batch of retention: up to %(limit)s runs of the namespace that ended longer than
+-- its retention ago (none while it is zero), oldest end first, except a child whose parent
+-- is still active. Rows another transaction holds are skipped, not waited for. A run's
+-- steps, signals and waits go by ON DELETE CASCADE; its event links (no foreign key) here.
+WITH expired AS (
+    SELECT r.id FROM stepline_workflow_runs AS r
+    WHERE r.namespace_id = %(namespace_id)s
+        AND r.status IN ('COMPLETED', 'FAILED', 'CANCELED')
+        AND r.finished_at < now() - (
+            SELECT retention FROM stepline_namespaces
+            WHERE namespace_id = %(namespace_id)s AND retention > interval '0'
+        )
+        -- The parent's status by a lookup of its primary key, per child: written as a
+        -- (NOT) EXISTS the planner may instead join with, or hash, every live run, reading
+        -- the whole table once per batch. A parent gone is no live parent.
+        AND coalesce((
+            SELECT p.status FROM stepline_workflow_runs AS p WHERE p.id = r.parent_run_id
+        ), 'COMPLETED') NOT IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
+    ORDER BY r.finished_at
+    LIMIT %(limit)s
+    FOR UPDATE OF r SKIP LOCKED
+), links AS (
+    DELETE FROM stepline_event_runs AS e USING expired WHERE e.run_id = expired.id
+), deleted AS (
+    DELETE FROM stepline_workflow_runs AS r USING expired WHERE r.id = expired.id
+    RETURNING r.id
+)
+SELECT count(*) AS deleted FROM deleted

@@ -1,7 +1,8 @@
 """Replays: one run (ReplayWorkflowRun) or a chunk of a batch, each in one transaction.
 What a replay copies is decided by storage/replay.py; the statements insert the new runs
 (waking their queues' polls at commit) and copy the steps in bulk. The originals are only
-read: a replay takes no lock a claim could wait for."""
+read, and held against retention's delete while their steps are copied (FOR KEY SHARE):
+a replay takes no lock a claim could wait for."""
 
 from __future__ import annotations
 
@@ -100,6 +101,7 @@ async def _plan(
     history: list[Row] = []
     if from_step_id is not None and picked:
         terminal = [row["id"] for row in picked if RunStatus(row["status"]).is_terminal]
+        await fetch(conn, "runs_hold_for_replay", {"run_ids": terminal})
         history = await fetch(conn, "step_history_of_runs", {"run_ids": terminal})
     return plan_replays(picked, history, from_step_id, trace)
 

@@ -32,6 +32,7 @@ from storage.postgres import (
     listing,
     registry,
     replays,
+    retention,
     runs,
     schedules,
     schema,
@@ -102,6 +103,7 @@ from storage.registry import (
     WorkflowListParams,
     WorkflowPauseParams,
 )
+from storage.retention import RunDeleteExpiredParams, RunDeleteExpiredResult
 
 
 class PostgresStore(Store):
@@ -362,6 +364,9 @@ class PostgresStore(Store):
 
     async def run_fail_overdue(self, limit: int) -> int:
         return await endings.fail_overdue(self._db, limit)
+
+    async def run_delete_expired(self, params: RunDeleteExpiredParams) -> RunDeleteExpiredResult:
+        return await retention.delete_expired(self._db, params)
 
     async def run_count_by_queue(self) -> list[QueueDepth]:
         return await listing.count_by_queue(self._db)

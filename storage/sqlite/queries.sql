@@ -993,3 +993,30 @@ UPDATE stepline_schedules SET
     updated_at = :now
 WHERE namespace_id = :namespace_id AND schedule_id = :schedule_id
 RETURNING *
+
+-- --- retention --------------------------------------------------------------------------
+
+-- name: runs_pick_expired
+-- One batch of retention: up to :limit runs of the namespace that ended longer than its
+-- retention ago (none while it is zero), oldest end first, except a child whose parent is
+-- still active.
+SELECT r.id FROM stepline_workflow_runs AS r
+WHERE r.namespace_id = :namespace_id
+  AND r.status IN ('COMPLETED', 'FAILED', 'CANCELED')
+  AND r.finished_at < :now - (
+    SELECT retention FROM stepline_namespaces
+    WHERE namespace_id = :namespace_id AND retention > 0
+  )
+  AND coalesce((
+    SELECT p.status FROM stepline_workflow_runs AS p WHERE p.id = r.parent_run_id
+  ), 'COMPLETED') NOT IN ('PENDING', 'RUNNING', 'SLEEPING', 'WAITING')
+ORDER BY r.finished_at
+LIMIT :limit
+
+-- name: event_runs_delete_of_runs
+-- The event links of runs being deleted (they have no foreign key to cascade by).
+DELETE FROM stepline_event_runs WHERE run_id IN (SELECT value FROM json_each(:run_ids))
+
+-- name: runs_delete_by_ids
+-- Deletes the runs; their steps, signals and waits go by ON DELETE CASCADE.
+DELETE FROM stepline_workflow_runs WHERE id IN (SELECT value FROM json_each(:run_ids))

@@ -91,6 +91,7 @@ from storage.registry import (
     WorkflowListParams,
     WorkflowPauseParams,
 )
+from storage.retention import RunDeleteExpiredParams, RunDeleteExpiredResult
 from storage.sqlite import (
     access,
     batches,
@@ -101,6 +102,7 @@ from storage.sqlite import (
     listing,
     registry,
     replays,
+    retention,
     runs,
     schedules,
     schema,
@@ -348,6 +350,9 @@ class SqliteStore(Store):
 
     async def run_fail_overdue(self, limit: int) -> int:
         return await self._write(lambda tx: endings.fail_overdue(tx, limit))
+
+    async def run_delete_expired(self, params: RunDeleteExpiredParams) -> RunDeleteExpiredResult:
+        return await self._write(lambda tx: retention.delete_expired(tx, params))
 
     async def run_count_by_queue(self) -> list[QueueDepth]:
         return await self._read(listing.count_by_queue)

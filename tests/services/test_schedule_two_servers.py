@@ -28,11 +28,8 @@ SMALL_POOL = {"STEPLINE_DB_POOL_SIZE": "3"}
 
 @pytest.fixture
 def database(postgres_admin_url: str) -> Iterator[str]:
-    url = postgres.create_database(postgres_admin_url)
-    try:
+    with postgres.fresh_database(postgres_admin_url) as url:
         yield url
-    finally:
-        postgres.drop_database(postgres_admin_url, url)
 
 
 async def _create_every_second(address: str, ns: str) -> None:

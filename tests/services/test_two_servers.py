@@ -95,11 +95,8 @@ def _addresses(process: subprocess.Popen[str]) -> ServerProcess:
 @pytest.fixture(scope="module")
 def database(postgres_admin_url: str) -> Iterator[str]:
     """A fresh database of this module's own, shared by both servers; dropped after."""
-    url = postgres.create_database(postgres_admin_url)
-    try:
+    with postgres.fresh_database(postgres_admin_url) as url:
         yield url
-    finally:
-        postgres.drop_database(postgres_admin_url, url)
 
 
 @pytest.fixture(scope="module")

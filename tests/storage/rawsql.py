@@ -137,3 +137,18 @@ async def execute(backend: Backend, statements: Sequence[LiteralString]) -> None
         for statement in statements:
             conn.execute(statement)
         conn.commit()
+
+
+async def count_rows(backend: Backend, table: str, column: str, value: str) -> int:
+    """How many rows of `table` have `column` (a UUID column) equal to `value`."""
+    if backend.name == "postgres":
+        statement = sql.SQL("SELECT count(*) FROM {} WHERE {} = %s::uuid").format(
+            sql.Identifier(table), sql.Identifier(column)
+        )
+        async with await psycopg.AsyncConnection.connect(backend.url) as conn:
+            cursor = await conn.execute(statement, [value])
+            row = await cursor.fetchone()
+            return int(row[0]) if row else 0
+    with closing(sqlite3.connect(sqlite_path_from_url(backend.url), timeout=10)) as conn:
+        found = conn.execute(f'SELECT count(*) FROM "{table}" WHERE "{column}" = ?', [value])
+        return int(found.fetchone()[0])

@@ -45,6 +45,11 @@ POSTGRES_ONLY = {
     "single completion for each call, in one transaction)",
     "runs_complete": "group commit as one statement over arrays (SQLite: run_complete for "
     "each call, in one transaction)",
+    "retention_lock": "one server deletes at a time (SQLite's write lock holds the whole database)",
+    "runs_delete_expired": "a retention batch as one statement (SQLite: runs_pick_expired, "
+    "then event_runs_delete_of_runs and runs_delete_by_ids)",
+    "runs_hold_for_replay": "a replay holds its originals against retention (SQLite's "
+    "write lock holds the whole database)",
 }
 SQLITE_ONLY = {
     "pragma_busy_timeout": "connection settings",
@@ -70,6 +75,12 @@ SQLITE_ONLY = {
     "savepoint_rollback": "group commit (PostgreSQL: one statement over arrays)",
     "steps_close_open_of_runs": "a batch cancel in steps (PostgreSQL's run_batch_cancel does it "
     "all at once)",
+    "runs_pick_expired": "a retention batch in steps (PostgreSQL's runs_delete_expired does "
+    "it all at once)",
+    "event_runs_delete_of_runs": "a retention batch in steps (PostgreSQL's "
+    "runs_delete_expired does it all at once)",
+    "runs_delete_by_ids": "a retention batch in steps (PostgreSQL's runs_delete_expired does "
+    "it all at once)",
 }
 
 _SECTION = re.compile(r"^-- --- (.+?) -+$", re.MULTILINE)

@@ -281,3 +281,49 @@ async def test_plan__events_since_reads_the_events_of_one_name_in_order(
         plan = _lite_plan(backend.url, LITE["events_since"], {**values, "since": 0})
     assert "stepline_events_by_name" in plan, plan
     assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
+
+
+async def test_plan__retention_reads_a_namespaces_ended_runs_oldest_first(
+    private_backend: Backend,
+) -> None:
+    """Retention's batch is a range read of its own index, in order: no sort, and live
+    runs (and other namespaces' ended runs) are never walked over."""
+    backend = private_backend
+    if backend.name == "postgres":
+        values: dict[str, Any] = {"namespace_id": "ns", "limit": 500}
+        plan = await _pg_plan(backend.url, PG["runs_delete_expired"], values)
+        assert "stepline_event_runs_by_run" in plan, plan
+    else:
+        values = {"namespace_id": "ns", "limit": 500, "now": 0}
+        plan = _lite_plan(backend.url, LITE["runs_pick_expired"], values)
+    assert "stepline_workflow_runs_retention" in plan, plan
+    # A child's parent is looked up by its key, per child: never a join against every live
+    # run (measured at 0.4 s a batch with a million runs when planned so).
+    refused = ("Seq Scan", "Sort", "TEMP B-TREE", "SCAN r\n", "Anti Join", "hashed", "SCAN p\n")
+    for unwanted in refused:
+        assert unwanted not in plan + "\n", plan
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "index"),
+    [
+        ("stepline_signals", "run_id", "stepline_signals_by_run"),
+        ("stepline_event_runs", "run_id", "stepline_event_runs_by_run"),
+        ("stepline_step_attempts", "workflow_run_id", "stepline_step_attempts_by"),
+        ("stepline_waits", "workflow_run_id", "stepline_waits_by_run"),
+    ],
+)
+async def test_plan__a_deleted_runs_rows_are_found_by_run(
+    private_backend: Backend, table: str, column: str, index: str
+) -> None:
+    """What a run's delete cascades to (ON DELETE CASCADE looks rows up by the run's id,
+    once per deleted run) is read by an index, never by a scan of the table."""
+    backend = private_backend
+    statement = f"DELETE FROM {table} WHERE {column} = %(run_id)s"
+    if backend.name == "postgres":
+        plan = await _pg_plan(backend.url, statement, {"run_id": CURSOR_ID})
+        assert "Seq Scan" not in plan, plan
+    else:
+        plan = _lite_plan(backend.url, statement.replace("%(run_id)s", ":run_id"), {"run_id": "x"})
+        assert f"SCAN {table}\n" not in plan + "\n", plan
+    assert index in plan, plan

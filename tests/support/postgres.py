@@ -5,8 +5,10 @@ Synchronous on purpose: fixtures of any kind (sync or async, any scope) can call
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -60,3 +62,13 @@ def drop_database(admin: str, url: str) -> None:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+
+
+@contextlib.contextmanager
+def fresh_database(admin: str) -> Iterator[str]:
+    """A database of the caller's own (`create_database`), dropped when the block ends."""
+    url = create_database(admin)
+    try:
+        yield url
+    finally:
+        drop_database(admin, url)
