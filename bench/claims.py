@@ -127,6 +127,8 @@ async def _blocks(url: str, statement: str, queue: str) -> int:
         "deadline_error": "{}",
         "lease_expired_error": "{}",
         "abandoned_error": "{}",
+        "max_crashes": 3,
+        "crashed_error": "{}",
     }
     async with await psycopg.AsyncConnection.connect(url) as conn:
         explain = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + Q[statement]
