@@ -222,9 +222,7 @@ async def test_slot__release_retry_and_failure_free_it(store: Store, ns: str, qu
 async def test_slot__a_deadline_frees_it(store: Store, ns: str, queue: str) -> None:
     await set_limits(store, ns, queue, total=1)
     deadline = utcnow() + timedelta(milliseconds=200)
-    (late,) = [
-        (await create_run(store, ns, queue, workflow_name=WF, deadline_at=deadline)).run_id
-    ]
+    late = (await create_run(store, ns, queue, workflow_name=WF, deadline_at=deadline)).run_id
     (waiting,) = await create_runs(store, ns, queue, None)
     assert ids(await claim(store, ns, queue)) == [late]
     await wait_until(deadline)
