@@ -37,8 +37,8 @@ def workflow_to_proto(workflow: Workflow) -> pb.Workflow:
     if newest is not None:
         convert.fill_struct(out.input_schema, newest.input_schema)
         out.triggers.extend(_triggers(newest.triggers))
-        out.max_concurrency = newest.max_concurrency
-        out.max_concurrency_per_key = newest.max_concurrency_per_key
+    out.max_concurrency = workflow.max_concurrency
+    out.max_concurrency_per_key = workflow.max_concurrency_per_key
     return out
 
 

@@ -101,6 +101,9 @@ class Workflow:
     run_counts: RunCounts
     """By status; GetWorkflow counts every status, ListWorkflows only non-terminal ones."""
     workers_online: int
+    max_concurrency: int = 0
+    """The limits in force: those of the version registered first most recently."""
+    max_concurrency_per_key: int = 0
 
     @property
     def newest(self) -> WorkflowVersion | None:
@@ -196,6 +199,8 @@ def _workflow(row: Row, versions: list[Row], counts: list[Row], codec: Codec) ->
         versions=tuple(built),
         run_counts=_counts(counts),
         workers_online=int(row["workers_online"]),
+        max_concurrency=int(row["max_concurrency"]),
+        max_concurrency_per_key=int(row["max_concurrency_per_key"]),
     )
 
 
