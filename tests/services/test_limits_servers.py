@@ -123,7 +123,7 @@ async def _start_runs(address: str) -> None:
 
 async def _big_done_when_others_were(url: str) -> tuple[int, int]:
     """How many of the big key's runs had finished when the other keys' last run did."""
-    return await _query_one(
+    done, total = await _query_one(
         url,
         b"""
         SELECT count(*) FILTER (WHERE finished_at <= (
@@ -133,6 +133,7 @@ async def _big_done_when_others_were(url: str) -> tuple[int, int]:
         FROM stepline_workflow_runs WHERE concurrency_key = 'big'
         """,
     )
+    return done, total
 
 
 async def test_three_servers_six_workers_never_exceed_the_limit(
