@@ -33,6 +33,7 @@ def register_request(
             version=workflow.version,
             max_concurrency=workflow.max_concurrency,
             max_concurrency_per_key=workflow.max_concurrency_per_key,
+            priority=workflow.priority,
         )
         if workflow.input_type is not None:
             fill_struct(definition.input_schema, workflow.input_type.json_schema(), "input schema")

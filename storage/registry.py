@@ -28,6 +28,8 @@ class WorkflowDefinition:
     retry_policy: Json | None = None
     max_concurrency: int = 0
     max_concurrency_per_key: int = 0
+    priority: int = 0
+    """The priority of runs started without one; 0: the server's default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,8 @@ class WorkflowVersion:
     """When a worker serving it was last seen; None when no worker serves it any more."""
     workers_online: int
     run_counts: RunCounts
+    priority: int = 0
+    """The priority of runs started without one; 0: the server's default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +220,7 @@ def _version(row: Row, counts: list[Row], codec: Codec) -> WorkflowVersion:
         last_seen_at=codec.moment_or_none(row["last_seen_at"]),
         workers_online=int(row["workers_online"]),
         run_counts=_counts(counts),
+        priority=int(row["priority"]),
     )
 
 

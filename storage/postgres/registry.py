@@ -42,6 +42,7 @@ async def register(db: Database, params: WorkerRegisterParams) -> Worker:
                     "retry_policy": definition.retry_policy,
                     "max_concurrency": definition.max_concurrency,
                     "max_concurrency_per_key": definition.max_concurrency_per_key,
+                    "priority": definition.priority,
                 },
             )
             await _update_limits(conn, {**worker, **named})

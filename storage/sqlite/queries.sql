@@ -888,18 +888,19 @@ ON CONFLICT (namespace_id, workflow_name) DO NOTHING
 -- The latest registration describes the version; registered_at stays the first one's.
 INSERT INTO stepline_workflow_versions (
     namespace_id, workflow_name, version, input_schema, triggers, retry_policy,
-    max_concurrency, max_concurrency_per_key, registered_at
+    max_concurrency, max_concurrency_per_key, priority, registered_at
 ) VALUES (
     :namespace_id, :workflow_name, :version, :input_schema,
     :triggers, :retry_policy, :max_concurrency,
-    :max_concurrency_per_key, :now
+    :max_concurrency_per_key, :priority, :now
 )
 ON CONFLICT (namespace_id, workflow_name, version) DO UPDATE SET
     input_schema = excluded.input_schema,
     triggers = excluded.triggers,
     retry_policy = excluded.retry_policy,
     max_concurrency = excluded.max_concurrency,
-    max_concurrency_per_key = excluded.max_concurrency_per_key
+    max_concurrency_per_key = excluded.max_concurrency_per_key,
+    priority = excluded.priority
 
 -- name: workflow_limits_update
 -- The workflow's limits are its newest registered version's (the version first registered

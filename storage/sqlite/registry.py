@@ -37,6 +37,7 @@ def register(tx: Tx, params: WorkerRegisterParams) -> Worker:
             retry_policy=definition.retry_policy,
             max_concurrency=definition.max_concurrency,
             max_concurrency_per_key=definition.max_concurrency_per_key,
+            priority=definition.priority,
         )
         _update_limits(tx, params.namespace_id, definition.workflow_name)
     (registered,) = _workers(tx, params.namespace_id, params.worker_id, None, params)

@@ -13,6 +13,10 @@ ALTER TABLE stepline_workflows
     ADD COLUMN max_concurrency_per_key integer NOT NULL DEFAULT 0
         CHECK (max_concurrency_per_key >= 0);
 
+-- A version's default priority for the runs started without one (0: the server's, 3).
+ALTER TABLE stepline_workflow_versions
+    ADD COLUMN priority smallint NOT NULL DEFAULT 0 CHECK (priority BETWEEN 0 AND 5);
+
 -- Whether the run holds a row of stepline_concurrency_slots: the trigger's cheap test, so
 -- runs of workflows without limits never pay for the trigger's function.
 ALTER TABLE stepline_workflow_runs ADD COLUMN holds_slot boolean NOT NULL DEFAULT false;

@@ -10,6 +10,9 @@
 ALTER TABLE stepline_workflows ADD COLUMN max_concurrency INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE stepline_workflows ADD COLUMN max_concurrency_per_key INTEGER NOT NULL DEFAULT 0;
 
+-- A version's default priority for the runs started without one (0: the server's, 3).
+ALTER TABLE stepline_workflow_versions ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+
 -- Whether the run holds a row of stepline_concurrency_slots (the trigger's cheap test).
 ALTER TABLE stepline_workflow_runs ADD COLUMN holds_slot INTEGER NOT NULL DEFAULT 0;
 
