@@ -73,9 +73,14 @@ async def test_register__refuses_bad_definitions(api: Api, ns: str) -> None:
         "INVALID_ARGUMENT",
         "workflows[0].input_schema",
     )
-    for field, bad in (("priority", 6), ("priority", -1), ("max_concurrency", -1)):
+    bad_fields: list[tuple[str, dict[str, Any]]] = [
+        ("priority", {"priority": 6}),
+        ("priority", {"priority": -1}),
+        ("max_concurrency", {"max_concurrency": -1}),
+    ]
+    for field, bad in bad_fields:
         await expect_error(
-            register(api, ns, "w", definition(**{field: bad})),
+            register(api, ns, "w", definition(**bad)),
             INVALID,
             "INVALID_ARGUMENT",
             f"workflows[0].{field}",
