@@ -1194,19 +1194,17 @@ RETURNING w.max_concurrency, w.max_concurrency_per_key
 
 -- name: workflow_slots_adopt
 -- A limit newly set on a workflow: its runs RUNNING already take slots (possibly more than
--- the limit; the claims then wait until enough have left RUNNING).
+-- the limit; the claims then wait until enough have left RUNNING). The runs are marked
+-- first, under their row locks: a run that leaves RUNNING meanwhile is rechecked and left
+-- out, so no slot is taken for a run whose end the trigger has already seen.
+WITH adopted AS (
+    UPDATE stepline_workflow_runs SET holds_slot = true
+    WHERE namespace_id = %(namespace_id)s AND workflow_name = %(workflow_name)s
+        AND status = 'RUNNING' AND NOT holds_slot
+    RETURNING id, namespace_id, workflow_name, concurrency_key
+)
 INSERT INTO stepline_concurrency_slots (run_id, namespace_id, workflow_name, concurrency_key)
-SELECT id, namespace_id, workflow_name, concurrency_key FROM stepline_workflow_runs
-WHERE namespace_id = %(namespace_id)s AND workflow_name = %(workflow_name)s
-    AND status = 'RUNNING' AND NOT holds_slot
-ON CONFLICT (run_id) DO NOTHING
-
--- name: workflow_runs_hold_slots
--- The runs workflow_slots_adopt gave a slot hold it (the trigger frees it when they end).
-UPDATE stepline_workflow_runs AS r SET holds_slot = true
-FROM stepline_concurrency_slots AS s
-WHERE s.namespace_id = %(namespace_id)s AND s.workflow_name = %(workflow_name)s
-    AND r.id = s.run_id AND NOT r.holds_slot
+SELECT id, namespace_id, workflow_name, concurrency_key FROM adopted
 
 -- name: worker_touch
 UPDATE stepline_workers SET last_seen_at = now()

@@ -56,7 +56,6 @@ async def _update_limits(conn: Conn, named: dict[str, str]) -> None:
     changed = await fetch(conn, "workflow_limits_update", named)
     if changed and (changed[0]["max_concurrency"] or changed[0]["max_concurrency_per_key"]):
         await fetch(conn, "workflow_slots_adopt", named)
-        await fetch(conn, "workflow_runs_hold_slots", named)
 
 
 async def touch(db: Database, params: WorkerTouchParams) -> None:

@@ -932,7 +932,8 @@ WHERE namespace_id = :namespace_id AND workflow_name = :workflow_name
 ON CONFLICT (run_id) DO NOTHING
 
 -- name: workflow_runs_hold_slots
--- The runs workflow_slots_adopt gave a slot hold it (the trigger frees it when they end).
+-- The runs workflow_slots_adopt gave a slot hold it (the trigger frees it when they end);
+-- the write lock keeps them RUNNING between the two statements.
 UPDATE stepline_workflow_runs SET holds_slot = 1
 WHERE NOT holds_slot AND id IN (
     SELECT run_id FROM stepline_concurrency_slots
