@@ -449,18 +449,22 @@ SELECT * FROM claimed
 -- How long until a run of the queue becomes due (negative when one is due already): the
 -- earliest available_at of each priority's front of the claim_ready index, and of the
 -- claim_expired index. Runs held back by a full concurrency limit are not due: the slot
--- freed for them wakes the queue.
+-- freed for them wakes the queue. Each priority's front is read in index order, stopping
+-- at its first run that passes the filters (a min() over a join of the filters would
+-- aggregate every run of the queue, parked ones included).
 WITH {{full_groups}}
 SELECT least(
     (SELECT min(first.available_at)
         FROM unnest('{1,2,3,4,5}'::smallint[]) AS level(priority)
         CROSS JOIN LATERAL (
-            SELECT min(available_at) AS available_at FROM stepline_workflow_runs
+            SELECT available_at FROM stepline_workflow_runs
             WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
                 AND priority = level.priority AND status IN ('PENDING', 'SLEEPING')
                 AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))
                 AND {{claimable}}
                 AND {{within_limits}}
+            ORDER BY available_at
+            LIMIT 1
         ) AS first),
     (SELECT min(available_at) FROM stepline_workflow_runs
         WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
