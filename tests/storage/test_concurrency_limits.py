@@ -56,8 +56,9 @@ async def create_runs(store: Store, ns: str, queue: str, *keys: str | None) -> l
     ]
 
 
-def ids(result: RunClaimResult) -> list[str]:
-    return [c.run.run_id for c in result.claimed]
+def ids(result: RunClaimResult) -> set[str]:
+    """The runs claimed (a claim's answer has no order)."""
+    return {c.run.run_id for c in result.claimed}
 
 
 async def in_use(store: Store, ns: str) -> int:
@@ -82,12 +83,12 @@ async def test_limit__runs_beyond_max_concurrency_stay_pending_until_a_slot_free
     await set_limits(store, ns, queue, total=2)
     runs = await create_runs(store, ns, queue, None, None, None, None)
     first = await claim(store, ns, queue)
-    assert ids(first) == runs[:2]
+    assert ids(first) == set(runs[:2])
     assert not_due(await claim(store, ns, queue))
     assert (await get_run(store, ns, runs[2])).status == RunStatus.PENDING
     assert await in_use(store, ns) == 2
     await complete(store, first.claimed[0])
-    assert ids(await claim(store, ns, queue)) == [runs[2]]
+    assert ids(await claim(store, ns, queue)) == {runs[2]}
     assert await in_use(store, ns) == 2
 
 
@@ -99,7 +100,7 @@ async def test_limit__per_key_holds_each_key_to_its_limit(
         store, ns, queue, "a", "a", "b", "b", None, None
     )
     # A run started without a key is held by the workflow-wide limit only (none here).
-    assert set(ids(await claim(store, ns, queue))) == {a1, b1, free1, free2}
+    assert ids(await claim(store, ns, queue)) == {a1, b1, free1, free2}
     assert not_due(await claim(store, ns, queue))
     assert [(await get_run(store, ns, r)).status for r in (a2, b2)] == [RunStatus.PENDING] * 2
 
@@ -107,7 +108,7 @@ async def test_limit__per_key_holds_each_key_to_its_limit(
 async def test_limit__workflow_and_key_limits_together(store: Store, ns: str, queue: str) -> None:
     await set_limits(store, ns, queue, total=2, per_key=1)
     a1, a2, b1, c1 = await create_runs(store, ns, queue, "a", "a", "b", "c")
-    assert ids(await claim(store, ns, queue)) == [a1, b1]
+    assert ids(await claim(store, ns, queue)) == {a1, b1}
     assert not_due(await claim(store, ns, queue))
     assert {a2, c1}.isdisjoint(ids(await claim(store, ns, queue)))
 
@@ -118,7 +119,7 @@ async def test_limit__oldest_first_within_a_key(store: Store, ns: str, queue: st
     order = []
     for _ in runs:
         result = await claim(store, ns, queue)
-        order += ids(result)
+        order += [c.run.run_id for c in result.claimed]
         await complete(store, result.claimed[0])
     assert order == runs
 
@@ -129,16 +130,16 @@ async def test_limit__a_key_with_a_backlog_does_not_starve_other_keys(
     await set_limits(store, ns, queue, per_key=1)
     backlog = await create_runs(store, ns, queue, *(["busy"] * 60))
     (other,) = await create_runs(store, ns, queue, "quiet")
-    assert ids(await claim(store, ns, queue, max_runs=1)) == [backlog[0]]
+    assert ids(await claim(store, ns, queue, max_runs=1)) == {backlog[0]}
     # The busy key is full: the next claim walks past its 59 runs to the quiet key's.
-    assert ids(await claim(store, ns, queue, max_runs=1)) == [other]
+    assert ids(await claim(store, ns, queue, max_runs=1)) == {other}
 
 
 async def test_limit__a_workflow_without_limits_is_not_held(
     store: Store, ns: str, queue: str
 ) -> None:
     runs = await create_runs(store, ns, queue, "a", "a", "a")
-    assert ids(await claim(store, ns, queue)) == runs
+    assert ids(await claim(store, ns, queue)) == set(runs)
     assert await in_use(store, ns) == 0
 
 
@@ -151,7 +152,7 @@ async def test_slot__a_sleeping_run_does_not_hold_one(store: Store, ns: str, que
     (claimed,) = (await claim(store, ns, queue)).claimed
     wake = utcnow() + timedelta(milliseconds=300)
     await store.run_sleep(RunSleepParams(lease_of(claimed), "nap", wake_up_at=wake))
-    assert ids(await claim(store, ns, queue)) == [other]
+    assert ids(await claim(store, ns, queue)) == {other}
     await wait_until(wake)
     # Woken, the sleeper is due again but waits for the slot `other` holds.
     assert not_due(await claim(store, ns, queue))
@@ -164,7 +165,7 @@ async def test_slot__a_waiting_run_does_not_hold_one(store: Store, ns: str, queu
     (claimed,) = (await claim(store, ns, queue)).claimed
     await wait_for(store, claimed, signal("approval", "approved"))
     assert (await get_run(store, ns, waiter)).status == RunStatus.WAITING
-    assert ids(await claim(store, ns, queue)) == [other]
+    assert ids(await claim(store, ns, queue)) == {other}
 
 
 async def test_slot__an_expired_lease_keeps_it_until_taken_back(
@@ -176,11 +177,11 @@ async def test_slot__an_expired_lease_keeps_it_until_taken_back(
     await expire_lease(store, lease_of(claimed))
     # Taken back, the run keeps its slot: the other run still waits.
     retaken = await claim(store, ns, queue)
-    assert ids(retaken) == [crashed]
+    assert ids(retaken) == {crashed}
     assert await in_use(store, ns) == 1
     assert not_due(await claim(store, ns, queue))
     await complete(store, retaken.claimed[0])
-    assert ids(await claim(store, ns, queue)) == [waiting]
+    assert ids(await claim(store, ns, queue)) == {waiting}
 
 
 async def test_slot__a_poison_run_failed_at_claim_frees_it(
@@ -193,7 +194,7 @@ async def test_slot__a_poison_run_failed_at_claim_frees_it(
     # One crash is this claim's limit: the run is failed instead of taken back.
     await store.run_claim(RunClaimParams(ns, queue, WORKER, (), 10, LEASE, max_crashes=1))
     assert (await get_run(store, ns, poison)).status == RunStatus.FAILED
-    assert ids(await claim(store, ns, queue)) == [waiting]
+    assert ids(await claim(store, ns, queue)) == {waiting}
 
 
 async def test_slot__cancel_frees_it(store: Store, ns: str, queue: str) -> None:
@@ -201,7 +202,7 @@ async def test_slot__cancel_frees_it(store: Store, ns: str, queue: str) -> None:
     running, waiting = await create_runs(store, ns, queue, None, None)
     await claim(store, ns, queue)
     await store.run_cancel(RunCancelParams(ns, running))
-    assert ids(await claim(store, ns, queue)) == [waiting]
+    assert ids(await claim(store, ns, queue)) == {waiting}
 
 
 async def test_slot__release_retry_and_failure_free_it(store: Store, ns: str, queue: str) -> None:
@@ -224,11 +225,11 @@ async def test_slot__a_deadline_frees_it(store: Store, ns: str, queue: str) -> N
     deadline = utcnow() + timedelta(milliseconds=200)
     late = (await create_run(store, ns, queue, workflow_name=WF, deadline_at=deadline)).run_id
     (waiting,) = await create_runs(store, ns, queue, None)
-    assert ids(await claim(store, ns, queue)) == [late]
+    assert ids(await claim(store, ns, queue)) == {late}
     await wait_until(deadline)
     await store.run_fail_overdue(100)
     assert (await get_run(store, ns, late)).status == RunStatus.FAILED
-    assert ids(await claim(store, ns, queue)) == [waiting]
+    assert ids(await claim(store, ns, queue)) == {waiting}
 
 
 # --- registration ---------------------------------------------------------------------------
@@ -255,7 +256,7 @@ async def test_limits__a_limit_set_later_counts_the_runs_running_already(
     assert await in_use(store, ns) == 2
     assert not_due(await claim(store, ns, queue))
     await complete(store, running[0])
-    assert ids(await claim(store, ns, queue)) == [waiting]
+    assert ids(await claim(store, ns, queue)) == {waiting}
 
 
 async def test_limits__removing_them_lets_held_back_runs_go(
@@ -265,7 +266,7 @@ async def test_limits__removing_them_lets_held_back_runs_go(
     runs = await create_runs(store, ns, queue, None, None, None)
     await claim(store, ns, queue)
     await set_limits(store, ns, queue, total=0)
-    assert ids(await claim(store, ns, queue)) == runs[1:]
+    assert ids(await claim(store, ns, queue)) == set(runs[1:])
 
 
 async def test_limit__concurrent_claims_never_exceed_it(store: Store, ns: str, queue: str) -> None:
