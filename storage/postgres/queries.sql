@@ -286,25 +286,29 @@ AND (NOT EXISTS (SELECT 1 FROM stepline_worker_workflows AS served
                 OR served.version = '' OR stepline_workflow_runs.version = '')))
 
 -- fragment: full_groups
--- The workflows (concurrency_key NULL) and concurrency keys whose limit is reached, as the
--- statement's snapshot sees them: their due runs are passed over by the claim's scan and
--- by run_next_due. One read of the namespace's slots (none for workflows without limits);
--- the exact test, under the workflow's lock, is stepline_slot_take's.
-full_groups AS MATERIALIZED (
+-- The namespace's workflows with limits (one range of a partial index: empty, and nearly
+-- free, when none has any), then the workflows (concurrency_key NULL) and concurrency keys
+-- whose limit is reached, as the statement's snapshot sees them: their due runs are passed
+-- over by the claim's scan and by run_next_due. The exact test, under the workflow's
+-- lock, is stepline_slot_take's.
+limited_workflows AS MATERIALIZED (
+    SELECT workflow_name, max_concurrency, max_concurrency_per_key FROM stepline_workflows
+    WHERE namespace_id = %(namespace_id)s
+        AND (max_concurrency > 0 OR max_concurrency_per_key > 0)
+), full_groups AS MATERIALIZED (
     SELECT s.workflow_name, NULL::text AS concurrency_key
-    FROM stepline_concurrency_slots AS s
-    JOIN stepline_workflows AS w
-        ON w.namespace_id = s.namespace_id AND w.workflow_name = s.workflow_name
-    WHERE s.namespace_id = %(namespace_id)s AND w.max_concurrency > 0
+    FROM limited_workflows AS w
+    JOIN stepline_concurrency_slots AS s
+        ON s.namespace_id = %(namespace_id)s AND s.workflow_name = w.workflow_name
+    WHERE w.max_concurrency > 0
     GROUP BY s.workflow_name, w.max_concurrency
     HAVING count(*) >= w.max_concurrency
     UNION ALL
     SELECT s.workflow_name, s.concurrency_key
-    FROM stepline_concurrency_slots AS s
-    JOIN stepline_workflows AS w
-        ON w.namespace_id = s.namespace_id AND w.workflow_name = s.workflow_name
-    WHERE s.namespace_id = %(namespace_id)s AND w.max_concurrency_per_key > 0
-        AND s.concurrency_key IS NOT NULL
+    FROM limited_workflows AS w
+    JOIN stepline_concurrency_slots AS s
+        ON s.namespace_id = %(namespace_id)s AND s.workflow_name = w.workflow_name
+    WHERE w.max_concurrency_per_key > 0 AND s.concurrency_key IS NOT NULL
     GROUP BY s.workflow_name, s.concurrency_key, w.max_concurrency_per_key
     HAVING count(*) >= w.max_concurrency_per_key
 )
@@ -375,11 +379,9 @@ WITH {{full_groups}}, overdue AS (
     LIMIT (SELECT %(max_runs)s - count(*) FROM ready)
     FOR NO KEY UPDATE SKIP LOCKED
 ), limited AS (
-    -- The due runs picked whose workflow has a limit (none: no slot is taken).
+    -- The due runs picked whose workflow has limits (none: no slot is taken).
     SELECT ready.* FROM ready
-    WHERE EXISTS (SELECT 1 FROM stepline_workflows AS w
-        WHERE w.namespace_id = %(namespace_id)s AND w.workflow_name = ready.workflow_name
-            AND (w.max_concurrency > 0 OR w.max_concurrency_per_key > 0))
+    WHERE ready.workflow_name IN (SELECT workflow_name FROM limited_workflows)
 ), admitted AS (
     -- Those that took a slot, tried oldest first (priority, then due time) so that the
     -- oldest run of a key gets its slot; a volatile function is not pushed below the sort.

@@ -17,6 +17,10 @@ ALTER TABLE stepline_workflows
 ALTER TABLE stepline_workflow_versions
     ADD COLUMN priority smallint NOT NULL DEFAULT 0 CHECK (priority BETWEEN 0 AND 5);
 
+-- The namespace's workflows with limits, read by every claim (run_claim's full_groups).
+CREATE INDEX stepline_workflows_limited ON stepline_workflows (namespace_id)
+    WHERE max_concurrency > 0 OR max_concurrency_per_key > 0;
+
 -- Whether the run holds a row of stepline_concurrency_slots: the trigger's cheap test, so
 -- runs of workflows without limits never pay for the trigger's function.
 ALTER TABLE stepline_workflow_runs ADD COLUMN holds_slot boolean NOT NULL DEFAULT false;
