@@ -10,6 +10,9 @@ call at a time:
   (each also reads how long until the next run is due, for the long poll's timer).
 - **flood** (only with priorities): 20,000 due priority-5 runs, then one priority-1 run:
   whether the next claim of 10 takes it.
+- **held** (only with concurrency limits): 5,000 due runs of one concurrency key whose
+  limit (1) is taken, ahead of 20,000 due runs of a workflow without limits: the cost of
+  a claim that walks past the runs a limit holds back.
 
 It uses only the Store interface, so the same file measures an older checkout too:
 `PYTHONPATH=/path/to/old/checkout python bench/claims.py` (before) and
@@ -30,16 +33,17 @@ from bench.pg import default_admin_url, describe, throwaway_database
 from storage import create_store
 from storage.postgres.database import Q
 from storage.records import RunClaimParams
+from storage.registry import WorkerRegisterParams, WorkflowDefinition
 
 LEASE = timedelta(minutes=5)
 _SEED = """
 INSERT INTO stepline_workflow_runs (
     id, namespace_id, workflow_name, status, task_queue, retry_initial_interval,
     retry_backoff_coefficient, retry_maximum_interval, retry_maximum_attempts, available_at
-    {priority_column}
+    {priority_column}{key_column}
 )
-SELECT gen_random_uuid(), 'bench', 'wf', %(status)s, %(queue)s, '1s', 2, '100s', 3,
-    now() + %(due_in)s + n * interval '1 microsecond' {priority_value}
+SELECT gen_random_uuid(), 'bench', %(workflow)s, %(status)s, %(queue)s, '1s', 2, '100s', 3,
+    now() + %(due_in)s + n * interval '1 microsecond' {priority_value}{key_value}
 FROM generate_series(1, %(count)s) AS n
 """
 # Due runs get priorities 1-4 in turn; parked ones the default.
@@ -47,16 +51,53 @@ _MIXED = "1 + n %% 4"
 
 
 async def _seed(
-    url: str, queue: str, status: str, count: int, due_in: timedelta, priority: str | None = None
+    url: str,
+    queue: str,
+    status: str,
+    count: int,
+    due_in: timedelta,
+    priority: str | None = None,
+    keyed: tuple[str, str] | None = None,
 ) -> None:
+    """Seed runs of workflow "wf", or of `keyed` (workflow, concurrency key)."""
     statement = _SEED.format(
         priority_column="" if priority is None else ", priority",
         priority_value="" if priority is None else f", {priority}",
+        key_column="" if keyed is None else ", concurrency_key",
+        key_value="" if keyed is None else ", %(key)s",
     )
+    workflow, key = keyed or ("wf", None)
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        values = {"status": status, "queue": queue, "count": count, "due_in": due_in}
+        values = {
+            "status": status,
+            "queue": queue,
+            "count": count,
+            "due_in": due_in,
+            "workflow": workflow,
+            "key": key,
+        }
         await conn.execute(statement.encode(), values)
         await conn.execute(b"ANALYZE stepline_workflow_runs")
+
+
+async def _has_table(url: str, table: str) -> bool:
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        cursor = await conn.execute(b"SELECT to_regclass(%s) IS NOT NULL", (table,))
+        row = await cursor.fetchone()
+        return row is not None and bool(row[0])
+
+
+async def _held(url: str, store: object, times: int) -> tuple[list[float], int]:
+    """The held workload: the key's one slot is taken by a first claim, then measured."""
+    limited = WorkflowDefinition("wf-limited", "", max_concurrency_per_key=1)
+    await store.worker_register(  # type: ignore[attr-defined]
+        WorkerRegisterParams("bench", "registrar", "held", (limited,), timedelta(minutes=1))
+    )
+    busy = ("wf-limited", "busy")
+    await _seed(url, "held", "PENDING", 5_000, timedelta(minutes=-2), keyed=busy)
+    await _seed(url, "held", "PENDING", 20_000, timedelta(minutes=-1))
+    await _claims(store, "held", 1, 10)  # takes the key's slot
+    return await _claims(store, "held", times, 10)
 
 
 async def _has_priorities(url: str) -> bool:
@@ -110,6 +151,13 @@ async def main(claims: int) -> None:
             if priorities:
                 flood = await _flood(url, store)
                 print(f"  flood: a priority-1 run behind 20,000 priority-5 runs {flood}")
+            if await _has_table(url, "stepline_concurrency_slots"):
+                held, held_taken = await _held(url, store, claims)
+                held_blocks = await _blocks(url, "run_claim", "held")
+                print(
+                    f"  held (10 a claim past 5,000 held back, {held_taken} claimed): "
+                    f"{_ms(held)}, {held_blocks} blocks"
+                )
         finally:
             await store.close()
 
@@ -127,6 +175,8 @@ async def _blocks(url: str, statement: str, queue: str) -> int:
         "deadline_error": "{}",
         "lease_expired_error": "{}",
         "abandoned_error": "{}",
+        "max_crashes": 3,
+        "crashed_error": "{}",
     }
     async with await psycopg.AsyncConnection.connect(url) as conn:
         explain = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + Q[statement]

@@ -25,7 +25,7 @@ from prometheus_client.registry import Collector
 
 from storage import Store, StoreError
 from storage.events import StoreEvents
-from storage.records import QueueDepth, RunStatus, StepStatus
+from storage.records import QueueDepth, RunStatus, SlotsInUse, StepStatus
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,33 @@ class _QueueDepth(Collector):
                 (depth.namespace_id, depth.task_queue, depth.status.value), depth.runs
             )
         yield family
+
+
+class _SlotsInUse(Collector):
+    """stepline_concurrency_slots_in_use and stepline_concurrency_limit, from the last
+    reading of the database (taken per scrape): workflows with a slot held only."""
+
+    def __init__(self) -> None:
+        self.slots: list[SlotsInUse] = []
+
+    def collect(self) -> Iterator[Metric]:
+        in_use = GaugeMetricFamily(
+            "stepline_concurrency_slots_in_use",
+            "Concurrency slots held by RUNNING runs of a workflow with limits, read from the "
+            "database at scrape time (never above stepline_concurrency_limit).",
+            labels=("namespace", "workflow"),
+        )
+        limit = GaugeMetricFamily(
+            "stepline_concurrency_limit",
+            "A workflow's max_concurrency (0: no workflow-wide limit), next to its slots.",
+            labels=("namespace", "workflow"),
+        )
+        for slots in self.slots:
+            labels = (slots.namespace_id, slots.workflow_name)
+            in_use.add_metric(labels, slots.in_use)
+            limit.add_metric(labels, slots.max_concurrency)
+        yield in_use
+        yield limit
 
 
 class Metrics(StoreEvents):
@@ -154,6 +181,8 @@ class Metrics(StoreEvents):
         )
         self._queue_depth = _QueueDepth()
         self.registry.register(self._queue_depth)
+        self._slots = _SlotsInUse()
+        self.registry.register(self._slots)
         self._schedule_fires = _Children(
             Counter(
                 "stepline_schedule_fires",
@@ -231,11 +260,13 @@ class Metrics(StoreEvents):
     # --- the scrape -----------------------------------------------------------------------
 
     async def render(self, store: Store) -> bytes:
-        """The text exposition, queue depth read from `store` first. While the database
-        does not answer, queue depth has no samples rather than stale ones."""
+        """The text exposition, queue depth and slots in use read from `store` first.
+        While the database does not answer, they have no samples rather than stale ones."""
         try:
             self._queue_depth.depths = await store.run_count_by_queue()
+            self._slots.slots = await store.slots_in_use()
         except StoreError as exc:
             log.warning("metrics: queue depth unavailable: %s", exc)
             self._queue_depth.depths = []
+            self._slots.slots = []
         return generate_latest(self.registry)

@@ -35,6 +35,8 @@ class StartTarget:
     version: str
     warnings: tuple[str, ...]
     input_schema: str | None
+    priority: int = 0
+    """The pinned version's default priority; 0: none (the server's default)."""
 
 
 class Registry:
@@ -107,7 +109,7 @@ class Registry:
                 f"no worker online serves version {pinned.version!r} of workflow "
                 f"{workflow_name!r}: the run waits until one does",
             )
-        return StartTarget(pinned.version, warnings, pinned.input_schema)
+        return StartTarget(pinned.version, warnings, pinned.input_schema, pinned.priority)
 
     async def _workflow(self, namespace_id: str, workflow_name: str) -> Workflow | None:
         key = (namespace_id, workflow_name)

@@ -37,8 +37,8 @@ def workflow_to_proto(workflow: Workflow) -> pb.Workflow:
     if newest is not None:
         convert.fill_struct(out.input_schema, newest.input_schema)
         out.triggers.extend(_triggers(newest.triggers))
-        out.max_concurrency = newest.max_concurrency
-        out.max_concurrency_per_key = newest.max_concurrency_per_key
+    out.max_concurrency = workflow.max_concurrency
+    out.max_concurrency_per_key = workflow.max_concurrency_per_key
     return out
 
 
@@ -48,6 +48,7 @@ def _version_to_proto(version: WorkflowVersion) -> pb.WorkflowVersion:
         triggers=_triggers(version.triggers),
         max_concurrency=version.max_concurrency,
         max_concurrency_per_key=version.max_concurrency_per_key,
+        priority=version.priority,
         workers_online=version.workers_online,
         run_counts=_counts(version.run_counts),
         registered_at=convert.timestamp(version.registered_at),
@@ -126,6 +127,8 @@ def _definition(definition: pb.WorkflowDefinition, field: str, name: str) -> Wor
     ):
         if value < 0:
             raise invalid(f"{field}.{number}", "must be 0 (no limit) or more")
+    if definition.priority:  # 0: none of its own, the server's default
+        v.priority(definition.priority, f"{field}.priority")
     return WorkflowDefinition(
         workflow_name=name,
         version=v.text(definition.version, f"{field}.version"),
@@ -136,6 +139,7 @@ def _definition(definition: pb.WorkflowDefinition, field: str, name: str) -> Wor
         else None,
         max_concurrency=definition.max_concurrency,
         max_concurrency_per_key=definition.max_concurrency_per_key,
+        priority=definition.priority,
     )
 
 

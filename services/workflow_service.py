@@ -99,7 +99,8 @@ class WorkflowService(RegistryCalls, ScheduleRpcs, WaitCalls, pb_grpc.WorkflowSe
             deadline_at=v.timestamp(request, "deadline_at"),
             start_at=v.timestamp(request, "start_at"),
             retry_policy=v.retry_policy(request, "retry_policy"),
-            priority=v.priority(request.priority),
+            # Unset: the pinned version's default priority, else the server's.
+            priority=v.priority(request.priority or target.priority),
             concurrency_key=v.text(request.concurrency_key, "concurrency_key") or None,
         )
         result = await self._store.run_create(params)

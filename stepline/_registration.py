@@ -28,7 +28,13 @@ def register_request(
         namespace_id=namespace, worker_id=worker_id, task_queue=task_queue
     )
     for workflow in workflows:
-        definition = request.workflows.add(workflow_name=workflow.name, version=workflow.version)
+        definition = request.workflows.add(
+            workflow_name=workflow.name,
+            version=workflow.version,
+            max_concurrency=workflow.max_concurrency,
+            max_concurrency_per_key=workflow.max_concurrency_per_key,
+            priority=workflow.priority,
+        )
         if workflow.input_type is not None:
             fill_struct(definition.input_schema, workflow.input_type.json_schema(), "input schema")
         if workflow.on_event:

@@ -31,6 +31,13 @@ class Workflow(Generic[InputT, OutputT]):
     """Top-level values the event's data must hold for the trigger to fire."""
     input_type: InputType | None = field(default=None, compare=False, repr=False)
     """The typed input (a pydantic model, dataclass or TypedDict annotation), if any."""
+    max_concurrency: int = 0
+    """The most runs of the workflow RUNNING at once, across all workers and servers; 0 for
+    no limit. Runs beyond it stay PENDING until a slot frees."""
+    max_concurrency_per_key: int = 0
+    """The most RUNNING runs with one `concurrency_key` (given at start); 0 for no limit."""
+    priority: int = 0
+    """The priority of runs started without one, 1 (highest) to 5; 0 for the server's (3)."""
 
 
 def workflow(
@@ -39,6 +46,9 @@ def workflow(
     version: str = "",
     on_event: str = "",
     match: Mapping[str, Any] | None = None,
+    max_concurrency: int = 0,
+    max_concurrency_per_key: int = 0,
+    priority: int = 0,
 ) -> Callable[[WorkflowFn[InputT, OutputT]], Workflow[InputT, OutputT]]:
     """Declare a workflow: `@workflow(name="order.fulfil", version="1")` over
     `async def fulfil(ctx: WorkflowContext, order: dict[str, Any]) -> dict[str, Any]`.
@@ -50,9 +60,27 @@ def workflow(
     newest one (see "Deploy a new version safely" in the docs). `on_event` (with an
     optional `match`) is registered as the workflow's event trigger.
 
+    `max_concurrency` caps the runs of the workflow running at once across every worker
+    and server, `max_concurrency_per_key` the running runs sharing one `concurrency_key`
+    (given at start, e.g. a customer ID); 0 means no limit. The server holds the runs
+    beyond a limit PENDING and starts them, oldest first, as slots free; sleeping and
+    waiting runs hold no slot. The newest registered version's limits apply. `priority`
+    (1 highest to 5) is given to the runs started without one (0: the server's default, 3).
+
     When the input parameter is annotated with a pydantic model, a dataclass or a
     TypedDict, its JSON Schema is registered (the server refuses starts whose input does
     not match it) and the function receives a validated value of that type."""
+
+    for label, limit in (
+        ("max_concurrency", max_concurrency),
+        ("max_concurrency_per_key", max_concurrency_per_key),
+    ):
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise ValueError(f"{label} must be an int >= 0 (0: no limit), not {limit!r}")
+    if isinstance(priority, bool) or priority not in range(6):
+        raise ValueError(
+            f"priority must be 1 (highest) to 5, or 0 for the default, not {priority!r}"
+        )
 
     def wrap(fn: WorkflowFn[InputT, OutputT]) -> Workflow[InputT, OutputT]:
         if not inspect.iscoroutinefunction(fn):
@@ -64,6 +92,9 @@ def workflow(
             on_event=on_event,
             match=match,
             input_type=input_type(fn),
+            max_concurrency=max_concurrency,
+            max_concurrency_per_key=max_concurrency_per_key,
+            priority=priority,
         )
 
     return wrap

@@ -99,6 +99,7 @@ from storage.records import (
     SchedulesDue,
     SignalSendParams,
     SignalSendResult,
+    SlotsInUse,
     StepAttempt,
     StepBeginParams,
     StepCompleteParams,
@@ -438,6 +439,11 @@ class Store(abc.ABC):
         (PENDING, RUNNING, SLEEPING), in (namespace_id, task_queue, status) order; only
         non-zero counts. One grouped query over the claim indexes: terminal runs are
         history and would make it a scan of the whole table."""
+
+    @abc.abstractmethod
+    async def slots_in_use(self) -> list[SlotsInUse]:
+        """The concurrency slots held per (namespace, workflow) with a slot held, in
+        (namespace_id, workflow_name) order (the stepline_concurrency_slots gauge)."""
 
     # --- schedules ----------------------------------------------------------------------
 

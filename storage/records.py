@@ -312,6 +312,18 @@ class StepListParams:
 
 
 @dataclass(frozen=True, slots=True)
+class SlotsInUse:
+    """How many concurrency slots the RUNNING runs of one workflow hold, next to its
+    limit (0: none; runs keep slots taken under a limit since removed until they leave
+    RUNNING)."""
+
+    namespace_id: str
+    workflow_name: str
+    in_use: int
+    max_concurrency: int
+
+
+@dataclass(frozen=True, slots=True)
 class QueueDepth:
     """How many runs of one task queue are in one non-terminal status."""
 

@@ -28,6 +28,8 @@ class WorkflowDefinition:
     retry_policy: Json | None = None
     max_concurrency: int = 0
     max_concurrency_per_key: int = 0
+    priority: int = 0
+    """The priority of runs started without one; 0: the server's default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,8 @@ class WorkflowVersion:
     """When a worker serving it was last seen; None when no worker serves it any more."""
     workers_online: int
     run_counts: RunCounts
+    priority: int = 0
+    """The priority of runs started without one; 0: the server's default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +105,9 @@ class Workflow:
     run_counts: RunCounts
     """By status; GetWorkflow counts every status, ListWorkflows only non-terminal ones."""
     workers_online: int
+    max_concurrency: int = 0
+    """The limits in force: those of the version registered first most recently."""
+    max_concurrency_per_key: int = 0
 
     @property
     def newest(self) -> WorkflowVersion | None:
@@ -196,6 +203,8 @@ def _workflow(row: Row, versions: list[Row], counts: list[Row], codec: Codec) ->
         versions=tuple(built),
         run_counts=_counts(counts),
         workers_online=int(row["workers_online"]),
+        max_concurrency=int(row["max_concurrency"]),
+        max_concurrency_per_key=int(row["max_concurrency_per_key"]),
     )
 
 
@@ -211,6 +220,7 @@ def _version(row: Row, counts: list[Row], codec: Codec) -> WorkflowVersion:
         last_seen_at=codec.moment_or_none(row["last_seen_at"]),
         workers_online=int(row["workers_online"]),
         run_counts=_counts(counts),
+        priority=int(row["priority"]),
     )
 
 

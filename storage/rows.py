@@ -29,6 +29,7 @@ from storage.records import (
     RunCreateParams,
     RunStatus,
     Signal,
+    SlotsInUse,
     StepAttempt,
     StepFailParams,
     StepKind,
@@ -243,6 +244,12 @@ def next_due_in(row: Row, codec: Codec) -> timedelta | None:
 
 def queue_depth_from_row(row: Row) -> QueueDepth:
     return QueueDepth(row["namespace_id"], row["task_queue"], RunStatus(row["status"]), row["runs"])
+
+
+def slots_in_use_from_row(row: Row) -> SlotsInUse:
+    return SlotsInUse(
+        row["namespace_id"], row["workflow_name"], int(row["in_use"]), int(row["max_concurrency"])
+    )
 
 
 # --- records to parameters --------------------------------------------------------------

@@ -79,6 +79,9 @@ def _show_workflow(workflow: dict[str, Any], args: argparse.Namespace) -> None:
     render.show(Text.assemble(f"{workflow['workflowName']} ", _state(workflow)))
     if workflow.get("pausedReason"):
         render.show(Text(f"paused: {workflow['pausedReason']}"))
+    limits = _limits(workflow)
+    if limits:
+        render.show(Text(f"concurrency limits: {limits}"))
     table = _table("VERSION", "WORKERS ONLINE", "RUNS", "REGISTERED (UTC)")
     for version in workflow.get("versions", []):
         waiting = not version.get("workersOnline") and version.get("runCounts")
@@ -89,6 +92,16 @@ def _show_workflow(workflow: dict[str, Any], args: argparse.Namespace) -> None:
             version.get("registeredAt", ""),
         )
     render.show(table)
+
+
+def _limits(workflow: dict[str, Any]) -> str:
+    """The limits in force, as "2 running, 1 per key"; empty when there are none."""
+    parts = []
+    if workflow.get("maxConcurrency"):
+        parts.append(f"{workflow['maxConcurrency']} running")
+    if workflow.get("maxConcurrencyPerKey"):
+        parts.append(f"{workflow['maxConcurrencyPerKey']} per key")
+    return ", ".join(parts)
 
 
 def _table(*columns: str) -> Table:

@@ -13,7 +13,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class WorkflowDefinition(_message.Message):
-    __slots__ = ("workflow_name", "version", "input_schema", "retry_policy", "max_concurrency", "max_concurrency_per_key", "triggers")
+    __slots__ = ("workflow_name", "version", "input_schema", "retry_policy", "max_concurrency", "max_concurrency_per_key", "triggers", "priority")
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     INPUT_SCHEMA_FIELD_NUMBER: _ClassVar[int]
@@ -21,6 +21,7 @@ class WorkflowDefinition(_message.Message):
     MAX_CONCURRENCY_FIELD_NUMBER: _ClassVar[int]
     MAX_CONCURRENCY_PER_KEY_FIELD_NUMBER: _ClassVar[int]
     TRIGGERS_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
     workflow_name: str
     version: str
     input_schema: _struct_pb2.Struct
@@ -28,7 +29,8 @@ class WorkflowDefinition(_message.Message):
     max_concurrency: int
     max_concurrency_per_key: int
     triggers: _containers.RepeatedCompositeFieldContainer[EventTrigger]
-    def __init__(self, workflow_name: _Optional[str] = ..., version: _Optional[str] = ..., input_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., retry_policy: _Optional[_Union[_common_pb2.RetryPolicy, _Mapping]] = ..., max_concurrency: _Optional[int] = ..., max_concurrency_per_key: _Optional[int] = ..., triggers: _Optional[_Iterable[_Union[EventTrigger, _Mapping]]] = ...) -> None: ...
+    priority: int
+    def __init__(self, workflow_name: _Optional[str] = ..., version: _Optional[str] = ..., input_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., retry_policy: _Optional[_Union[_common_pb2.RetryPolicy, _Mapping]] = ..., max_concurrency: _Optional[int] = ..., max_concurrency_per_key: _Optional[int] = ..., triggers: _Optional[_Iterable[_Union[EventTrigger, _Mapping]]] = ..., priority: _Optional[int] = ...) -> None: ...
 
 class EventTrigger(_message.Message):
     __slots__ = ("event_name", "match")
@@ -39,7 +41,7 @@ class EventTrigger(_message.Message):
     def __init__(self, event_name: _Optional[str] = ..., match: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class WorkflowVersion(_message.Message):
-    __slots__ = ("version", "input_schema", "triggers", "max_concurrency", "max_concurrency_per_key", "retry_policy", "workers_online", "run_counts", "registered_at", "last_seen_at")
+    __slots__ = ("version", "input_schema", "triggers", "max_concurrency", "max_concurrency_per_key", "retry_policy", "workers_online", "run_counts", "registered_at", "last_seen_at", "priority")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     INPUT_SCHEMA_FIELD_NUMBER: _ClassVar[int]
     TRIGGERS_FIELD_NUMBER: _ClassVar[int]
@@ -50,6 +52,7 @@ class WorkflowVersion(_message.Message):
     RUN_COUNTS_FIELD_NUMBER: _ClassVar[int]
     REGISTERED_AT_FIELD_NUMBER: _ClassVar[int]
     LAST_SEEN_AT_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
     version: str
     input_schema: _struct_pb2.Struct
     triggers: _containers.RepeatedCompositeFieldContainer[EventTrigger]
@@ -60,7 +63,8 @@ class WorkflowVersion(_message.Message):
     run_counts: _containers.RepeatedCompositeFieldContainer[RunCount]
     registered_at: _timestamp_pb2.Timestamp
     last_seen_at: _timestamp_pb2.Timestamp
-    def __init__(self, version: _Optional[str] = ..., input_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., triggers: _Optional[_Iterable[_Union[EventTrigger, _Mapping]]] = ..., max_concurrency: _Optional[int] = ..., max_concurrency_per_key: _Optional[int] = ..., retry_policy: _Optional[_Union[_common_pb2.RetryPolicy, _Mapping]] = ..., workers_online: _Optional[int] = ..., run_counts: _Optional[_Iterable[_Union[RunCount, _Mapping]]] = ..., registered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_seen_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    priority: int
+    def __init__(self, version: _Optional[str] = ..., input_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., triggers: _Optional[_Iterable[_Union[EventTrigger, _Mapping]]] = ..., max_concurrency: _Optional[int] = ..., max_concurrency_per_key: _Optional[int] = ..., retry_policy: _Optional[_Union[_common_pb2.RetryPolicy, _Mapping]] = ..., workers_online: _Optional[int] = ..., run_counts: _Optional[_Iterable[_Union[RunCount, _Mapping]]] = ..., registered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_seen_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., priority: _Optional[int] = ...) -> None: ...
 
 class RunCount(_message.Message):
     __slots__ = ("status", "count")

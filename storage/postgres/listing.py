@@ -13,11 +13,17 @@ from storage.records import (
     Run,
     RunGetParams,
     RunListParams,
+    SlotsInUse,
     StepAttempt,
     StepGetParams,
     StepListParams,
 )
-from storage.rows import queue_depth_from_row, run_read_from_row, step_from_row
+from storage.rows import (
+    queue_depth_from_row,
+    run_read_from_row,
+    slots_in_use_from_row,
+    step_from_row,
+)
 
 
 async def list_runs(db: Database, params: RunListParams) -> Page[Run]:
@@ -39,3 +45,7 @@ async def list_steps(db: Database, params: StepListParams) -> Page[StepAttempt]:
 
 async def count_by_queue(db: Database) -> list[QueueDepth]:
     return [queue_depth_from_row(row) for row in await db.fetch("run_count_by_queue", {})]
+
+
+async def slots_in_use(db: Database) -> list[SlotsInUse]:
+    return [slots_in_use_from_row(row) for row in await db.fetch("slots_in_use", {})]

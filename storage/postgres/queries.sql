@@ -256,6 +256,16 @@ WHERE status IN ('PENDING', 'SLEEPING', 'RUNNING')
 GROUP BY namespace_id, task_queue, status
 ORDER BY namespace_id, task_queue, status
 
+-- name: slots_in_use
+-- Concurrency slots held per workflow, with its limit (metrics).
+SELECT s.namespace_id, s.workflow_name, count(*) AS in_use,
+    coalesce(max(w.max_concurrency), 0) AS max_concurrency
+FROM stepline_concurrency_slots AS s
+LEFT JOIN stepline_workflows AS w
+    ON w.namespace_id = s.namespace_id AND w.workflow_name = s.workflow_name
+GROUP BY s.namespace_id, s.workflow_name
+ORDER BY s.namespace_id, s.workflow_name
+
 -- --- claim ------------------------------------------------------------------------------
 
 -- fragment: claimable
@@ -275,6 +285,41 @@ AND (NOT EXISTS (SELECT 1 FROM stepline_worker_workflows AS served
             AND (served.version = stepline_workflow_runs.version
                 OR served.version = '' OR stepline_workflow_runs.version = '')))
 
+-- fragment: full_groups
+-- The namespace's workflows with limits (one range of a partial index: empty, and nearly
+-- free, when none has any), then the workflows (concurrency_key NULL) and concurrency keys
+-- whose limit is reached, as the statement's snapshot sees them: their due runs are passed
+-- over by the claim's scan and by run_next_due. The exact test, under the workflow's
+-- lock, is stepline_slot_take's.
+limited_workflows AS MATERIALIZED (
+    SELECT workflow_name, max_concurrency, max_concurrency_per_key FROM stepline_workflows
+    WHERE namespace_id = %(namespace_id)s
+        AND (max_concurrency > 0 OR max_concurrency_per_key > 0)
+), full_groups AS MATERIALIZED (
+    SELECT s.workflow_name, NULL::text AS concurrency_key
+    FROM limited_workflows AS w
+    JOIN stepline_concurrency_slots AS s
+        ON s.namespace_id = %(namespace_id)s AND s.workflow_name = w.workflow_name
+    WHERE w.max_concurrency > 0
+    GROUP BY s.workflow_name, w.max_concurrency
+    HAVING count(*) >= w.max_concurrency
+    UNION ALL
+    SELECT s.workflow_name, s.concurrency_key
+    FROM limited_workflows AS w
+    JOIN stepline_concurrency_slots AS s
+        ON s.namespace_id = %(namespace_id)s AND s.workflow_name = w.workflow_name
+    WHERE w.max_concurrency_per_key > 0 AND s.concurrency_key IS NOT NULL
+    GROUP BY s.workflow_name, s.concurrency_key, w.max_concurrency_per_key
+    HAVING count(*) >= w.max_concurrency_per_key
+)
+
+-- fragment: within_limits
+-- A due run is passed over while its workflow or its concurrency key is full (full_groups).
+NOT EXISTS (SELECT 1 FROM full_groups AS f
+    WHERE f.workflow_name = stepline_workflow_runs.workflow_name
+        AND (f.concurrency_key IS NULL
+            OR f.concurrency_key = stepline_workflow_runs.concurrency_key))
+
 -- name: run_claim
 -- Due PENDING/SLEEPING runs first, by priority (1 first) then oldest first, then RUNNING
 -- runs whose lease expired (their available_at is the lease expiry), oldest first,
@@ -285,7 +330,9 @@ AND (NOT EXISTS (SELECT 1 FROM stepline_worker_workflows AS served
 -- An expired lease taken back counts a crash (crash_count + 1), or starts the count again
 -- at 1 when a step completed since that lease's claim (claimed_at); a run reaching
 -- %(max_crashes)s (0: no limit) is FAILED with %(crashed_error)s instead of claimed.
-WITH overdue AS (
+-- A due run of a workflow with concurrency limits is claimed only if it takes a slot
+-- (stepline_slot_take, migration 0008), oldest first; the others stay PENDING.
+WITH {{full_groups}}, overdue AS (
     SELECT id, status, available_at FROM stepline_workflow_runs
     WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
         AND status IN ('PENDING', 'SLEEPING', 'RUNNING') AND available_at <= now()
@@ -298,16 +345,19 @@ WITH overdue AS (
     -- loop over the priorities yields them in array order), each stopping at its first
     -- run not yet due: runs parked in the future are never walked over. The outer LIMIT
     -- stops the loop once max_runs rows are locked, so no extra row is locked.
-    SELECT due.id, due.status, due.available_at
+    SELECT due.id, due.status, due.available_at, level.priority, due.workflow_name,
+        due.concurrency_key
     FROM unnest('{1,2,3,4,5}'::smallint[]) AS level(priority)
     CROSS JOIN LATERAL (
-        SELECT id, status, available_at FROM stepline_workflow_runs
+        SELECT id, status, available_at, workflow_name, concurrency_key
+        FROM stepline_workflow_runs
         WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
             AND priority = level.priority
             AND status IN ('PENDING', 'SLEEPING') AND available_at <= now()
             AND (deadline_at IS NULL OR deadline_at > now())
             AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))
             AND {{claimable}}
+            AND {{within_limits}}
         ORDER BY available_at, id
         LIMIT %(max_runs)s
         FOR NO KEY UPDATE SKIP LOCKED
@@ -328,18 +378,30 @@ WITH overdue AS (
     ORDER BY available_at, id
     LIMIT (SELECT %(max_runs)s - count(*) FROM ready)
     FOR NO KEY UPDATE SKIP LOCKED
+), limited AS (
+    -- The due runs picked whose workflow has limits (none: no slot is taken).
+    SELECT ready.* FROM ready
+    WHERE ready.workflow_name IN (SELECT workflow_name FROM limited_workflows)
+), admitted AS (
+    -- Those that took a slot, tried oldest first (priority, then due time) so that the
+    -- oldest run of a key gets its slot; a volatile function is not pushed below the sort.
+    SELECT o.id FROM (
+        SELECT * FROM limited ORDER BY priority, available_at, id OFFSET 0
+    ) AS o
+    WHERE stepline_slot_take(o.id, %(namespace_id)s, o.workflow_name, o.concurrency_key)
 ), picked AS (
     -- ending: NULL for a claim, else why the run is failed instead.
     SELECT id, status AS previous_status, available_at AS due_at, NULL::text AS ending,
-        NULL::integer AS crashes
+        NULL::integer AS crashes, id IN (SELECT id FROM admitted) AS takes_slot
     FROM ready
+    WHERE id NOT IN (SELECT id FROM limited) OR id IN (SELECT id FROM admitted)
     UNION ALL
     SELECT id, status, available_at,
         CASE WHEN %(max_crashes)s > 0 AND crashes >= %(max_crashes)s THEN 'CRASHED' END,
-        crashes
+        crashes, false
     FROM expired
     UNION ALL
-    SELECT id, status, available_at, 'DEADLINE', NULL FROM overdue
+    SELECT id, status, available_at, 'DEADLINE', NULL, false FROM overdue
 ), claimed AS (
     UPDATE stepline_workflow_runs AS r SET
         status = CASE WHEN p.ending IS NULL THEN 'RUNNING' ELSE 'FAILED' END,
@@ -354,6 +416,7 @@ WITH overdue AS (
             WHEN 'CRASHED' THEN %(crashed_error)s::json ELSE r.error END,
         crash_count = coalesce(p.crashes, r.crash_count),
         claimed_at = CASE WHEN p.ending IS NULL THEN now() ELSE r.claimed_at END,
+        holds_slot = r.holds_slot OR p.takes_slot,
         wake_up_at = NULL,
         updated_at = now()
     FROM picked AS p
@@ -387,16 +450,23 @@ SELECT * FROM claimed
 -- name: run_next_due
 -- How long until a run of the queue becomes due (negative when one is due already): the
 -- earliest available_at of each priority's front of the claim_ready index, and of the
--- claim_expired index.
+-- claim_expired index. Runs held back by a full concurrency limit are not due: the slot
+-- freed for them wakes the queue. Each priority's front is read in index order, stopping
+-- at its first run that passes the filters (a min() over a join of the filters would
+-- aggregate every run of the queue, parked ones included).
+WITH {{full_groups}}
 SELECT least(
     (SELECT min(first.available_at)
         FROM unnest('{1,2,3,4,5}'::smallint[]) AS level(priority)
         CROSS JOIN LATERAL (
-            SELECT min(available_at) AS available_at FROM stepline_workflow_runs
+            SELECT available_at FROM stepline_workflow_runs
             WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
                 AND priority = level.priority AND status IN ('PENDING', 'SLEEPING')
                 AND (%(workflow_names)s::text[] IS NULL OR workflow_name = ANY(%(workflow_names)s::text[]))
                 AND {{claimable}}
+                AND {{within_limits}}
+            ORDER BY available_at
+            LIMIT 1
         ) AS first),
     (SELECT min(available_at) FROM stepline_workflow_runs
         WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
@@ -623,6 +693,13 @@ WITH input AS (
         %(namespace_id)s::text[], %(run_id)s::uuid[], %(lease_id)s::uuid[],
         %(worker_id)s::text[], %(output)s::json[]
     ) AS i(call_namespace_id, call_run_id, call_lease_id, call_worker_id, call_output)
+), locked AS MATERIALIZED (
+    -- The runs' row locks in id order, the order a cancel takes its children's: an update
+    -- over the batch locks them in whatever order its join yields, and a batch of two
+    -- children's ends could then deadlock with their parent's cancel.
+    SELECT r.id FROM stepline_workflow_runs AS r JOIN input AS i ON r.id = i.call_run_id
+    ORDER BY r.id
+    FOR NO KEY UPDATE OF r
 ), ended AS (
     UPDATE stepline_workflow_runs AS r SET
         status = 'COMPLETED',
@@ -634,7 +711,7 @@ WITH input AS (
         available_at = NULL,
         updated_at = now()
     FROM input AS i
-    WHERE {{lease_fence_of_each}}
+    WHERE {{lease_fence_of_each}} AND r.id IN (SELECT id FROM locked)
     RETURNING r.*
 ), closed AS (
     {{close_open_steps}}
@@ -1104,18 +1181,51 @@ ON CONFLICT (namespace_id, workflow_name) DO NOTHING
 -- The latest registration describes the version; registered_at stays the first one's.
 INSERT INTO stepline_workflow_versions (
     namespace_id, workflow_name, version, input_schema, triggers, retry_policy,
-    max_concurrency, max_concurrency_per_key
+    max_concurrency, max_concurrency_per_key, priority
 ) VALUES (
     %(namespace_id)s, %(workflow_name)s, %(version)s, %(input_schema)s::json,
     %(triggers)s::json, %(retry_policy)s::json, %(max_concurrency)s,
-    %(max_concurrency_per_key)s
+    %(max_concurrency_per_key)s, %(priority)s
 )
 ON CONFLICT (namespace_id, workflow_name, version) DO UPDATE SET
     input_schema = excluded.input_schema,
     triggers = excluded.triggers,
     retry_policy = excluded.retry_policy,
     max_concurrency = excluded.max_concurrency,
-    max_concurrency_per_key = excluded.max_concurrency_per_key
+    max_concurrency_per_key = excluded.max_concurrency_per_key,
+    priority = excluded.priority
+
+-- name: workflow_limits_update
+-- The workflow's limits are its newest registered version's (the version first registered
+-- last; registering that version again with other limits changes them). Answers a row
+-- only when they changed: a registration repeating them writes nothing, so the claims'
+-- lock on the row (stepline_slot_take) is not taken at every worker's start.
+UPDATE stepline_workflows AS w SET
+    max_concurrency = v.max_concurrency, max_concurrency_per_key = v.max_concurrency_per_key
+FROM (
+    SELECT max_concurrency, max_concurrency_per_key FROM stepline_workflow_versions
+    WHERE namespace_id = %(namespace_id)s AND workflow_name = %(workflow_name)s
+    ORDER BY registered_at DESC, version DESC
+    LIMIT 1
+) AS v
+WHERE w.namespace_id = %(namespace_id)s AND w.workflow_name = %(workflow_name)s
+    AND (w.max_concurrency, w.max_concurrency_per_key)
+        IS DISTINCT FROM (v.max_concurrency, v.max_concurrency_per_key)
+RETURNING w.max_concurrency, w.max_concurrency_per_key
+
+-- name: workflow_slots_adopt
+-- A limit newly set on a workflow: its runs RUNNING already take slots (possibly more than
+-- the limit; the claims then wait until enough have left RUNNING). The runs are marked
+-- first, under their row locks: a run that leaves RUNNING meanwhile is rechecked and left
+-- out, so no slot is taken for a run whose end the trigger has already seen.
+WITH adopted AS (
+    UPDATE stepline_workflow_runs SET holds_slot = true
+    WHERE namespace_id = %(namespace_id)s AND workflow_name = %(workflow_name)s
+        AND status = 'RUNNING' AND NOT holds_slot
+    RETURNING id, namespace_id, workflow_name, concurrency_key
+)
+INSERT INTO stepline_concurrency_slots (run_id, namespace_id, workflow_name, concurrency_key)
+SELECT id, namespace_id, workflow_name, concurrency_key FROM adopted
 
 -- name: worker_touch
 UPDATE stepline_workers SET last_seen_at = now()

@@ -42,10 +42,20 @@ async def register(db: Database, params: WorkerRegisterParams) -> Worker:
                     "retry_policy": definition.retry_policy,
                     "max_concurrency": definition.max_concurrency,
                     "max_concurrency_per_key": definition.max_concurrency_per_key,
+                    "priority": definition.priority,
                 },
             )
+            await _update_limits(conn, {**worker, **named})
         (registered,) = await _workers(conn, params.namespace_id, params.worker_id, None, params)
     return registered
+
+
+async def _update_limits(conn: Conn, named: dict[str, str]) -> None:
+    """The workflow's limits follow its newest version; a limit newly set makes the runs
+    RUNNING already hold slots, so that it counts them."""
+    changed = await fetch(conn, "workflow_limits_update", named)
+    if changed and (changed[0]["max_concurrency"] or changed[0]["max_concurrency_per_key"]):
+        await fetch(conn, "workflow_slots_adopt", named)
 
 
 async def touch(db: Database, params: WorkerTouchParams) -> None:

@@ -85,6 +85,7 @@ from storage.records import (
     SchedulesDue,
     SignalSendParams,
     SignalSendResult,
+    SlotsInUse,
     StepAttempt,
     StepBeginParams,
     StepCompleteParams,
@@ -370,6 +371,9 @@ class PostgresStore(Store):
 
     async def run_count_by_queue(self) -> list[QueueDepth]:
         return await listing.count_by_queue(self._db)
+
+    async def slots_in_use(self) -> list[SlotsInUse]:
+        return await listing.slots_in_use(self._db)
 
     # --- schedules ----------------------------------------------------------------------
 

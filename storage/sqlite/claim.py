@@ -25,7 +25,7 @@ def claim(tx: Tx, params: RunClaimParams) -> RunClaimResult:
     for candidate in tx.rows("run_claim_candidates", **queue, limit=max(params.max_runs, 0)):
         if _poisoned(params, candidate):
             _fail_crashed(tx, candidate)
-        else:
+        elif not candidate["limited"] or _slot_taken(tx, params, candidate):
             candidates.append(candidate)
     if not candidates:
         return RunClaimResult([], next_due_in(tx.one("run_next_due", **queue), CODEC))
@@ -56,6 +56,7 @@ def _claim_one(tx: Tx, params: RunClaimParams, candidate: sqlite3.Row) -> sqlite
         lease_expires_at=tx.now + interval_micros(params.lease_duration),
         worker_id=params.worker_id,
         crashes=candidate["crashes"],
+        takes_slot=bool(candidate["limited"]),
     )
     _settle_open_steps(tx, run_id, was)
     tx.events.run_claimed(
@@ -64,6 +65,19 @@ def _claim_one(tx: Tx, params: RunClaimParams, candidate: sqlite3.Row) -> sqlite
     if was is RunStatus.RUNNING:
         tx.events.lease_expired(row["namespace_id"], row["workflow_name"])
     return row
+
+
+def _slot_taken(tx: Tx, params: RunClaimParams, candidate: sqlite3.Row) -> bool:
+    """Whether a due run of a workflow with limits got a slot (candidates come oldest first
+    within each priority, so the oldest run of a key gets it)."""
+    taken = tx.rows(
+        "run_slot_take",
+        run_id=candidate["id"],
+        namespace_id=params.namespace_id,
+        workflow_name=candidate["workflow_name"],
+        concurrency_key=candidate["concurrency_key"],
+    )
+    return bool(taken)
 
 
 def _poisoned(params: RunClaimParams, candidate: sqlite3.Row) -> bool:

@@ -9,11 +9,17 @@ from storage.records import (
     Run,
     RunGetParams,
     RunListParams,
+    SlotsInUse,
     StepAttempt,
     StepGetParams,
     StepListParams,
 )
-from storage.rows import queue_depth_from_row, run_read_from_row, step_from_row
+from storage.rows import (
+    queue_depth_from_row,
+    run_read_from_row,
+    slots_in_use_from_row,
+    step_from_row,
+)
 from storage.sqlite.attempts import attempt_by_id
 from storage.sqlite.codec import CODEC
 from storage.sqlite.database import QUERIES, Tx
@@ -38,3 +44,7 @@ def list_steps(tx: Tx, params: StepListParams) -> Page[StepAttempt]:
 
 def count_by_queue(tx: Tx) -> list[QueueDepth]:
     return [queue_depth_from_row(row) for row in tx.rows("run_count_by_queue")]
+
+
+def slots_in_use(tx: Tx) -> list[SlotsInUse]:
+    return [slots_in_use_from_row(row) for row in tx.rows("slots_in_use")]

@@ -205,6 +205,16 @@ WHERE status IN ('PENDING', 'SLEEPING', 'RUNNING')
 GROUP BY namespace_id, task_queue, status
 ORDER BY namespace_id, task_queue, status
 
+-- name: slots_in_use
+-- Concurrency slots held per workflow, with its limit (metrics).
+SELECT s.namespace_id, s.workflow_name, count(*) AS in_use,
+    coalesce(max(w.max_concurrency), 0) AS max_concurrency
+FROM stepline_concurrency_slots AS s
+LEFT JOIN stepline_workflows AS w
+    ON w.namespace_id = s.namespace_id AND w.workflow_name = s.workflow_name
+GROUP BY s.namespace_id, s.workflow_name
+ORDER BY s.namespace_id, s.workflow_name
+
 -- --- claim ------------------------------------------------------------------------------
 
 -- name: run_claim_overdue
@@ -249,10 +259,17 @@ AND (NOT EXISTS (SELECT 1 FROM stepline_worker_workflows AS served
 -- again when a step completed since the lost lease's claim (claimed_at). One range read
 -- of the claim_ready index per priority, each stopping at its first run not yet due, so
 -- runs parked in the future are never walked over; the merge orders at most 6 x :limit
--- rows.
-SELECT id, status, available_at, crashes FROM (
+-- rows. `limited`: whether the run must take a slot (run_slot_take) to be claimed; runs of
+-- a full workflow or key are passed over (within_limits).
+WITH {{full_groups}}
+SELECT id, status, available_at, crashes, workflow_name, concurrency_key,
+    tier = 0 AND EXISTS (SELECT 1 FROM stepline_workflows AS w
+        WHERE w.namespace_id = :namespace_id AND w.workflow_name = candidate.workflow_name
+            AND (w.max_concurrency > 0 OR w.max_concurrency_per_key > 0)) AS limited
+FROM (
     SELECT * FROM (
-        SELECT id, status, 0 AS tier, 1 AS priority, available_at, NULL AS crashes
+        SELECT id, status, 0 AS tier, 1 AS priority, available_at, NULL AS crashes,
+            workflow_name, concurrency_key
         FROM stepline_workflow_runs
         WHERE priority = 1 AND {{claim_ready_queue}}
         ORDER BY available_at, id
@@ -260,7 +277,8 @@ SELECT id, status, available_at, crashes FROM (
     )
     UNION ALL
     SELECT * FROM (
-        SELECT id, status, 0 AS tier, 2 AS priority, available_at, NULL AS crashes
+        SELECT id, status, 0 AS tier, 2 AS priority, available_at, NULL AS crashes,
+            workflow_name, concurrency_key
         FROM stepline_workflow_runs
         WHERE priority = 2 AND {{claim_ready_queue}}
         ORDER BY available_at, id
@@ -268,7 +286,8 @@ SELECT id, status, available_at, crashes FROM (
     )
     UNION ALL
     SELECT * FROM (
-        SELECT id, status, 0 AS tier, 3 AS priority, available_at, NULL AS crashes
+        SELECT id, status, 0 AS tier, 3 AS priority, available_at, NULL AS crashes,
+            workflow_name, concurrency_key
         FROM stepline_workflow_runs
         WHERE priority = 3 AND {{claim_ready_queue}}
         ORDER BY available_at, id
@@ -276,7 +295,8 @@ SELECT id, status, available_at, crashes FROM (
     )
     UNION ALL
     SELECT * FROM (
-        SELECT id, status, 0 AS tier, 4 AS priority, available_at, NULL AS crashes
+        SELECT id, status, 0 AS tier, 4 AS priority, available_at, NULL AS crashes,
+            workflow_name, concurrency_key
         FROM stepline_workflow_runs
         WHERE priority = 4 AND {{claim_ready_queue}}
         ORDER BY available_at, id
@@ -284,7 +304,8 @@ SELECT id, status, available_at, crashes FROM (
     )
     UNION ALL
     SELECT * FROM (
-        SELECT id, status, 0 AS tier, 5 AS priority, available_at, NULL AS crashes
+        SELECT id, status, 0 AS tier, 5 AS priority, available_at, NULL AS crashes,
+            workflow_name, concurrency_key
         FROM stepline_workflow_runs
         WHERE priority = 5 AND {{claim_ready_queue}}
         ORDER BY available_at, id
@@ -297,7 +318,8 @@ SELECT id, status, available_at, crashes FROM (
                     WHERE h.workflow_run_id = stepline_workflow_runs.id
                       AND h.status = 'COMPLETED'
                       AND h.finished_at >= stepline_workflow_runs.claimed_at)
-                THEN 1 ELSE crash_count + 1 END AS crashes
+                THEN 1 ELSE crash_count + 1 END AS crashes,
+            workflow_name, concurrency_key
         FROM stepline_workflow_runs
         WHERE namespace_id = :namespace_id AND task_queue = :task_queue
           AND status = 'RUNNING' AND available_at <= :now
@@ -307,7 +329,7 @@ SELECT id, status, available_at, crashes FROM (
         ORDER BY available_at, id
         LIMIT :limit
     )
-)
+) AS candidate
 ORDER BY tier, priority, available_at, id
 LIMIT :limit
 
@@ -318,6 +340,57 @@ AND status IN ('PENDING', 'SLEEPING') AND available_at <= :now
 AND (deadline_at IS NULL OR deadline_at > :now)
 AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
 AND {{claimable}}
+AND {{within_limits}}
+
+-- fragment: full_groups
+-- The workflows (concurrency_key NULL) and concurrency keys whose limit is reached: their
+-- due runs are passed over by the claim and by run_next_due. One read of the namespace's
+-- slots (none for workflows without limits).
+full_groups AS MATERIALIZED (
+    SELECT s.workflow_name, NULL AS concurrency_key
+    FROM stepline_concurrency_slots AS s
+    JOIN stepline_workflows AS w
+        ON w.namespace_id = s.namespace_id AND w.workflow_name = s.workflow_name
+    WHERE s.namespace_id = :namespace_id AND w.max_concurrency > 0
+    GROUP BY s.workflow_name, w.max_concurrency
+    HAVING count(*) >= w.max_concurrency
+    UNION ALL
+    SELECT s.workflow_name, s.concurrency_key
+    FROM stepline_concurrency_slots AS s
+    JOIN stepline_workflows AS w
+        ON w.namespace_id = s.namespace_id AND w.workflow_name = s.workflow_name
+    WHERE s.namespace_id = :namespace_id AND w.max_concurrency_per_key > 0
+        AND s.concurrency_key IS NOT NULL
+    GROUP BY s.workflow_name, s.concurrency_key, w.max_concurrency_per_key
+    HAVING count(*) >= w.max_concurrency_per_key
+)
+
+-- fragment: within_limits
+-- A due run is passed over while its workflow or its concurrency key is full (full_groups).
+NOT EXISTS (SELECT 1 FROM full_groups AS f
+    WHERE f.workflow_name = stepline_workflow_runs.workflow_name
+        AND (f.concurrency_key IS NULL
+            OR f.concurrency_key = stepline_workflow_runs.concurrency_key))
+
+-- name: run_slot_take
+-- Takes a slot for a due run of a workflow with limits when they leave room (no row when
+-- they do not). The claim holds the write lock, so the counts are exact.
+INSERT INTO stepline_concurrency_slots (
+    run_id, namespace_id, workflow_name, concurrency_key, taken_at
+)
+SELECT :run_id, w.namespace_id, w.workflow_name, :concurrency_key, :now
+FROM stepline_workflows AS w
+WHERE w.namespace_id = :namespace_id AND w.workflow_name = :workflow_name
+    AND (w.max_concurrency = 0 OR (
+        SELECT count(*) FROM stepline_concurrency_slots AS s
+        WHERE s.namespace_id = w.namespace_id AND s.workflow_name = w.workflow_name
+    ) < w.max_concurrency)
+    AND (w.max_concurrency_per_key = 0 OR :concurrency_key IS NULL OR (
+        SELECT count(*) FROM stepline_concurrency_slots AS s
+        WHERE s.namespace_id = w.namespace_id AND s.workflow_name = w.workflow_name
+            AND s.concurrency_key = :concurrency_key
+    ) < w.max_concurrency_per_key)
+RETURNING run_id
 
 -- name: run_claim
 -- Claims one candidate of run_claim_candidates, still in the status it was read in.
@@ -325,7 +398,8 @@ UPDATE stepline_workflow_runs
 SET status = 'RUNNING', lease_id = :lease_id, lease_expires_at = :lease_expires_at,
     available_at = :lease_expires_at, worker_id = :worker_id,
     started_at = COALESCE(started_at, :now), wake_up_at = NULL, updated_at = :now,
-    crash_count = COALESCE(:crashes, crash_count), claimed_at = :now
+    crash_count = COALESCE(:crashes, crash_count), claimed_at = :now,
+    holds_slot = holds_slot OR :takes_slot
 WHERE id = :run_id AND status = :expected_status
 RETURNING *
 
@@ -347,7 +421,9 @@ WHERE workflow_run_id = :run_id AND status = 'RUNNING' AND kind = 'SLEEP'
 -- name: run_next_due
 -- How long until a run of the queue becomes due (negative when one is due already): the
 -- earliest available_at of each claim index, read from the front of the index (of
--- claim_ready, once per priority: a correlated read for each of 1 to 5).
+-- claim_ready, once per priority: a correlated read for each of 1 to 5). Runs held back by
+-- a full concurrency limit are not due: the slot freed for them wakes the queue.
+WITH {{full_groups}}
 SELECT MIN(available_at) - :now AS due_in FROM (
     SELECT (
         SELECT available_at FROM stepline_workflow_runs
@@ -355,6 +431,7 @@ SELECT MIN(available_at) - :now AS due_in FROM (
           AND priority = level.column1 AND status IN ('PENDING', 'SLEEPING')
           AND (:any_workflow OR workflow_name IN (SELECT value FROM json_each(:workflow_names)))
           AND {{claimable}}
+          AND {{within_limits}}
         ORDER BY available_at
         LIMIT 1
     ) AS available_at
@@ -811,18 +888,57 @@ ON CONFLICT (namespace_id, workflow_name) DO NOTHING
 -- The latest registration describes the version; registered_at stays the first one's.
 INSERT INTO stepline_workflow_versions (
     namespace_id, workflow_name, version, input_schema, triggers, retry_policy,
-    max_concurrency, max_concurrency_per_key, registered_at
+    max_concurrency, max_concurrency_per_key, priority, registered_at
 ) VALUES (
     :namespace_id, :workflow_name, :version, :input_schema,
     :triggers, :retry_policy, :max_concurrency,
-    :max_concurrency_per_key, :now
+    :max_concurrency_per_key, :priority, :now
 )
 ON CONFLICT (namespace_id, workflow_name, version) DO UPDATE SET
     input_schema = excluded.input_schema,
     triggers = excluded.triggers,
     retry_policy = excluded.retry_policy,
     max_concurrency = excluded.max_concurrency,
-    max_concurrency_per_key = excluded.max_concurrency_per_key
+    max_concurrency_per_key = excluded.max_concurrency_per_key,
+    priority = excluded.priority
+
+-- name: workflow_limits_update
+-- The workflow's limits are its newest registered version's (the version first registered
+-- last; registering that version again with other limits changes them). Answers a row
+-- only when they changed.
+UPDATE stepline_workflows SET
+    max_concurrency = v.max_concurrency, max_concurrency_per_key = v.max_concurrency_per_key
+FROM (
+    SELECT max_concurrency, max_concurrency_per_key FROM stepline_workflow_versions
+    WHERE namespace_id = :namespace_id AND workflow_name = :workflow_name
+    ORDER BY registered_at DESC, version DESC
+    LIMIT 1
+) AS v
+WHERE stepline_workflows.namespace_id = :namespace_id
+    AND stepline_workflows.workflow_name = :workflow_name
+    AND (stepline_workflows.max_concurrency IS NOT v.max_concurrency
+        OR stepline_workflows.max_concurrency_per_key IS NOT v.max_concurrency_per_key)
+RETURNING max_concurrency, max_concurrency_per_key
+
+-- name: workflow_slots_adopt
+-- A limit newly set on a workflow: its runs RUNNING already take slots (possibly more than
+-- the limit; the claims then wait until enough have left RUNNING).
+INSERT INTO stepline_concurrency_slots (
+    run_id, namespace_id, workflow_name, concurrency_key, taken_at
+)
+SELECT id, namespace_id, workflow_name, concurrency_key, :now FROM stepline_workflow_runs
+WHERE namespace_id = :namespace_id AND workflow_name = :workflow_name
+    AND status = 'RUNNING' AND NOT holds_slot
+ON CONFLICT (run_id) DO NOTHING
+
+-- name: workflow_runs_hold_slots
+-- The runs workflow_slots_adopt gave a slot hold it (the trigger frees it when they end);
+-- the write lock keeps them RUNNING between the two statements.
+UPDATE stepline_workflow_runs SET holds_slot = 1
+WHERE NOT holds_slot AND id IN (
+    SELECT run_id FROM stepline_concurrency_slots
+    WHERE namespace_id = :namespace_id AND workflow_name = :workflow_name
+)
 
 -- name: worker_touch
 UPDATE stepline_workers SET last_seen_at = :now

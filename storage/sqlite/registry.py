@@ -37,9 +37,21 @@ def register(tx: Tx, params: WorkerRegisterParams) -> Worker:
             retry_policy=definition.retry_policy,
             max_concurrency=definition.max_concurrency,
             max_concurrency_per_key=definition.max_concurrency_per_key,
+            priority=definition.priority,
         )
+        _update_limits(tx, params.namespace_id, definition.workflow_name)
     (registered,) = _workers(tx, params.namespace_id, params.worker_id, None, params)
     return registered
+
+
+def _update_limits(tx: Tx, namespace_id: str, workflow_name: str) -> None:
+    """The workflow's limits follow its newest version; a limit newly set makes the runs
+    RUNNING already hold slots, so that it counts them."""
+    named = {"namespace_id": namespace_id, "workflow_name": workflow_name}
+    changed = tx.rows("workflow_limits_update", **named)
+    if changed and (changed[0]["max_concurrency"] or changed[0]["max_concurrency_per_key"]):
+        tx.execute("workflow_slots_adopt", **named)
+        tx.execute("workflow_runs_hold_slots", **named)
 
 
 def touch(tx: Tx, params: WorkerTouchParams) -> None:

@@ -73,6 +73,7 @@ from storage.records import (
     SchedulesDue,
     SignalSendParams,
     SignalSendResult,
+    SlotsInUse,
     StepAttempt,
     StepBeginParams,
     StepCompleteParams,
@@ -356,6 +357,9 @@ class SqliteStore(Store):
 
     async def run_count_by_queue(self) -> list[QueueDepth]:
         return await self._read(listing.count_by_queue)
+
+    async def slots_in_use(self) -> list[SlotsInUse]:
+        return await self._read(listing.slots_in_use)
 
     # --- plumbing -----------------------------------------------------------------------
 

@@ -29,7 +29,14 @@ def _register(address: str, ns: str) -> None:
                 namespace_id=ns,
                 worker_id="cli-worker",
                 task_queue="orders",
-                workflows=[rg.WorkflowDefinition(workflow_name="fulfil", version="7")],
+                workflows=[
+                    rg.WorkflowDefinition(
+                        workflow_name="fulfil",
+                        version="7",
+                        max_concurrency=5,
+                        max_concurrency_per_key=1,
+                    )
+                ],
             )
         )
 
@@ -43,6 +50,7 @@ def test_workflows__list_get_pause_resume_and_workers_list(cli: Cli, ns: str) ->
     assert paused.json()["paused"] is True and paused.json()["pausedReason"] == "oops"
     shown = cli.ok(*scope, "workflows", "get", "fulfil").out
     assert "paused" in shown and "oops" in shown
+    assert "concurrency limits: 5 running, 1 per key" in shown
     resumed = cli.ok(*scope, "--output", "json", "workflows", "resume", "fulfil").json()
     assert resumed.get("paused", False) is False
     workers = cli.ok(*scope, "workers", "list").out

@@ -23,6 +23,7 @@ from prometheus_client.samples import Sample
 from services.metrics import Metrics
 from services.rest import rest_server
 from stepline.v1 import common_pb2
+from stepline.v1 import registry_pb2 as rg
 from stepline.v1 import worker_service_pb2 as wk
 from stepline.v1 import workflow_run_pb2 as wr
 from stepline.v1 import workflow_service_pb2 as wf
@@ -45,6 +46,8 @@ DOCUMENTED = {
     "stepline_claim_latency_seconds": "histogram",
     "stepline_long_poll_wait_seconds": "histogram",
     "stepline_queue_depth": "gauge",
+    "stepline_concurrency_slots_in_use": "gauge",
+    "stepline_concurrency_limit": "gauge",
     "stepline_lease_expiries": "counter",
     "stepline_open_long_polls": "gauge",
     "stepline_open_worker_streams": "gauge",
@@ -330,6 +333,24 @@ async def test_queue_depth__read_from_the_database_at_each_scrape(api: Api, ns: 
     assert depth("emails", "RUNNING") == 0
     # Terminal runs are not queue depth.
     assert got.value("stepline_queue_depth", namespace=ns, task_queue="done") == 0
+
+
+async def test_slots_in_use__the_running_runs_of_a_limited_workflow(api: Api, ns: str) -> None:
+    definition = rg.WorkflowDefinition(workflow_name="limited", version="1", max_concurrency=2)
+    await api.worker.RegisterWorker(
+        rg.RegisterWorkerRequest(namespace_id=ns, worker_id="registrar", workflows=[definition])
+    )
+    for _ in range(3):
+        await start(api, ns, "limited", task_queue="limits")
+    await start(api, ns, "free", task_queue="limits")
+    tasks = await poll(api, ns, task_queue="limits", max_runs=10)
+    async with metrics_http(api) as http:
+        got = await scrape(http)
+    # Two runs hold the limit's two slots; the third waits; the unlimited one holds none.
+    assert sorted(t.run.workflow_name for t in tasks) == ["free", "limited", "limited"]
+    assert got.value("stepline_concurrency_slots_in_use", namespace=ns, workflow="limited") == 2
+    assert got.value("stepline_concurrency_limit", namespace=ns, workflow="limited") == 2
+    assert got.value("stepline_concurrency_slots_in_use", namespace=ns, workflow="free") == 0
 
 
 async def test_queue_depth__absent_not_stale_while_the_database_does_not_answer(

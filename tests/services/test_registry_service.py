@@ -73,6 +73,18 @@ async def test_register__refuses_bad_definitions(api: Api, ns: str) -> None:
         "INVALID_ARGUMENT",
         "workflows[0].input_schema",
     )
+    bad_fields: list[tuple[str, dict[str, Any]]] = [
+        ("priority", {"priority": 6}),
+        ("priority", {"priority": -1}),
+        ("max_concurrency", {"max_concurrency": -1}),
+    ]
+    for field, bad in bad_fields:
+        await expect_error(
+            register(api, ns, "w", definition(**bad)),
+            INVALID,
+            "INVALID_ARGUMENT",
+            f"workflows[0].{field}",
+        )
     listed = await api.workflow.ListWorkers(rg.ListWorkersRequest(namespace_id=ns))
     assert list(listed.workers) == []
 
@@ -94,6 +106,26 @@ async def test_start__pins_the_newest_registered_version(api: Api, ns: str) -> N
     assert explicit.run.version == "1"
     tasks = await poll(api, ns, wait=0.5, worker_id="new", max_runs=10)
     assert [t.run.run_id for t in tasks] == [response.run.run_id]
+
+
+async def test_start__without_a_priority_takes_the_pinned_versions_default(
+    api: Api, ns: str
+) -> None:
+    await register(api, ns, "w", definition(version="1", priority=1))
+    await register(api, ns, "w2", definition(name="plain", version="1"))
+    assert (await start(api, ns)).run.priority == 1
+    assert (await start(api, ns, priority=4)).run.priority == 4
+    assert (await start(api, ns, name="plain")).run.priority == 3
+    got = await api.workflow.GetWorkflow(rg.GetWorkflowRequest(namespace_id=ns, workflow_name="wf"))
+    assert [v.priority for v in got.workflow.versions] == [1]
+
+
+async def test_get_workflow__shows_the_limits_in_force(api: Api, ns: str) -> None:
+    await register(api, ns, "old", definition(version="1", max_concurrency=2))
+    await register(api, ns, "new", definition(version="2", max_concurrency_per_key=1))
+    await register(api, ns, "old", definition(version="1", max_concurrency=2))  # again
+    got = await api.workflow.GetWorkflow(rg.GetWorkflowRequest(namespace_id=ns, workflow_name="wf"))
+    assert (got.workflow.max_concurrency, got.workflow.max_concurrency_per_key) == (0, 1)
 
 
 async def test_start__warns_when_no_worker_ever_registered_the_workflow(api: Api, ns: str) -> None:

@@ -60,6 +60,10 @@ SQLITE_ONLY = {
     "pragma_recursive_triggers_on": "connection settings",
     "wakes_table": "whether the schema has stepline_wakes yet (PostgreSQL: NOTIFY)",
     "wakes_take": "the queues a write woke, taken before it commits (PostgreSQL: NOTIFY)",
+    "workflow_runs_hold_slots": "the second half of workflow_slots_adopt (PostgreSQL marks "
+    "the runs and takes their slots in one statement, under the runs' row locks)",
+    "run_slot_take": "a claim takes a concurrency slot per run under its write lock "
+    "(PostgreSQL: stepline_slot_take, a function called inside run_claim)",
     "foreign_key_check": "a migration rebuilding a table checks the foreign keys it kept",
     "begin_immediate": "transactions (psycopg's own on PostgreSQL)",
     "begin_deferred": "transactions (psycopg's own on PostgreSQL)",

@@ -115,6 +115,27 @@ async def test_plan__step_list_reads_the_run_index_in_order(
     assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
 
 
+# The claim's concurrency-limit bookkeeping (migration 0008): it reads the namespace's
+# limited workflows and their slots, and orders at most max_runs picked runs; it never
+# reads the runs table. Left out where a plan is checked for sorts over the runs.
+_LIMIT_CTES = ("limited_workflows", "full_groups", "admitted")
+
+
+def _without_limit_ctes(plan: str) -> str:
+    kept: list[str] = []
+    skipping_below: int | None = None
+    for line in plan.splitlines():
+        indent = len(line) - len(line.lstrip())
+        if skipping_below is not None and indent > skipping_below:
+            continue
+        skipping_below = None
+        if line.strip() in {f"CTE {name}" for name in _LIMIT_CTES}:
+            skipping_below = indent
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
 async def test_plan__claim_reads_both_claim_indexes_in_order(private_backend: Backend) -> None:
     backend = private_backend
     if backend.name == "postgres":
@@ -149,7 +170,7 @@ async def test_plan__claim_reads_both_claim_indexes_in_order(private_backend: Ba
     # index reads, at most 2 x max_runs rows, with one small ordering step.)
     assert "Seq Scan" not in plan and "SCAN stepline_workflow_runs\n" not in plan + "\n", plan
     if backend.name == "postgres":
-        assert "Sort" not in plan, plan
+        assert "Sort" not in _without_limit_ctes(plan), plan
 
 
 @pytest.mark.parametrize("statement", ["run_batch_pick", "run_batch_cancel"])
@@ -228,7 +249,7 @@ async def test_plan__the_claim_reads_each_priority_from_the_claim_index(
         }
         plan = await _pg_plan(backend.url, PG["run_next_due"], values)
         assert "stepline_workflow_runs_claim_ready" in plan, plan
-        assert "Seq Scan" not in plan and "Sort" not in plan, plan
+        assert "Seq Scan" not in plan and "Sort" not in _without_limit_ctes(plan), plan
         return
     values_lite = {
         "namespace_id": "ns",

@@ -354,6 +354,8 @@ RUN_COLUMNS_NOT_COPIED = {
     # A replay is a new run: it has crashed no worker yet, nor been claimed.
     "crash_count",
     "claimed_at",
+    # Nor holds a concurrency slot: it takes one when claimed.
+    "holds_slot",
 }
 
 
