@@ -28,49 +28,51 @@ from stepline.v1 import common_pb2 as stepline_dot_v1_dot_common__pb2
 from stepline.v1 import workflow_run_pb2 as stepline_dot_v1_dot_workflow__run__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1astepline/v1/registry.proto\x12\x0bstepline.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18stepline/v1/common.proto\x1a\x1estepline/v1/workflow_run.proto\"\xe3\x02\n\x12WorkflowDefinition\x12#\n\rworkflow_name\x18\x01 \x01(\tR\x0cworkflowName\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12:\n\x0cinput_schema\x18\x03 \x01(\x0b\x32\x17.google.protobuf.StructR\x0binputSchema\x12;\n\x0cretry_policy\x18\x04 \x01(\x0b\x32\x18.stepline.v1.RetryPolicyR\x0bretryPolicy\x12\'\n\x0fmax_concurrency\x18\x05 \x01(\x05R\x0emaxConcurrency\x12\x35\n\x17max_concurrency_per_key\x18\x06 \x01(\x05R\x14maxConcurrencyPerKey\x12\x35\n\x08triggers\x18\x07 \x03(\x0b\x32\x19.stepline.v1.EventTriggerR\x08triggers\"\\\n\x0c\x45ventTrigger\x12\x1d\n\nevent_name\x18\x01 \x01(\tR\teventName\x12-\n\x05match\x18\x02 \x01(\x0b\x32\x17.google.protobuf.StructR\x05match\"\x97\x04\n\x0fWorkflowVersion\x12\x18\n\x07version\x18\x01 \x01(\tR\x07version\x12:\n\x0cinput_schema\x18\x02 \x01(\x0b\x32\x17.google.protobuf.StructR\x0binputSchema\x12\x35\n\x08triggers\x18\x03 \x03(\x0b\x32\x19.stepline.v1.EventTriggerR\x08triggers\x12\'\n\x0fmax_concurrency\x18\x04 \x01(\x05R\x0emaxConcurrency\x12\x35\n\x17max_concurrency_per_key\x18\x05 \x01(\x05R\x14maxConcurrencyPerKey\x12;\n\x0cretry_policy\x18\x06 \x01(\x0b\x32\x18.stepline.v1.RetryPolicyR\x0bretryPolicy\x12%\n\x0eworkers_online\x18\x07 \x01(\x05R\rworkersOnline\x12\x34\n\nrun_counts\x18\x08 \x03(\x0b\x32\x15.stepline.v1.RunCountR\trunCounts\x12?\n\rregistered_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0cregisteredAt\x12<\n\x0clast_seen_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nlastSeenAt\"X\n\x08RunCount\x12\x36\n\x06status\x18\x01 \x01(\x0e\x32\x1e.stepline.v1.WorkflowRunStatusR\x06status\x12\x14\n\x05\x63ount\x18\x02 \x01(\x03R\x05\x63ount\"\xcd\x04\n\x08Workflow\x12#\n\rworkflow_name\x18\x01 \x01(\tR\x0cworkflowName\x12\x38\n\x08versions\x18\x02 \x03(\x0b\x32\x1c.stepline.v1.WorkflowVersionR\x08versions\x12\x16\n\x06paused\x18\x03 \x01(\x08R\x06paused\x12:\n\x0cinput_schema\x18\x04 \x01(\x0b\x32\x17.google.protobuf.StructR\x0binputSchema\x12\x35\n\x08triggers\x18\x05 \x03(\x0b\x32\x19.stepline.v1.EventTriggerR\x08triggers\x12\'\n\x0fmax_concurrency\x18\x06 \x01(\x05R\x0emaxConcurrency\x12\x35\n\x17max_concurrency_per_key\x18\x07 \x01(\x05R\x14maxConcurrencyPerKey\x12\x34\n\nrun_counts\x18\x08 \x03(\x0b\x32\x15.stepline.v1.RunCountR\trunCounts\x12<\n\x0clast_seen_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nlastSeenAt\x12#\n\rpaused_reason\x18\n \x01(\tR\x0cpausedReason\x12\x37\n\tpaused_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x08pausedAt\x12%\n\x0eworkers_online\x18\x0c \x01(\x05R\rworkersOnline\"O\n\x0eWorkerWorkflow\x12#\n\rworkflow_name\x18\x01 \x01(\tR\x0cworkflowName\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\"\xb7\x02\n\x06Worker\x12\x1b\n\tworker_id\x18\x01 \x01(\tR\x08workerId\x12\x1d\n\ntask_queue\x18\x02 \x01(\tR\ttaskQueue\x12\x39\n\tworkflows\x18\x03 \x03(\x0b\x32\x1b.stepline.v1.WorkerWorkflowR\tworkflows\x12<\n\x0clast_seen_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nlastSeenAt\x12\x1f\n\x0b\x61\x63tive_runs\x18\x05 \x01(\x05R\nactiveRuns\x12\x16\n\x06online\x18\x06 \x01(\x08R\x06online\x12?\n\rregistered_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0cregisteredAt\"\xb5\x01\n\x15RegisterWorkerRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12\x1b\n\tworker_id\x18\x02 \x01(\tR\x08workerId\x12\x1d\n\ntask_queue\x18\x03 \x01(\tR\ttaskQueue\x12=\n\tworkflows\x18\x04 \x03(\x0b\x32\x1f.stepline.v1.WorkflowDefinitionR\tworkflows\"E\n\x16RegisterWorkerResponse\x12+\n\x06worker\x18\x01 \x01(\x0b\x32\x13.stepline.v1.WorkerR\x06worker\"9\n\x14ListWorkflowsRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\"L\n\x15ListWorkflowsResponse\x12\x33\n\tworkflows\x18\x01 \x03(\x0b\x32\x15.stepline.v1.WorkflowR\tworkflows\"\\\n\x12GetWorkflowRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12#\n\rworkflow_name\x18\x02 \x01(\tR\x0cworkflowName\"H\n\x13GetWorkflowResponse\x12\x31\n\x08workflow\x18\x01 \x01(\x0b\x32\x15.stepline.v1.WorkflowR\x08workflow\"v\n\x14PauseWorkflowRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12#\n\rworkflow_name\x18\x02 \x01(\tR\x0cworkflowName\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\"J\n\x15PauseWorkflowResponse\x12\x31\n\x08workflow\x18\x01 \x01(\x0b\x32\x15.stepline.v1.WorkflowR\x08workflow\"_\n\x15ResumeWorkflowRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12#\n\rworkflow_name\x18\x02 \x01(\tR\x0cworkflowName\"K\n\x16ResumeWorkflowResponse\x12\x31\n\x08workflow\x18\x01 \x01(\x0b\x32\x15.stepline.v1.WorkflowR\x08workflow\"V\n\x12ListWorkersRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12\x1d\n\ntask_queue\x18\x02 \x01(\tR\ttaskQueue\"D\n\x13ListWorkersResponse\x12-\n\x07workers\x18\x01 \x03(\x0b\x32\x13.stepline.v1.WorkerR\x07workersb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1astepline/v1/registry.proto\x12\x0bstepline.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18stepline/v1/common.proto\x1a\x1estepline/v1/workflow_run.proto\"\xa3\x04\n\x12WorkflowDefinition\x12#\n\rworkflow_name\x18\x01 \x01(\tR\x0cworkflowName\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12:\n\x0cinput_schema\x18\x03 \x01(\x0b\x32\x17.google.protobuf.StructR\x0binputSchema\x12;\n\x0cretry_policy\x18\x04 \x01(\x0b\x32\x18.stepline.v1.RetryPolicyR\x0bretryPolicy\x12\'\n\x0fmax_concurrency\x18\x05 \x01(\x05R\x0emaxConcurrency\x12\x35\n\x17max_concurrency_per_key\x18\x06 \x01(\x05R\x14maxConcurrencyPerKey\x12\x35\n\x08triggers\x18\x07 \x03(\x0b\x32\x19.stepline.v1.EventTriggerR\x08triggers\x12$\n\x0bmax_crashes\x18< \x01(\x05H\x00R\nmaxCrashes\x88\x01\x01\x12\x36\n\ton_poison\x18= \x01(\x0e\x32\x19.stepline.v1.PoisonActionR\x08onPoison\x12#\n\rschedule_cron\x18> \x01(\tR\x0cscheduleCron\x12+\n\x11schedule_timezone\x18? \x01(\tR\x10scheduleTimezoneB\x0e\n\x0c_max_crashes\"\\\n\x0c\x45ventTrigger\x12\x1d\n\nevent_name\x18\x01 \x01(\tR\teventName\x12-\n\x05match\x18\x02 \x01(\x0b\x32\x17.google.protobuf.StructR\x05match\"\x85\x05\n\x0fWorkflowVersion\x12\x18\n\x07version\x18\x01 \x01(\tR\x07version\x12:\n\x0cinput_schema\x18\x02 \x01(\x0b\x32\x17.google.protobuf.StructR\x0binputSchema\x12\x35\n\x08triggers\x18\x03 \x03(\x0b\x32\x19.stepline.v1.EventTriggerR\x08triggers\x12\'\n\x0fmax_concurrency\x18\x04 \x01(\x05R\x0emaxConcurrency\x12\x35\n\x17max_concurrency_per_key\x18\x05 \x01(\x05R\x14maxConcurrencyPerKey\x12;\n\x0cretry_policy\x18\x06 \x01(\x0b\x32\x18.stepline.v1.RetryPolicyR\x0bretryPolicy\x12%\n\x0eworkers_online\x18\x07 \x01(\x05R\rworkersOnline\x12\x34\n\nrun_counts\x18\x08 \x03(\x0b\x32\x15.stepline.v1.RunCountR\trunCounts\x12?\n\rregistered_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0cregisteredAt\x12<\n\x0clast_seen_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nlastSeenAt\x12$\n\x0bmax_crashes\x18< \x01(\x05H\x00R\nmaxCrashes\x88\x01\x01\x12\x36\n\ton_poison\x18= \x01(\x0e\x32\x19.stepline.v1.PoisonActionR\x08onPoisonB\x0e\n\x0c_max_crashes\"X\n\x08RunCount\x12\x36\n\x06status\x18\x01 \x01(\x0e\x32\x1e.stepline.v1.WorkflowRunStatusR\x06status\x12\x14\n\x05\x63ount\x18\x02 \x01(\x03R\x05\x63ount\"\xbb\x05\n\x08Workflow\x12#\n\rworkflow_name\x18\x01 \x01(\tR\x0cworkflowName\x12\x38\n\x08versions\x18\x02 \x03(\x0b\x32\x1c.stepline.v1.WorkflowVersionR\x08versions\x12\x16\n\x06paused\x18\x03 \x01(\x08R\x06paused\x12:\n\x0cinput_schema\x18\x04 \x01(\x0b\x32\x17.google.protobuf.StructR\x0binputSchema\x12\x35\n\x08triggers\x18\x05 \x03(\x0b\x32\x19.stepline.v1.EventTriggerR\x08triggers\x12\'\n\x0fmax_concurrency\x18\x06 \x01(\x05R\x0emaxConcurrency\x12\x35\n\x17max_concurrency_per_key\x18\x07 \x01(\x05R\x14maxConcurrencyPerKey\x12\x34\n\nrun_counts\x18\x08 \x03(\x0b\x32\x15.stepline.v1.RunCountR\trunCounts\x12<\n\x0clast_seen_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nlastSeenAt\x12#\n\rpaused_reason\x18\n \x01(\tR\x0cpausedReason\x12\x37\n\tpaused_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x08pausedAt\x12%\n\x0eworkers_online\x18\x0c \x01(\x05R\rworkersOnline\x12$\n\x0bmax_crashes\x18< \x01(\x05H\x00R\nmaxCrashes\x88\x01\x01\x12\x36\n\ton_poison\x18= \x01(\x0e\x32\x19.stepline.v1.PoisonActionR\x08onPoisonB\x0e\n\x0c_max_crashes\"O\n\x0eWorkerWorkflow\x12#\n\rworkflow_name\x18\x01 \x01(\tR\x0cworkflowName\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\"\xb7\x02\n\x06Worker\x12\x1b\n\tworker_id\x18\x01 \x01(\tR\x08workerId\x12\x1d\n\ntask_queue\x18\x02 \x01(\tR\ttaskQueue\x12\x39\n\tworkflows\x18\x03 \x03(\x0b\x32\x1b.stepline.v1.WorkerWorkflowR\tworkflows\x12<\n\x0clast_seen_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nlastSeenAt\x12\x1f\n\x0b\x61\x63tive_runs\x18\x05 \x01(\x05R\nactiveRuns\x12\x16\n\x06online\x18\x06 \x01(\x08R\x06online\x12?\n\rregistered_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0cregisteredAt\"\xb5\x01\n\x15RegisterWorkerRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12\x1b\n\tworker_id\x18\x02 \x01(\tR\x08workerId\x12\x1d\n\ntask_queue\x18\x03 \x01(\tR\ttaskQueue\x12=\n\tworkflows\x18\x04 \x03(\x0b\x32\x1f.stepline.v1.WorkflowDefinitionR\tworkflows\"E\n\x16RegisterWorkerResponse\x12+\n\x06worker\x18\x01 \x01(\x0b\x32\x13.stepline.v1.WorkerR\x06worker\"9\n\x14ListWorkflowsRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\"L\n\x15ListWorkflowsResponse\x12\x33\n\tworkflows\x18\x01 \x03(\x0b\x32\x15.stepline.v1.WorkflowR\tworkflows\"\\\n\x12GetWorkflowRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12#\n\rworkflow_name\x18\x02 \x01(\tR\x0cworkflowName\"H\n\x13GetWorkflowResponse\x12\x31\n\x08workflow\x18\x01 \x01(\x0b\x32\x15.stepline.v1.WorkflowR\x08workflow\"v\n\x14PauseWorkflowRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12#\n\rworkflow_name\x18\x02 \x01(\tR\x0cworkflowName\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\"J\n\x15PauseWorkflowResponse\x12\x31\n\x08workflow\x18\x01 \x01(\x0b\x32\x15.stepline.v1.WorkflowR\x08workflow\"_\n\x15ResumeWorkflowRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12#\n\rworkflow_name\x18\x02 \x01(\tR\x0cworkflowName\"K\n\x16ResumeWorkflowResponse\x12\x31\n\x08workflow\x18\x01 \x01(\x0b\x32\x15.stepline.v1.WorkflowR\x08workflow\"V\n\x12ListWorkersRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12\x1d\n\ntask_queue\x18\x02 \x01(\tR\ttaskQueue\"D\n\x13ListWorkersResponse\x12-\n\x07workers\x18\x01 \x03(\x0b\x32\x13.stepline.v1.WorkerR\x07workers*^\n\x0cPoisonAction\x12\x1d\n\x19POISON_ACTION_UNSPECIFIED\x10\x00\x12\x16\n\x12POISON_ACTION_FAIL\x10\x01\x12\x17\n\x13POISON_ACTION_PAUSE\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'stepline.v1.registry_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_POISONACTION']._serialized_start=3731
+  _globals['_POISONACTION']._serialized_end=3825
   _globals['_WORKFLOWDEFINITION']._serialized_start=165
-  _globals['_WORKFLOWDEFINITION']._serialized_end=520
-  _globals['_EVENTTRIGGER']._serialized_start=522
-  _globals['_EVENTTRIGGER']._serialized_end=614
-  _globals['_WORKFLOWVERSION']._serialized_start=617
-  _globals['_WORKFLOWVERSION']._serialized_end=1152
-  _globals['_RUNCOUNT']._serialized_start=1154
-  _globals['_RUNCOUNT']._serialized_end=1242
-  _globals['_WORKFLOW']._serialized_start=1245
-  _globals['_WORKFLOW']._serialized_end=1834
-  _globals['_WORKERWORKFLOW']._serialized_start=1836
-  _globals['_WORKERWORKFLOW']._serialized_end=1915
-  _globals['_WORKER']._serialized_start=1918
-  _globals['_WORKER']._serialized_end=2229
-  _globals['_REGISTERWORKERREQUEST']._serialized_start=2232
-  _globals['_REGISTERWORKERREQUEST']._serialized_end=2413
-  _globals['_REGISTERWORKERRESPONSE']._serialized_start=2415
-  _globals['_REGISTERWORKERRESPONSE']._serialized_end=2484
-  _globals['_LISTWORKFLOWSREQUEST']._serialized_start=2486
-  _globals['_LISTWORKFLOWSREQUEST']._serialized_end=2543
-  _globals['_LISTWORKFLOWSRESPONSE']._serialized_start=2545
-  _globals['_LISTWORKFLOWSRESPONSE']._serialized_end=2621
-  _globals['_GETWORKFLOWREQUEST']._serialized_start=2623
-  _globals['_GETWORKFLOWREQUEST']._serialized_end=2715
-  _globals['_GETWORKFLOWRESPONSE']._serialized_start=2717
-  _globals['_GETWORKFLOWRESPONSE']._serialized_end=2789
-  _globals['_PAUSEWORKFLOWREQUEST']._serialized_start=2791
-  _globals['_PAUSEWORKFLOWREQUEST']._serialized_end=2909
-  _globals['_PAUSEWORKFLOWRESPONSE']._serialized_start=2911
-  _globals['_PAUSEWORKFLOWRESPONSE']._serialized_end=2985
-  _globals['_RESUMEWORKFLOWREQUEST']._serialized_start=2987
-  _globals['_RESUMEWORKFLOWREQUEST']._serialized_end=3082
-  _globals['_RESUMEWORKFLOWRESPONSE']._serialized_start=3084
-  _globals['_RESUMEWORKFLOWRESPONSE']._serialized_end=3159
-  _globals['_LISTWORKERSREQUEST']._serialized_start=3161
-  _globals['_LISTWORKERSREQUEST']._serialized_end=3247
-  _globals['_LISTWORKERSRESPONSE']._serialized_start=3249
-  _globals['_LISTWORKERSRESPONSE']._serialized_end=3317
+  _globals['_WORKFLOWDEFINITION']._serialized_end=712
+  _globals['_EVENTTRIGGER']._serialized_start=714
+  _globals['_EVENTTRIGGER']._serialized_end=806
+  _globals['_WORKFLOWVERSION']._serialized_start=809
+  _globals['_WORKFLOWVERSION']._serialized_end=1454
+  _globals['_RUNCOUNT']._serialized_start=1456
+  _globals['_RUNCOUNT']._serialized_end=1544
+  _globals['_WORKFLOW']._serialized_start=1547
+  _globals['_WORKFLOW']._serialized_end=2246
+  _globals['_WORKERWORKFLOW']._serialized_start=2248
+  _globals['_WORKERWORKFLOW']._serialized_end=2327
+  _globals['_WORKER']._serialized_start=2330
+  _globals['_WORKER']._serialized_end=2641
+  _globals['_REGISTERWORKERREQUEST']._serialized_start=2644
+  _globals['_REGISTERWORKERREQUEST']._serialized_end=2825
+  _globals['_REGISTERWORKERRESPONSE']._serialized_start=2827
+  _globals['_REGISTERWORKERRESPONSE']._serialized_end=2896
+  _globals['_LISTWORKFLOWSREQUEST']._serialized_start=2898
+  _globals['_LISTWORKFLOWSREQUEST']._serialized_end=2955
+  _globals['_LISTWORKFLOWSRESPONSE']._serialized_start=2957
+  _globals['_LISTWORKFLOWSRESPONSE']._serialized_end=3033
+  _globals['_GETWORKFLOWREQUEST']._serialized_start=3035
+  _globals['_GETWORKFLOWREQUEST']._serialized_end=3127
+  _globals['_GETWORKFLOWRESPONSE']._serialized_start=3129
+  _globals['_GETWORKFLOWRESPONSE']._serialized_end=3201
+  _globals['_PAUSEWORKFLOWREQUEST']._serialized_start=3203
+  _globals['_PAUSEWORKFLOWREQUEST']._serialized_end=3321
+  _globals['_PAUSEWORKFLOWRESPONSE']._serialized_start=3323
+  _globals['_PAUSEWORKFLOWRESPONSE']._serialized_end=3397
+  _globals['_RESUMEWORKFLOWREQUEST']._serialized_start=3399
+  _globals['_RESUMEWORKFLOWREQUEST']._serialized_end=3494
+  _globals['_RESUMEWORKFLOWRESPONSE']._serialized_start=3496
+  _globals['_RESUMEWORKFLOWRESPONSE']._serialized_end=3571
+  _globals['_LISTWORKERSREQUEST']._serialized_start=3573
+  _globals['_LISTWORKERSREQUEST']._serialized_end=3659
+  _globals['_LISTWORKERSRESPONSE']._serialized_start=3661
+  _globals['_LISTWORKERSRESPONSE']._serialized_end=3729
 # @@protoc_insertion_point(module_scope)
