@@ -12,8 +12,8 @@ from datetime import timedelta
 from storage import Store
 from storage.records import ScheduleCreateParams, ScheduleRef
 from storage.registry import WorkerRegisterParams, WorkflowDefinition
-from tests.storage.test_schedules import schedule_params
 from tests.storage.helpers import utcnow
+from tests.storage.test_schedules import schedule_params
 
 WINDOW = timedelta(minutes=1)
 ID = "workflow:wf"
