@@ -118,7 +118,7 @@ def schedules(
 ) -> tuple[ScheduleCreateParams, ...]:
     """The schedules the request's definitions keep (schedule_cron), validated: each
     "workflow:<name>", firing runs of the worker's queue with no input and no version
-    (each run is pinned at its start, to the newest version then)."""
+    (as any schedule's run without a version, it goes to any worker serving the workflow)."""
     out = []
     for i, definition in enumerate(request.workflows):
         if not definition.schedule_cron.strip():

@@ -81,7 +81,8 @@ def workflow(
 
     `schedule="0 * * * *"` (with an optional IANA `timezone`) makes the worker create the
     schedule "workflow:<name>" when it registers, and update it when the expression
-    changes; each fire starts a run with no input, pinned to the newest version."""
+    changes; each fire starts a run with no input and no version (any worker serving the
+    workflow takes it)."""
     if on_poison not in ("fail", "pause"):
         raise ValueError(f'on_poison must be "fail" or "pause", not {on_poison!r}')
     if max_crashes is not None and max_crashes < 0:

@@ -276,14 +276,19 @@ AND (NOT EXISTS (SELECT 1 FROM stepline_worker_workflows AS served
                 OR served.version = '' OR stepline_workflow_runs.version = '')))
 
 -- fragment: run_definition
--- The registered definition of an expired run's version, for its crash limit and poison
--- policy: a primary-key lookup. (A run is pinned to a version at start; one with none,
--- started before anything registered, has the definition registered without a version,
--- if any.)
+-- The registered definition of the code that crashed an expired run, for its crash limit
+-- and poison policy: the run's version's; for a run with no version (a schedule's fire,
+-- a start before anything registered) the version the worker that lost the lease
+-- registered. Primary-key lookups only.
 FROM stepline_workflow_versions AS d
 WHERE d.namespace_id = stepline_workflow_runs.namespace_id
     AND d.workflow_name = stepline_workflow_runs.workflow_name
-    AND d.version = stepline_workflow_runs.version
+    AND d.version = CASE WHEN stepline_workflow_runs.version <> ''
+        THEN stepline_workflow_runs.version
+        ELSE coalesce((SELECT lost.version FROM stepline_worker_workflows AS lost
+            WHERE lost.namespace_id = stepline_workflow_runs.namespace_id
+                AND lost.worker_id = stepline_workflow_runs.worker_id
+                AND lost.workflow_name = stepline_workflow_runs.workflow_name), '') END
 
 -- fragment: poison_pause
 -- The workflows of the poison runs a claim put back (ending PAUSED) are paused, as

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from storage import Store
-from storage.records import RunStatus, StepBeginParams, StepStatus
+from storage.records import ClaimedRun, RunClaimParams, RunStatus, StepBeginParams, StepStatus
 from storage.registry import (
     PoisonAction,
     WorkerRegisterParams,
@@ -17,7 +17,7 @@ from storage.registry import (
     WorkflowPauseParams,
 )
 from storage.rules import WORKER_CRASHED
-from tests.storage.helpers import all_steps, create_run, get_run, lease_of
+from tests.storage.helpers import LEASE, all_steps, create_run, get_run, lease_of
 from tests.storage.test_events import Recorder
 from tests.storage.test_poison_runs import claim, crash
 
@@ -78,6 +78,26 @@ async def test_poison_policy__is_the_runs_versions(store: Store, ns: str, queue:
     (claimed,) = await claim(store, ns, queue, max_crashes=5)
     assert claimed.run.run_id == v2.run_id and claimed.run.crash_count == 1
     assert (await get_run(store, ns, v1.run_id)).status is RunStatus.FAILED
+
+
+async def test_poison_policy__a_run_with_no_version_takes_the_crashed_workers(
+    store: Store, ns: str, queue: str
+) -> None:
+    await define(store, ns, queue, version="v1", max_crashes=5)
+    await define(store, ns, queue, version="v2", max_crashes=1)
+    run = await create_run(store, ns, queue, version="")
+    # The worker registered v2: the run it lost is judged by v2's definition.
+    (claimed,) = await claim_as(store, ns, queue, "registrar-v2")
+    await crash(store, claimed)
+    assert await claim(store, ns, queue, max_crashes=5) == []
+    assert (await get_run(store, ns, run.run_id)).status is RunStatus.FAILED
+
+
+async def claim_as(store: Store, ns: str, queue: str, worker_id: str) -> list[ClaimedRun]:
+    result = await store.run_claim(
+        RunClaimParams(ns, queue, worker_id, (), 10, LEASE, max_crashes=5)
+    )
+    return result.claimed
 
 
 async def test_poison_policy__pause_puts_the_run_back_and_pauses_its_workflow(
