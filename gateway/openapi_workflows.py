@@ -25,13 +25,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import grpc
+from google.protobuf import json_format
 from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.errors import WWW_AUTHENTICATE, GatewayError, from_rpc_error
 from gateway.metadata import outgoing
 from gateway.proxy import Gateway
-from stepline._convert import struct_to_python
 from stepline.v1 import registry_pb2 as rg
 from stepline.v1 import workflow_service_pb2_grpc as wf_grpc
 
@@ -101,7 +101,7 @@ def _add_versions(workflow: rg.Workflow, components: Schema, names: _Names) -> s
     for version in workflow.versions:
         if version.HasField("input_schema"):
             name = names.unique(_base(workflow.workflow_name, version.version))
-            schema = struct_to_python(version.input_schema)
+            schema = _whole_numbers(json_format.MessageToDict(version.input_schema))
             components.update(_components(name, schema, workflow, version.version, names))
             added[version.version] = name
     if newest is None or newest.version not in added:
@@ -114,6 +114,18 @@ def _add_versions(workflow: rg.Workflow, components: Schema, names: _Names) -> s
         f"version: its newest version's ({newest.version}).",
     }
     return alias
+
+
+def _whole_numbers(node: Any) -> Any:
+    """A Struct holds every number as a double: `"minLength": 1.0` back to 1, as the
+    schema was written (a schema keyword such as minLength wants an integer)."""
+    if isinstance(node, dict):
+        return {key: _whole_numbers(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_whole_numbers(item) for item in node]
+    if isinstance(node, float) and node.is_integer() and abs(node) < 2**53:
+        return int(node)
+    return node
 
 
 def _base(workflow_name: str, version: str) -> str:

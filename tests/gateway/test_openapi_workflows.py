@@ -76,7 +76,7 @@ def test_inputs__defs_move_beside_the_schema_and_references_resolve() -> None:
         ],
     )
     fill_struct(workflow.versions[0].input_schema, ORDER_SCHEMA, "schema")
-    fill_struct(workflow.versions[1].input_schema, {"type": "string"}, "schema")
+    fill_struct(workflow.versions[1].input_schema, {"type": "string", "minLength": 1}, "schema")
     document = with_workflow_inputs(_document(), "ns", [workflow])
     schemas = document["components"]["schemas"]
     assert "WorkflowInput.order_fulfil.2.Address" in schemas
@@ -85,6 +85,8 @@ def test_inputs__defs_move_beside_the_schema_and_references_resolve() -> None:
         "version": "2",
     }
     assert "$defs" not in schemas["WorkflowInput.order_fulfil.2"]
+    assert schemas["WorkflowInput.order_fulfil.1"]["minLength"] == 1
+    assert isinstance(schemas["WorkflowInput.order_fulfil.1"]["minLength"], int)
     for ref in refs(document):
         assert ref.startswith(REF) and ref.removeprefix(REF) in schemas, ref
     newest = validator(document, "WorkflowInput.order_fulfil")
