@@ -170,4 +170,5 @@ async def test_poison_policy__two_poison_runs_in_one_claim_pause_once(
         back = await get_run(store, ns, run.run_id)
         assert back.status is RunStatus.PENDING and back.crash_count == 1
     workflow = await store.workflow_get(WorkflowGetParams(ns, "wf", WINDOW))
-    assert workflow.paused and min(r.run_id for r in runs) in workflow.paused_reason
+    # The reason names one of them (which one is the claim's order).
+    assert workflow.paused and any(r.run_id in workflow.paused_reason for r in runs)
