@@ -50,7 +50,7 @@ _JSON = "application/json"
 async def namespaced_openapi(gateway: Gateway, base: bytes, request: Request) -> Response:
     """The response to GET /openapi.json?namespace=NS: `base` (the public document,
     serialized) with NS's workflow input schemas, or the RPC's error."""
-    namespace = request.query_params["namespace"]
+    namespace = request.query_params["namespace"] or "default"  # as every request's
     try:
         workflows = await _list_workflows(gateway, namespace, request)
     except GatewayError as error:

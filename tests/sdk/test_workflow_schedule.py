@@ -10,7 +10,15 @@ from typing import Any
 
 import pytest
 
-from stepline import Client, RunStatus, Worker, WorkflowContext, workflow
+from stepline import (
+    Client,
+    InvalidArgument,
+    RunStatus,
+    ScheduleNotFound,
+    Worker,
+    WorkflowContext,
+    workflow,
+)
 from tests.sdk.conftest import eventually, running
 
 
@@ -78,3 +86,19 @@ async def test_workflow_schedule__a_changed_expression_updates_it(
 def test_workflow_schedule__timezone_needs_a_schedule() -> None:
     with pytest.raises(ValueError, match="schedule"):
         workflow(name="x", timezone="UTC")
+
+
+@workflow(name="ticker", schedule="61 * * * *")
+async def never_valid(ctx: WorkflowContext, _: Any) -> None:
+    return None
+
+
+async def test_workflow_schedule__a_refused_expression_stops_the_worker(
+    address: str, ns: str, client: Client
+) -> None:
+    worker = Worker(address, namespace=ns, workflows=[never_valid], poll_wait=1.0)
+    with pytest.raises(InvalidArgument) as caught:
+        await asyncio.wait_for(worker.run(), 30)
+    assert caught.value.metadata["field"] == "workflows[0].schedule_cron"
+    with pytest.raises(ScheduleNotFound):
+        await client.get_schedule("workflow:ticker")
