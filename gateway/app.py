@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 from gateway.docs import docs_routes
 from gateway.errors import GatewayError, error_headers, from_rpc_error
 from gateway.openapi import build_openapi
+from gateway.openapi_workflows import namespaced_openapi
 from gateway.proxy import Gateway
 from gateway.services import REST_SERVICES
 from gateway.ui import ui_routes
@@ -89,7 +90,9 @@ def create_app(
     async def readyz(_: Request) -> Response:
         return await _readiness(gateway, ready_timeout)
 
-    async def openapi(_: Request) -> Response:
+    async def openapi(request: Request) -> Response:
+        if "namespace" in request.query_params:
+            return await namespaced_openapi(gateway, openapi_body, request)
         return Response(openapi_body, media_type=_JSON)
 
     @contextlib.asynccontextmanager

@@ -95,6 +95,12 @@ class Gateway:
         self._forward_trace = True
 
     @property
+    def forward_trace(self) -> bool:
+        """Whether calls forward the client's trace headers (False while the gateway
+        traces: its own span's context goes instead)."""
+        return self._forward_trace
+
+    @property
     def channel(self) -> grpc.aio.Channel:
         assert self._channel is not None, "Gateway.open() first"
         return self._channel

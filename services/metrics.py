@@ -159,6 +159,13 @@ class Metrics(StoreEvents):
                 "row with no step completed (poison runs; counted with the failed too)",
             )
         )
+        self._runs_poison_paused = _Children(
+            self._run_counter(
+                "poison_paused",
+                "were put back to PENDING with their workflow paused: poison runs of a "
+                "definition registered with on_poison=pause",
+            )
+        )
         poll_wait = Histogram(
             "stepline_long_poll_wait_seconds",
             "How long PollActivity calls waited before answering, by outcome (task: "
@@ -256,6 +263,9 @@ class Metrics(StoreEvents):
 
     def run_poisoned(self, namespace_id: str, workflow_name: str) -> None:
         self._runs_poisoned.of(namespace_id, workflow_name).inc()
+
+    def run_poison_paused(self, namespace_id: str, workflow_name: str) -> None:
+        self._runs_poison_paused.of(namespace_id, workflow_name).inc()
 
     # --- the scrape -----------------------------------------------------------------------
 

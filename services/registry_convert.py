@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from google.protobuf import json_format
 
-from services import convert
+from services import convert, schedule_times
 from services import validation as v
-from services.errors import invalid
+from services.errors import ApiError, invalid
 from services.input_schemas import check_schema
 from stepline.v1 import common_pb2
 from stepline.v1 import registry_pb2 as pb
-from storage.registry import RunCounts, Worker, Workflow, WorkflowDefinition, WorkflowVersion
+from storage.records import Overlap, ScheduleCreateParams
+from storage.registry import (
+    PoisonAction,
+    RunCounts,
+    Worker,
+    Workflow,
+    WorkflowDefinition,
+    WorkflowVersion,
+)
 
 _MAX_WORKFLOWS = 1000
 
@@ -37,6 +46,9 @@ def workflow_to_proto(workflow: Workflow) -> pb.Workflow:
     if newest is not None:
         convert.fill_struct(out.input_schema, newest.input_schema)
         out.triggers.extend(_triggers(newest.triggers))
+        if newest.max_crashes is not None:
+            out.max_crashes = newest.max_crashes
+        out.on_poison = _POISON_TO_PROTO[newest.on_poison]
     out.max_concurrency = workflow.max_concurrency
     out.max_concurrency_per_key = workflow.max_concurrency_per_key
     return out
@@ -54,6 +66,9 @@ def _version_to_proto(version: WorkflowVersion) -> pb.WorkflowVersion:
         registered_at=convert.timestamp(version.registered_at),
     )
     convert.fill_struct(out.input_schema, version.input_schema)
+    if version.max_crashes is not None:
+        out.max_crashes = version.max_crashes
+    out.on_poison = _POISON_TO_PROTO[version.on_poison]
     if version.retry_policy is not None:
         json_format.Parse(version.retry_policy, out.retry_policy)
     if version.last_seen_at is not None:
@@ -99,6 +114,53 @@ def worker_to_proto(worker: Worker) -> pb.Worker:
 # --- RegisterWorker's request -----------------------------------------------------------
 
 
+def schedules(
+    request: pb.RegisterWorkerRequest, task_queue: str, namespace_id: str
+) -> tuple[ScheduleCreateParams, ...]:
+    """The schedules the request's definitions keep (schedule_cron), validated: each
+    "workflow:<name>", firing runs of the worker's queue with no input and no version
+    (as any schedule's run without a version, it goes to any worker serving the workflow)."""
+    out = []
+    for i, definition in enumerate(request.workflows):
+        if not definition.schedule_cron.strip():
+            if definition.schedule_timezone:
+                raise invalid(f"workflows[{i}].schedule_timezone", "needs a schedule_cron")
+            continue
+        timing = _schedule_timing(definition, f"workflows[{i}]")
+        out.append(
+            ScheduleCreateParams(
+                namespace_id=namespace_id,
+                schedule_id=f"workflow:{definition.workflow_name}",
+                cron=timing.cron,
+                interval=None,
+                timezone=timing.timezone,
+                workflow_name=definition.workflow_name,
+                version="",
+                task_queue=task_queue,
+                input=None,
+                priority=v.priority(0),
+                overlap=Overlap.SKIP,
+                catchup_window=schedule_times.DEFAULT_CATCHUP_WINDOW,
+                paused=False,
+                next_fire_at=timing.next_after(datetime.now(UTC)),
+            )
+        )
+    return tuple(out)
+
+
+def _schedule_timing(definition: pb.WorkflowDefinition, field: str) -> schedule_times.Timing:
+    """The definition's cron and time zone, refused under the definition's field names."""
+    try:
+        return schedule_times.timing(
+            definition.schedule_cron.strip(),
+            None,
+            v.text(definition.schedule_timezone, f"{field}.schedule_timezone"),
+        )
+    except ApiError as error:
+        bad = "schedule_timezone" if error.field == "timezone" else "schedule_cron"
+        raise invalid(f"{field}.{bad}", error.message.partition(": ")[2]) from None
+
+
 def definitions(request: pb.RegisterWorkerRequest) -> tuple[WorkflowDefinition, ...]:
     """The request's workflows, validated: at most one version of each name."""
     if len(request.workflows) > _MAX_WORKFLOWS:
@@ -124,6 +186,7 @@ def _definition(definition: pb.WorkflowDefinition, field: str, name: str) -> Wor
     for number, value in (
         ("max_concurrency", definition.max_concurrency),
         ("max_concurrency_per_key", definition.max_concurrency_per_key),
+        ("max_crashes", definition.max_crashes),
     ):
         if value < 0:
             raise invalid(f"{field}.{number}", "must be 0 (no limit) or more")
@@ -140,7 +203,24 @@ def _definition(definition: pb.WorkflowDefinition, field: str, name: str) -> Wor
         max_concurrency=definition.max_concurrency,
         max_concurrency_per_key=definition.max_concurrency_per_key,
         priority=definition.priority,
+        max_crashes=definition.max_crashes if definition.HasField("max_crashes") else None,
+        on_poison=_on_poison(definition.on_poison, f"{field}.on_poison"),
     )
+
+
+_POISON_TO_PROTO = {
+    PoisonAction.FAIL: pb.POISON_ACTION_FAIL,
+    PoisonAction.PAUSE: pb.POISON_ACTION_PAUSE,
+}
+_POISON_FROM_PROTO = {value: action for action, value in _POISON_TO_PROTO.items()}
+
+
+def _on_poison(value: pb.PoisonAction, field: str) -> PoisonAction:
+    if value == pb.POISON_ACTION_UNSPECIFIED:
+        return PoisonAction.FAIL
+    if value not in _POISON_FROM_PROTO:
+        raise invalid(field, "must be POISON_ACTION_FAIL or POISON_ACTION_PAUSE")
+    return _POISON_FROM_PROTO[value]
 
 
 def _triggers_json(definition: pb.WorkflowDefinition, field: str) -> str:

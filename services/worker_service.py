@@ -16,7 +16,7 @@ from services import validation as v
 from services.errors import invalid, rpc
 from services.metrics import Metrics
 from services.registry import Registry
-from services.registry_convert import definitions, worker_to_proto
+from services.registry_convert import definitions, schedules, worker_to_proto
 from services.waits import wait_specs
 from services.work_stream import WorkSession, first_of
 from stepline.v1 import registry_pb2
@@ -194,12 +194,15 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
         worker_id = v.text(request.worker_id, "worker_id")
         if not worker_id:
             raise invalid("worker_id", "is required")
+        namespace_id = v.namespace(request.namespace_id)
+        task_queue = v.name(request.task_queue, "task_queue", v.DEFAULT_TASK_QUEUE)
         params = WorkerRegisterParams(
-            namespace_id=v.namespace(request.namespace_id),
+            namespace_id=namespace_id,
             worker_id=worker_id,
-            task_queue=v.name(request.task_queue, "task_queue", v.DEFAULT_TASK_QUEUE),
+            task_queue=task_queue,
             workflows=definitions(request),
             online_window=self._registry.online_window,
+            schedules=schedules(request, task_queue, namespace_id),
         )
         worker = await self._store.worker_register(params)
         self._registry.registered(

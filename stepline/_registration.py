@@ -41,7 +41,20 @@ def register_request(
             trigger = definition.triggers.add(event_name=workflow.on_event)
             if workflow.match is not None:
                 fill_struct(trigger.match, workflow.match, "match")
+        _add_policy(definition, workflow)
     return request
+
+
+def _add_policy(definition: rg.WorkflowDefinition, workflow: AnyWorkflow) -> None:
+    """The definition's poison policy and schedule."""
+    if workflow.max_crashes is not None:
+        definition.max_crashes = workflow.max_crashes
+    definition.on_poison = _ON_POISON[workflow.on_poison]
+    definition.schedule_cron = workflow.schedule
+    definition.schedule_timezone = workflow.timezone
+
+
+_ON_POISON = {"fail": rg.POISON_ACTION_FAIL, "pause": rg.POISON_ACTION_PAUSE}
 
 
 class Registration:

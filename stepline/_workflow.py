@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from stepline._inputs import InputType, input_type
 
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 InputT = TypeVar("InputT")
 OutputT = TypeVar("OutputT")
 WorkflowFn = Callable[["WorkflowContext", InputT], Awaitable[OutputT]]
+OnPoison = Literal["fail", "pause"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,21 @@ class Workflow(Generic[InputT, OutputT]):
     """The most RUNNING runs with one `concurrency_key` (given at start); 0 for no limit."""
     priority: int = 0
     """The priority of runs started without one, 1 (highest) to 5; 0 for the server's (3)."""
+    max_crashes: int | None = None
+    """Crashes in a row (lease expiries, no step completed) that make a run a poison run;
+    None: the server's --max-crashes; 0: no limit."""
+    on_poison: OnPoison = "fail"
+    """What a poison run becomes: "fail" (FAILED, WORKER_CRASHED) or "pause" (the
+    workflow is paused and the run waits, PENDING, for ResumeWorkflow)."""
+    schedule: str = ""
+    """A cron expression: the worker keeps the schedule "workflow:<name>" at it."""
+    timezone: str = ""
+    """The IANA time zone `schedule` is read in; "" for UTC."""
+
+    @property
+    def schedule_id(self) -> str:
+        """The ID of the schedule `schedule=` keeps: "workflow:<name>"."""
+        return f"workflow:{self.name}"
 
 
 def workflow(
@@ -49,6 +65,10 @@ def workflow(
     max_concurrency: int = 0,
     max_concurrency_per_key: int = 0,
     priority: int = 0,
+    max_crashes: int | None = None,
+    on_poison: OnPoison = "fail",
+    schedule: str = "",
+    timezone: str = "",
 ) -> Callable[[WorkflowFn[InputT, OutputT]], Workflow[InputT, OutputT]]:
     """Declare a workflow: `@workflow(name="order.fulfil", version="1")` over
     `async def fulfil(ctx: WorkflowContext, order: dict[str, Any]) -> dict[str, Any]`.
@@ -69,7 +89,23 @@ def workflow(
 
     When the input parameter is annotated with a pydantic model, a dataclass or a
     TypedDict, its JSON Schema is registered (the server refuses starts whose input does
-    not match it) and the function receives a validated value of that type."""
+    not match it) and the function receives a validated value of that type.
+
+    A run whose workers crash `max_crashes` times in a row (lease expiries with no step
+    completed; default: the server's --max-crashes, 0 for no limit) is a poison run:
+    `on_poison="fail"` fails it with WORKER_CRASHED, `on_poison="pause"` pauses the
+    workflow and keeps the run PENDING until `stepline workflows resume`.
+
+    `schedule="0 * * * *"` (with an optional IANA `timezone`) makes the worker create the
+    schedule "workflow:<name>" when it registers, and update it when the expression
+    changes; each fire starts a run with no input and no version (any worker serving the
+    workflow takes it)."""
+    if on_poison not in ("fail", "pause"):
+        raise ValueError(f'on_poison must be "fail" or "pause", not {on_poison!r}')
+    if max_crashes is not None and max_crashes < 0:
+        raise ValueError("max_crashes must be 0 (no limit) or more")
+    if timezone and not schedule:
+        raise ValueError("timezone is the schedule's: give schedule= too")
 
     for label, limit in (
         ("max_concurrency", max_concurrency),
@@ -95,6 +131,10 @@ def workflow(
             max_concurrency=max_concurrency,
             max_concurrency_per_key=max_concurrency_per_key,
             priority=priority,
+            max_crashes=max_crashes,
+            on_poison=on_poison,
+            schedule=schedule.strip(),
+            timezone=timezone,
         )
 
     return wrap

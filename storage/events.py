@@ -37,6 +37,10 @@ class StoreEvents:
         """A run was FAILED with WORKER_CRASHED: its leases expired max_crashes times in a
         row with no progress (reported besides run_ended)."""
 
+    def run_poison_paused(self, namespace_id: str, workflow_name: str) -> None:
+        """A poison run of a definition with on_poison PAUSE went back to PENDING and its
+        workflow was paused."""
+
 
 IGNORED = StoreEvents()
 """The default receiver: every event dropped."""
@@ -67,6 +71,9 @@ class PendingEvents(StoreEvents):
 
     def run_poisoned(self, namespace_id: str, workflow_name: str) -> None:
         self._calls.append(lambda to: to.run_poisoned(namespace_id, workflow_name))
+
+    def run_poison_paused(self, namespace_id: str, workflow_name: str) -> None:
+        self._calls.append(lambda to: to.run_poison_paused(namespace_id, workflow_name))
 
     def adopt(self, other: PendingEvents) -> None:
         """Take `other`'s events as this transaction's own (a savepoint released)."""

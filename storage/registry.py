@@ -8,13 +8,23 @@ computed by the database clock: a worker is online while it was seen within
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from storage.records import Json, RunStatus
+from storage.records import Json, RunStatus, ScheduleCreateParams
 from storage.rows import Codec, Row
+
+
+class PoisonAction(enum.StrEnum):
+    """What the claim does with a poison run (its crash limit reached)."""
+
+    FAIL = "FAIL"
+    """FAILED with WORKER_CRASHED (the default)."""
+    PAUSE = "PAUSE"
+    """Its workflow is paused and the run goes back to PENDING."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +40,9 @@ class WorkflowDefinition:
     max_concurrency_per_key: int = 0
     priority: int = 0
     """The priority of runs started without one; 0: the server's default."""
+    max_crashes: int | None = None
+    """The crash limit of the version's runs; None: the server's, 0: no limit."""
+    on_poison: PoisonAction = PoisonAction.FAIL
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +52,9 @@ class WorkerRegisterParams:
     task_queue: str
     workflows: tuple[WorkflowDefinition, ...]
     online_window: timedelta
+    schedules: tuple[ScheduleCreateParams, ...] = ()
+    """The schedules of the definitions (@workflow(schedule=...)), kept in the same
+    transaction: created when missing, updated when their timing or queue changed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +99,8 @@ class WorkflowVersion:
     retry_policy: Json | None
     max_concurrency: int
     max_concurrency_per_key: int
+    max_crashes: int | None
+    on_poison: PoisonAction
     registered_at: datetime
     last_seen_at: datetime | None
     """When a worker serving it was last seen; None when no worker serves it any more."""
@@ -216,6 +234,8 @@ def _version(row: Row, counts: list[Row], codec: Codec) -> WorkflowVersion:
         retry_policy=row["retry_policy"],
         max_concurrency=int(row["max_concurrency"]),
         max_concurrency_per_key=int(row["max_concurrency_per_key"]),
+        max_crashes=None if row["max_crashes"] is None else int(row["max_crashes"]),
+        on_poison=PoisonAction(row["on_poison"]),
         registered_at=codec.moment(row["registered_at"]),
         last_seen_at=codec.moment_or_none(row["last_seen_at"]),
         workers_online=int(row["workers_online"]),

@@ -82,13 +82,14 @@ def _show_workflow(workflow: dict[str, Any], args: argparse.Namespace) -> None:
     limits = _limits(workflow)
     if limits:
         render.show(Text(f"concurrency limits: {limits}"))
-    table = _table("VERSION", "WORKERS ONLINE", "RUNS", "REGISTERED (UTC)")
+    table = _table("VERSION", "WORKERS ONLINE", "RUNS", "POISON RUNS", "REGISTERED (UTC)")
     for version in workflow.get("versions", []):
         waiting = not version.get("workersOnline") and version.get("runCounts")
         table.add_row(
             version.get("version", "") or "(none)",
             str(version.get("workersOnline", 0)),
             Text(_counts(version.get("runCounts", [])), style="yellow" if waiting else ""),
+            _poison_policy(version),
             version.get("registeredAt", ""),
         )
     render.show(table)
@@ -102,6 +103,17 @@ def _limits(workflow: dict[str, Any]) -> str:
     if workflow.get("maxConcurrencyPerKey"):
         parts.append(f"{workflow['maxConcurrencyPerKey']} per key")
     return ", ".join(parts)
+
+
+def _poison_policy(version: dict[str, Any]) -> str:
+    """The version's poison policy: "fail after 3 crashes", "pause after the server's
+    max crashes", "never" (a limit of 0)."""
+    limit = version.get("maxCrashes")
+    if limit == 0:
+        return "never"
+    action = "pause" if version.get("onPoison") == "POISON_ACTION_PAUSE" else "fail"
+    after = "the server's max crashes" if limit is None else f"{limit} crashes"
+    return f"{action} after {after}"
 
 
 def _table(*columns: str) -> Table:

@@ -28,49 +28,51 @@ from stepline.v1 import common_pb2 as stepline_dot_v1_dot_common__pb2
 from stepline.v1 import workflow_run_pb2 as stepline_dot_v1_dot_workflow__run__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1astepline/v1/registry.proto\x12\x0bstepline.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18stepline/v1/common.proto\x1a\x1estepline/v1/workflow_run.proto\"\xff\x02\n\x12WorkflowDefinition\x12#\n\rworkflow_name\x18\x01 \x01(\tR\x0cworkflowName\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12:\n\x0cinput_schema\x18\x03 \x01(\x0b\x32\x17.google.protobuf.StructR\x0binputSchema\x12;\n\x0cretry_policy\x18\x04 \x01(\x0b\x32\x18.stepline.v1.RetryPolicyR\x0bretryPolicy\x12\'\n\x0fmax_concurrency\x18\x05 \x01(\x05R\x0emaxConcurrency\x12\x35\n\x17max_concurrency_per_key\x18\x06 \x01(\x05R\x14maxConcurrencyPerKey\x12\x35\n\x08triggers\x18\x07 \x03(\x0b\x32\x19.stepline.v1.EventTriggerR\x08triggers\x12\x1a\n\x08priority\x18\x46 \x01(\x05R\x08priority\"\\\n\x0c\x45ventTrigger\x12\x1d\n\nevent_name\x18\x01 \x01(\tR\teventName\x12-\n\x05match\x18\x02 \x01(\x0b\x32\x17.google.protobuf.StructR\x05match\"\xb3\x04\n\x0fWorkflowVersion\x12\x18\n\x07version\x18\x01 \x01(\tR\x07version\x12:\n\x0cinput_schema\x18\x02 \x01(\x0b\x32\x17.google.protobuf.StructR\x0binputSchema\x12\x35\n\x08triggers\x18\x03 \x03(\x0b\x32\x19.stepline.v1.EventTriggerR\x08triggers\x12\'\n\x0fmax_concurrency\x18\x04 \x01(\x05R\x0emaxConcurrency\x12\x35\n\x17max_concurrency_per_key\x18\x05 \x01(\x05R\x14maxConcurrencyPerKey\x12;\n\x0cretry_policy\x18\x06 \x01(\x0b\x32\x18.stepline.v1.RetryPolicyR\x0bretryPolicy\x12%\n\x0eworkers_online\x18\x07 \x01(\x05R\rworkersOnline\x12\x34\n\nrun_counts\x18\x08 \x03(\x0b\x32\x15.stepline.v1.RunCountR\trunCounts\x12?\n\rregistered_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0cregisteredAt\x12<\n\x0clast_seen_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nlastSeenAt\x12\x1a\n\x08priority\x18\x46 \x01(\x05R\x08priority\"X\n\x08RunCount\x12\x36\n\x06status\x18\x01 \x01(\x0e\x32\x1e.stepline.v1.WorkflowRunStatusR\x06status\x12\x14\n\x05\x63ount\x18\x02 \x01(\x03R\x05\x63ount\"\xcd\x04\n\x08Workflow\x12#\n\rworkflow_name\x18\x01 \x01(\tR\x0cworkflowName\x12\x38\n\x08versions\x18\x02 \x03(\x0b\x32\x1c.stepline.v1.WorkflowVersionR\x08versions\x12\x16\n\x06paused\x18\x03 \x01(\x08R\x06paused\x12:\n\x0cinput_schema\x18\x04 \x01(\x0b\x32\x17.google.protobuf.StructR\x0binputSchema\x12\x35\n\x08triggers\x18\x05 \x03(\x0b\x32\x19.stepline.v1.EventTriggerR\x08triggers\x12\'\n\x0fmax_concurrency\x18\x06 \x01(\x05R\x0emaxConcurrency\x12\x35\n\x17max_concurrency_per_key\x18\x07 \x01(\x05R\x14maxConcurrencyPerKey\x12\x34\n\nrun_counts\x18\x08 \x03(\x0b\x32\x15.stepline.v1.RunCountR\trunCounts\x12<\n\x0clast_seen_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nlastSeenAt\x12#\n\rpaused_reason\x18\n \x01(\tR\x0cpausedReason\x12\x37\n\tpaused_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x08pausedAt\x12%\n\x0eworkers_online\x18\x0c \x01(\x05R\rworkersOnline\"O\n\x0eWorkerWorkflow\x12#\n\rworkflow_name\x18\x01 \x01(\tR\x0cworkflowName\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\"\xb7\x02\n\x06Worker\x12\x1b\n\tworker_id\x18\x01 \x01(\tR\x08workerId\x12\x1d\n\ntask_queue\x18\x02 \x01(\tR\ttaskQueue\x12\x39\n\tworkflows\x18\x03 \x03(\x0b\x32\x1b.stepline.v1.WorkerWorkflowR\tworkflows\x12<\n\x0clast_seen_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nlastSeenAt\x12\x1f\n\x0b\x61\x63tive_runs\x18\x05 \x01(\x05R\nactiveRuns\x12\x16\n\x06online\x18\x06 \x01(\x08R\x06online\x12?\n\rregistered_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0cregisteredAt\"\xb5\x01\n\x15RegisterWorkerRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12\x1b\n\tworker_id\x18\x02 \x01(\tR\x08workerId\x12\x1d\n\ntask_queue\x18\x03 \x01(\tR\ttaskQueue\x12=\n\tworkflows\x18\x04 \x03(\x0b\x32\x1f.stepline.v1.WorkflowDefinitionR\tworkflows\"E\n\x16RegisterWorkerResponse\x12+\n\x06worker\x18\x01 \x01(\x0b\x32\x13.stepline.v1.WorkerR\x06worker\"9\n\x14ListWorkflowsRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\"L\n\x15ListWorkflowsResponse\x12\x33\n\tworkflows\x18\x01 \x03(\x0b\x32\x15.stepline.v1.WorkflowR\tworkflows\"\\\n\x12GetWorkflowRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12#\n\rworkflow_name\x18\x02 \x01(\tR\x0cworkflowName\"H\n\x13GetWorkflowResponse\x12\x31\n\x08workflow\x18\x01 \x01(\x0b\x32\x15.stepline.v1.WorkflowR\x08workflow\"v\n\x14PauseWorkflowRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12#\n\rworkflow_name\x18\x02 \x01(\tR\x0cworkflowName\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\"J\n\x15PauseWorkflowResponse\x12\x31\n\x08workflow\x18\x01 \x01(\x0b\x32\x15.stepline.v1.WorkflowR\x08workflow\"_\n\x15ResumeWorkflowRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12#\n\rworkflow_name\x18\x02 \x01(\tR\x0cworkflowName\"K\n\x16ResumeWorkflowResponse\x12\x31\n\x08workflow\x18\x01 \x01(\x0b\x32\x15.stepline.v1.WorkflowR\x08workflow\"V\n\x12ListWorkersRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12\x1d\n\ntask_queue\x18\x02 \x01(\tR\ttaskQueue\"D\n\x13ListWorkersResponse\x12-\n\x07workers\x18\x01 \x03(\x0b\x32\x13.stepline.v1.WorkerR\x07workersb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1astepline/v1/registry.proto\x12\x0bstepline.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18stepline/v1/common.proto\x1a\x1estepline/v1/workflow_run.proto\"\xbf\x04\n\x12WorkflowDefinition\x12#\n\rworkflow_name\x18\x01 \x01(\tR\x0cworkflowName\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12:\n\x0cinput_schema\x18\x03 \x01(\x0b\x32\x17.google.protobuf.StructR\x0binputSchema\x12;\n\x0cretry_policy\x18\x04 \x01(\x0b\x32\x18.stepline.v1.RetryPolicyR\x0bretryPolicy\x12\'\n\x0fmax_concurrency\x18\x05 \x01(\x05R\x0emaxConcurrency\x12\x35\n\x17max_concurrency_per_key\x18\x06 \x01(\x05R\x14maxConcurrencyPerKey\x12\x35\n\x08triggers\x18\x07 \x03(\x0b\x32\x19.stepline.v1.EventTriggerR\x08triggers\x12\x1a\n\x08priority\x18\x46 \x01(\x05R\x08priority\x12$\n\x0bmax_crashes\x18< \x01(\x05H\x00R\nmaxCrashes\x88\x01\x01\x12\x36\n\ton_poison\x18= \x01(\x0e\x32\x19.stepline.v1.PoisonActionR\x08onPoison\x12#\n\rschedule_cron\x18> \x01(\tR\x0cscheduleCron\x12+\n\x11schedule_timezone\x18? \x01(\tR\x10scheduleTimezoneB\x0e\n\x0c_max_crashes\"\\\n\x0c\x45ventTrigger\x12\x1d\n\nevent_name\x18\x01 \x01(\tR\teventName\x12-\n\x05match\x18\x02 \x01(\x0b\x32\x17.google.protobuf.StructR\x05match\"\xa1\x05\n\x0fWorkflowVersion\x12\x18\n\x07version\x18\x01 \x01(\tR\x07version\x12:\n\x0cinput_schema\x18\x02 \x01(\x0b\x32\x17.google.protobuf.StructR\x0binputSchema\x12\x35\n\x08triggers\x18\x03 \x03(\x0b\x32\x19.stepline.v1.EventTriggerR\x08triggers\x12\'\n\x0fmax_concurrency\x18\x04 \x01(\x05R\x0emaxConcurrency\x12\x35\n\x17max_concurrency_per_key\x18\x05 \x01(\x05R\x14maxConcurrencyPerKey\x12;\n\x0cretry_policy\x18\x06 \x01(\x0b\x32\x18.stepline.v1.RetryPolicyR\x0bretryPolicy\x12%\n\x0eworkers_online\x18\x07 \x01(\x05R\rworkersOnline\x12\x34\n\nrun_counts\x18\x08 \x03(\x0b\x32\x15.stepline.v1.RunCountR\trunCounts\x12?\n\rregistered_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0cregisteredAt\x12<\n\x0clast_seen_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nlastSeenAt\x12\x1a\n\x08priority\x18\x46 \x01(\x05R\x08priority\x12$\n\x0bmax_crashes\x18< \x01(\x05H\x00R\nmaxCrashes\x88\x01\x01\x12\x36\n\ton_poison\x18= \x01(\x0e\x32\x19.stepline.v1.PoisonActionR\x08onPoisonB\x0e\n\x0c_max_crashes\"X\n\x08RunCount\x12\x36\n\x06status\x18\x01 \x01(\x0e\x32\x1e.stepline.v1.WorkflowRunStatusR\x06status\x12\x14\n\x05\x63ount\x18\x02 \x01(\x03R\x05\x63ount\"\xbb\x05\n\x08Workflow\x12#\n\rworkflow_name\x18\x01 \x01(\tR\x0cworkflowName\x12\x38\n\x08versions\x18\x02 \x03(\x0b\x32\x1c.stepline.v1.WorkflowVersionR\x08versions\x12\x16\n\x06paused\x18\x03 \x01(\x08R\x06paused\x12:\n\x0cinput_schema\x18\x04 \x01(\x0b\x32\x17.google.protobuf.StructR\x0binputSchema\x12\x35\n\x08triggers\x18\x05 \x03(\x0b\x32\x19.stepline.v1.EventTriggerR\x08triggers\x12\'\n\x0fmax_concurrency\x18\x06 \x01(\x05R\x0emaxConcurrency\x12\x35\n\x17max_concurrency_per_key\x18\x07 \x01(\x05R\x14maxConcurrencyPerKey\x12\x34\n\nrun_counts\x18\x08 \x03(\x0b\x32\x15.stepline.v1.RunCountR\trunCounts\x12<\n\x0clast_seen_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nlastSeenAt\x12#\n\rpaused_reason\x18\n \x01(\tR\x0cpausedReason\x12\x37\n\tpaused_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x08pausedAt\x12%\n\x0eworkers_online\x18\x0c \x01(\x05R\rworkersOnline\x12$\n\x0bmax_crashes\x18< \x01(\x05H\x00R\nmaxCrashes\x88\x01\x01\x12\x36\n\ton_poison\x18= \x01(\x0e\x32\x19.stepline.v1.PoisonActionR\x08onPoisonB\x0e\n\x0c_max_crashes\"O\n\x0eWorkerWorkflow\x12#\n\rworkflow_name\x18\x01 \x01(\tR\x0cworkflowName\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\"\xb7\x02\n\x06Worker\x12\x1b\n\tworker_id\x18\x01 \x01(\tR\x08workerId\x12\x1d\n\ntask_queue\x18\x02 \x01(\tR\ttaskQueue\x12\x39\n\tworkflows\x18\x03 \x03(\x0b\x32\x1b.stepline.v1.WorkerWorkflowR\tworkflows\x12<\n\x0clast_seen_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nlastSeenAt\x12\x1f\n\x0b\x61\x63tive_runs\x18\x05 \x01(\x05R\nactiveRuns\x12\x16\n\x06online\x18\x06 \x01(\x08R\x06online\x12?\n\rregistered_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0cregisteredAt\"\xb5\x01\n\x15RegisterWorkerRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12\x1b\n\tworker_id\x18\x02 \x01(\tR\x08workerId\x12\x1d\n\ntask_queue\x18\x03 \x01(\tR\ttaskQueue\x12=\n\tworkflows\x18\x04 \x03(\x0b\x32\x1f.stepline.v1.WorkflowDefinitionR\tworkflows\"E\n\x16RegisterWorkerResponse\x12+\n\x06worker\x18\x01 \x01(\x0b\x32\x13.stepline.v1.WorkerR\x06worker\"9\n\x14ListWorkflowsRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\"L\n\x15ListWorkflowsResponse\x12\x33\n\tworkflows\x18\x01 \x03(\x0b\x32\x15.stepline.v1.WorkflowR\tworkflows\"\\\n\x12GetWorkflowRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12#\n\rworkflow_name\x18\x02 \x01(\tR\x0cworkflowName\"H\n\x13GetWorkflowResponse\x12\x31\n\x08workflow\x18\x01 \x01(\x0b\x32\x15.stepline.v1.WorkflowR\x08workflow\"v\n\x14PauseWorkflowRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12#\n\rworkflow_name\x18\x02 \x01(\tR\x0cworkflowName\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\"J\n\x15PauseWorkflowResponse\x12\x31\n\x08workflow\x18\x01 \x01(\x0b\x32\x15.stepline.v1.WorkflowR\x08workflow\"_\n\x15ResumeWorkflowRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12#\n\rworkflow_name\x18\x02 \x01(\tR\x0cworkflowName\"K\n\x16ResumeWorkflowResponse\x12\x31\n\x08workflow\x18\x01 \x01(\x0b\x32\x15.stepline.v1.WorkflowR\x08workflow\"V\n\x12ListWorkersRequest\x12!\n\x0cnamespace_id\x18\x01 \x01(\tR\x0bnamespaceId\x12\x1d\n\ntask_queue\x18\x02 \x01(\tR\ttaskQueue\"D\n\x13ListWorkersResponse\x12-\n\x07workers\x18\x01 \x03(\x0b\x32\x13.stepline.v1.WorkerR\x07workers*^\n\x0cPoisonAction\x12\x1d\n\x19POISON_ACTION_UNSPECIFIED\x10\x00\x12\x16\n\x12POISON_ACTION_FAIL\x10\x01\x12\x17\n\x13POISON_ACTION_PAUSE\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'stepline.v1.registry_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_POISONACTION']._serialized_start=3787
+  _globals['_POISONACTION']._serialized_end=3881
   _globals['_WORKFLOWDEFINITION']._serialized_start=165
-  _globals['_WORKFLOWDEFINITION']._serialized_end=548
-  _globals['_EVENTTRIGGER']._serialized_start=550
-  _globals['_EVENTTRIGGER']._serialized_end=642
-  _globals['_WORKFLOWVERSION']._serialized_start=645
-  _globals['_WORKFLOWVERSION']._serialized_end=1208
-  _globals['_RUNCOUNT']._serialized_start=1210
-  _globals['_RUNCOUNT']._serialized_end=1298
-  _globals['_WORKFLOW']._serialized_start=1301
-  _globals['_WORKFLOW']._serialized_end=1890
-  _globals['_WORKERWORKFLOW']._serialized_start=1892
-  _globals['_WORKERWORKFLOW']._serialized_end=1971
-  _globals['_WORKER']._serialized_start=1974
-  _globals['_WORKER']._serialized_end=2285
-  _globals['_REGISTERWORKERREQUEST']._serialized_start=2288
-  _globals['_REGISTERWORKERREQUEST']._serialized_end=2469
-  _globals['_REGISTERWORKERRESPONSE']._serialized_start=2471
-  _globals['_REGISTERWORKERRESPONSE']._serialized_end=2540
-  _globals['_LISTWORKFLOWSREQUEST']._serialized_start=2542
-  _globals['_LISTWORKFLOWSREQUEST']._serialized_end=2599
-  _globals['_LISTWORKFLOWSRESPONSE']._serialized_start=2601
-  _globals['_LISTWORKFLOWSRESPONSE']._serialized_end=2677
-  _globals['_GETWORKFLOWREQUEST']._serialized_start=2679
-  _globals['_GETWORKFLOWREQUEST']._serialized_end=2771
-  _globals['_GETWORKFLOWRESPONSE']._serialized_start=2773
-  _globals['_GETWORKFLOWRESPONSE']._serialized_end=2845
-  _globals['_PAUSEWORKFLOWREQUEST']._serialized_start=2847
-  _globals['_PAUSEWORKFLOWREQUEST']._serialized_end=2965
-  _globals['_PAUSEWORKFLOWRESPONSE']._serialized_start=2967
-  _globals['_PAUSEWORKFLOWRESPONSE']._serialized_end=3041
-  _globals['_RESUMEWORKFLOWREQUEST']._serialized_start=3043
-  _globals['_RESUMEWORKFLOWREQUEST']._serialized_end=3138
-  _globals['_RESUMEWORKFLOWRESPONSE']._serialized_start=3140
-  _globals['_RESUMEWORKFLOWRESPONSE']._serialized_end=3215
-  _globals['_LISTWORKERSREQUEST']._serialized_start=3217
-  _globals['_LISTWORKERSREQUEST']._serialized_end=3303
-  _globals['_LISTWORKERSRESPONSE']._serialized_start=3305
-  _globals['_LISTWORKERSRESPONSE']._serialized_end=3373
+  _globals['_WORKFLOWDEFINITION']._serialized_end=740
+  _globals['_EVENTTRIGGER']._serialized_start=742
+  _globals['_EVENTTRIGGER']._serialized_end=834
+  _globals['_WORKFLOWVERSION']._serialized_start=837
+  _globals['_WORKFLOWVERSION']._serialized_end=1510
+  _globals['_RUNCOUNT']._serialized_start=1512
+  _globals['_RUNCOUNT']._serialized_end=1600
+  _globals['_WORKFLOW']._serialized_start=1603
+  _globals['_WORKFLOW']._serialized_end=2302
+  _globals['_WORKERWORKFLOW']._serialized_start=2304
+  _globals['_WORKERWORKFLOW']._serialized_end=2383
+  _globals['_WORKER']._serialized_start=2386
+  _globals['_WORKER']._serialized_end=2697
+  _globals['_REGISTERWORKERREQUEST']._serialized_start=2700
+  _globals['_REGISTERWORKERREQUEST']._serialized_end=2881
+  _globals['_REGISTERWORKERRESPONSE']._serialized_start=2883
+  _globals['_REGISTERWORKERRESPONSE']._serialized_end=2952
+  _globals['_LISTWORKFLOWSREQUEST']._serialized_start=2954
+  _globals['_LISTWORKFLOWSREQUEST']._serialized_end=3011
+  _globals['_LISTWORKFLOWSRESPONSE']._serialized_start=3013
+  _globals['_LISTWORKFLOWSRESPONSE']._serialized_end=3089
+  _globals['_GETWORKFLOWREQUEST']._serialized_start=3091
+  _globals['_GETWORKFLOWREQUEST']._serialized_end=3183
+  _globals['_GETWORKFLOWRESPONSE']._serialized_start=3185
+  _globals['_GETWORKFLOWRESPONSE']._serialized_end=3257
+  _globals['_PAUSEWORKFLOWREQUEST']._serialized_start=3259
+  _globals['_PAUSEWORKFLOWREQUEST']._serialized_end=3377
+  _globals['_PAUSEWORKFLOWRESPONSE']._serialized_start=3379
+  _globals['_PAUSEWORKFLOWRESPONSE']._serialized_end=3453
+  _globals['_RESUMEWORKFLOWREQUEST']._serialized_start=3455
+  _globals['_RESUMEWORKFLOWREQUEST']._serialized_end=3550
+  _globals['_RESUMEWORKFLOWRESPONSE']._serialized_start=3552
+  _globals['_RESUMEWORKFLOWRESPONSE']._serialized_end=3627
+  _globals['_LISTWORKERSREQUEST']._serialized_start=3629
+  _globals['_LISTWORKERSREQUEST']._serialized_end=3715
+  _globals['_LISTWORKERSRESPONSE']._serialized_start=3717
+  _globals['_LISTWORKERSRESPONSE']._serialized_end=3785
 # @@protoc_insertion_point(module_scope)

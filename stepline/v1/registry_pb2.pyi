@@ -5,6 +5,7 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from stepline.v1 import common_pb2 as _common_pb2
 from stepline.v1 import workflow_run_pb2 as _workflow_run_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
@@ -12,8 +13,17 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class PoisonAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    POISON_ACTION_UNSPECIFIED: _ClassVar[PoisonAction]
+    POISON_ACTION_FAIL: _ClassVar[PoisonAction]
+    POISON_ACTION_PAUSE: _ClassVar[PoisonAction]
+POISON_ACTION_UNSPECIFIED: PoisonAction
+POISON_ACTION_FAIL: PoisonAction
+POISON_ACTION_PAUSE: PoisonAction
+
 class WorkflowDefinition(_message.Message):
-    __slots__ = ("workflow_name", "version", "input_schema", "retry_policy", "max_concurrency", "max_concurrency_per_key", "triggers", "priority")
+    __slots__ = ("workflow_name", "version", "input_schema", "retry_policy", "max_concurrency", "max_concurrency_per_key", "triggers", "priority", "max_crashes", "on_poison", "schedule_cron", "schedule_timezone")
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     INPUT_SCHEMA_FIELD_NUMBER: _ClassVar[int]
@@ -22,6 +32,10 @@ class WorkflowDefinition(_message.Message):
     MAX_CONCURRENCY_PER_KEY_FIELD_NUMBER: _ClassVar[int]
     TRIGGERS_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    MAX_CRASHES_FIELD_NUMBER: _ClassVar[int]
+    ON_POISON_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_CRON_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_TIMEZONE_FIELD_NUMBER: _ClassVar[int]
     workflow_name: str
     version: str
     input_schema: _struct_pb2.Struct
@@ -30,7 +44,11 @@ class WorkflowDefinition(_message.Message):
     max_concurrency_per_key: int
     triggers: _containers.RepeatedCompositeFieldContainer[EventTrigger]
     priority: int
-    def __init__(self, workflow_name: _Optional[str] = ..., version: _Optional[str] = ..., input_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., retry_policy: _Optional[_Union[_common_pb2.RetryPolicy, _Mapping]] = ..., max_concurrency: _Optional[int] = ..., max_concurrency_per_key: _Optional[int] = ..., triggers: _Optional[_Iterable[_Union[EventTrigger, _Mapping]]] = ..., priority: _Optional[int] = ...) -> None: ...
+    max_crashes: int
+    on_poison: PoisonAction
+    schedule_cron: str
+    schedule_timezone: str
+    def __init__(self, workflow_name: _Optional[str] = ..., version: _Optional[str] = ..., input_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., retry_policy: _Optional[_Union[_common_pb2.RetryPolicy, _Mapping]] = ..., max_concurrency: _Optional[int] = ..., max_concurrency_per_key: _Optional[int] = ..., triggers: _Optional[_Iterable[_Union[EventTrigger, _Mapping]]] = ..., priority: _Optional[int] = ..., max_crashes: _Optional[int] = ..., on_poison: _Optional[_Union[PoisonAction, str]] = ..., schedule_cron: _Optional[str] = ..., schedule_timezone: _Optional[str] = ...) -> None: ...
 
 class EventTrigger(_message.Message):
     __slots__ = ("event_name", "match")
@@ -41,7 +59,7 @@ class EventTrigger(_message.Message):
     def __init__(self, event_name: _Optional[str] = ..., match: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class WorkflowVersion(_message.Message):
-    __slots__ = ("version", "input_schema", "triggers", "max_concurrency", "max_concurrency_per_key", "retry_policy", "workers_online", "run_counts", "registered_at", "last_seen_at", "priority")
+    __slots__ = ("version", "input_schema", "triggers", "max_concurrency", "max_concurrency_per_key", "retry_policy", "workers_online", "run_counts", "registered_at", "last_seen_at", "priority", "max_crashes", "on_poison")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     INPUT_SCHEMA_FIELD_NUMBER: _ClassVar[int]
     TRIGGERS_FIELD_NUMBER: _ClassVar[int]
@@ -53,6 +71,8 @@ class WorkflowVersion(_message.Message):
     REGISTERED_AT_FIELD_NUMBER: _ClassVar[int]
     LAST_SEEN_AT_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    MAX_CRASHES_FIELD_NUMBER: _ClassVar[int]
+    ON_POISON_FIELD_NUMBER: _ClassVar[int]
     version: str
     input_schema: _struct_pb2.Struct
     triggers: _containers.RepeatedCompositeFieldContainer[EventTrigger]
@@ -64,7 +84,9 @@ class WorkflowVersion(_message.Message):
     registered_at: _timestamp_pb2.Timestamp
     last_seen_at: _timestamp_pb2.Timestamp
     priority: int
-    def __init__(self, version: _Optional[str] = ..., input_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., triggers: _Optional[_Iterable[_Union[EventTrigger, _Mapping]]] = ..., max_concurrency: _Optional[int] = ..., max_concurrency_per_key: _Optional[int] = ..., retry_policy: _Optional[_Union[_common_pb2.RetryPolicy, _Mapping]] = ..., workers_online: _Optional[int] = ..., run_counts: _Optional[_Iterable[_Union[RunCount, _Mapping]]] = ..., registered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_seen_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., priority: _Optional[int] = ...) -> None: ...
+    max_crashes: int
+    on_poison: PoisonAction
+    def __init__(self, version: _Optional[str] = ..., input_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., triggers: _Optional[_Iterable[_Union[EventTrigger, _Mapping]]] = ..., max_concurrency: _Optional[int] = ..., max_concurrency_per_key: _Optional[int] = ..., retry_policy: _Optional[_Union[_common_pb2.RetryPolicy, _Mapping]] = ..., workers_online: _Optional[int] = ..., run_counts: _Optional[_Iterable[_Union[RunCount, _Mapping]]] = ..., registered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_seen_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., priority: _Optional[int] = ..., max_crashes: _Optional[int] = ..., on_poison: _Optional[_Union[PoisonAction, str]] = ...) -> None: ...
 
 class RunCount(_message.Message):
     __slots__ = ("status", "count")
@@ -75,7 +97,7 @@ class RunCount(_message.Message):
     def __init__(self, status: _Optional[_Union[_workflow_run_pb2.WorkflowRunStatus, str]] = ..., count: _Optional[int] = ...) -> None: ...
 
 class Workflow(_message.Message):
-    __slots__ = ("workflow_name", "versions", "paused", "input_schema", "triggers", "max_concurrency", "max_concurrency_per_key", "run_counts", "last_seen_at", "paused_reason", "paused_at", "workers_online")
+    __slots__ = ("workflow_name", "versions", "paused", "input_schema", "triggers", "max_concurrency", "max_concurrency_per_key", "run_counts", "last_seen_at", "paused_reason", "paused_at", "workers_online", "max_crashes", "on_poison")
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     VERSIONS_FIELD_NUMBER: _ClassVar[int]
     PAUSED_FIELD_NUMBER: _ClassVar[int]
@@ -88,6 +110,8 @@ class Workflow(_message.Message):
     PAUSED_REASON_FIELD_NUMBER: _ClassVar[int]
     PAUSED_AT_FIELD_NUMBER: _ClassVar[int]
     WORKERS_ONLINE_FIELD_NUMBER: _ClassVar[int]
+    MAX_CRASHES_FIELD_NUMBER: _ClassVar[int]
+    ON_POISON_FIELD_NUMBER: _ClassVar[int]
     workflow_name: str
     versions: _containers.RepeatedCompositeFieldContainer[WorkflowVersion]
     paused: bool
@@ -100,7 +124,9 @@ class Workflow(_message.Message):
     paused_reason: str
     paused_at: _timestamp_pb2.Timestamp
     workers_online: int
-    def __init__(self, workflow_name: _Optional[str] = ..., versions: _Optional[_Iterable[_Union[WorkflowVersion, _Mapping]]] = ..., paused: _Optional[bool] = ..., input_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., triggers: _Optional[_Iterable[_Union[EventTrigger, _Mapping]]] = ..., max_concurrency: _Optional[int] = ..., max_concurrency_per_key: _Optional[int] = ..., run_counts: _Optional[_Iterable[_Union[RunCount, _Mapping]]] = ..., last_seen_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., paused_reason: _Optional[str] = ..., paused_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workers_online: _Optional[int] = ...) -> None: ...
+    max_crashes: int
+    on_poison: PoisonAction
+    def __init__(self, workflow_name: _Optional[str] = ..., versions: _Optional[_Iterable[_Union[WorkflowVersion, _Mapping]]] = ..., paused: _Optional[bool] = ..., input_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., triggers: _Optional[_Iterable[_Union[EventTrigger, _Mapping]]] = ..., max_concurrency: _Optional[int] = ..., max_concurrency_per_key: _Optional[int] = ..., run_counts: _Optional[_Iterable[_Union[RunCount, _Mapping]]] = ..., last_seen_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., paused_reason: _Optional[str] = ..., paused_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workers_online: _Optional[int] = ..., max_crashes: _Optional[int] = ..., on_poison: _Optional[_Union[PoisonAction, str]] = ...) -> None: ...
 
 class WorkerWorkflow(_message.Message):
     __slots__ = ("workflow_name", "version")

@@ -50,8 +50,12 @@ async def claim(db: Database, params: RunClaimParams) -> RunClaimResult:
 
 def _report(events: StoreEvents, rows: list[Row]) -> None:
     """Report what a run_claim statement did: claims, lease expiries, deadline failures,
-    poison runs failed."""
+    poison runs failed or put back with their workflow paused."""
     for row in rows:
+        if row["ending"] == "PAUSED":
+            events.lease_expired(row["namespace_id"], row["workflow_name"])
+            events.run_poison_paused(row["namespace_id"], row["workflow_name"])
+            continue
         if row["status"] == RunStatus.FAILED:
             crashed = row["ending"] == "CRASHED"
             if crashed:

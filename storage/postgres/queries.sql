@@ -320,6 +320,41 @@ NOT EXISTS (SELECT 1 FROM full_groups AS f
         AND (f.concurrency_key IS NULL
             OR f.concurrency_key = stepline_workflow_runs.concurrency_key))
 
+-- fragment: run_definition
+-- The registered definition of the code that crashed an expired run, for its crash limit
+-- and poison policy: the run's version's; for a run with no version (a schedule's fire,
+-- a start before anything registered) the version the worker that lost the lease
+-- registered. Primary-key lookups only.
+FROM stepline_workflow_versions AS d
+WHERE d.namespace_id = stepline_workflow_runs.namespace_id
+    AND d.workflow_name = stepline_workflow_runs.workflow_name
+    AND d.version = CASE WHEN stepline_workflow_runs.version <> ''
+        THEN stepline_workflow_runs.version
+        ELSE coalesce((SELECT lost.version FROM stepline_worker_workflows AS lost
+            WHERE lost.namespace_id = stepline_workflow_runs.namespace_id
+                AND lost.worker_id = stepline_workflow_runs.worker_id
+                AND lost.workflow_name = stepline_workflow_runs.workflow_name), '') END
+
+-- fragment: poison_pause
+-- The workflows of the poison runs a claim put back (ending PAUSED) are paused, as
+-- PauseWorkflow pauses them, with a reason naming the run and its crashes (one run per
+-- workflow when a claim finds several); an earlier pause's paused_at is kept.
+INSERT INTO stepline_workflows AS w (namespace_id, workflow_name, paused, paused_reason, paused_at)
+SELECT c.namespace_id, c.workflow_name, true,
+    'poison run ' || c.id || ': its workers crashed ' || c.crash_count
+        || ' times in a row with no step completed (on_poison=pause)',
+    now()
+FROM claimed AS c
+WHERE c.ending = 'PAUSED'
+    AND NOT EXISTS (SELECT 1 FROM claimed AS first
+        WHERE first.ending = 'PAUSED' AND first.workflow_name = c.workflow_name
+            AND first.id < c.id)
+ON CONFLICT (namespace_id, workflow_name) DO UPDATE SET
+    paused = true,
+    paused_reason = excluded.paused_reason,
+    paused_at = coalesce(w.paused_at, now())
+RETURNING w.workflow_name
+
 -- name: run_claim
 -- Due PENDING/SLEEPING runs first, by priority (1 first) then oldest first, then RUNNING
 -- runs whose lease expired (their available_at is the lease expiry), oldest first,
@@ -328,8 +363,11 @@ NOT EXISTS (SELECT 1 FROM full_groups AS f
 -- the rest) and do not count against max_runs. Open step attempts are closed: a woken
 -- run's sleep completes, an expired lease's attempts fail.
 -- An expired lease taken back counts a crash (crash_count + 1), or starts the count again
--- at 1 when a step completed since that lease's claim (claimed_at); a run reaching
--- %(max_crashes)s (0: no limit) is FAILED with %(crashed_error)s instead of claimed.
+-- at 1 when a step completed since that lease's claim (claimed_at). A run reaching its
+-- crash limit (its definition's max_crashes, else %(max_crashes)s; 0: no limit) is a
+-- poison run, handled by its definition's on_poison instead of claimed: FAIL makes it
+-- FAILED with %(crashed_error)s; PAUSE pauses its workflow (the reason names the run and
+-- its crashes) and puts the run back to PENDING, all in this statement.
 -- A due run of a workflow with concurrency limits is claimed only if it takes a slot
 -- (stepline_slot_take, migration 0008), oldest first; the others stay PENDING.
 WITH {{full_groups}}, overdue AS (
@@ -368,7 +406,9 @@ WITH {{full_groups}}, overdue AS (
         CASE WHEN EXISTS (SELECT 1 FROM stepline_step_attempts AS h
                 WHERE h.workflow_run_id = stepline_workflow_runs.id AND h.status = 'COMPLETED'
                     AND h.finished_at >= stepline_workflow_runs.claimed_at)
-            THEN 1 ELSE crash_count + 1 END AS crashes
+            THEN 1 ELSE crash_count + 1 END AS crashes,
+        coalesce((SELECT d.max_crashes {{run_definition}}), %(max_crashes)s) AS crash_limit,
+        coalesce((SELECT d.on_poison {{run_definition}}), 'FAIL') AS on_poison
     FROM stepline_workflow_runs
     WHERE namespace_id = %(namespace_id)s AND task_queue = %(task_queue)s
         AND status = 'RUNNING' AND available_at <= now()
@@ -390,28 +430,36 @@ WITH {{full_groups}}, overdue AS (
     ) AS o
     WHERE stepline_slot_take(o.id, %(namespace_id)s, o.workflow_name, o.concurrency_key)
 ), picked AS (
-    -- ending: NULL for a claim, else why the run is failed instead.
+    -- ending: NULL for a claim, else why the run is not claimed: DEADLINE or CRASHED
+    -- (failed), PAUSED (a poison run put back, its workflow paused).
     SELECT id, status AS previous_status, available_at AS due_at, NULL::text AS ending,
         NULL::integer AS crashes, id IN (SELECT id FROM admitted) AS takes_slot
     FROM ready
     WHERE id NOT IN (SELECT id FROM limited) OR id IN (SELECT id FROM admitted)
     UNION ALL
     SELECT id, status, available_at,
-        CASE WHEN %(max_crashes)s > 0 AND crashes >= %(max_crashes)s THEN 'CRASHED' END,
+        CASE WHEN crash_limit > 0 AND crashes >= crash_limit THEN
+            CASE on_poison WHEN 'PAUSE' THEN 'PAUSED' ELSE 'CRASHED' END END,
         crashes, false
     FROM expired
     UNION ALL
     SELECT id, status, available_at, 'DEADLINE', NULL, false FROM overdue
 ), claimed AS (
+    -- A poison run PAUSED goes back to PENDING as a release leaves a run (no lease, no
+    -- worker, due at once), its crash_count kept: ResumeWorkflow starts it again at 0.
     UPDATE stepline_workflow_runs AS r SET
-        status = CASE WHEN p.ending IS NULL THEN 'RUNNING' ELSE 'FAILED' END,
-        lease_id = CASE WHEN p.ending IS NULL THEN gen_random_uuid() ELSE r.lease_id END,
+        status = CASE WHEN p.ending IS NULL THEN 'RUNNING'
+            WHEN p.ending = 'PAUSED' THEN 'PENDING' ELSE 'FAILED' END,
+        lease_id = CASE WHEN p.ending IS NULL THEN gen_random_uuid()
+            WHEN p.ending <> 'PAUSED' THEN r.lease_id END,
         lease_expires_at = CASE WHEN p.ending IS NULL THEN now() + %(lease_duration)s END,
-        available_at = CASE WHEN p.ending IS NULL THEN now() + %(lease_duration)s END,
-        worker_id = CASE WHEN p.ending IS NULL THEN %(worker_id)s ELSE r.worker_id END,
+        available_at = CASE WHEN p.ending IS NULL THEN now() + %(lease_duration)s
+            WHEN p.ending = 'PAUSED' THEN now() END,
+        worker_id = CASE WHEN p.ending IS NULL THEN %(worker_id)s
+            WHEN p.ending <> 'PAUSED' THEN r.worker_id END,
         started_at = CASE WHEN p.ending IS NULL THEN coalesce(r.started_at, now())
             ELSE r.started_at END,
-        finished_at = CASE WHEN p.ending IS NOT NULL THEN now() END,
+        finished_at = CASE WHEN p.ending <> 'PAUSED' THEN now() END,
         error = CASE p.ending WHEN 'DEADLINE' THEN %(deadline_error)s::json
             WHEN 'CRASHED' THEN %(crashed_error)s::json ELSE r.error END,
         crash_count = coalesce(p.crashes, r.crash_count),
@@ -444,6 +492,9 @@ WITH {{full_groups}}, overdue AS (
     FROM claimed AS c
     WHERE s.workflow_run_id = c.id AND s.status = 'RUNNING'
     RETURNING s.id
+), poison_paused AS (
+    -- PostgreSQL runs a data-changing CTE whether or not the statement reads it.
+    {{poison_pause}}
 )
 SELECT * FROM claimed
 
@@ -1181,11 +1232,11 @@ ON CONFLICT (namespace_id, workflow_name) DO NOTHING
 -- The latest registration describes the version; registered_at stays the first one's.
 INSERT INTO stepline_workflow_versions (
     namespace_id, workflow_name, version, input_schema, triggers, retry_policy,
-    max_concurrency, max_concurrency_per_key, priority
+    max_concurrency, max_concurrency_per_key, priority, max_crashes, on_poison
 ) VALUES (
     %(namespace_id)s, %(workflow_name)s, %(version)s, %(input_schema)s::json,
     %(triggers)s::json, %(retry_policy)s::json, %(max_concurrency)s,
-    %(max_concurrency_per_key)s, %(priority)s
+    %(max_concurrency_per_key)s, %(priority)s, %(max_crashes)s, %(on_poison)s
 )
 ON CONFLICT (namespace_id, workflow_name, version) DO UPDATE SET
     input_schema = excluded.input_schema,
@@ -1193,7 +1244,9 @@ ON CONFLICT (namespace_id, workflow_name, version) DO UPDATE SET
     retry_policy = excluded.retry_policy,
     max_concurrency = excluded.max_concurrency,
     max_concurrency_per_key = excluded.max_concurrency_per_key,
-    priority = excluded.priority
+    priority = excluded.priority,
+    max_crashes = excluded.max_crashes,
+    on_poison = excluded.on_poison
 
 -- name: workflow_limits_update
 -- The workflow's limits are its newest registered version's (the version first registered
@@ -1302,6 +1355,13 @@ ON CONFLICT (namespace_id, workflow_name) DO UPDATE SET
 UPDATE stepline_workflows SET paused = false, paused_reason = '', paused_at = NULL
 WHERE namespace_id = %(namespace_id)s AND workflow_name = %(workflow_name)s
 
+-- name: workflow_crashes_reset
+-- ResumeWorkflow gives the workflow's PENDING runs a fresh crash count (a poison run its
+-- policy put back gets max_crashes claims again); the partial index holds only those runs.
+UPDATE stepline_workflow_runs SET crash_count = 0
+WHERE namespace_id = %(namespace_id)s AND workflow_name = %(workflow_name)s
+    AND status = 'PENDING' AND crash_count > 0
+
 -- name: workflow_queues
 -- The queues holding the workflow's unfinished runs: woken when it resumes.
 SELECT DISTINCT task_queue FROM stepline_workflow_runs
@@ -1322,6 +1382,31 @@ INSERT INTO stepline_schedules (
 )
 ON CONFLICT (namespace_id, schedule_id) DO NOTHING
 RETURNING *
+
+-- name: schedule_register
+-- The schedule of a workflow definition (@workflow(schedule=...)), kept by its workers'
+-- registrations: created when missing; updated, with its next fire from now, when its
+-- cron expression, time zone, workflow or queue differ; else left alone. Its paused
+-- state, fire history and other settings are kept.
+INSERT INTO stepline_schedules AS s (
+    namespace_id, schedule_id, cron, fire_interval, timezone, workflow_name, version,
+    task_queue, input, priority, overlap, catchup_window, paused, next_fire_at
+) VALUES (
+    %(namespace_id)s, %(schedule_id)s, %(cron)s, %(fire_interval)s, %(timezone)s,
+    %(workflow_name)s, %(version)s, %(task_queue)s, %(input)s::json, %(priority)s,
+    %(overlap)s, %(catchup_window)s, %(paused)s, %(next_fire_at)s
+)
+ON CONFLICT (namespace_id, schedule_id) DO UPDATE SET
+    cron = excluded.cron,
+    fire_interval = excluded.fire_interval,
+    timezone = excluded.timezone,
+    workflow_name = excluded.workflow_name,
+    task_queue = excluded.task_queue,
+    next_fire_at = excluded.next_fire_at,
+    updated_at = now()
+WHERE (s.cron, s.fire_interval, s.timezone, s.workflow_name, s.task_queue)
+    IS DISTINCT FROM (excluded.cron, excluded.fire_interval, excluded.timezone,
+        excluded.workflow_name, excluded.task_queue)
 
 -- name: schedule_get
 SELECT * FROM stepline_schedules

@@ -20,6 +20,7 @@ from storage.registry import (
     workers_from_rows,
     workflows_from_rows,
 )
+from storage.schedules import schedule_insert_params
 
 
 async def register(db: Database, params: WorkerRegisterParams) -> Worker:
@@ -43,9 +44,13 @@ async def register(db: Database, params: WorkerRegisterParams) -> Worker:
                     "max_concurrency": definition.max_concurrency,
                     "max_concurrency_per_key": definition.max_concurrency_per_key,
                     "priority": definition.priority,
+                    "max_crashes": definition.max_crashes,
+                    "on_poison": definition.on_poison.value,
                 },
             )
             await _update_limits(conn, {**worker, **named})
+        for schedule in params.schedules:
+            await fetch(conn, "schedule_register", schedule_insert_params(schedule, CODEC))
         (registered,) = await _workers(conn, params.namespace_id, params.worker_id, None, params)
     return registered
 
@@ -123,6 +128,7 @@ async def pause(db: Database, params: WorkflowPauseParams) -> Workflow:
             await fetch(conn, "workflow_pause", {**named, "reason": params.reason})
         else:
             await fetch(conn, "workflow_resume", named)
+            await fetch(conn, "workflow_crashes_reset", named)
             # Wake the polls of every server: the workflow's due runs are claimable again.
             for queue in await fetch(conn, "workflow_queues", named):
                 await fetch(conn, "run_notify", {**named, "task_queue": queue["task_queue"]})

@@ -10,6 +10,7 @@ import sqlite3
 import uuid
 
 from storage.records import RunClaimParams, RunClaimResult, RunStatus
+from storage.registry import PoisonAction
 from storage.rows import claimed_runs, next_due_in
 from storage.rules import LEASE_EXPIRED_ERROR, WORKER_CRASHED_ERROR
 from storage.sqlite.codec import CODEC, interval_micros
@@ -23,10 +24,13 @@ def claim(tx: Tx, params: RunClaimParams) -> RunClaimResult:
         fail_overdue_one(tx, row["id"])
     candidates = []
     for candidate in tx.rows("run_claim_candidates", **queue, limit=max(params.max_runs, 0)):
-        if _poisoned(params, candidate):
+        if not _poisoned(params, candidate):
+            if not candidate["limited"] or _slot_taken(tx, params, candidate):
+                candidates.append(candidate)
+        elif candidate["on_poison"] == PoisonAction.PAUSE:
+            _put_back_and_pause(tx, candidate)
+        else:
             _fail_crashed(tx, candidate)
-        elif not candidate["limited"] or _slot_taken(tx, params, candidate):
-            candidates.append(candidate)
     if not candidates:
         return RunClaimResult([], next_due_in(tx.one("run_next_due", **queue), CODEC))
     rows = [_claim_one(tx, params, candidate) for candidate in candidates]
@@ -81,8 +85,29 @@ def _slot_taken(tx: Tx, params: RunClaimParams, candidate: sqlite3.Row) -> bool:
 
 
 def _poisoned(params: RunClaimParams, candidate: sqlite3.Row) -> bool:
+    """Whether an expired lease's run reached its crash limit: its definition's, else the
+    server's (0: no limit)."""
     crashes = candidate["crashes"]
-    return crashes is not None and params.max_crashes > 0 and crashes >= params.max_crashes
+    limit = candidate["crash_limit"]
+    if limit is None:
+        limit = params.max_crashes
+    return crashes is not None and limit > 0 and crashes >= limit
+
+
+def _put_back_and_pause(tx: Tx, candidate: sqlite3.Row) -> None:
+    """A poison run of a definition with on_poison PAUSE: back to PENDING, and its
+    workflow paused."""
+    row = tx.one("run_put_back_poisoned", run_id=candidate["id"], crashes=candidate["crashes"])
+    close_open_steps(tx, row["id"], LEASE_EXPIRED_ERROR)
+    tx.execute(
+        "workflow_pause_poisoned",
+        namespace_id=row["namespace_id"],
+        workflow_name=row["workflow_name"],
+        run_id=row["id"],
+        crashes=row["crash_count"],
+    )
+    tx.events.lease_expired(row["namespace_id"], row["workflow_name"])
+    tx.events.run_poison_paused(row["namespace_id"], row["workflow_name"])
 
 
 def _fail_crashed(tx: Tx, candidate: sqlite3.Row) -> None:

@@ -256,20 +256,22 @@ AND (NOT EXISTS (SELECT 1 FROM stepline_worker_workflows AS served
 -- name: run_claim_candidates
 -- Due PENDING/SLEEPING runs by priority (1 first) then oldest first, then RUNNING runs
 -- whose lease expired, oldest first, with the crashes they count: crash_count + 1, or 1
--- again when a step completed since the lost lease's claim (claimed_at). One range read
+-- again when a step completed since the lost lease's claim (claimed_at), and their
+-- definition's crash limit (NULL: the server's) and poison policy. One range read
 -- of the claim_ready index per priority, each stopping at its first run not yet due, so
 -- runs parked in the future are never walked over; the merge orders at most 6 x :limit
 -- rows. `limited`: whether the run must take a slot (run_slot_take) to be claimed; runs of
 -- a full workflow or key are passed over (within_limits).
 WITH {{full_groups}}
-SELECT id, status, available_at, crashes, workflow_name, concurrency_key,
+SELECT id, status, available_at, crashes, crash_limit, on_poison, workflow_name,
+    concurrency_key,
     tier = 0 AND EXISTS (SELECT 1 FROM stepline_workflows AS w
         WHERE w.namespace_id = :namespace_id AND w.workflow_name = candidate.workflow_name
             AND (w.max_concurrency > 0 OR w.max_concurrency_per_key > 0)) AS limited
 FROM (
     SELECT * FROM (
         SELECT id, status, 0 AS tier, 1 AS priority, available_at, NULL AS crashes,
-            workflow_name, concurrency_key
+            NULL AS crash_limit, NULL AS on_poison, workflow_name, concurrency_key
         FROM stepline_workflow_runs
         WHERE priority = 1 AND {{claim_ready_queue}}
         ORDER BY available_at, id
@@ -278,7 +280,7 @@ FROM (
     UNION ALL
     SELECT * FROM (
         SELECT id, status, 0 AS tier, 2 AS priority, available_at, NULL AS crashes,
-            workflow_name, concurrency_key
+            NULL AS crash_limit, NULL AS on_poison, workflow_name, concurrency_key
         FROM stepline_workflow_runs
         WHERE priority = 2 AND {{claim_ready_queue}}
         ORDER BY available_at, id
@@ -287,7 +289,7 @@ FROM (
     UNION ALL
     SELECT * FROM (
         SELECT id, status, 0 AS tier, 3 AS priority, available_at, NULL AS crashes,
-            workflow_name, concurrency_key
+            NULL AS crash_limit, NULL AS on_poison, workflow_name, concurrency_key
         FROM stepline_workflow_runs
         WHERE priority = 3 AND {{claim_ready_queue}}
         ORDER BY available_at, id
@@ -296,7 +298,7 @@ FROM (
     UNION ALL
     SELECT * FROM (
         SELECT id, status, 0 AS tier, 4 AS priority, available_at, NULL AS crashes,
-            workflow_name, concurrency_key
+            NULL AS crash_limit, NULL AS on_poison, workflow_name, concurrency_key
         FROM stepline_workflow_runs
         WHERE priority = 4 AND {{claim_ready_queue}}
         ORDER BY available_at, id
@@ -305,7 +307,7 @@ FROM (
     UNION ALL
     SELECT * FROM (
         SELECT id, status, 0 AS tier, 5 AS priority, available_at, NULL AS crashes,
-            workflow_name, concurrency_key
+            NULL AS crash_limit, NULL AS on_poison, workflow_name, concurrency_key
         FROM stepline_workflow_runs
         WHERE priority = 5 AND {{claim_ready_queue}}
         ORDER BY available_at, id
@@ -319,6 +321,8 @@ FROM (
                       AND h.status = 'COMPLETED'
                       AND h.finished_at >= stepline_workflow_runs.claimed_at)
                 THEN 1 ELSE crash_count + 1 END AS crashes,
+            (SELECT d.max_crashes {{run_definition}}) AS crash_limit,
+            (SELECT d.on_poison {{run_definition}}) AS on_poison,
             workflow_name, concurrency_key
         FROM stepline_workflow_runs
         WHERE namespace_id = :namespace_id AND task_queue = :task_queue
@@ -332,6 +336,21 @@ FROM (
 ) AS candidate
 ORDER BY tier, priority, available_at, id
 LIMIT :limit
+
+-- fragment: run_definition
+-- The registered definition of the code that crashed an expired run, for its crash limit
+-- and poison policy: the run's version's; for a run with no version (a schedule's fire,
+-- a start before anything registered) the version the worker that lost the lease
+-- registered. Primary-key lookups only.
+FROM stepline_workflow_versions AS d
+WHERE d.namespace_id = stepline_workflow_runs.namespace_id
+    AND d.workflow_name = stepline_workflow_runs.workflow_name
+    AND d.version = CASE WHEN stepline_workflow_runs.version <> ''
+        THEN stepline_workflow_runs.version
+        ELSE coalesce((SELECT lost.version FROM stepline_worker_workflows AS lost
+            WHERE lost.namespace_id = stepline_workflow_runs.namespace_id
+                AND lost.worker_id = stepline_workflow_runs.worker_id
+                AND lost.workflow_name = stepline_workflow_runs.workflow_name), '') END
 
 -- fragment: claim_ready_queue
 -- The due PENDING/SLEEPING runs of the queue (of each priority, in run_claim_candidates).
@@ -411,6 +430,31 @@ SET status = 'FAILED', error = :error, crash_count = :crashes, finished_at = :no
     lease_expires_at = NULL, available_at = NULL, wake_up_at = NULL, updated_at = :now
 WHERE id = :run_id AND status = 'RUNNING'
 RETURNING id, namespace_id, workflow_name
+
+-- name: run_put_back_poisoned
+-- A poison run of a definition with on_poison PAUSE: back to PENDING as a release leaves
+-- a run (no lease, no worker, due at once), its crash_count kept until ResumeWorkflow.
+UPDATE stepline_workflow_runs
+SET status = 'PENDING', crash_count = :crashes, lease_id = NULL, lease_expires_at = NULL,
+    worker_id = NULL, available_at = :now, wake_up_at = NULL, updated_at = :now
+WHERE id = :run_id AND status = 'RUNNING'
+RETURNING id, namespace_id, workflow_name, crash_count
+
+-- name: workflow_pause_poisoned
+-- The poison run's workflow is paused, as PauseWorkflow pauses it, with a reason naming
+-- the run and its crashes.
+INSERT INTO stepline_workflows (
+    namespace_id, workflow_name, paused, paused_reason, paused_at, created_at
+) VALUES (:namespace_id, :workflow_name, 1,
+    'poison run ' || :run_id || ': its workers crashed ' || :crashes
+        || ' times in a row with no step completed (on_poison=pause)',
+    :now, :now)
+ON CONFLICT (namespace_id, workflow_name) DO UPDATE SET
+    paused = 1,
+    -- A second poison run in the same claim keeps the first one's reason.
+    paused_reason = CASE WHEN stepline_workflows.paused THEN stepline_workflows.paused_reason
+        ELSE excluded.paused_reason END,
+    paused_at = coalesce(stepline_workflows.paused_at, :now)
 
 -- name: steps_complete_open_sleep
 -- A SLEEPING run was claimed: its sleep is over.
@@ -888,11 +932,11 @@ ON CONFLICT (namespace_id, workflow_name) DO NOTHING
 -- The latest registration describes the version; registered_at stays the first one's.
 INSERT INTO stepline_workflow_versions (
     namespace_id, workflow_name, version, input_schema, triggers, retry_policy,
-    max_concurrency, max_concurrency_per_key, priority, registered_at
+    max_concurrency, max_concurrency_per_key, priority, max_crashes, on_poison, registered_at
 ) VALUES (
     :namespace_id, :workflow_name, :version, :input_schema,
     :triggers, :retry_policy, :max_concurrency,
-    :max_concurrency_per_key, :priority, :now
+    :max_concurrency_per_key, :priority, :max_crashes, :on_poison, :now
 )
 ON CONFLICT (namespace_id, workflow_name, version) DO UPDATE SET
     input_schema = excluded.input_schema,
@@ -900,7 +944,9 @@ ON CONFLICT (namespace_id, workflow_name, version) DO UPDATE SET
     retry_policy = excluded.retry_policy,
     max_concurrency = excluded.max_concurrency,
     max_concurrency_per_key = excluded.max_concurrency_per_key,
-    priority = excluded.priority
+    priority = excluded.priority,
+    max_crashes = excluded.max_crashes,
+    on_poison = excluded.on_poison
 
 -- name: workflow_limits_update
 -- The workflow's limits are its newest registered version's (the version first registered
@@ -1016,6 +1062,13 @@ ON CONFLICT (namespace_id, workflow_name) DO UPDATE SET
 UPDATE stepline_workflows SET paused = 0, paused_reason = '', paused_at = NULL
 WHERE namespace_id = :namespace_id AND workflow_name = :workflow_name
 
+-- name: workflow_crashes_reset
+-- ResumeWorkflow gives the workflow's PENDING runs a fresh crash count (a poison run its
+-- policy put back gets max_crashes claims again); the partial index holds only those runs.
+UPDATE stepline_workflow_runs SET crash_count = 0
+WHERE namespace_id = :namespace_id AND workflow_name = :workflow_name
+    AND status = 'PENDING' AND crash_count > 0
+
 -- name: workflow_queues
 -- The queues holding the workflow's unfinished runs: woken when it resumes (in process).
 SELECT DISTINCT task_queue FROM stepline_workflow_runs
@@ -1037,6 +1090,34 @@ INSERT INTO stepline_schedules (
 )
 ON CONFLICT (namespace_id, schedule_id) DO NOTHING
 RETURNING *
+
+-- name: schedule_register
+-- The schedule of a workflow definition (@workflow(schedule=...)), kept by its workers'
+-- registrations: created when missing; updated, with its next fire from now, when its
+-- cron expression, time zone, workflow or queue differ; else left alone. Its paused
+-- state, fire history and other settings are kept.
+INSERT INTO stepline_schedules (
+    namespace_id, schedule_id, cron, fire_interval, timezone, workflow_name, version,
+    task_queue, input, priority, overlap, catchup_window, paused, next_fire_at,
+    created_at, updated_at
+) VALUES (
+    :namespace_id, :schedule_id, :cron, :fire_interval, :timezone, :workflow_name,
+    :version, :task_queue, :input, :priority, :overlap, :catchup_window, :paused,
+    :next_fire_at, :now, :now
+)
+ON CONFLICT (namespace_id, schedule_id) DO UPDATE SET
+    cron = excluded.cron,
+    fire_interval = excluded.fire_interval,
+    timezone = excluded.timezone,
+    workflow_name = excluded.workflow_name,
+    task_queue = excluded.task_queue,
+    next_fire_at = excluded.next_fire_at,
+    updated_at = :now
+WHERE stepline_schedules.cron IS NOT excluded.cron
+    OR stepline_schedules.fire_interval IS NOT excluded.fire_interval
+    OR stepline_schedules.timezone IS NOT excluded.timezone
+    OR stepline_schedules.workflow_name IS NOT excluded.workflow_name
+    OR stepline_schedules.task_queue IS NOT excluded.task_queue
 
 -- name: schedule_get
 SELECT * FROM stepline_schedules

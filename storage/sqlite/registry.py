@@ -16,6 +16,7 @@ from storage.registry import (
     workers_from_rows,
     workflows_from_rows,
 )
+from storage.schedules import schedule_insert_params
 from storage.sqlite.codec import CODEC, interval_micros
 from storage.sqlite.database import Tx
 
@@ -38,8 +39,12 @@ def register(tx: Tx, params: WorkerRegisterParams) -> Worker:
             max_concurrency=definition.max_concurrency,
             max_concurrency_per_key=definition.max_concurrency_per_key,
             priority=definition.priority,
+            max_crashes=definition.max_crashes,
+            on_poison=definition.on_poison.value,
         )
         _update_limits(tx, params.namespace_id, definition.workflow_name)
+    for schedule in params.schedules:
+        tx.execute("schedule_register", **schedule_insert_params(schedule, CODEC))
     (registered,) = _workers(tx, params.namespace_id, params.worker_id, None, params)
     return registered
 
@@ -115,6 +120,7 @@ def pause(tx: Tx, params: WorkflowPauseParams) -> tuple[Workflow, list[str]]:
         tx.execute("workflow_pause", **named, reason=params.reason)
     else:
         tx.execute("workflow_resume", **named)
+        tx.execute("workflow_crashes_reset", **named)
         queues = [row["task_queue"] for row in tx.rows("workflow_queues", **named)]
     get = WorkflowGetParams(params.namespace_id, params.workflow_name, params.online_window)
     return get_workflow(tx, get), queues

@@ -21,7 +21,7 @@ def ns(address: str) -> str:
     return name
 
 
-def _register(address: str, ns: str) -> None:
+def _register(address: str, ns: str, *workflows: rg.WorkflowDefinition) -> None:
     with grpc.insecure_channel(address) as channel:
         stub = wk_grpc.WorkerServiceStub(channel)  # type: ignore[no-untyped-call]
         stub.RegisterWorker(
@@ -29,7 +29,8 @@ def _register(address: str, ns: str) -> None:
                 namespace_id=ns,
                 worker_id="cli-worker",
                 task_queue="orders",
-                workflows=[
+                workflows=workflows
+                or [
                     rg.WorkflowDefinition(
                         workflow_name="fulfil",
                         version="7",
@@ -67,3 +68,15 @@ def test_runs_start__warns_about_a_workflow_no_worker_registered(cli: Cli, ns: s
     result = cli.ok("--namespace", ns, "--output", "json", "runs", "start", "ghost")
     assert result.json()["workflowName"] == "ghost"
     assert "warning: no worker ever registered workflow 'ghost'" in result.err
+
+
+def test_workflows_get__shows_each_versions_poison_policy(cli: Cli, ns: str) -> None:
+    _register(
+        cli.address,
+        ns,
+        rg.WorkflowDefinition(
+            workflow_name="ledger", version="2", max_crashes=2, on_poison=rg.POISON_ACTION_PAUSE
+        ),
+    )
+    shown = cli.ok("--namespace", ns, "workflows", "get", "ledger").out
+    assert "POISON RUNS" in shown and "pause after 2 crashes" in shown

@@ -68,6 +68,10 @@ class Recorder(StoreEvents):
         if namespace_id == self.ns:
             self.events.append(("run_poisoned", workflow_name))
 
+    def run_poison_paused(self, namespace_id: str, workflow_name: str) -> None:
+        if namespace_id == self.ns:
+            self.events.append(("run_poison_paused", workflow_name))
+
     def take(self) -> list[Event]:
         taken, self.events = self.events, []
         return taken

@@ -73,6 +73,8 @@ SQLITE_ONLY = {
     "run_claim_candidates": "the claim in steps (PostgreSQL's run_claim does it all at once)",
     "steps_complete_open_sleep": "the claim in steps (PostgreSQL's run_claim does it all at once)",
     "run_fail_crashed": "the claim in steps (PostgreSQL's run_claim does it all at once)",
+    "run_put_back_poisoned": "the claim in steps (PostgreSQL's run_claim does it all at once)",
+    "workflow_pause_poisoned": "the claim in steps (PostgreSQL's run_claim does it all at once)",
     "savepoint": "group commit: each call of a batch in a savepoint (PostgreSQL: one "
     "statement over arrays)",
     "savepoint_release": "group commit (PostgreSQL: one statement over arrays)",

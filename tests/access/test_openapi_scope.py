@@ -1,0 +1,78 @@
+"""The namespaced OpenAPI document with auth required, through the real gateway: a
+namespace's input schemas go only to a key that can read it (no key 401, another
+namespace's key 403, in the JSON error body); the public document needs no key and
+holds no namespace's schemas."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest_asyncio
+
+from gateway.serve import HttpServer
+from stepline._convert import fill_struct
+from stepline.v1 import registry_pb2 as rg
+from tests.access.conftest import Secured
+from tests.gateway.conftest import start_gateway
+
+SECRET_FIELD = "account_number"
+
+
+@pytest_asyncio.fixture
+async def http(secured: Secured) -> AsyncIterator[httpx.AsyncClient]:
+    definition = rg.WorkflowDefinition(workflow_name="payout", version="1")
+    fill_struct(definition.input_schema, {"properties": {SECRET_FIELD: {"type": "string"}}}, "s")
+    await secured.api.worker.RegisterWorker(
+        rg.RegisterWorkerRequest(namespace_id=secured.a, worker_id="w", workflows=[definition]),
+        metadata=secured.as_("worker"),
+    )
+    gateway: HttpServer = await start_gateway(secured.api.server.address)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://{gateway.address}", timeout=30) as client:
+            yield client
+    finally:
+        await gateway.stop()
+
+
+def _auth(secured: Secured, key: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {secured.secrets[key]}"}
+
+
+async def test_openapi_scope__a_reader_of_the_namespace_gets_its_schemas(
+    secured: Secured, http: httpx.AsyncClient
+) -> None:
+    response = await http.get(
+        "/openapi.json", params={"namespace": secured.a}, headers=_auth(secured, "reader")
+    )
+    assert response.status_code == 200
+    assert SECRET_FIELD in response.text
+    assert response.headers["vary"] == "Authorization"
+
+
+async def test_openapi_scope__no_key_is_401_and_leaks_nothing(
+    secured: Secured, http: httpx.AsyncClient
+) -> None:
+    response = await http.get("/openapi.json", params={"namespace": secured.a})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert response.json()["details"][0]["reason"] == "UNAUTHENTICATED"
+    assert SECRET_FIELD not in response.text
+
+
+async def test_openapi_scope__another_namespaces_key_is_403(
+    secured: Secured, http: httpx.AsyncClient
+) -> None:
+    response = await http.get(
+        "/openapi.json", params={"namespace": secured.b}, headers=_auth(secured, "admin")
+    )
+    assert response.status_code == 403
+    assert response.json()["details"][0]["reason"] == "PERMISSION_DENIED"
+
+
+async def test_openapi_scope__the_public_document_needs_no_key_and_holds_no_schemas(
+    secured: Secured, http: httpx.AsyncClient
+) -> None:
+    response = await http.get("/openapi.json")
+    assert response.status_code == 200
+    assert SECRET_FIELD not in response.text
