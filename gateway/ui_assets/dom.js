@@ -121,3 +121,10 @@ export function announce(message, kind = "info") {
     status.className = "toast";
   }, 6000);
 }
+
+// A table row whose cells carry their column's name (data-label), so that on a phone a
+// `.stacked` table shows each row as a card of "label value" lines (app.css).
+export function labelledRow(attrs, columns, cells) {
+  cells.forEach((cell, i) => cell.setAttribute("data-label", columns[i]));
+  return h("tr", attrs, cells);
+}

@@ -1,0 +1,99 @@
+// One workflow: its pause state, versions (workers online, runs by status), triggers and
+// limits, and a "Start a run" form built from the chosen version's input schema.
+
+import { workflows, workers } from "../api.js";
+import { detailRow as row, h, json, replace, timeCell } from "../dom.js";
+import { pauseButton, pausedBadge, runCounts } from "./workflow_parts.js";
+import { startForm } from "./workflow_start.js";
+
+export function render({ ns, rest, main, go, link }) {
+  const name = rest[0];
+  document.title = `Workflow ${name} · ${ns} · stepline`;
+  replace(main, h("p", { class: "muted" }, "Loading workflow…"));
+  const load = () =>
+    Promise.all([workflows.get(ns, name), workers.list(ns).catch(() => ({ workers: [] }))]).then(
+      ([answer, listed]) => show(answer.workflow, listed.workers || []),
+      (error) => {
+        const text = error.status === 404 ? `No workflow ${name} in namespace ${ns}.` : error.message;
+        replace(main, h("h1", {}, "Workflow"), h("p", { class: "error", role: "alert" }, text), h("p", {}, h("a", { href: link(ns, "workflows") }, "All workflows")));
+      },
+    );
+
+  // The start form keeps what was typed when the rest of the page is shown again.
+  let form = null;
+  function show(workflow, known) {
+    if (!form) form = startForm(workflow, queuesServing(workflow, known), ns, go, link);
+    replace(
+      main,
+      h("p", { class: "crumbs" }, h("a", { href: link(ns, "workflows") }, "Workflows"), " / ", name),
+      h("h1", {}, name, " ", pausedBadge(workflow)),
+      h("div", { class: "actions", role: "group", "aria-label": "Actions" }, pauseButton(workflow, ns, load)),
+      summary(workflow, ns, link),
+      h("h2", {}, "Versions"),
+      versionsTable(workflow, ns, link),
+      triggers(workflow),
+      form,
+    );
+  }
+  load();
+}
+
+// The task queues of the online workers that run this workflow: what the form suggests.
+function queuesServing(workflow, known) {
+  const serving = known.filter((w) => w.online && (w.workflows || []).some((x) => x.workflowName === workflow.workflowName));
+  return [...new Set(serving.map((w) => w.taskQueue))];
+}
+
+function summary(workflow, ns, link) {
+  const limit = (n) => (n ? String(n) : "no limit");
+  return h(
+    "dl",
+    { class: "summary" },
+    workflow.paused ? row("Paused", timeCell(workflow.pausedAt), workflow.pausedReason ? ` — ${workflow.pausedReason}` : "") : null,
+    row("Workers online", String(workflow.workersOnline || 0)),
+    row("Last seen", timeCell(workflow.lastSeenAt) || h("span", { class: "muted" }, "never")),
+    row("Runs", runCounts(workflow.runCounts, ns, workflow.workflowName, link)),
+    row("Max concurrency", limit(workflow.maxConcurrency)),
+    row("Max concurrency per key", limit(workflow.maxConcurrencyPerKey)),
+  );
+}
+
+function versionsTable(workflow, ns, link) {
+  const items = workflow.versions || [];
+  if (!items.length) return h("p", { class: "muted" }, "No version registered: no worker has run this workflow yet.");
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: "runs versions" },
+      h("caption", { class: "visually-hidden" }, "Versions, newest first"),
+      h("thead", {}, h("tr", {}, ["Version", "Workers online", "Runs", "Input schema", "Registered", "Last seen"].map((c) => h("th", { scope: "col" }, c)))),
+      h(
+        "tbody",
+        {},
+        items.map((v) =>
+          h(
+            "tr",
+            { "data-version": v.version || "" },
+            h("td", {}, v.version || h("span", { class: "muted" }, "(unversioned)")),
+            h("td", { class: "num" }, String(v.workersOnline || 0)),
+            h("td", {}, runCounts(v.runCounts, ns, workflow.workflowName, link)),
+            h("td", {}, v.inputSchema ? "yes" : h("span", { class: "muted" }, "none")),
+            h("td", {}, timeCell(v.registeredAt)),
+            h("td", {}, timeCell(v.lastSeenAt)),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function triggers(workflow) {
+  const items = workflow.triggers || [];
+  if (!items.length) return null;
+  return [
+    h("h2", {}, "Event triggers"),
+    h("ul", { class: "child-list" }, items.map((t) => h("li", {}, h("span", { class: "mono" }, t.eventName), t.match ? [" where ", json(t.match)] : null))),
+  ];
+}
