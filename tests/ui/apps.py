@@ -53,9 +53,15 @@ class Address(BaseModel):
     zip_code: str | None = None
 
 
+class Line(BaseModel):
+    sku: str
+    qty: int = Field(ge=1)
+
+
 class Order(BaseModel):
-    """A typed input: its JSON Schema (pydantic's, with a $ref, an enum, an array and a
-    free-form object) is what the dashboard's start form is generated from."""
+    """A typed input: its JSON Schema (pydantic's, with $refs, an enum, arrays of strings
+    and of objects, and a free-form object) is what the dashboard's start form is
+    generated from."""
 
     customer: str = Field(description="Who ordered")
     quantity: int = Field(ge=1, le=100)
@@ -63,6 +69,7 @@ class Order(BaseModel):
     size: Literal["S", "M", "L"] = "M"
     address: Address
     tags: list[str] = []
+    lines: list[Line] = []
     notes: dict[str, Any] | None = None
 
 

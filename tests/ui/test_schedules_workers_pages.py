@@ -87,7 +87,9 @@ def test_schedules_page__backing_out_of_a_trigger_starts_nothing(
 
 
 @pytest.fixture(scope="module")
-def short_leases(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
+def short_leases(
+    chromium_path: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Dashboard]:
     """A server of its own with 1 s leases: a stopped worker is gone after 3 s."""
     workdir: Path = tmp_path_factory.mktemp("ui-workers")
     url = sqlite_url_for(workdir / "stepline.db")

@@ -49,13 +49,23 @@ def test_start_form__coerces_shows_server_errors_then_starts_a_run_that_complete
     assert rest.get(helpers.RUNS, params={"task_queue": queue}).json().get("workflowRuns") is None
 
     form.get_by_label("Quantity").fill("3")
+    form.get_by_role("button", name="Add Lines").click()
+    form.get_by_label("Sku").fill("A-1")
+    form.get_by_label("Qty").fill("0")
+    form.get_by_role("button", name="Start run").click()
+    line_qty = page.locator('.schema-form [data-path="$.lines[0].qty"]')
+    expect(line_qty.locator(".field-error")).to_contain_text("less than the minimum of 1")
+    expect(quantity.locator(".field-error")).to_have_count(0)
+
+    form.get_by_label("Qty").fill("2")
     form.get_by_label("Express").check()
     form.get_by_label("Size").select_option("L")
     form.get_by_role("button", name="Add Tags").click()
     form.get_by_label("Tags 1").fill("first")
     form.get_by_role("button", name="Add Tags").click()
     form.get_by_label("Tags 2").fill("gift")
-    form.get_by_role("listitem").first.get_by_role("button", name="Remove").click()
+    tags = form.locator("fieldset", has=page.get_by_role("button", name="Add Tags"))
+    tags.get_by_role("listitem").first.get_by_role("button", name="Remove").click()
     expect(form.get_by_label("Tags 1")).to_have_value("gift")  # renumbered
     form.get_by_label("Notes (JSON)").fill('{"wrap": true}')
     form.get_by_role("button", name="Start run").click()
@@ -72,6 +82,7 @@ def test_start_form__coerces_shows_server_errors_then_starts_a_run_that_complete
         "size": "L",
         "address": {"city": "Paris"},
         "tags": ["gift"],
+        "lines": [{"sku": "A-1", "qty": 2}],
         "notes": {"wrap": True},
     }
     assert done["output"]["total"] == 35
