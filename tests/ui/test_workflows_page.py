@@ -126,6 +126,8 @@ def test_pause_and_resume__a_run_started_while_paused_waits_then_completes(
     dialog.get_by_role("button", name="Pause workflow").click()
     expect(row.locator(".badge-paused")).to_be_visible()
     expect(row).to_contain_text("deploy freeze")
+    # The row was redrawn; the keyboard stays on its action, now "Resume…".
+    expect(row.get_by_role("button", name="Resume…")).to_be_focused()
     assert rest.get(f"{WORKFLOWS}/ui-pausable").json()["workflow"]["paused"] is True
     helpers.screenshot(page, "workflows")
 

@@ -1,49 +1,35 @@
 // The schedules page: the namespace's schedules in ID order (ListSchedules pages forward
 // only), each with when it fires, its next and last fire, the run the last fire started,
-// and pause/resume/trigger behind confirm dialogs (hidden from a reader key).
+// and pause/resume/trigger behind confirm dialogs (hidden from a reader key); refreshed
+// every 5 s.
 
 import { schedules } from "../api.js";
 import { confirmAction } from "../dialogs.js";
 import { announce, formatMs, h, labelledRow, replace, timeCell } from "../dom.js";
 import { pagerLinks } from "../forms.js";
+import { listTable, liveList } from "../tables.js";
 
 const COLUMNS = ["Schedule", "Workflow", "Fires", "Next fire", "Last fire", "Last run", "State", "Actions"];
+const REFRESH_MS = 5000;
 
 export function render({ ns, params, main, link }) {
   document.title = `Schedules · ${ns} · stepline`;
   const query = { page_size: params.get("page_size") || "50", page_token: params.get("page_token") || "" };
-  const tbody = h("tbody");
+  const table = listTable("schedules", "Schedules, by ID", COLUMNS);
   const pager = h("nav", { class: "pager", "aria-label": "Pages of schedules" });
-  replace(
-    main,
-    h("h1", {}, "Schedules"),
-    h(
-      "div",
-      { class: "table-wrap" },
-      h(
-        "table",
-        { class: "runs stacked schedules" },
-        h("caption", { class: "visually-hidden" }, "Schedules, by ID"),
-        h("thead", {}, h("tr", {}, COLUMNS.map((c) => h("th", { scope: "col" }, c)))),
-        tbody,
-      ),
-    ),
-    pager,
+  replace(main, h("h1", {}, "Schedules"), table.node, pager);
+  const live = liveList(
+    table,
+    () => schedules.list(ns, query),
+    (page) => {
+      const items = page.schedules || [];
+      if (!items.length) table.message("No schedules. Create one with CreateSchedule (REST, gRPC or the SDK).");
+      else replace(table.tbody, items.map((s) => row(s, ns, link, live.load)));
+      replace(pager, pagerLinks(ns, "schedules", params, page, link));
+    },
+    REFRESH_MS,
   );
-  const load = () =>
-    schedules.list(ns, query).then(
-      (page) => {
-        const items = page.schedules || [];
-        replace(tbody, items.length ? items.map((s) => row(s, ns, link, load)) : message("No schedules. Create one with CreateSchedule (REST, gRPC or the CLI)."));
-        replace(pager, pagerLinks(ns, "schedules", params, page, link));
-      },
-      (error) => replace(tbody, message(error.message, "error")),
-    );
-  load();
-}
-
-function message(text, kind = "muted") {
-  return h("tr", {}, h("td", { colspan: COLUMNS.length, class: kind }, text));
+  return live.stop;
 }
 
 // "0 9 * * 1-5 (Europe/Paris)" or "every 1 h 0 m" (a Duration is "3600s" in JSON).
@@ -55,7 +41,7 @@ function fires(schedule) {
 
 function row(schedule, ns, link, reload) {
   const id = schedule.scheduleId;
-  return labelledRow({ "data-schedule-id": id }, COLUMNS, [
+  return labelledRow({ "data-schedule-id": id, "data-key": id }, COLUMNS, [
     h("td", { class: "mono" }, id),
     h("td", {}, h("a", { href: link(ns, "workflows", schedule.workflowName) }, schedule.workflowName)),
     h("td", {}, fires(schedule)),

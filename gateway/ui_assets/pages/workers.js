@@ -5,6 +5,7 @@
 import { workers } from "../api.js";
 import { h, labelledRow, replace, timeCell } from "../dom.js";
 import { field } from "../forms.js";
+import { listTable, liveList } from "../tables.js";
 
 const COLUMNS = ["Worker", "Task queue", "Workflows", "Last seen", "Registered", "Active runs", "State"];
 const REFRESH_MS = 5000;
@@ -12,59 +13,29 @@ const REFRESH_MS = 5000;
 export function render({ ns, params, main, go, link }) {
   document.title = `Workers · ${ns} · stepline`;
   const query = { task_queue: params.get("task_queue") || "" };
-  const tbody = h("tbody");
+  const table = listTable("workers", "Workers, by ID", COLUMNS, { "aria-describedby": "workers-summary" });
   const summary = h("p", { class: "muted", id: "workers-summary" });
-  replace(
-    main,
-    h("h1", {}, "Workers"),
-    filterForm(ns, params, go, link),
-    h(
-      "div",
-      { class: "table-wrap" },
-      h(
-        "table",
-        { class: "runs stacked workers", "aria-describedby": "workers-summary" },
-        h("caption", { class: "visually-hidden" }, "Workers, by ID"),
-        h("thead", {}, h("tr", {}, COLUMNS.map((c) => h("th", { scope: "col" }, c)))),
-        tbody,
-      ),
-    ),
-    summary,
+  replace(main, h("h1", {}, "Workers"), filterForm(ns, params, go, link), table.node, summary);
+  const live = liveList(
+    table,
+    () => workers.list(ns, query),
+    (answer) => {
+      const items = answer.workers || [];
+      if (!items.length) table.message("No workers match.");
+      else replace(table.tbody, items.map((w) => row(w, ns, link)));
+      const online = items.filter((w) => w.online).length;
+      summary.textContent = items.length ? `${online} online, ${items.length - online} gone.` : "";
+    },
+    REFRESH_MS,
   );
-  let shown = "";
-  let stopped = false;
-  const load = () =>
-    workers.list(ns, query).then(
-      (answer) => {
-        const items = answer.workers || [];
-        const snapshot = JSON.stringify(items);
-        if (stopped || snapshot === shown) return;
-        shown = snapshot;
-        replace(tbody, items.length ? items.map((w) => row(w, ns, link)) : message("No workers match."));
-        const online = items.filter((w) => w.online).length;
-        summary.textContent = items.length ? `${online} online, ${items.length - online} gone.` : "";
-      },
-      (error) => replace(tbody, message(error.message, "error")),
-    );
-  load();
-  const timer = setInterval(() => {
-    if (!document.hidden) load();
-  }, REFRESH_MS);
-  return () => {
-    stopped = true;
-    clearInterval(timer);
-  };
-}
-
-function message(text, kind = "muted") {
-  return h("tr", {}, h("td", { colspan: COLUMNS.length, class: kind }, text));
+  return live.stop;
 }
 
 function row(worker, ns, link) {
   const runs = (worker.workflows || []).map((w) =>
     h("li", {}, h("a", { href: link(ns, "workflows", w.workflowName) }, w.workflowName), w.version ? h("span", { class: "muted" }, ` ${w.version}`) : null),
   );
-  return labelledRow({ "data-worker-id": worker.workerId, "data-online": String(Boolean(worker.online)) }, COLUMNS, [
+  return labelledRow({ "data-worker-id": worker.workerId, "data-key": worker.workerId, "data-online": String(Boolean(worker.online)) }, COLUMNS, [
     h("td", { class: "mono" }, worker.workerId),
     h("td", {}, h("a", { href: link(ns, "runs", null, new URLSearchParams({ task_queue: worker.taskQueue })) }, worker.taskQueue)),
     h("td", {}, runs.length ? h("ul", { class: "plain" }, runs) : h("span", { class: "muted" }, "none")),

@@ -1,41 +1,61 @@
 // One workflow: its pause state, versions (workers online, runs by status), triggers and
-// limits, and a "Start a run" form built from the chosen version's input schema.
+// limits (refreshed every 5 s), and a "Start a run" form built from the chosen
+// version's input schema.
 
 import { workflows, workers } from "../api.js";
-import { detailRow as row, h, json, replace, timeCell } from "../dom.js";
+import { detailRow as row, h, json, keepingFocus, refreshEvery, replace, timeCell } from "../dom.js";
 import { pauseButton, pausedBadge, runCounts } from "./workflow_parts.js";
 import { startForm } from "./workflow_start.js";
+
+const REFRESH_MS = 5000;
 
 export function render({ ns, rest, main, go, link }) {
   const name = rest[0];
   document.title = `Workflow ${name} · ${ns} · stepline`;
   replace(main, h("p", { class: "muted" }, "Loading workflow…"));
-  const load = () =>
+  // What the server says is redrawn on each refresh; the start form, built once, keeps
+  // what was typed and where the focus is.
+  const info = h("div", { "data-key": "workflow" });
+  let form = null;
+  let shown = "";
+  let stopped = false;
+  const load = (force = false) =>
     Promise.all([workflows.get(ns, name), workers.list(ns).catch(() => ({ workers: [] }))]).then(
-      ([answer, listed]) => show(answer.workflow, listed.workers || []),
+      ([answer, listed]) => {
+        if (stopped) return; // the user has moved on to another page
+        const workflow = answer.workflow;
+        if (!form) {
+          form = startForm(workflow, queuesServing(workflow, listed.workers || []), ns, go, link);
+          replace(main, h("p", { class: "crumbs" }, h("a", { href: link(ns, "workflows") }, "Workflows"), " / ", name), info, form);
+        }
+        const snapshot = JSON.stringify(workflow);
+        if (snapshot === shown && !force) return;
+        shown = snapshot;
+        keepingFocus(main, () => replace(info, ...details(workflow, ns, link, () => load(true))));
+      },
       (error) => {
+        if (form || stopped) return; // a refresh that failed leaves the page as it was
         const text = error.status === 404 ? `No workflow ${name} in namespace ${ns}.` : error.message;
         replace(main, h("h1", {}, "Workflow"), h("p", { class: "error", role: "alert" }, text), h("p", {}, h("a", { href: link(ns, "workflows") }, "All workflows")));
       },
     );
-
-  // The start form keeps what was typed when the rest of the page is shown again.
-  let form = null;
-  function show(workflow, known) {
-    if (!form) form = startForm(workflow, queuesServing(workflow, known), ns, go, link);
-    replace(
-      main,
-      h("p", { class: "crumbs" }, h("a", { href: link(ns, "workflows") }, "Workflows"), " / ", name),
-      h("h1", {}, name, " ", pausedBadge(workflow)),
-      h("div", { class: "actions", role: "group", "aria-label": "Actions" }, pauseButton(workflow, ns, load)),
-      summary(workflow, ns, link),
-      h("h2", {}, "Versions"),
-      versionsTable(workflow, ns, link),
-      triggers(workflow),
-      form,
-    );
-  }
   load();
+  const stopTimer = refreshEvery(REFRESH_MS, load);
+  return () => {
+    stopped = true;
+    stopTimer();
+  };
+}
+
+function details(workflow, ns, link, reload) {
+  return [
+    h("h1", {}, workflow.workflowName, " ", pausedBadge(workflow)),
+    h("div", { class: "actions", role: "group", "aria-label": "Actions" }, pauseButton(workflow, ns, reload)),
+    summary(workflow, ns, link),
+    h("h2", {}, "Versions"),
+    versionsTable(workflow, ns, link),
+    triggers(workflow),
+  ];
 }
 
 // The task queues of the online workers that run this workflow: what the form suggests.
