@@ -89,7 +89,7 @@ def test_start_form__coerces_shows_server_errors_then_starts_a_run_that_complete
     assert done["output"]["order"]["address"] == {"city": "Paris", "zip_code": None}
 
 
-def test_start_form__as_raw_json_carries_the_fields_over(
+def test_start_form__as_raw_json_carries_the_fields_over_and_starts_one_run(
     page: Page, dashboard: Dashboard, rest: httpx.Client, queue: str, worker: None
 ) -> None:
     page.goto(f"{dashboard.ui}#/default/workflows/ui-order")
@@ -100,11 +100,13 @@ def test_start_form__as_raw_json_carries_the_fields_over(
     raw = form.get_by_label("Input (JSON)")
     expect(raw).to_have_value(re.compile('"customer": "Bo"'))
     raw.fill('{"customer": "Bo", "quantity": 1, "address": {"city": "Oslo"}, "extra": 1}')
-    form.get_by_role("button", name="Start run").click()
+    form.get_by_role("button", name="Start run").dblclick()  # one click, one run
 
     expect(page.locator("h1 .badge")).to_have_text("completed", timeout=20_000)
     run_id = page.locator("dl.summary .mono").first.inner_text()
     assert helpers.run(rest, run_id)["input"]["extra"] == 1
+    listed = rest.get(helpers.RUNS, params={"task_queue": queue}).json()["workflowRuns"]
+    assert [run["runId"] for run in listed] == [run_id]
 
 
 @pytest.fixture

@@ -62,6 +62,9 @@ export function startForm(workflow, queues, ns, go, link) {
       return;
     }
     const chosen = versions[Number(version.value)];
+    // One click, one run: the button waits for the server's answer.
+    const button = form.querySelector('button[type="submit"]');
+    button.disabled = true;
     try {
       const answer = await workflows.start(ns, {
         workflow_name: workflow.workflowName,
@@ -75,6 +78,8 @@ export function startForm(workflow, queues, ns, go, link) {
       problem.textContent = error.message;
       const path = pathOfField(error.field || "");
       if (path) input.showError(path, error.message);
+    } finally {
+      button.disabled = false;
     }
   });
   return form;
