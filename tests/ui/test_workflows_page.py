@@ -94,12 +94,17 @@ def test_start_form__as_raw_json_carries_the_fields_over_and_starts_one_run(
 ) -> None:
     page.goto(f"{dashboard.ui}#/default/workflows/ui-order")
     form = page.get_by_role("form", name="Start a run")
-    form.get_by_label("Task queue").fill(queue)
     form.get_by_label("Customer").fill("Bo")
     form.get_by_label("Edit the input as JSON").check()
     raw = form.get_by_label("Input (JSON)")
     expect(raw).to_have_value(re.compile('"customer": "Bo"'))
     raw.fill('{"customer": "Bo", "quantity": 1, "address": {"city": "Oslo"}, "extra": 1}')
+    form.get_by_label("Task queue").fill("two words")
+    form.get_by_role("button", name="Start run").click()
+    expect(form.get_by_role("alert")).to_contain_text("task_queue")
+    expect(form.get_by_label("Task queue")).to_have_attribute("aria-invalid", "true")
+
+    form.get_by_label("Task queue").fill(queue)
     form.get_by_role("button", name="Start run").dblclick()  # one click, one run
 
     expect(page.locator("h1 .badge")).to_have_text("completed", timeout=20_000)
@@ -107,6 +112,25 @@ def test_start_form__as_raw_json_carries_the_fields_over_and_starts_one_run(
     assert helpers.run(rest, run_id)["input"]["extra"] == 1
     listed = rest.get(helpers.RUNS, params={"task_queue": queue}).json()["workflowRuns"]
     assert [run["runId"] for run in listed] == [run_id]
+
+
+def test_start_form__without_a_schema_takes_json(
+    page: Page, dashboard: Dashboard, rest: httpx.Client, queue: str, worker: None
+) -> None:
+    page.goto(f"{dashboard.ui}#/default/workflows/ui-steps")
+    form = page.get_by_role("form", name="Start a run")
+    form.get_by_label("Task queue").fill(queue)
+    form.get_by_label("Input (JSON)").fill('{"n": ')
+    form.get_by_role("button", name="Start run").click()
+    expect(page.locator('.schema-form [data-path="$"] .field-error')).to_contain_text(
+        "is not valid JSON"
+    )
+
+    form.get_by_label("Input (JSON)").fill('{"n": 5}')
+    form.get_by_role("button", name="Start run").click()
+    expect(page.locator("h1 .badge")).to_have_text("completed", timeout=20_000)
+    run_id = page.locator("dl.summary .mono").first.inner_text()
+    assert helpers.run(rest, run_id)["output"] == {"fetched": 10, "stored": 40}
 
 
 @pytest.fixture

@@ -31,7 +31,8 @@ export function startForm(workflow, queues, ns, go, link) {
     replace(inputBox, input.node);
   };
   build(undefined);
-  version.addEventListener("change", () => build(undefined));
+  // Another version's schema: the values typed so far fill the fields it shares.
+  version.addEventListener("change", () => build(input.read().value));
   // Switching to raw JSON carries over what the fields hold, and back.
   asJson.addEventListener("change", () => {
     const { value } = input.read();
@@ -54,6 +55,8 @@ export function startForm(workflow, queues, ns, go, link) {
     event.preventDefault();
     input.clearErrors();
     problem.textContent = "";
+    queue.removeAttribute("aria-invalid");
+    version.removeAttribute("aria-invalid");
     const { value, errors } = input.read();
     if (errors.length) {
       for (const error of errors) input.showError(error.path, error.message);
@@ -78,6 +81,8 @@ export function startForm(workflow, queues, ns, go, link) {
       problem.textContent = error.message;
       const path = pathOfField(error.field || "");
       if (path) input.showError(path, error.message);
+      const control = { task_queue: queue, version }[error.field];
+      if (control) control.setAttribute("aria-invalid", "true");
     } finally {
       button.disabled = false;
     }
