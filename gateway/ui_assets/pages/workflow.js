@@ -3,7 +3,8 @@
 // version's input schema.
 
 import { workflows, workers } from "../api.js";
-import { detailRow as row, h, json, keepingFocus, refreshEvery, replace, timeCell } from "../dom.js";
+import { detailRow as row, h, json, keepingFocus, labelledRow, refreshEvery, replace, timeCell } from "../dom.js";
+import { listTable } from "../tables.js";
 import { pauseButton, pausedBadge, runCounts } from "./workflow_parts.js";
 import { startForm } from "./workflow_start.js";
 
@@ -78,35 +79,26 @@ function summary(workflow, ns, link) {
   );
 }
 
+const VERSION_COLUMNS = ["Version", "Workers online", "Runs", "Input schema", "Registered", "Last seen"];
+
 function versionsTable(workflow, ns, link) {
   const items = workflow.versions || [];
   if (!items.length) return h("p", { class: "muted" }, "No version registered: no worker has run this workflow yet.");
-  return h(
-    "div",
-    { class: "table-wrap" },
-    h(
-      "table",
-      { class: "runs versions" },
-      h("caption", { class: "visually-hidden" }, "Versions, newest first"),
-      h("thead", {}, h("tr", {}, ["Version", "Workers online", "Runs", "Input schema", "Registered", "Last seen"].map((c) => h("th", { scope: "col" }, c)))),
-      h(
-        "tbody",
-        {},
-        items.map((v) =>
-          h(
-            "tr",
-            { "data-version": v.version || "" },
-            h("td", {}, v.version || h("span", { class: "muted" }, "(unversioned)")),
-            h("td", { class: "num" }, String(v.workersOnline || 0)),
-            h("td", {}, runCounts(v.runCounts, ns, workflow.workflowName, link)),
-            h("td", {}, v.inputSchema ? "yes" : h("span", { class: "muted" }, "none")),
-            h("td", {}, timeCell(v.registeredAt)),
-            h("td", {}, timeCell(v.lastSeenAt)),
-          ),
-        ),
-      ),
+  const table = listTable("versions", "Versions, newest first", VERSION_COLUMNS);
+  replace(
+    table.tbody,
+    items.map((v) =>
+      labelledRow({ "data-version": v.version || "" }, VERSION_COLUMNS, [
+        h("td", {}, v.version || h("span", { class: "muted" }, "(unversioned)")),
+        h("td", { class: "num" }, String(v.workersOnline || 0)),
+        h("td", {}, runCounts(v.runCounts, ns, workflow.workflowName, link)),
+        h("td", {}, v.inputSchema ? "yes" : h("span", { class: "muted" }, "none")),
+        h("td", {}, timeCell(v.registeredAt)),
+        h("td", {}, timeCell(v.lastSeenAt)),
+      ]),
     ),
   );
+  return table.node;
 }
 
 function triggers(workflow) {
