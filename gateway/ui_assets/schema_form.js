@@ -90,7 +90,19 @@ function kindOf(schema, root) {
 // One key of a JSON path: .name, or ['odd name'] as the server's jsonschema writes it.
 const child = (path, key) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `${path}.${key}` : `${path}['${key}']`);
 
+// The local $refs a schema leads to (itself, or as an option of a union).
+function refsOf(schema) {
+  const options = [schema, ...(schema.anyOf || []), ...(schema.oneOf || []), ...(schema.allOf || [])];
+  return options.map((option) => option && option.$ref).filter(Boolean);
+}
+
 function editorFor(schema, root, options) {
+  // A recursive schema (a tree's node holding nodes) is unfolded once per path; the
+  // level that would repeat a $ref already open above it is a JSON text area.
+  const seen = options.seen || new Set();
+  const refs = refsOf(schema);
+  if (refs.some((ref) => seen.has(ref))) return jsonEditor(options);
+  options = { ...options, seen: new Set([...seen, ...refs]) };
   const { kind, schema: resolved } = kindOf(schema, root);
   let initial = options.initial !== undefined ? options.initial : resolved.default;
   if (initial === null) initial = undefined; // "X or null, default null": left empty
@@ -242,7 +254,7 @@ function objectEditor(schema, root, settings) {
   const initial = settings.initial && typeof settings.initial === "object" ? settings.initial : {};
   const children = ordered(schema).map(([key, property]) => [
     key,
-    editorFor(property, root, { label: key, required: required.has(key), initial: initial[key] }),
+    editorFor(property, root, { label: key, required: required.has(key), initial: initial[key], seen: settings.seen }),
   ]);
   const legend = settings.top ? null : h("legend", {}, settings.label, settings.required ? h("span", { class: "req", "aria-hidden": "true" }, " *") : null);
   const node = h(
@@ -286,7 +298,7 @@ function arrayEditor(schema, root, settings) {
   const legend = h("legend", {}, settings.label, settings.required ? h("span", { class: "req", "aria-hidden": "true" }, " *") : null);
   const renumber = () => items.forEach((item, i) => item.editor.setLabel(`${settings.label} ${i + 1}`));
   const add = (initial) => {
-    const editor = editorFor(schema.items, root, { label: settings.label, required: true, initial });
+    const editor = editorFor(schema.items, root, { label: settings.label, required: true, initial, seen: settings.seen });
     const remove = h("button", { type: "button", class: "quiet" }, "Remove");
     const entry = { editor, li: h("li", {}, editor.node, remove) };
     remove.addEventListener("click", () => {
