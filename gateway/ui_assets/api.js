@@ -13,7 +13,16 @@ export class ApiError extends Error {
     super((body && body.message) || `HTTP ${status}`);
     this.status = status;
     this.reason = reasonOf(body);
+    // The bad field of an INVALID_ARGUMENT (ErrorInfo metadata "field"), e.g.
+    // "input.items[0].qty"; "" when the error names none.
+    this.field = fieldOf(body);
   }
+}
+
+function fieldOf(body) {
+  const details = (body && body.details) || [];
+  const info = details.find((d) => d && d.metadata && d.metadata.field);
+  return info ? info.metadata.field : "";
 }
 
 function reasonOf(body) {
@@ -127,6 +136,25 @@ export const events = {
   get: (ns, id) => call("GET", `${nsPath(ns)}/events/${enc(id)}`),
   runs: (ns, id) => call("GET", `${nsPath(ns)}/events/${enc(id)}/runs`),
   send: (ns, eventName, data) => call("POST", `${nsPath(ns)}/events`, { body: { event_name: eventName, data } }),
+};
+
+export const workflows = {
+  list: (ns) => call("GET", `${nsPath(ns)}/workflows`),
+  get: (ns, name) => call("GET", `${nsPath(ns)}/workflows/${enc(name)}`),
+  pause: (ns, name, reason) => call("POST", `${nsPath(ns)}/workflows/${enc(name)}:pause`, { body: { reason } }),
+  resume: (ns, name) => call("POST", `${nsPath(ns)}/workflows/${enc(name)}:resume`, { body: {} }),
+  start: (ns, body) => call("POST", `${nsPath(ns)}/runs`, { body }),
+};
+
+export const schedules = {
+  list: (ns, query) => call("GET", `${nsPath(ns)}/schedules`, { query }),
+  pause: (ns, id) => call("POST", `${nsPath(ns)}/schedules/${enc(id)}:pause`, { body: {} }),
+  resume: (ns, id) => call("POST", `${nsPath(ns)}/schedules/${enc(id)}:resume`, { body: {} }),
+  trigger: (ns, id) => call("POST", `${nsPath(ns)}/schedules/${enc(id)}:trigger`, { body: {} }),
+};
+
+export const workers = {
+  list: (ns, query) => call("GET", `${nsPath(ns)}/workers`, { query }),
 };
 
 // Every step attempt of a run, following the pages (a run rarely has more than one).

@@ -12,13 +12,20 @@ import { askForApiKey } from "./dialogs.js";
 import { h, replace, announce } from "./dom.js";
 
 // The pages. A page whose `probe` route the server does not have (404 ROUTE_NOT_FOUND,
-// e.g. an older server) is left out of the navigation. Later pages (workflows, events,
-// schedules, workers) add an entry here and a module under pages/.
+// e.g. an older server) is left out of the navigation. A new page adds an entry here and a
+// module under pages/.
 const PAGES = [
   { path: "runs", title: "Runs", load: () => import("./pages/runs.js"), probe: (ns) => `${nsPath(ns)}/runs` },
+  { path: "workflows", title: "Workflows", load: () => import("./pages/workflows.js"), probe: (ns) => `${nsPath(ns)}/workflows` },
   { path: "events", title: "Events", load: () => import("./pages/events.js"), probe: (ns) => `${nsPath(ns)}/events` },
+  { path: "schedules", title: "Schedules", load: () => import("./pages/schedules.js"), probe: (ns) => `${nsPath(ns)}/schedules` },
+  { path: "workers", title: "Workers", load: () => import("./pages/workers.js"), probe: (ns) => `${nsPath(ns)}/workers` },
 ];
-const DETAIL = { runs: () => import("./pages/run.js"), events: () => import("./pages/event.js") };
+const DETAIL = {
+  runs: () => import("./pages/run.js"),
+  events: () => import("./pages/event.js"),
+  workflows: () => import("./pages/workflow.js"),
+};
 
 const NAMESPACE_ITEM = "stepline.namespace";
 const RECENT_ITEM = "stepline.recentNamespaces";

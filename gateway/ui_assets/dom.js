@@ -121,3 +121,34 @@ export function announce(message, kind = "info") {
     status.className = "toast";
   }, 6000);
 }
+
+// A table row whose cells carry their column's name (data-label), so that on a phone a
+// `.stacked` table shows each row as a card of "label value" lines (app.css).
+export function labelledRow(attrs, columns, cells) {
+  cells.forEach((cell, i) => cell.setAttribute("data-label", columns[i]));
+  return h("tr", attrs, cells);
+}
+
+// Runs `rebuild` (which replaces what `container` holds) and gives the focus back to the
+// same control of the same row (an element with data-key), so a refresh or an action
+// does not throw a keyboard user back to the top of the page.
+export function keepingFocus(container, rebuild) {
+  const focused = document.activeElement;
+  const row = focused && container.contains(focused) ? focused.closest("[data-key]") : null;
+  const at = row ? [...row.querySelectorAll("a, button")].indexOf(focused) : -1;
+  const key = row ? row.dataset.key : "";
+  rebuild();
+  if (at < 0) return;
+  const again = container.querySelector(`[data-key="${CSS.escape(key)}"]`);
+  const control = again && again.querySelectorAll("a, button")[at];
+  if (control) control.focus();
+}
+
+// Calls `load` every `ms` while the tab is visible and no dialog is open (a dialog's
+// opener must still be there when it closes); returns the function that stops it.
+export function refreshEvery(ms, load) {
+  const timer = setInterval(() => {
+    if (!document.hidden && !document.querySelector("dialog[open]")) load();
+  }, ms);
+  return () => clearInterval(timer);
+}

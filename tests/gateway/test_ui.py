@@ -55,6 +55,9 @@ async def test_every_asset_and_module_loads_from_the_gateway(rest_api_sqlite: Re
                 pending.append(_join(base, found[0] or found[1]))
     assert {"/ui/static/app.js", "/ui/static/api.js", "/ui/static/pages/runs.js"} <= loaded
     assert "/ui/static/pages/run.js" in loaded and "/ui/static/app.css" in loaded
+    pages = ("workflows", "workflow", "workflow_start", "schedules", "workers")
+    assert {f"/ui/static/pages/{name}.js" for name in pages} <= loaded
+    assert "/ui/static/schema_form.js" in loaded
 
 
 def _join(base: str, relative: str) -> str:

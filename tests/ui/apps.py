@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
 
 from stepline import WorkflowContext, workflow
 
@@ -46,4 +48,46 @@ async def ui_waiter(ctx: WorkflowContext, job: dict[str, Any]) -> dict[str, Any]
     return {"approval": approval, "paid": paid is not None}
 
 
-workflows = [ui_steps, ui_nap, ui_parent, ui_waiter]
+class Address(BaseModel):
+    city: str
+    zip_code: str | None = None
+
+
+class Line(BaseModel):
+    sku: str
+    qty: int = Field(ge=1)
+
+
+class Order(BaseModel):
+    """A typed input: its JSON Schema (pydantic's, with $refs, an enum, arrays of strings
+    and of objects, and a free-form object) is what the dashboard's start form is
+    generated from."""
+
+    customer: str = Field(description="Who ordered")
+    quantity: int = Field(ge=1, le=100)
+    express: bool = False
+    size: Literal["S", "M", "L"] = "M"
+    address: Address
+    tags: list[str] = []
+    lines: list[Line] = []
+    notes: dict[str, Any] | None = None
+
+
+def _price(quantity: int, express: bool) -> int:
+    return quantity * 10 + (5 if express else 0)
+
+
+@workflow(name="ui-order")
+async def ui_order(ctx: WorkflowContext, order: Order) -> dict[str, Any]:
+    """One step priced from the typed input; returns what the form sent, as it arrived."""
+    total = await ctx.step.run("price", _price, order.quantity, order.express)
+    return {"order": order.model_dump(), "total": total}
+
+
+@workflow(name="ui-pausable")
+async def ui_pausable(ctx: WorkflowContext, job: dict[str, Any]) -> int:
+    """One step; its own name, so pausing it in a test stops no other test's runs."""
+    return await ctx.step.run("once", _double, 21)
+
+
+workflows = [ui_steps, ui_nap, ui_parent, ui_waiter, ui_order, ui_pausable]

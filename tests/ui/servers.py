@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +28,11 @@ class Dashboard:
 
 
 @contextmanager
-def dashboard_server(database_url: str, workdir: Path, auth: str = "off") -> Iterator[Dashboard]:
-    """The server with its REST gateway and dashboard, until the block ends."""
+def dashboard_server(
+    database_url: str, workdir: Path, auth: str = "off", extra: Sequence[str] = ()
+) -> Iterator[Dashboard]:
+    """The server with its REST gateway and dashboard, until the block ends; `extra`
+    are more `serve` options."""
     process = subprocess.Popen(
         [
             processes.BIN / "stepline-server",
@@ -42,6 +45,7 @@ def dashboard_server(database_url: str, workdir: Path, auth: str = "off") -> Ite
             TRACE_TEMPLATE,
             "--auth",
             auth,
+            *extra,
         ],
         cwd=workdir,
         env=processes.environment(STEPLINE_DATABASE_URL=database_url),

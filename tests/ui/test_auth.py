@@ -18,6 +18,7 @@ from tests.ui import helpers
 from tests.ui.servers import Dashboard, create_key, dashboard_server
 
 TEAM = "ui-auth-team"
+SCHEDULE = "ui-auth-hourly"
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,24 @@ def secured(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
                 headers={"authorization": f"Bearer {keys['client']}"},
             )
             assert started.status_code == 200, started.text
+            # A paused workflow and a schedule: the new pages have something to act on.
+            paused = rest.post(
+                "/v1/namespaces/default/workflows/ui-nap:pause",
+                json={"reason": "audit"},
+                headers=bearer,
+            )
+            assert paused.status_code == 200, paused.text
+            scheduled = rest.post(
+                "/v1/namespaces/default/schedules",
+                json={
+                    "scheduleId": SCHEDULE,
+                    "interval": "3600s",
+                    "workflowName": "ui-nap",
+                    "taskQueue": "nobody",
+                },
+                headers=bearer,
+            )
+            assert scheduled.status_code == 200, scheduled.text
         yield Secured(
             server, operator, keys["client"], keys["reader"], started.json()["run"]["runId"]
         )
@@ -79,6 +98,15 @@ def test_without_a_key__refused_then_a_client_key_works_and_acts(
     expect(page.get_by_role("button", name="Cancel run")).to_be_visible()
     expect(page.get_by_role("button", name="Send signal…")).to_be_visible()
 
+    # The same actions the reader does not see (test below), shown to a client key.
+    page.locator("#nav").get_by_role("link", name="Workflows").click()
+    paused = page.locator('tr[data-workflow="ui-nap"]')
+    expect(paused.get_by_role("button", name="Resume…")).to_be_visible()
+    page.get_by_role("link", name="ui-nap").click()
+    expect(page.get_by_role("form", name="Start a run")).to_be_visible()
+    page.locator("#nav").get_by_role("link", name="Schedules").click()
+    expect(page.get_by_role("button", name="Trigger…")).to_be_visible()
+
 
 def test_a_reader_key__sees_runs_and_events_but_no_actions(page: Page, secured: Secured) -> None:
     page.goto(f"{secured.server.ui}#/default/runs/{secured.run_id}")
@@ -97,6 +125,37 @@ def test_a_reader_key__sees_runs_and_events_but_no_actions(page: Page, secured: 
     page.locator("#nav").get_by_role("link", name="Events").click()
     expect(page.get_by_role("form", name="Filter events")).to_be_visible()
     expect(page.get_by_role("form", name="Send an event")).to_be_hidden()
+
+
+def test_a_reader_key__sees_workflows_schedules_and_workers_but_no_actions(
+    page: Page, secured: Secured
+) -> None:
+    page.goto(f"{secured.server.ui}#/default/workflows")
+    _enter_key(page, secured.reader)
+    row = page.locator('tr[data-workflow="ui-nap"]')
+    expect(row.locator(".badge-paused")).to_be_visible()
+    expect(row).to_contain_text("audit")
+    expect(page.locator("body")).to_have_attribute("data-can-write", "false")
+    expect(row.locator("button")).to_have_count(1)  # there, but hidden
+    expect(row.locator("button")).to_be_hidden()
+    helpers.screenshot(page, "workflows-reader-key")
+
+    row.get_by_role("link", name="ui-nap").click()
+    expect(page.locator("h1")).to_contain_text("ui-nap")
+    expect(page.locator("dl.summary")).to_contain_text("audit")
+    expect(page.locator("form.start-form")).to_have_count(1)
+    expect(page.locator("form.start-form")).to_be_hidden()
+    expect(page.get_by_role("button", name="Resume…")).to_be_hidden()
+
+    page.locator("#nav").get_by_role("link", name="Schedules").click()
+    schedule = page.locator(f'tr[data-schedule-id="{SCHEDULE}"]')
+    expect(schedule).to_contain_text("ui-nap")
+    expect(schedule.locator("button")).to_have_count(2)
+    expect(schedule.locator("button").first).to_be_hidden()
+    expect(schedule.locator("button").last).to_be_hidden()
+
+    page.locator("#nav").get_by_role("link", name="Workers").click()
+    expect(page.locator("table.workers")).to_contain_text("No workers match.")
 
 
 def test_an_operator_key__switches_namespaces_from_the_list(page: Page, secured: Secured) -> None:
