@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import grpc
+import httpx
 import pytest
 import pytest_asyncio
 
+from gateway.serve import HttpServer
 from services import api_keys
 from stepline.v1 import workflow_service_pb2
 from storage.access import ANY_NAMESPACE, ApiKeyRevokeParams, NamespaceCreateParams, Role
+from tests.gateway.conftest import start_gateway
 from tests.services.conftest import BACKENDS, Api, database_url, start_api, stop_api
 
 Metadata = tuple[tuple[str, str], ...]
@@ -36,6 +40,21 @@ class Secured:
     def as_(self, label: str) -> Metadata:
         """The metadata of a call made with the key `label` ("none": no key at all)."""
         return () if label == "none" else bearer(self.secrets[label])
+
+    def headers(self, label: str) -> dict[str, str]:
+        """The HTTP headers of a REST call made with the key `label`."""
+        return {"authorization": f"Bearer {self.secrets[label]}"}
+
+
+@asynccontextmanager
+async def rest_client(secured: Secured) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of a REST gateway in front of the secured server."""
+    gateway: HttpServer = await start_gateway(secured.api.server.address)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://{gateway.address}", timeout=30) as client:
+            yield client
+    finally:
+        await gateway.stop()
 
 
 async def make_key(api: Api, namespace: str, role: Role, name: str = "test") -> str:

@@ -10,11 +10,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest_asyncio
 
-from gateway.serve import HttpServer
 from stepline._convert import fill_struct
 from stepline.v1 import registry_pb2 as rg
-from tests.access.conftest import Secured
-from tests.gateway.conftest import start_gateway
+from tests.access.conftest import Secured, rest_client
 
 SECRET_FIELD = "account_number"
 
@@ -27,23 +25,15 @@ async def http(secured: Secured) -> AsyncIterator[httpx.AsyncClient]:
         rg.RegisterWorkerRequest(namespace_id=secured.a, worker_id="w", workflows=[definition]),
         metadata=secured.as_("worker"),
     )
-    gateway: HttpServer = await start_gateway(secured.api.server.address)
-    try:
-        async with httpx.AsyncClient(base_url=f"http://{gateway.address}", timeout=30) as client:
-            yield client
-    finally:
-        await gateway.stop()
-
-
-def _auth(secured: Secured, key: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {secured.secrets[key]}"}
+    async with rest_client(secured) as client:
+        yield client
 
 
 async def test_openapi_scope__a_reader_of_the_namespace_gets_its_schemas(
     secured: Secured, http: httpx.AsyncClient
 ) -> None:
     response = await http.get(
-        "/openapi.json", params={"namespace": secured.a}, headers=_auth(secured, "reader")
+        "/openapi.json", params={"namespace": secured.a}, headers=secured.headers("reader")
     )
     assert response.status_code == 200
     assert SECRET_FIELD in response.text
@@ -64,7 +54,7 @@ async def test_openapi_scope__another_namespaces_key_is_403(
     secured: Secured, http: httpx.AsyncClient
 ) -> None:
     response = await http.get(
-        "/openapi.json", params={"namespace": secured.b}, headers=_auth(secured, "admin")
+        "/openapi.json", params={"namespace": secured.b}, headers=secured.headers("admin")
     )
     assert response.status_code == 403
     assert response.json()["details"][0]["reason"] == "PERMISSION_DENIED"

@@ -9,23 +9,13 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest_asyncio
 
-from gateway.serve import HttpServer
-from tests.access.conftest import Secured
-from tests.gateway.conftest import start_gateway
+from tests.access.conftest import Secured, rest_client
 
 
 @pytest_asyncio.fixture
 async def http(secured: Secured) -> AsyncIterator[httpx.AsyncClient]:
-    gateway: HttpServer = await start_gateway(secured.api.server.address)
-    try:
-        async with httpx.AsyncClient(base_url=f"http://{gateway.address}", timeout=30) as client:
-            yield client
-    finally:
-        await gateway.stop()
-
-
-def _auth(secured: Secured, key: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {secured.secrets[key]}"}
+    async with rest_client(secured) as client:
+        yield client
 
 
 async def test_rest__no_key_is_401_asking_for_a_bearer_token(
@@ -43,7 +33,7 @@ async def test_rest__revoked_and_garbled_keys_are_401(
     secured: Secured, http: httpx.AsyncClient
 ) -> None:
     for key in ("revoked", "garbled", "wrong_secret"):
-        response = await http.get(f"/v1/namespaces/{secured.a}/runs", headers=_auth(secured, key))
+        response = await http.get(f"/v1/namespaces/{secured.a}/runs", headers=secured.headers(key))
         assert response.status_code == 401, key
         assert response.headers["www-authenticate"].startswith("Bearer")
 
@@ -51,7 +41,7 @@ async def test_rest__revoked_and_garbled_keys_are_401(
 async def test_rest__wrong_role_or_namespace_is_403(
     secured: Secured, http: httpx.AsyncClient
 ) -> None:
-    reader = _auth(secured, "reader")
+    reader = secured.headers("reader")
     start = await http.post(
         f"/v1/namespaces/{secured.a}/runs", json={"workflowName": "w"}, headers=reader
     )
@@ -67,7 +57,7 @@ async def test_rest__a_key_with_the_role_is_served(
 ) -> None:
     response = await http.get(
         f"/v1/namespaces/{secured.a}/runs/{secured.runs[secured.a]}",
-        headers=_auth(secured, "reader"),
+        headers=secured.headers("reader"),
     )
     assert response.status_code == 200, response.text
     assert response.json()["run"]["namespaceId"] == secured.a
@@ -76,7 +66,7 @@ async def test_rest__a_key_with_the_role_is_served(
 async def test_rest__an_operator_creates_a_namespace_and_an_admin_key_for_it(
     secured: Secured, http: httpx.AsyncClient
 ) -> None:
-    operator = _auth(secured, "operator")
+    operator = secured.headers("operator")
     namespace = f"{secured.a}-rest"
     created = await http.post(
         "/v1/namespaces", json={"namespaceId": namespace, "retention": "86400s"}, headers=operator
