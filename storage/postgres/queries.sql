@@ -1370,9 +1370,9 @@ WHERE namespace_id = %(namespace_id)s AND workflow_name = %(workflow_name)s
 
 -- --- schedules --------------------------------------------------------------------------
 
--- name: schedule_insert
--- A second create with the same schedule_id inserts nothing and returns no row.
-INSERT INTO stepline_schedules (
+-- fragment: schedule_row
+-- A new schedule's columns and values, shared by a create and a registration.
+(
     namespace_id, schedule_id, cron, fire_interval, timezone, workflow_name, version,
     task_queue, input, priority, overlap, catchup_window, paused, next_fire_at
 ) VALUES (
@@ -1380,6 +1380,10 @@ INSERT INTO stepline_schedules (
     %(workflow_name)s, %(version)s, %(task_queue)s, %(input)s::json, %(priority)s,
     %(overlap)s, %(catchup_window)s, %(paused)s, %(next_fire_at)s
 )
+
+-- name: schedule_insert
+-- A second create with the same schedule_id inserts nothing and returns no row.
+INSERT INTO stepline_schedules {{schedule_row}}
 ON CONFLICT (namespace_id, schedule_id) DO NOTHING
 RETURNING *
 
@@ -1388,14 +1392,7 @@ RETURNING *
 -- registrations: created when missing; updated, with its next fire from now, when its
 -- cron expression, time zone, workflow or queue differ; else left alone. Its paused
 -- state, fire history and other settings are kept.
-INSERT INTO stepline_schedules AS s (
-    namespace_id, schedule_id, cron, fire_interval, timezone, workflow_name, version,
-    task_queue, input, priority, overlap, catchup_window, paused, next_fire_at
-) VALUES (
-    %(namespace_id)s, %(schedule_id)s, %(cron)s, %(fire_interval)s, %(timezone)s,
-    %(workflow_name)s, %(version)s, %(task_queue)s, %(input)s::json, %(priority)s,
-    %(overlap)s, %(catchup_window)s, %(paused)s, %(next_fire_at)s
-)
+INSERT INTO stepline_schedules AS s {{schedule_row}}
 ON CONFLICT (namespace_id, schedule_id) DO UPDATE SET
     cron = excluded.cron,
     fire_interval = excluded.fire_interval,

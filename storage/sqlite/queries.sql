@@ -1077,9 +1077,9 @@ WHERE namespace_id = :namespace_id AND workflow_name = :workflow_name
 
 -- --- schedules --------------------------------------------------------------------------
 
--- name: schedule_insert
--- A second create with the same schedule_id inserts nothing and returns no row.
-INSERT INTO stepline_schedules (
+-- fragment: schedule_row
+-- A new schedule's columns and values, shared by a create and a registration.
+(
     namespace_id, schedule_id, cron, fire_interval, timezone, workflow_name, version,
     task_queue, input, priority, overlap, catchup_window, paused, next_fire_at,
     created_at, updated_at
@@ -1088,6 +1088,10 @@ INSERT INTO stepline_schedules (
     :version, :task_queue, :input, :priority, :overlap, :catchup_window, :paused,
     :next_fire_at, :now, :now
 )
+
+-- name: schedule_insert
+-- A second create with the same schedule_id inserts nothing and returns no row.
+INSERT INTO stepline_schedules {{schedule_row}}
 ON CONFLICT (namespace_id, schedule_id) DO NOTHING
 RETURNING *
 
@@ -1096,15 +1100,7 @@ RETURNING *
 -- registrations: created when missing; updated, with its next fire from now, when its
 -- cron expression, time zone, workflow or queue differ; else left alone. Its paused
 -- state, fire history and other settings are kept.
-INSERT INTO stepline_schedules (
-    namespace_id, schedule_id, cron, fire_interval, timezone, workflow_name, version,
-    task_queue, input, priority, overlap, catchup_window, paused, next_fire_at,
-    created_at, updated_at
-) VALUES (
-    :namespace_id, :schedule_id, :cron, :fire_interval, :timezone, :workflow_name,
-    :version, :task_queue, :input, :priority, :overlap, :catchup_window, :paused,
-    :next_fire_at, :now, :now
-)
+INSERT INTO stepline_schedules {{schedule_row}}
 ON CONFLICT (namespace_id, schedule_id) DO UPDATE SET
     cron = excluded.cron,
     fire_interval = excluded.fire_interval,
