@@ -72,9 +72,17 @@ async def worker_process(
 
 
 async def _started_gated(client: Client, tmp_path: Path, worker: WorkerProcess) -> str:
-    """Start a `gated` run and wait until `worker` is inside its step "two"."""
+    """Start a `gated` run and wait until `worker` is inside its step "two" and the server
+    has recorded that attempt as RUNNING (the SDK sends BeginStep only once a step has run
+    for `step_begin_after`, 0.5 s: a worker killed before then leaves no attempt of it)."""
     run = await client.start("gated", {"dir": str(tmp_path)})
     await eventually(lambda: f"two {worker.pid} started" in effects(tmp_path), within=30)
+
+    async def two_recorded() -> bool:
+        steps = await client.steps(run.run_id)
+        return ("two", "RUNNING") in [(s.step_id, s.status) for s in steps]
+
+    await eventually(two_recorded, within=30)
     return run.run_id
 
 
