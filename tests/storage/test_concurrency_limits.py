@@ -18,7 +18,12 @@ from storage.records import (
     RunSleepParams,
     RunStatus,
 )
-from storage.registry import WorkerRegisterParams, WorkflowDefinition
+from storage.registry import (
+    PoisonAction,
+    WorkerRegisterParams,
+    WorkflowDefinition,
+    WorkflowPauseParams,
+)
 from tests.storage.helpers import (
     LEASE,
     WORKER,
@@ -195,6 +200,28 @@ async def test_slot__a_poison_run_failed_at_claim_frees_it(
     await store.run_claim(RunClaimParams(ns, queue, WORKER, (), 10, LEASE, max_crashes=1))
     assert (await get_run(store, ns, poison)).status == RunStatus.FAILED
     assert ids(await claim(store, ns, queue)) == {waiting}
+
+
+async def test_slot__a_poison_run_put_back_by_pause_frees_it(
+    store: Store, ns: str, queue: str
+) -> None:
+    """on_poison PAUSE moves the run from RUNNING back to PENDING: its slot frees with it,
+    and once the workflow is resumed the limit admits one run again (the other waiting
+    run: it has been due longer than the run put back)."""
+    definition = WorkflowDefinition(
+        WF, "v1", max_concurrency=1, max_crashes=1, on_poison=PoisonAction.PAUSE
+    )
+    await store.worker_register(WorkerRegisterParams(ns, "registrar", queue, (definition,), WINDOW))
+    poison, waiting = await create_runs(store, ns, queue, None, None)
+    (claimed,) = (await claim(store, ns, queue)).claimed
+    assert await in_use(store, ns) == 1
+    await expire_lease(store, lease_of(claimed))
+    assert (await claim(store, ns, queue)).claimed == []
+    assert (await get_run(store, ns, poison)).status == RunStatus.PENDING
+    assert await in_use(store, ns) == 0
+    await store.workflow_pause(WorkflowPauseParams(ns, WF, False, "", WINDOW))
+    assert ids(await claim(store, ns, queue)) == {waiting}
+    assert await in_use(store, ns) == 1
 
 
 async def test_slot__cancel_frees_it(store: Store, ns: str, queue: str) -> None:
