@@ -59,21 +59,11 @@ class Maintenance:
 
     async def sweep_once(self) -> int:
         """Fail every overdue run, a batch at a time; return how many."""
-        total = 0
-        while True:
-            failed = await self._store.run_fail_overdue(SWEEP_BATCH)
-            total += failed
-            if failed < SWEEP_BATCH:
-                return total
+        return await _in_batches(self._store.run_fail_overdue)
 
     async def expire_waits_once(self) -> int:
         """Resolve every wait past its timeout, a batch at a time; return how many."""
-        total = 0
-        while True:
-            expired = await self._store.wait_expire(SWEEP_BATCH)
-            total += expired
-            if expired < SWEEP_BATCH:
-                return total
+        return await _in_batches(self._store.wait_expire)
 
     async def check_storage(self) -> bool:
         """Ping the database; report a change of its health. True when it answers."""
@@ -105,3 +95,13 @@ class Maintenance:
                 except StoreError as exc:
                     log.warning("wait timeout sweep skipped: %s", exc)
             await asyncio.sleep(self._interval)
+
+
+async def _in_batches(step: Callable[[int], Awaitable[int]]) -> int:
+    """Call `step(SWEEP_BATCH)` until a call handles less than a batch; the total."""
+    total = 0
+    while True:
+        handled = await step(SWEEP_BATCH)
+        total += handled
+        if handled < SWEEP_BATCH:
+            return total
